@@ -1,0 +1,37 @@
+# The two commands of the README: `make demo` and `make test` set everything up themselves.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: demo test lint bench clean
+
+$(PY):
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+# pip (not uv/poetry) so torch==2.13.0 comes from the CPU wheel on this machine's disk
+$(TEST_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $@ $(STAMP)
+
+demo: $(STAMP)
+	$(PY) examples/linear_regression.py
+
+test: $(TEST_STAMP)
+	$(PY) -m ruff check ember tests benchmarks examples
+	$(PY) -m pytest -n 2 tests
+
+lint: $(TEST_STAMP)
+	$(PY) -m ruff check ember tests benchmarks examples
+
+bench: $(TEST_STAMP)
+	$(PY) benchmarks/run.py
+
+clean:
+	rm -rf $(VENV) build *.egg-info

@@ -1,0 +1,54 @@
+"""ember: a deep learning framework in readable Python that runs PyTorch programs.
+
+    import ember as torch
+
+This module is the public, torch-like namespace: it only imports and re-exports.
+"""
+
+from . import _dtype
+from ._device import device
+from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
+                     finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
+                     int, int8, int16, int32, int64, long, promote_types, result_type,
+                     set_default_dtype, short, uint8)
+from ._tensor import Size, Tensor
+from ._methods import install as _install_methods
+from . import autograd
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .ops.binary import *  # noqa: F403
+from .ops.creation import *  # noqa: F403
+from .ops.indexing import *  # noqa: F403
+from .ops.linalg import *  # noqa: F403
+from .ops.reduction import *  # noqa: F403
+from .ops.shape import *  # noqa: F403
+from .ops.unary import *  # noqa: F403
+
+_install_methods()
+
+__version__ = "0.1.0"
+
+strided = "strided"  # the only layout ember has
+
+
+def is_tensor(obj):
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input):
+    return input.is_floating_point()
+
+
+def is_complex(input):
+    return input.is_complex()
+
+
+def numel(input):
+    return input.numel()
+
+
+def can_cast(from_, to):
+    return _dtype.can_cast(from_, to)
+
+
+from ._random import Generator, default_generator, initial_seed, manual_seed, seed  # noqa: E402
+from . import nn, optim  # noqa: E402

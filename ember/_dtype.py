@@ -1,0 +1,281 @@
+"""dtype objects, the default dtype, and PyTorch's type promotion.
+
+NumPy and PyTorch promote differently (int64 / int64 is float32 in torch; a Python float or a
+0-dim tensor does not widen a float16 tensor).  Every ember op asks this module for the result
+dtype and casts its inputs before calling NumPy, so NumPy's own promotion never decides.
+"""
+
+import numpy as np
+
+try:  # bfloat16 lives in the optional ml_dtypes package
+    import ml_dtypes as _ml_dtypes
+except ImportError:  # pragma: no cover - exercised only without the extra
+    _ml_dtypes = None
+
+# categories, in promotion order
+BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
+
+
+class dtype:
+    """A tensor element type, printed as ``ember.float32`` like ``torch.float32``."""
+
+    __slots__ = ("name", "np", "itemsize", "category", "is_signed", "_short")
+
+    def __init__(self, name, np_dtype, category, short):
+        self.name = name
+        self.np = np_dtype
+        self.itemsize = np_dtype.itemsize if np_dtype is not None else 2
+        self.category = category
+        self.is_signed = name not in ("uint8", "bool")
+        self._short = short  # PyTorch's ScalarType name used in error messages ("Float")
+
+    @property
+    def is_floating_point(self):
+        return self.category == FLOAT
+
+    @property
+    def is_complex(self):
+        return self.category == COMPLEX
+
+    @property
+    def itemsize_bits(self):
+        return self.itemsize * 8
+
+    def to_real(self):
+        return {complex64: float32, complex128: float64}.get(self, self)
+
+    def to_complex(self):
+        return {float64: complex128, complex128: complex128}.get(self, complex64)
+
+    def __repr__(self):
+        return "ember." + self.name
+
+    def __reduce__(self):
+        # dtypes are singletons: pickling refers to the module attribute
+        return self.name
+
+
+def _np_bfloat16():
+    return np.dtype(_ml_dtypes.bfloat16) if _ml_dtypes is not None else None
+
+
+bool = dtype("bool", np.dtype(np.bool_), BOOL, "Bool")  # noqa: A001 - torch's name
+uint8 = dtype("uint8", np.dtype(np.uint8), INT, "Byte")
+int8 = dtype("int8", np.dtype(np.int8), INT, "Char")
+int16 = dtype("int16", np.dtype(np.int16), INT, "Short")
+int32 = dtype("int32", np.dtype(np.int32), INT, "Int")
+int64 = dtype("int64", np.dtype(np.int64), INT, "Long")
+float16 = dtype("float16", np.dtype(np.float16), FLOAT, "Half")
+bfloat16 = dtype("bfloat16", _np_bfloat16(), FLOAT, "BFloat16")
+float32 = dtype("float32", np.dtype(np.float32), FLOAT, "Float")
+float64 = dtype("float64", np.dtype(np.float64), FLOAT, "Double")
+complex64 = dtype("complex64", np.dtype(np.complex64), COMPLEX, "ComplexFloat")
+complex128 = dtype("complex128", np.dtype(np.complex128), COMPLEX, "ComplexDouble")
+
+# PyTorch's aliases
+half = float16
+float = float32  # noqa: A001
+double = float64
+cfloat = complex64
+cdouble = complex128
+short = int16
+int = int32  # noqa: A001
+long = int64
+uint8 = uint8
+
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
+              complex64, complex128)
+
+_FROM_NP = {d.np: d for d in ALL_DTYPES if d.np is not None}
+
+
+def from_numpy_dtype(np_dtype):
+    """The ember dtype of a NumPy dtype; TypeError for types ember has no dtype for."""
+    try:
+        return _FROM_NP[np_dtype]
+    except KeyError:
+        pass
+    np_dtype = np.dtype(np_dtype)
+    if np_dtype in _FROM_NP:
+        return _FROM_NP[np_dtype]
+    if np_dtype.kind == "u":  # uint16/32/64: torch has no tensors of these in general use
+        raise TypeError(
+            f"can't convert np.ndarray of type numpy.{np_dtype.name}. The only supported types "
+            "are: float64, float32, float16, complex64, complex128, int64, int32, int16, int8, "
+            "uint8, and bool."
+        )
+    raise TypeError(
+        f"can't convert np.ndarray of type numpy.{np_dtype.name}. The only supported types are: "
+        "float64, float32, float16, complex64, complex128, int64, int32, int16, int8, uint8, "
+        "and bool."
+    )
+
+
+def to_numpy_dtype(d):
+    if d.np is None:
+        raise ImportError(
+            "ember.bfloat16 needs the optional package ml_dtypes: pip install 'ember[bfloat16]' "
+            "(or pip install ml_dtypes)"
+        )
+    return d.np
+
+
+# ---------------------------------------------------------------------------- default dtype
+
+_default = [float32]
+
+
+def get_default_dtype():
+    """The dtype of new floating-point tensors (float32 unless changed)."""
+    return _default[0]
+
+
+def set_default_dtype(d):
+    """Set the dtype of new floating-point tensors; only float32/float64 (and 16-bit) allowed."""
+    if not isinstance(d, dtype) or d.category != FLOAT:
+        raise TypeError(f"only floating-point types are supported as the default type, got {d}")
+    _default[0] = d
+
+
+def default_complex_dtype():
+    return complex128 if _default[0] is float64 else complex64
+
+
+# ---------------------------------------------------------------------------- promotion
+
+def promote_types(type1, type2):
+    """The smallest dtype both can be cast to without loss of category. Same as torch's."""
+    if type1 is type2:
+        return type1
+    c1, c2 = type1.category, type2.category
+    if c1 == BOOL:
+        return type2
+    if c2 == BOOL:
+        return type1
+    if c1 == INT and c2 == INT:
+        return from_numpy_dtype(np.promote_types(type1.np, type2.np))
+    if c1 != c2 and COMPLEX not in (c1, c2):
+        return type1 if c1 > c2 else type2  # int with float: the float wins as it is
+    if c1 == FLOAT and c2 == FLOAT:
+        if {type1, type2} == {float16, bfloat16}:
+            return float32
+        return type1 if type1.itemsize > type2.itemsize else type2
+    # a complex is involved: complex with the wider of the two value precisions
+    wide = max(_value_bits(type1), _value_bits(type2))
+    return complex128 if wide >= 64 else complex64
+
+
+def _value_bits(d):
+    if d.category == COMPLEX:
+        return d.itemsize * 4
+    if d.category == FLOAT:
+        return d.itemsize * 8
+    return 0
+
+
+def _combine(higher, lower):
+    """Combine the result of a higher-priority group with a lower one (dimensioned tensors over
+    0-dim tensors over Python numbers): a lower group only counts if it is of a higher category."""
+    if higher is None:
+        return lower
+    if lower is None:
+        return higher
+    if higher.category == COMPLEX:
+        return higher
+    if lower.category == COMPLEX:
+        return higher.to_complex() if higher.category == FLOAT else lower
+    if higher.category == FLOAT:
+        return higher
+    if higher.category == BOOL or lower.category == FLOAT:
+        return promote_types(higher, lower)
+    return higher
+
+
+def scalar_dtype(value):
+    """The dtype a Python number takes on its own (bool, int64, default float/complex)."""
+    t = type(value)
+    if t is builtins_bool or isinstance(value, np.bool_):
+        return bool
+    if t is builtins_int or isinstance(value, np.integer):
+        return int64
+    if t is builtins_float or isinstance(value, np.floating):
+        return _default[0]
+    if t is builtins_complex or isinstance(value, np.complexfloating):
+        return default_complex_dtype()
+    raise TypeError(f"expected a number, got {type(value).__name__}")
+
+
+def result_type(*operands):
+    """PyTorch's result dtype for tensors and Python numbers taking part in one op.
+
+    Dimensioned tensors decide first; 0-dim tensors and then Python numbers only matter when
+    they are of a higher category (bool < integer < floating < complex).
+    """
+    from ._tensor import Tensor
+
+    dim_result = zero_result = wrapped_result = None
+    for x in operands:
+        if isinstance(x, Tensor):
+            d = x.dtype
+            if x._data.ndim:
+                dim_result = d if dim_result is None else promote_types(dim_result, d)
+            else:
+                zero_result = d if zero_result is None else promote_types(zero_result, d)
+        else:
+            d = scalar_dtype(x)
+            wrapped_result = d if wrapped_result is None else promote_types(wrapped_result, d)
+    return _combine(dim_result, _combine(zero_result, wrapped_result))
+
+
+def can_cast(from_, to):
+    """False where torch refuses an implicit cast: to a lower category (float -> int, ...)."""
+    return from_.category <= to.category or (from_.category == BOOL)
+
+
+# ---------------------------------------------------------------------------- finfo / iinfo
+
+class finfo:
+    """Machine limits of a floating dtype, as torch.finfo."""
+
+    def __init__(self, type=None):  # noqa: A002 - torch's name
+        type = type or _default[0]
+        if type.category not in (FLOAT, COMPLEX):
+            raise TypeError(f"finfo expects a floating point dtype, got {type}")
+        info = np.finfo(to_numpy_dtype(type.to_real()))
+        self.dtype = type.to_real().name
+        self.bits = info.bits
+        self.eps = builtins_float(info.eps)
+        self.max = builtins_float(info.max)
+        self.min = builtins_float(info.min)
+        self.tiny = builtins_float(info.tiny)
+        self.smallest_normal = self.tiny
+        self.resolution = builtins_float(info.resolution)
+
+    def __repr__(self):
+        return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
+                f"eps={self.eps:g}, smallest_normal={self.tiny:g}, tiny={self.tiny:g}, "
+                f"dtype={self.dtype})")
+
+
+class iinfo:
+    """Machine limits of an integer dtype, as torch.iinfo."""
+
+    def __init__(self, type):  # noqa: A002
+        if type.category not in (INT, BOOL):
+            raise TypeError(f"iinfo expects an integer dtype, got {type}")
+        info = np.iinfo(type.np) if type is not bool else None
+        self.dtype = type.name
+        self.bits = type.itemsize * 8
+        self.max = 1 if info is None else builtins_int(info.max)
+        self.min = 0 if info is None else builtins_int(info.min)
+
+    def __repr__(self):
+        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+
+
+import builtins as _builtins  # noqa: E402 - after the dtype names that shadow builtins
+
+builtins_bool = _builtins.bool
+builtins_int = _builtins.int
+builtins_float = _builtins.float
+builtins_complex = _builtins.complex

@@ -1,0 +1,931 @@
+"""class Tensor: an array, its dtype and device, and its place in the autograd graph.
+
+A Tensor holds a backend array (``_data``: numpy.ndarray on CPU, cupy.ndarray on CUDA) and the
+autograd state (``requires_grad``, ``grad``, ``grad_fn``, a version counter shared with its
+views).  The maths lives in ``ember/ops``: the methods here are one-line delegations, so the
+one place to read an op is its function in ``ops``.
+"""
+
+import numpy as np
+
+from . import _device
+from . import _dtype as D
+from .autograd.grad_mode import state as _grad_state
+
+
+class _VersionCounter:
+    """Counts in-place changes; shared by a tensor and all its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+class Size(tuple):
+    """The shape of a tensor: a tuple that prints as ``ember.Size([2, 3])``."""
+
+    def __repr__(self):
+        return f"ember.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def numel(self):
+        n = 1
+        for s in self:
+            n *= s
+        return n
+
+    def __getitem__(self, item):
+        out = tuple.__getitem__(self, item)
+        return Size(out) if isinstance(item, slice) else out
+
+    def __add__(self, other):
+        return Size(tuple(self) + tuple(other))
+
+    def __reduce__(self):
+        return (Size, (tuple(self),))
+
+
+class Tensor:
+    """A multi-dimensional array with autograd, as ``torch.Tensor``.
+
+    ``ember.Tensor(data)`` (the legacy constructor) makes a float tensor; prefer ``ember.tensor``.
+    """
+
+    # the fields every op reads or writes are slots; the rarely set ones are class defaults
+    # (an instance gets its own value the first time one is assigned)
+    __slots__ = ("_data", "dtype", "device", "_requires_grad", "grad_fn", "_vc", "__weakref__",
+                 "__dict__")
+    _grad = None
+    output_nr = 0
+    _base = None  # the tensor whose memory a view shares
+    _view_fn = None  # base -> this view, to redo the view after an in-place change
+    _hooks = None
+    _post_accumulate_hooks = None
+    _retains_grad = False
+
+    __array_priority__ = 1000  # numpy scalars on the left defer to Tensor's operators
+
+    def __init__(self, *args, device=None):
+        from .ops.creation import _legacy_new
+
+        other = _legacy_new(args, device)
+        for name in Tensor.__slots__[:-2]:
+            setattr(self, name, getattr(other, name))
+
+    # ------------------------------------------------------------------ construction
+
+    @classmethod
+    def _make(cls, data, device, requires_grad=False, grad_fn=None, output_nr=0):
+        """Wrap a backend array (the fast internal constructor; no copy, no checks)."""
+        if type(data) is not np.ndarray and not hasattr(data, "__cuda_array_interface__"):
+            data = np.asarray(data)  # numpy returns scalars from 0-dim maths
+        t = object.__new__(cls)
+        t._data = data
+        t.dtype = D._FROM_NP[data.dtype]
+        t.device = device
+        t._requires_grad = requires_grad
+        t.grad_fn = grad_fn
+        if output_nr:
+            t.output_nr = output_nr
+        t._vc = _VersionCounter()
+        return t
+
+
+    # ------------------------------------------------------------------ autograd state
+
+    @property
+    def requires_grad(self):
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value):
+        if self.grad_fn is not None and not value:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach().")
+        if value and self.dtype.category < D.FLOAT:
+            raise RuntimeError("only Tensors of floating point and complex dtype can require "
+                               "gradients")
+        if self.grad_fn is not None:
+            return
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad=True):
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def grad(self):
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got grad of "
+                                f"type {type(value).__name__}")
+            if value.shape != self.shape:
+                raise RuntimeError(f"assigned grad has data of a different size: "
+                                   f"{value.shape} vs {self.shape}")
+            if value.dtype is not self.dtype:
+                raise RuntimeError("assigned grad has data of a different type")
+        self._grad = value
+
+    @grad.deleter
+    def grad(self):
+        self._grad = None
+
+    @property
+    def is_leaf(self):
+        return self.grad_fn is None
+
+    @property
+    def data(self):
+        """The same values without autograd history (shares memory)."""
+        return self.detach()
+
+    @data.setter
+    def data(self, value):
+        self._data = value._data
+        self.dtype = value.dtype
+        self.device = value.device
+
+    def detach(self):
+        """A tensor sharing memory (and the version counter) with this one, out of the graph."""
+        t = Tensor._make(self._data, self.device)
+        t._vc = self._vc
+        return t
+
+    def detach_(self):
+        self.grad_fn = None
+        self._requires_grad = False
+        return self
+
+    def retain_grad(self):
+        """Keep ``.grad`` for this non-leaf tensor after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is None or self._retains_grad:
+            return
+        self._retains_grad = True
+        import weakref
+
+        ref = weakref.ref(self)
+
+        def keep(grad):
+            t = ref()
+            if t is not None:
+                if t._grad is None:
+                    t._grad = grad.detach().clone() if not grad._requires_grad else grad
+                else:
+                    t._grad = t._grad + grad
+            return None
+
+        self.grad_fn._add_pre_hook(self.output_nr, keep)
+
+    @property
+    def retains_grad(self):
+        return self._retains_grad
+
+    def register_hook(self, hook):
+        """``hook(grad)`` runs when this tensor's gradient is computed; it may return a new one."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn._add_pre_hook(self.output_nr, hook)
+        from .autograd.function import _RemovableHandle
+
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return _RemovableHandle(self._hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook):
+        if self.grad_fn is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf "
+                               "tensors")
+        from .autograd.function import _RemovableHandle
+
+        if self._post_accumulate_hooks is None:
+            self._post_accumulate_hooks = []
+        self._post_accumulate_hooks.append(hook)
+        return _RemovableHandle(self._post_accumulate_hooks, hook)
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Compute the gradient of this tensor w.r.t. the graph leaves (into their ``.grad``)."""
+        from .autograd import backward
+
+        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+
+    @property
+    def _version(self):
+        return self._vc.value
+
+    # ------------------------------------------------------------------ shape and memory
+
+    @property
+    def shape(self):
+        return Size(self._data.shape)
+
+    def size(self, dim=None):
+        if dim is None:
+            return Size(self._data.shape)
+        return self._data.shape[self._wrap_dim(dim)]
+
+    def _wrap_dim(self, dim):
+        n = self._data.ndim
+        if not -max(n, 1) <= dim < max(n, 1):
+            raise IndexError(f"Dimension out of range (expected to be in range of "
+                             f"[{-max(n, 1)}, {max(n, 1) - 1}], but got {dim})")
+        return dim % n if n else 0
+
+    def dim(self):
+        return self._data.ndim
+
+    ndimension = dim
+
+    @property
+    def ndim(self):
+        return self._data.ndim
+
+    def numel(self):
+        return int(self._data.size)
+
+    nelement = numel
+
+    def element_size(self):
+        return self.dtype.itemsize
+
+    @property
+    def itemsize(self):
+        return self.dtype.itemsize
+
+    @property
+    def nbytes(self):
+        return self.numel() * self.dtype.itemsize
+
+    def stride(self, dim=None):
+        item = self._data.itemsize
+        strides = tuple(s // item for s in self._data.strides)
+        # NOTE: numpy gives size-1 and empty dims arbitrary strides; torch's are contiguous-like
+        strides = _torch_like_strides(self._data.shape, strides)
+        return strides if dim is None else strides[self._wrap_dim(dim)]
+
+    def storage_offset(self):
+        if self._base is None:
+            return 0
+        base = self._base._data
+        item = self._data.itemsize
+        return int((_address(self._data) - _address(base)) // item)
+
+    def data_ptr(self):
+        return _address(self._data)
+
+    def is_contiguous(self, memory_format=None):
+        return bool(self._data.flags.c_contiguous)
+
+    def contiguous(self, memory_format=None):
+        if self._data.flags.c_contiguous:
+            return self
+        return self.clone()
+
+    def clone(self, *, memory_format=None):
+        from .ops.shape import clone
+
+        return clone(self)
+
+    @property
+    def is_cuda(self):
+        return self.device.type == "cuda"
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def is_meta(self):
+        return False
+
+    @property
+    def is_sparse(self):
+        return False
+
+    @property
+    def is_quantized(self):
+        return False
+
+    @property
+    def layout(self):
+        from . import strided
+
+        return strided
+
+    def get_device(self):
+        return -1 if self.device.type == "cpu" else self.device.index
+
+    def is_floating_point(self):
+        return self.dtype.category == D.FLOAT
+
+    def is_complex(self):
+        return self.dtype.category == D.COMPLEX
+
+    def is_signed(self):
+        return self.dtype.is_signed
+
+    # ------------------------------------------------------------------ conversions
+
+    def to(self, *args, **kwargs):
+        """``to(dtype)``, ``to(device, dtype=None)``, ``to(other)``, keywords as torch."""
+        from .ops.convert import to
+
+        dtype = kwargs.pop("dtype", None)
+        device = kwargs.pop("device", None)
+        copy = kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        for a in args:
+            if isinstance(a, D.dtype):
+                dtype = a
+            elif isinstance(a, Tensor):
+                dtype, device = a.dtype, a.device
+            elif isinstance(a, (str, _device.device, int)) and not isinstance(a, bool):
+                device = a
+            elif isinstance(a, bool):
+                copy = a if a is not args[0] else copy
+            else:
+                raise TypeError(f"to() received an invalid combination of arguments - got "
+                                f"({type(a).__name__})")
+        return to(self, dtype, device, copy)
+
+    def type(self, dtype=None, non_blocking=False):
+        """Without arguments: the legacy type name (``'ember.FloatTensor'``); else a cast."""
+        if dtype is None:
+            return _legacy_type_name(self)
+        if isinstance(dtype, str):
+            dtype = _dtype_from_type_name(dtype)
+        return self.to(dtype)
+
+    def type_as(self, other):
+        return self.to(other.dtype)
+
+    def float(self):
+        return self.to(D.float32)
+
+    def double(self):
+        return self.to(D.float64)
+
+    def half(self):
+        return self.to(D.float16)
+
+    def bfloat16(self):
+        return self.to(D.bfloat16)
+
+    def long(self):
+        return self.to(D.int64)
+
+    def int(self):
+        return self.to(D.int32)
+
+    def short(self):
+        return self.to(D.int16)
+
+    def char(self):
+        return self.to(D.int8)
+
+    def byte(self):
+        return self.to(D.uint8)
+
+    def bool(self):
+        return self.to(D.bool)
+
+    def cfloat(self):
+        return self.to(D.complex64)
+
+    def cdouble(self):
+        return self.to(D.complex128)
+
+    def cpu(self):
+        return self.to("cpu")
+
+    def cuda(self, device=None, non_blocking=False):
+        return self.to(_device.device("cuda", device) if isinstance(device, int) else
+                       (device or "cuda"))
+
+    def numpy(self, *, force=False):
+        """The values as a NumPy array, sharing memory on CPU."""
+        if force:
+            return self.detach().cpu().resolve_conj()._data
+        if self._requires_grad:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                "instead.")
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                "copy the tensor to host memory first.")
+        return self._data
+
+    def resolve_conj(self):
+        return self
+
+    def resolve_neg(self):
+        return self
+
+    def item(self):
+        """The single value as a Python number."""
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
+                               "to Scalar")
+        return self._host().reshape(()).item()
+
+    def tolist(self):
+        return self._host().tolist()
+
+    def _host(self):
+        """The values as a NumPy array (copied from the GPU when needed)."""
+        if self.device.type == "cpu" or isinstance(self._data, np.ndarray):
+            return self._data
+        return self._data.get()
+
+    def __array__(self, dtype=None, copy=None):
+        arr = self._host()
+        return arr if dtype is None else arr.astype(dtype, copy=False)
+
+    def __dlpack__(self, stream=None, **kwargs):
+        if self._requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        return self._data.__dlpack__(**({"stream": stream} if stream is not None else {}))
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __len__(self):
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+        return bool(self._host().reshape(()))
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __complex__(self):
+        return complex(self.item())
+
+    def __index__(self):
+        if self.dtype.category > D.INT or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an "
+                            "index")
+        return int(self.item())
+
+    def __hash__(self):
+        return id(self)
+
+    def __repr__(self):
+        from ._printing import tensor_repr
+
+        return tensor_repr(self)
+
+    def __format__(self, spec):
+        if self._data.ndim == 0 and spec:
+            return format(self.item(), spec)
+        return object.__format__(self, spec) if spec else repr(self)
+
+    def __reduce_ex__(self, protocol):
+        # pickling (multiprocessing, copy): values, dtype name, device, requires_grad
+        return (_rebuild, (np.array(self._host()), str(self.device), self._requires_grad))
+
+    def __deepcopy__(self, memo):
+        if self.grad_fn is not None:
+            raise RuntimeError("Only Tensors created explicitly by the user (graph leaves) "
+                               "support the deepcopy protocol at the moment.")
+        if id(self) in memo:
+            return memo[id(self)]
+        new = type(self)._make(self._data.copy(), self.device, self._requires_grad)
+        if type(self) is not Tensor:
+            new.__dict__.update(self.__dict__)
+        if self._grad is not None:
+            new._grad = self._grad.__deepcopy__(memo)
+        memo[id(self)] = new
+        return new
+
+    # ------------------------------------------------------------------ in-place core
+
+    def _check_inplace(self):
+        if self._requires_grad and self.grad_fn is None and _grad_state.enabled:
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation.\n"
+                "  ember: change parameters inside `with ember.no_grad():` (as optimizers do), "
+                "or use the out-of-place form (x = x + 1).")
+
+    def _assign(self, result):
+        """Make ``self`` hold ``result`` in place: its values, and its graph if it has one."""
+        if result.dtype is not self.dtype and not D.can_cast(result.dtype, self.dtype):
+            raise RuntimeError(f"result type {result.dtype._short} can't be cast to the desired "
+                               f"output type {self.dtype._short}")
+        if result._data.shape != self._data.shape:
+            raise RuntimeError(f"output with shape {list(self._data.shape)} doesn't match the "
+                               f"broadcast shape {list(result._data.shape)}")
+        self._data[...] = result._data
+        self._vc.value += 1
+        if result.grad_fn is not None:
+            self.grad_fn = result.grad_fn
+            self.output_nr = result.output_nr
+            self._requires_grad = True
+            if self._base is not None:
+                _rebase_view(self, result)
+        return self
+
+    def _inplace(self, fn, *args, **kwargs):
+        """Run out-of-place ``fn(self, *args)`` and write the result into ``self``."""
+        self._check_inplace()
+        if _grad_state.enabled and (self._requires_grad or _any_requires_grad(args)):
+            # the op may save its inputs for backward: give it the values as they are now
+            source = self._snapshot()
+            args = tuple(source if a is self else a for a in args)
+            return self._assign(fn(source, *args, **kwargs))
+        return self._assign(fn(self, *args, **kwargs))
+
+    def _snapshot(self):
+        """A copy of the current values that keeps this tensor's place in the graph."""
+        t = Tensor._make(self._data.copy(), self.device, self._requires_grad, self.grad_fn,
+                         self.output_nr)
+        return t
+
+    def fill_(self, value):
+        self._check_inplace()
+        if isinstance(value, Tensor):
+            if value._data.ndim != 0:
+                raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
+                                   f"with {value._data.ndim} dimensions.")
+            if value._requires_grad and _grad_state.enabled:
+                from .ops.shape import expand
+
+                return self._assign(expand(value.to(self.dtype), self.shape))
+            value = value.item()
+        if self._requires_grad and _grad_state.enabled:
+            from .ops.creation import full_like
+
+            return self._assign(full_like(self, value))
+        self._data.fill(value)
+        self._vc.value += 1
+        return self
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src``'s values into this tensor (broadcasting, casting, moving devices)."""
+        self._check_inplace()
+        if not isinstance(src, Tensor):
+            raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        if _grad_state.enabled and (self._requires_grad or src._requires_grad):
+            from .ops.shape import expand
+
+            moved = src.to(device=self.device, dtype=self.dtype)
+            return self._assign(expand(moved, self.shape) if moved.shape != self.shape else
+                                moved + 0 if moved is src else moved)
+        from .ops.convert import move_array
+
+        data = src._data
+        if src.device is not self.device:
+            data = move_array(data, self.device)
+        try:
+            self._data[...] = data
+        except ValueError:
+            raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.ndim else 1}) must "
+                               f"match the size of tensor b ({src.shape[-1] if src.ndim else 1})"
+                               f" at non-singleton dimension {max(self.ndim - 1, 0)}") from None
+        self._vc.value += 1
+        return self
+
+    def set_(self, source):
+        self._data = source._data
+        self.dtype = source.dtype
+        self._vc.value += 1
+        return self
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        from .ops.creation import tensor
+
+        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
+                      requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        from .ops.creation import zeros
+
+        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
+                     requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        from .ops.creation import ones
+
+        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        from .ops.creation import full
+
+        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
+                    requires_grad=requires_grad)
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        from .ops.creation import empty
+
+        return empty(*size, dtype=dtype or self.dtype, device=device or self.device,
+                     requires_grad=requires_grad)
+
+    # ------------------------------------------------------------------ Python operators
+    # (the hot path: operator -> op function -> Node.apply)
+
+    def __add__(self, other):
+        return _b.add(self, other)
+
+    def __radd__(self, other):
+        return _b.add(other, self)
+
+    def __iadd__(self, other):
+        return self._inplace(_b.add, other)
+
+    def __sub__(self, other):
+        return _b.sub(self, other)
+
+    def __rsub__(self, other):
+        return _b.sub(other, self)
+
+    def __isub__(self, other):
+        return self._inplace(_b.sub, other)
+
+    def __mul__(self, other):
+        return _b.mul(self, other)
+
+    def __rmul__(self, other):
+        return _b.mul(other, self)
+
+    def __imul__(self, other):
+        return self._inplace(_b.mul, other)
+
+    def __truediv__(self, other):
+        return _b.div(self, other)
+
+    def __rtruediv__(self, other):
+        return _b.div(other, self)
+
+    def __itruediv__(self, other):
+        return self._inplace(_b.div, other)
+
+    def __floordiv__(self, other):
+        return _b.floor_divide(self, other)
+
+    def __rfloordiv__(self, other):
+        return _b.floor_divide(other, self)
+
+    def __ifloordiv__(self, other):
+        return self._inplace(_b.floor_divide, other)
+
+    def __mod__(self, other):
+        return _b.remainder(self, other)
+
+    def __rmod__(self, other):
+        return _b.remainder(other, self)
+
+    def __imod__(self, other):
+        return self._inplace(_b.remainder, other)
+
+    def __pow__(self, other):
+        return _b.pow(self, other)
+
+    def __rpow__(self, other):
+        return _b.pow(other, self)
+
+    def __ipow__(self, other):
+        return self._inplace(_b.pow, other)
+
+    def __matmul__(self, other):
+        return _la.matmul(self, other)
+
+    def __rmatmul__(self, other):
+        return _la.matmul(other, self)
+
+    def __neg__(self):
+        return _u.neg(self)
+
+    def __pos__(self):
+        return self
+
+    def __abs__(self):
+        return _u.abs(self)
+
+    def __invert__(self):
+        return _u.bitwise_not(self)
+
+    def __and__(self, other):
+        return _b.bitwise_and(self, other)
+
+    def __rand__(self, other):
+        return _b.bitwise_and(other, self)
+
+    def __iand__(self, other):
+        return self._inplace(_b.bitwise_and, other)
+
+    def __or__(self, other):
+        return _b.bitwise_or(self, other)
+
+    def __ror__(self, other):
+        return _b.bitwise_or(other, self)
+
+    def __ior__(self, other):
+        return self._inplace(_b.bitwise_or, other)
+
+    def __xor__(self, other):
+        return _b.bitwise_xor(self, other)
+
+    def __rxor__(self, other):
+        return _b.bitwise_xor(other, self)
+
+    def __ixor__(self, other):
+        return self._inplace(_b.bitwise_xor, other)
+
+    def __lshift__(self, other):
+        return _b.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return _b.bitwise_right_shift(self, other)
+
+    def __eq__(self, other):
+        return _b.eq(self, other)
+
+    def __ne__(self, other):
+        return _b.ne(self, other)
+
+    def __lt__(self, other):
+        return _b.lt(self, other)
+
+    def __le__(self, other):
+        return _b.le(self, other)
+
+    def __gt__(self, other):
+        return _b.gt(self, other)
+
+    def __ge__(self, other):
+        return _b.ge(self, other)
+
+    def __getitem__(self, index):
+        return _i.getitem(self, index)
+
+    def __setitem__(self, index, value):
+        _i.setitem(self, index, value)
+
+    # ------------------------------------------------------------------ methods (delegations)
+    # binary (ops/binary.py)
+    def add(self, other, *, alpha=1):
+        return _b.add(self, other, alpha=alpha)
+
+    def add_(self, other, *, alpha=1):
+        return self._inplace(_b.add, other, alpha=alpha)
+
+    def sub(self, other, *, alpha=1):
+        return _b.sub(self, other, alpha=alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return self._inplace(_b.sub, other, alpha=alpha)
+
+    subtract = sub
+    subtract_ = sub_
+
+    def mul(self, other):
+        return _b.mul(self, other)
+
+    def mul_(self, other):
+        return self._inplace(_b.mul, other)
+
+    multiply = mul
+    multiply_ = mul_
+
+    def div(self, other, *, rounding_mode=None):
+        return _b.div(self, other, rounding_mode=rounding_mode)
+
+    def div_(self, other, *, rounding_mode=None):
+        return self._inplace(_b.div, other, rounding_mode=rounding_mode)
+
+    divide = div
+    divide_ = div_
+    true_divide = div
+    true_divide_ = div_
+
+    # ------------------------------------------------------------------ transposes
+
+    @property
+    def T(self):
+        if self._data.ndim > 2:
+            return self.permute(*reversed(range(self._data.ndim)))
+        return self.t() if self._data.ndim == 2 else self
+
+    @property
+    def mT(self):
+        if self._data.ndim < 2:
+            raise RuntimeError("tensor.mT is only supported on matrices or batches of matrices. "
+                               f"Got {self._data.ndim}-D tensor.")
+        return self.transpose(-2, -1)
+
+    @property
+    def H(self):
+        return self.T.conj() if self.is_complex() else self.T
+
+    @property
+    def mH(self):
+        return self.mT.conj() if self.is_complex() else self.mT
+
+    @property
+    def real(self):
+        from .ops import unary
+
+        return unary.real(self)
+
+    @property
+    def imag(self):
+        from .ops import unary
+
+        return unary.imag(self)
+
+
+
+
+def _any_requires_grad(args):
+    for a in args:
+        if isinstance(a, Tensor) and a._requires_grad:
+            return True
+    return False
+
+
+def _rebase_view(view, result):
+    """An in-place change through a view also changes its base, in values and in the graph."""
+    from .ops.shape import rebase_view_history
+
+    rebase_view_history(view, result)
+
+
+def _torch_like_strides(shape, strides):
+    out = list(strides)
+    expected = 1
+    for i in range(len(shape) - 1, -1, -1):
+        if shape[i] == 1 or 0 in shape:
+            out[i] = expected
+        expected *= max(shape[i], 1)
+    return tuple(out)
+
+
+def _address(arr):
+    if isinstance(arr, np.ndarray):
+        return arr.__array_interface__["data"][0]
+    return arr.data.ptr
+
+
+_LEGACY_NAMES = {
+    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
+    "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
+}
+
+
+def _legacy_type_name(t):
+    prefix = "ember.cuda." if t.device.type == "cuda" else "ember."
+    return prefix + _LEGACY_NAMES[t.dtype.name]
+
+
+def _dtype_from_type_name(name):
+    short = name.rsplit(".", 1)[-1]
+    for dname, legacy in _LEGACY_NAMES.items():
+        if legacy == short:
+            return getattr(D, dname)
+    raise ValueError(f"invalid type: '{name}'")
+
+
+def _rebuild(array, device, requires_grad):
+    t = Tensor._make(array, _device.device("cpu")).to(device)
+    t._requires_grad = requires_grad
+    return t
+
+
+# op modules, imported last: they import Tensor from here
+from .ops import binary as _b  # noqa: E402
+from .ops import indexing as _i  # noqa: E402
+from .ops import linalg as _la  # noqa: E402
+from .ops import unary as _u  # noqa: E402

@@ -1,0 +1,116 @@
+"""ember.autograd: backward, grad, grad modes, custom Functions, gradcheck, anomaly mode."""
+
+from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .engine import run_backward
+from .function import Node
+from .grad_mode import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
+
+__all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
+           "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
+           "set_detect_anomaly", "Node"]
+
+
+def _as_tuple(x):
+    if x is None:
+        return None
+    if isinstance(x, (tuple, list)):
+        return tuple(x)
+    return (x,)
+
+
+def _seed_grads(outputs, grad_outputs, create_graph):
+    """The gradients to start from: ones for scalar outputs, else those the user gave."""
+    from .. import _tensor
+
+    grads = []
+    for i, out in enumerate(outputs):
+        g = grad_outputs[i] if grad_outputs is not None else None
+        if g is None:
+            if out._data.size != 1:
+                raise RuntimeError("grad can be implicitly created only for scalar outputs\n"
+                                   "  ember: backward() on a tensor of shape "
+                                   f"{list(out.shape)} needs gradient=... of the same shape; "
+                                   "to train, reduce the loss to one number first "
+                                   "(loss.mean() or loss.sum()).")
+            if not out.dtype.is_floating_point and not out.dtype.is_complex:
+                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                                   f"but got {out.dtype}")
+            g = _tensor.Tensor._make(_ones(out), out.device)
+        elif not isinstance(g, _tensor.Tensor):
+            from ..ops.creation import tensor
+
+            g = tensor(g, dtype=out.dtype, device=out.device)
+        elif g.shape != out.shape:
+            raise RuntimeError(f"Mismatch in shape: grad_output[{i}] has a shape of {g.shape} "
+                               f"and output[{i}] has a shape of {out.shape}.")
+        if not create_graph:
+            g = g.detach()
+        grads.append(g)
+    return grads
+
+
+def _ones(t):
+    from .. import _device
+
+    xp = _device.xp_for(t.device)
+    return xp.ones(t._data.shape, dtype=t._data.dtype)
+
+
+def _check_outputs(outputs):
+    for i, out in enumerate(outputs):
+        if not out._requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn\n"
+                "  ember: nothing that produced this tensor requires grad, so there is nothing "
+                "to differentiate. Check that the parameters have requires_grad=True and that "
+                "the loss was not computed under no_grad() or from .detach()/.item()/.numpy() "
+                "values. Setting loss.requires_grad = True does not fix this: the model would "
+                "get no gradients.")
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
+             grad_variables=None, inputs=None):
+    """Accumulate the gradients of ``tensors`` w.r.t. the graph leaves into their ``.grad``."""
+    outputs = _as_tuple(tensors)
+    grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
+    if retain_graph is None:
+        retain_graph = create_graph
+    _check_outputs(outputs)
+    grads = _seed_grads(outputs, grad_tensors, create_graph)
+    if inputs is not None:
+        inputs = _as_tuple(inputs)
+        if not inputs:
+            raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+    run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs, accumulate=True,
+                 allow_unused=True)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,
+         only_inputs=True, allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` w.r.t. ``inputs``, returned (``.grad`` is not touched)."""
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    grad_outputs = _as_tuple(grad_outputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    if retain_graph is None:
+        retain_graph = create_graph
+    for t in inputs:
+        if not t._requires_grad:
+            raise RuntimeError("One of the differentiated Tensors does not require grad")
+    _check_outputs(outputs)
+    grads = _seed_grads(outputs, grad_outputs, create_graph)
+    result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,
+                          accumulate=False, allow_unused=allow_unused)
+    if materialize_grads:
+        from ..ops.creation import zeros_like
+
+        result = tuple(zeros_like(t) if g is None else g for t, g in zip(inputs, result))
+    return result

@@ -1,0 +1,251 @@
+"""The backward engine: walks the graph from the outputs to the leaves.
+
+1. Collect the nodes reachable from the roots and count, for each, how many edges lead into it
+   (iteratively: deep graphs must not hit Python's recursion limit).
+2. Seed the roots with ones (or the given gradients).
+3. Take nodes whose incoming gradients are all in (Kahn's order), call their backward, reduce
+   each gradient to its input's shape and dtype, and pass it on: into the next node's buffer,
+   or into ``.grad`` of a leaf.
+4. Free saved values unless ``retain_graph``; a second backward then raises torch's error.
+
+Backward formulas run under no_grad unless ``create_graph=True``, so the first-order pass
+records nothing and the second-order pass records the graph of the gradient.
+"""
+
+from .. import _tensor
+from . import anomaly_mode as _anomaly
+from .grad_mode import state as _grad_state
+
+
+def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, accumulate=True,
+                 allow_unused=False):
+    """Backpropagate from ``roots``.  With ``accumulate`` leaves' ``.grad`` grow; otherwise
+    the gradients of ``inputs`` are returned (``autograd.grad``)."""
+    Tensor = _tensor.Tensor
+    wanted = None
+    captured = {}
+    if inputs is not None:
+        wanted = {}
+        for i, t in enumerate(inputs):
+            key = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (t, 0)
+            wanted.setdefault(_key(key), []).append(i)
+
+    # the gradient buffer of every node, one slot per output
+    buffers = {}
+    ready = []
+    for root, grad in zip(roots, root_grads):
+        if root.grad_fn is None:  # a leaf as root: its gradient is the seed itself
+            _deliver_to_leaf(root, grad, create_graph, accumulate, wanted, captured)
+            continue
+        node = root.grad_fn
+        slot = buffers.get(node)
+        if slot is None:
+            slot = buffers[node] = [None] * _num_outputs(node)
+            ready.append(node)
+        nr = root.output_nr
+        slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+
+    dependencies = _count_dependencies(ready)
+    ready = [n for n in ready if dependencies.get(n, 0) == 0]
+
+    prev_enabled = _grad_state.enabled
+    _grad_state.enabled = create_graph
+    try:
+        while ready:
+            node = ready.pop()
+            grads = buffers.pop(node)
+            if wanted is not None:
+                _capture_nonleaf(node, grads, wanted, captured)
+            if node._pre_hooks is not None:
+                grads = _run_pre_hooks(node, grads)
+            input_grads = _call_backward(node, grads, create_graph)
+            if not retain_graph:
+                node._release()
+            for (target, nr), g, meta in zip(node._edges, input_grads, node._input_meta):
+                if target is None:
+                    continue
+                is_node = not isinstance(target, Tensor)
+                if g is not None:
+                    g = _fit(g, meta)
+                    if is_node:
+                        slot = buffers.get(target)
+                        if slot is None:
+                            slot = buffers[target] = [None] * _num_outputs(target)
+                        slot[nr] = g if slot[nr] is None else slot[nr] + g
+                    else:
+                        _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
+                if is_node:
+                    left = dependencies[target] - 1
+                    dependencies[target] = left
+                    if left == 0:
+                        if target in buffers:
+                            ready.append(target)
+                        elif not retain_graph:
+                            _release_unreached(target, dependencies)
+    finally:
+        _grad_state.enabled = prev_enabled
+
+    if inputs is None:
+        return None
+    results = []
+    for i in range(len(inputs)):
+        g = captured.get(i)
+        if g is None and not allow_unused:
+            raise RuntimeError(
+                "One of the differentiated Tensors appears to not have been used in the graph. "
+                "Set allow_unused=True if this is the desired behavior.")
+        results.append(g)
+    return tuple(results)
+
+
+def _key(key):
+    target, nr = key
+    return (id(target), nr)
+
+
+def _num_outputs(node):
+    meta = getattr(node, "_out_meta", None)
+    return 1 if meta is None else len(meta)
+
+
+def _count_dependencies(roots):
+    """Number of edges into each node reachable from ``roots`` (iterative DFS)."""
+    Tensor = _tensor.Tensor
+    dependencies = {}
+    seen = set(roots)
+    stack = list(roots)
+    while stack:
+        node = stack.pop()
+        for target, _ in node._edges:
+            if target is None or isinstance(target, Tensor):
+                continue
+            dependencies[target] = dependencies.get(target, 0) + 1
+            if target not in seen:
+                seen.add(target)
+                stack.append(target)
+    return dependencies
+
+
+def _release_unreached(node, dependencies):
+    """A node no gradient reached still frees its saved values, as torch's does."""
+    node._release()
+
+
+def _call_backward(node, grads, create_graph):
+    """Run one node's backward and return one gradient (or None) per input edge."""
+    if len(grads) > 1 and any(g is None for g in grads):
+        grads = [_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)]
+    try:
+        result = node.backward(*grads)
+    except RuntimeError:
+        raise
+    if type(result) is not tuple:
+        result = (result,)
+    if _anomaly.state.enabled:
+        _check_anomaly(node, result)
+    if node._post_hooks is not None:
+        for hook in node._post_hooks:
+            replaced = hook(result, tuple(grads))
+            if replaced is not None:
+                result = tuple(replaced)
+    return result
+
+
+def _zeros_for(node, output_nr):
+    from ..ops.creation import zeros
+
+    shape, dtype = node._out_meta[output_nr]
+    return zeros(shape, dtype=dtype, device=node.device)
+
+
+def _fit(grad, meta):
+    """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype."""
+    shape, dtype = meta
+    if grad._data.shape != shape:
+        from ..ops.reduction import sum_to_size
+
+        grad = sum_to_size(grad, shape)
+    if grad.dtype is not dtype:
+        grad = grad.to(dtype)
+    return grad
+
+
+def _deliver_to_leaf(leaf, grad, create_graph, accumulate, wanted, captured):
+    if wanted is not None:
+        indices = wanted.get((id(leaf), 0))
+        if indices is not None:
+            for i in indices:
+                captured[i] = grad if captured.get(i) is None else captured[i] + grad
+        if not accumulate:
+            return
+    if not accumulate:
+        return
+    if leaf._hooks:
+        for hook in leaf._hooks:
+            replaced = hook(grad)
+            if replaced is not None:
+                grad = replaced
+    if wanted is not None and (id(leaf), 0) not in wanted:
+        return  # backward(inputs=...) accumulates only into the given inputs
+    _accumulate(leaf, grad, create_graph)
+    if leaf._post_accumulate_hooks:
+        for hook in leaf._post_accumulate_hooks:
+            hook(leaf)
+
+
+def _accumulate(leaf, grad, create_graph):
+    """Add ``grad`` into ``leaf.grad``: in place when possible, with a graph under create_graph."""
+    Tensor = _tensor.Tensor
+    current = leaf._grad
+    if current is None:
+        if create_graph:
+            leaf._grad = grad
+        else:
+            # a fresh array: the same gradient object may also flow to another leaf
+            leaf._grad = Tensor._make(grad._data.copy(), grad.device)
+    elif create_graph or current._requires_grad or grad._requires_grad:
+        leaf._grad = current + grad
+    else:
+        current._data += grad._data
+
+
+def _capture_nonleaf(node, grads, wanted, captured):
+    for nr, g in enumerate(grads):
+        indices = wanted.get((id(node), nr))
+        if indices is not None:
+            for i in indices:
+                captured[i] = g
+
+
+def _run_pre_hooks(node, grads):
+    grads = list(grads)
+    for nr, hooks in node._pre_hooks.items():
+        if nr == -1:
+            for hook in hooks:
+                replaced = hook(tuple(grads))
+                if replaced is not None:
+                    grads = list(replaced)
+            continue
+        for hook in hooks:
+            if grads[nr] is None:
+                continue
+            replaced = hook(grads[nr])
+            if replaced is not None:
+                grads[nr] = replaced
+    return grads
+
+
+def _check_anomaly(node, grads):
+    for i, g in enumerate(grads):
+        if g is None or not g.dtype.is_floating_point and not g.dtype.is_complex:
+            continue
+        xp = node.xp
+        if not bool(xp.isfinite(g._data).all()):
+            where = ""
+            if node._trace:
+                lines = "".join(
+                    f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {f.line}\n'
+                    for f in node._trace[-4:])
+                where = "\n  ember: the op was created here (most recent call last):\n" + lines
+            raise RuntimeError(
+                f"Function '{node.name()}' returned nan values in its {i}th output." + where)

@@ -1,0 +1,8 @@
+"""ember.nn: modules, parameters, functional and init, as torch.nn."""
+
+from . import functional, init
+from .modules import *  # noqa: F403
+from .modules import __all__ as _modules_all
+from .parameter import Buffer, Parameter
+
+__all__ = ["Parameter", "Buffer", "functional", "init", *_modules_all]

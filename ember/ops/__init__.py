@@ -1,0 +1,1 @@
+"""The differentiable primitives, one file per family (see docs/architecture.md)."""

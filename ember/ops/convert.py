@@ -1,0 +1,55 @@
+"""Changing a tensor's dtype or device, differentiably (``Tensor.to`` and friends)."""
+
+from .. import _device
+from .._dtype import to_numpy_dtype
+from ..autograd.function import Node
+
+
+class ToCopy(Node):
+    """y = x in another dtype and/or on another device      dy/dx = identity (cast back)"""
+
+    _name = "ToCopyBackward0"
+
+    def __init__(self, dtype, device):
+        self.dtype = dtype
+        self.target = device
+
+    def forward(self, x):
+        y = x.astype(to_numpy_dtype(self.dtype), copy=False) if self.dtype is not None else x
+        if self.target is not None:
+            y = move_array(y, self.target)
+        return y
+
+    def backward(self, grad):
+        src_shape, src_dtype = self._input_meta[0]
+        return grad.to(dtype=src_dtype, device=self.device)
+
+    def apply(self, x):
+        out = super().apply(x)
+        if self.target is not None and out.device is not self.target:
+            out.device = self.target
+        return out
+
+
+def move_array(array, target):
+    """Copy an array to the backend of ``target`` (numpy <-> cupy)."""
+    xp = _device.xp_for(target)
+    src = _device.array_module_of(array)
+    if xp is src:
+        return array.copy() if target.type != "cpu" or _device._fake_cuda else array
+    if src.__name__ == "numpy":
+        return xp.asarray(array)
+    return array.get()  # cupy -> numpy
+
+
+def to(input, dtype=None, device=None, copy=False):
+    """``input`` in ``dtype`` on ``device``; returns ``input`` itself when nothing changes."""
+    if dtype is not None and dtype is input.dtype:
+        dtype = None
+    if device is not None:
+        device = _device.canonical(device)
+        if device is input.device:
+            device = None
+    if dtype is None and device is None:
+        return input.clone() if copy else input
+    return ToCopy(dtype, device).apply(input)
