@@ -120,3 +120,7 @@ def _fill(tensor, values):
     tensor._data[...] = data
     tensor._vc.value += 1
     return tensor
+
+
+# Tensor methods (installed by ember/_methods.py); random fills are in place by nature
+METHODS = {"uniform_": uniform_, "normal_": normal_}

@@ -11,10 +11,11 @@ from .grad_mode import (
     no_grad,
     set_grad_enabled,
 )
+from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
-           "set_detect_anomaly", "Node"]
+           "set_detect_anomaly", "Node", "gradcheck", "gradgradcheck"]
 
 
 def _as_tuple(x):

@@ -103,11 +103,11 @@ class Node:
         if type(out) is tuple:
             outs = tuple(make(o, dev, True, self, nr) for nr, o in enumerate(out))
             self._out_meta = tuple((o._data.shape, o.dtype) for o in outs)
-            self._note_saved_output(outs)
+            self._note_saved_output(out, outs)
             return outs
         result = make(out, dev, True, self)
         if self._saved:
-            self._note_saved_output((result,))
+            self._note_saved_output((out,), (result,))
         if self.view_fn is not None:
             _as_view(result, first, self.view_fn)
         return result
@@ -130,10 +130,13 @@ class Node:
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
 
-    def _note_saved_output(self, outputs):
-        for o in outputs:
-            for v in self._saved:
-                if v is o._data:
+    def _note_saved_output(self, raw_outputs, outputs):
+        """If forward saved one of its outputs, remember that output's version counter."""
+        for raw, o in zip(raw_outputs, outputs):
+            for k, v in enumerate(self._saved):
+                if v is raw:
+                    # NOTE: numpy returns scalars from 0-dim maths; keep the array the tensor holds
+                    self._saved = self._saved[:k] + (o._data,) + self._saved[k + 1:]
                     self._out = (o._vc, o._vc.value, o.output_nr)
                     return
 

@@ -412,3 +412,19 @@ def write_out(result, out):
 
 
 _out = write_out
+
+
+# Tensor methods (installed by ember/_methods.py)
+METHODS = {
+    "pow": pow, "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod,
+    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "greater": gt,
+    "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne,
+    "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
+    "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor,
+}
+INPLACE = {
+    "pow_": pow, "floor_divide_": floor_divide, "remainder_": remainder, "fmod_": fmod,
+    "eq_": eq, "ne_": ne, "lt_": lt, "le_": le, "gt_": gt, "ge_": ge,
+    "bitwise_and_": bitwise_and, "bitwise_or_": bitwise_or, "bitwise_xor_": bitwise_xor,
+    "logical_and_": logical_and, "logical_or_": logical_or, "logical_xor_": logical_xor,
+}

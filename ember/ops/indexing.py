@@ -246,3 +246,8 @@ def masked_fill(input, mask, value):
 
     value = scalar_tensor(value, input.dtype, input.device)
     return MaskedFill(mask._data).apply(input, value)
+
+
+# Tensor methods (installed by ember/_methods.py)
+METHODS = {"masked_fill": masked_fill, "index_put": index_put}
+INPLACE = {"masked_fill_": masked_fill, "index_put_": index_put}

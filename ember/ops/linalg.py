@@ -30,6 +30,8 @@ class Matmul(Node):
         a, b = self.saved
         grad_a = grad_b = None
         a_vec, b_vec = a.ndim == 1, b.ndim == 1
+        if a_vec and b_vec:  # a dot product
+            return grad * _conj(b), grad * _conj(a)
         if a_vec:
             a = a.unsqueeze(0)
             grad = grad.unsqueeze(-2)
@@ -37,14 +39,18 @@ class Matmul(Node):
             b = b.unsqueeze(-1)
             grad = grad.unsqueeze(-1)
         if self.needs_input_grad[0]:
-            grad_a = matmul(grad, b.mT.conj() if b.is_complex() else b.mT)
+            grad_a = matmul(grad, _conj(b.mT))
             if a_vec:
                 grad_a = grad_a.squeeze(-2)
         if self.needs_input_grad[1]:
-            grad_b = matmul(a.mT.conj() if a.is_complex() else a.mT, grad)
+            grad_b = matmul(_conj(a.mT), grad)
             if b_vec:
                 grad_b = grad_b.squeeze(-1)
         return grad_a, grad_b
+
+
+def _conj(t):
+    return t.conj() if t.is_complex() else t
 
 
 def _matmul_name(a, b):
@@ -150,3 +156,8 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
 
         return write_out(result, out)
     return result
+
+
+# Tensor methods (installed by ember/_methods.py)
+METHODS = {"matmul": matmul, "mm": mm, "addmm": addmm}
+INPLACE = {"addmm_": addmm}

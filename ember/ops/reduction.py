@@ -123,3 +123,7 @@ def sum_to_size(input, *size):
     if len(size) == 1 and isinstance(size[0], (tuple, list)):
         size = size[0]
     return SumToSize(tuple(size)).apply(input)
+
+
+# Tensor methods (installed by ember/_methods.py)
+METHODS = {"sum": sum, "mean": mean, "sum_to_size": sum_to_size}

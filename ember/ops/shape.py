@@ -324,3 +324,11 @@ def rebase_view_history(view, result):
 def _alias(t):
     """``t`` under another name, with its graph but without being a view."""
     return Tensor._make(t._data, t.device, t._requires_grad, t.grad_fn, t.output_nr)
+
+
+# Tensor methods (installed by ember/_methods.py)
+METHODS = {
+    "view": view, "reshape": reshape, "transpose": transpose, "swapaxes": transpose,
+    "swapdims": transpose, "permute": permute, "t": t, "expand": expand,
+    "broadcast_to": broadcast_to, "squeeze": squeeze, "unsqueeze": unsqueeze,
+}

@@ -254,3 +254,16 @@ def _check_tensor(x, name):
     if not isinstance(x, Tensor):
         raise TypeError(f"{name}(): argument 'input' (position 1) must be Tensor, not "
                         f"{type(x).__name__}")
+
+
+# Tensor methods (installed by ember/_methods.py)
+METHODS = {
+    "neg": neg, "negative": neg, "abs": abs, "absolute": abs, "exp": exp, "log": log,
+    "tanh": tanh, "sigmoid": sigmoid, "relu": relu, "sqrt": sqrt, "sign": sign,
+    "trunc": trunc, "conj": conj, "bitwise_not": bitwise_not, "positive": positive,
+}
+INPLACE = {
+    "neg_": neg, "negative_": neg, "abs_": abs, "absolute_": abs, "exp_": exp, "log_": log,
+    "tanh_": tanh, "sigmoid_": sigmoid, "relu_": relu, "sqrt_": sqrt, "sign_": sign,
+    "trunc_": trunc, "bitwise_not_": bitwise_not,
+}
