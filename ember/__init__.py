@@ -5,12 +5,15 @@
 This module is the public, torch-like namespace: it only imports and re-exports.
 """
 
+import warnings as _warnings
+
 from . import _dtype
 from ._device import device
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
                      finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
                      int, int8, int16, int32, int64, long, promote_types, result_type,
                      set_default_dtype, short, uint8)
+from ._printing import set_printoptions
 from ._tensor import Size, Tensor
 from ._methods import install as _install_methods
 from . import autograd
@@ -19,11 +22,17 @@ from .ops.binary import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
+from .ops.nn import *  # noqa: F403
+from . import linalg
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.unary import *  # noqa: F403
 
 _install_methods()
+
+# NOTE: torch computes log(0) = -inf or 0/0 = nan silently; NumPy warns. The filter only
+# covers warnings raised from ember's own modules, so the user's NumPy code still warns.
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
 __version__ = "0.1.0"
 
@@ -50,5 +59,6 @@ def can_cast(from_, to):
     return _dtype.can_cast(from_, to)
 
 
-from ._random import Generator, default_generator, initial_seed, manual_seed, seed  # noqa: E402
-from . import nn, optim  # noqa: E402
+from ._random import *  # noqa: E402,F403
+from . import random  # noqa: E402
+from . import cuda, nn, optim  # noqa: E402

@@ -235,21 +235,24 @@ def can_cast(from_, to):
 # ---------------------------------------------------------------------------- finfo / iinfo
 
 class finfo:
-    """Machine limits of a floating dtype, as torch.finfo."""
+    """Machine limits of a floating dtype, as torch.finfo (``dtype`` is the name, a str)."""
 
     def __init__(self, type=None):  # noqa: A002 - torch's name
         type = type or _default[0]
         if type.category not in (FLOAT, COMPLEX):
-            raise TypeError(f"finfo expects a floating point dtype, got {type}")
-        info = np.finfo(to_numpy_dtype(type.to_real()))
-        self.dtype = type.to_real().name
-        self.bits = info.bits
+            raise TypeError("ember.finfo() requires a floating point input type. Use ember.iinfo "
+                            "to handle 'ember.finfo'")
+        real = type.to_real()
+        # ml_dtypes.finfo also knows bfloat16, which numpy.finfo does not
+        info = (_ml_dtypes.finfo if real is bfloat16 else np.finfo)(to_numpy_dtype(real))
+        self.dtype = real.name
+        self.bits = real.itemsize * 8
         self.eps = builtins_float(info.eps)
         self.max = builtins_float(info.max)
         self.min = builtins_float(info.min)
         self.tiny = builtins_float(info.tiny)
         self.smallest_normal = self.tiny
-        self.resolution = builtins_float(info.resolution)
+        self.resolution = 10.0 ** -builtins_int(info.precision)
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
@@ -258,19 +261,22 @@ class finfo:
 
 
 class iinfo:
-    """Machine limits of an integer dtype, as torch.iinfo."""
+    """Machine limits of an integer dtype, as torch.iinfo (``dtype`` is the name, a str)."""
 
     def __init__(self, type):  # noqa: A002
-        if type.category not in (INT, BOOL):
-            raise TypeError(f"iinfo expects an integer dtype, got {type}")
-        info = np.iinfo(type.np) if type is not bool else None
+        if type is bool:
+            raise TypeError("ember.bool is not supported by ember.iinfo")
+        if type.category != INT:
+            raise TypeError("ember.iinfo() requires an integer input type. Use ember.finfo to "
+                            "handle 'ember.iinfo'")
+        info = np.iinfo(type.np)
         self.dtype = type.name
         self.bits = type.itemsize * 8
-        self.max = 1 if info is None else builtins_int(info.max)
-        self.min = 0 if info is None else builtins_int(info.min)
+        self.max = builtins_int(info.max)
+        self.min = builtins_int(info.min)
 
     def __repr__(self):
-        return f"iinfo(min={self.min}, max={self.max}, dtype={self.dtype})"
+        return f"iinfo(min={self.min:g}, max={self.max:g}, dtype={self.dtype})"
 
 
 import builtins as _builtins  # noqa: E402 - after the dtype names that shadow builtins

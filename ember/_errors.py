@@ -27,27 +27,35 @@ def broadcast_error(shape_a, shape_b, op=None):
                         "broadcast together")
 
 
+def _module_context():
+    """'model.fc2 (Linear(...))' when the error happens inside a Module's forward, else ''."""
+    from .nn.modules.module import current_module_context
+
+    return current_module_context()
+
+
 def device_mismatch(dev_a, dev_b, op=None):
-    where = f" (in {op})" if op else ""
+    where = _module_context() or op
+    place = f"\n  in {where}: one tensor is on {dev_a}, another on {dev_b}" if where else ""
     return RuntimeError(
         f"Expected all tensors to be on the same device, but found at least two devices, "
-        f"{dev_a} and {dev_b}!\n"
-        f"  ember: an op{where} got one tensor on {dev_a} and another on {dev_b}. Move the model "
-        f"and every batch to one device: model.to(device) once, and x = x.to(device) for each "
-        f"input and target in the loop.")
+        f"{dev_a} and {dev_b}!{place}\n"
+        "  hint: move the model and every batch to one device: model.to(device) once, and "
+        "x = x.to(device) for each input and target in the loop.")
 
 
 def dtype_mismatch(op, name_a, dtype_a, name_b, dtype_b):
     """torch's ``mat1 and mat2 must have the same dtype`` with the float64-numpy explanation."""
-    hint = ""
+    where = _module_context() or op
+    place = (f"\n  in {where}: input is {dtype_a.name}, weight is {dtype_b.name}" if where
+             else "")
     if "Double" in (dtype_a._short, dtype_b._short):
-        hint = ("\n  ember: float64 data usually comes from NumPy (np.array defaults to float64); "
-                "ember layers are float32. Convert the data with "
-                "ember.from_numpy(x).float() (or x.astype(np.float32)), or the model with "
-                "model.double().")
+        hint = ("\n  hint: float64 data usually comes from NumPy (np.array defaults to float64) "
+                "while layers are float32. Convert the data with ember.from_numpy(x).float() "
+                "(or x.astype(np.float32)), or the model with model.double().")
     else:
-        hint = (f"\n  ember: convert one side with .to({dtype_b}) or .to({dtype_a}) so both "
+        hint = (f"\n  hint: convert one side with .to({dtype_b}) or .to({dtype_a}) so both "
                 "have the same dtype.")
     return RuntimeError(
         f"{name_a} and {name_b} must have the same dtype, but got {dtype_a._short} and "
-        f"{dtype_b._short}" + (f"\n  in {op}" if op else "") + hint)
+        f"{dtype_b._short}" + place + hint)

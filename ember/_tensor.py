@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _device
 from . import _dtype as D
+from . import autograd as _autograd
 from .autograd.grad_mode import state as _grad_state
 
 
@@ -42,6 +43,14 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple(self) + tuple(other))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple(self) * n)
+
+    __rmul__ = __mul__
 
     def __reduce__(self):
         return (Size, (tuple(self),))
@@ -107,8 +116,7 @@ class Tensor:
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach().")
         if value and self.dtype.category < D.FLOAT:
-            raise RuntimeError("only Tensors of floating point and complex dtype can require "
-                               "gradients")
+            raise RuntimeError("only Tensors of floating point dtype can require gradients")
         if self.grad_fn is not None:
             return
         self._requires_grad = bool(value)
@@ -216,9 +224,7 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. the graph leaves (into their ``.grad``)."""
-        from .autograd import backward
-
-        backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     @property
     def _version(self):
@@ -233,6 +239,8 @@ class Tensor:
     def size(self, dim=None):
         if dim is None:
             return Size(self._data.shape)
+        if self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return self._data.shape[self._wrap_dim(dim)]
 
     def _wrap_dim(self, dim):
@@ -272,6 +280,8 @@ class Tensor:
         strides = tuple(s // item for s in self._data.strides)
         # NOTE: numpy gives size-1 and empty dims arbitrary strides; torch's are contiguous-like
         strides = _torch_like_strides(self._data.shape, strides)
+        if dim is not None and self._data.ndim == 0:
+            raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return strides if dim is None else strides[self._wrap_dim(dim)]
 
     def storage_offset(self):
@@ -348,18 +358,23 @@ class Tensor:
         kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
-        for a in args:
-            if isinstance(a, D.dtype):
-                dtype = a
-            elif isinstance(a, Tensor):
-                dtype, device = a.dtype, a.device
-            elif isinstance(a, (str, _device.device, int)) and not isinstance(a, bool):
-                device = a
-            elif isinstance(a, bool):
-                copy = a if a is not args[0] else copy
-            else:
-                raise TypeError(f"to() received an invalid combination of arguments - got "
-                                f"({type(a).__name__})")
+        # torch's overloads: (device, dtype), (dtype) or (tensor), then non_blocking, copy
+        rest = list(args)
+        if rest and isinstance(rest[0], Tensor):
+            other = rest.pop(0)
+            dtype, device = other.dtype, other.device
+        elif rest and isinstance(rest[0], D.dtype):
+            dtype = rest.pop(0)
+        elif rest and isinstance(rest[0], (str, _device.device, int)) and rest[0] is not True \
+                and rest[0] is not False:
+            device = rest.pop(0)
+            if rest and isinstance(rest[0], D.dtype):
+                dtype = rest.pop(0)
+        if len(rest) > 2 or not all(isinstance(a, bool) for a in rest):
+            got = ", ".join(type(a).__name__ for a in args)
+            raise TypeError(f"to() received an invalid combination of arguments - got ({got})")
+        if len(rest) == 2:
+            copy = rest[1]
         return to(self, dtype, device, copy)
 
     def type(self, dtype=None, non_blocking=False):
@@ -453,13 +468,19 @@ class Tensor:
         return self._data.get()
 
     def __array__(self, dtype=None, copy=None):
+        if self._requires_grad:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
+                               "tensor.detach().numpy() instead.")
         arr = self._host()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
     def __dlpack__(self, stream=None, **kwargs):
         if self._requires_grad:
             raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
-        return self._data.__dlpack__(**({"stream": stream} if stream is not None else {}))
+        # max_version/dl_device/copy pass through: a versioned capsule keeps the array writable
+        if stream is not None:
+            kwargs["stream"] = stream
+        return self._data.__dlpack__(**kwargs)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
@@ -476,17 +497,31 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+            how_many = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
         return bool(self._host().reshape(()))
 
     def __float__(self):
-        return float(self.item())
+        return float(self._python_scalar("double"))
 
     def __int__(self):
-        return int(self.item())
+        return int(self._python_scalar("int64_t"))
 
     def __complex__(self):
-        return complex(self.item())
+        return complex(self._python_scalar(None))
+
+    def _python_scalar(self, c_type):
+        """The single value for float()/int()/complex(); a complex value only converts to a
+        real type when its imaginary part is zero."""
+        if self._data.size != 1:
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        value = self.item()
+        if c_type is not None and isinstance(value, complex):
+            if value.imag != 0:
+                raise RuntimeError(f"value cannot be converted to type {c_type} without "
+                                   "overflow")
+            value = value.real
+        return value
 
     def __index__(self):
         if self.dtype.category > D.INT or self._data.size != 1:
@@ -503,9 +538,9 @@ class Tensor:
         return tensor_repr(self)
 
     def __format__(self, spec):
-        if self._data.ndim == 0 and spec:
+        if self._data.ndim == 0:
             return format(self.item(), spec)
-        return object.__format__(self, spec) if spec else repr(self)
+        return object.__format__(self, spec)
 
     def __reduce_ex__(self, protocol):
         # pickling (multiprocessing, copy): values, dtype name, device, requires_grad
@@ -533,6 +568,8 @@ class Tensor:
                 "a leaf Variable that requires grad is being used in an in-place operation.\n"
                 "  ember: change parameters inside `with ember.no_grad():` (as optimizers do), "
                 "or use the out-of-place form (x = x + 1).")
+        if self._base is not None and _grad_state.enabled:
+            _s.check_view_inplace(self)
 
     def _assign(self, result):
         """Make ``self`` hold ``result`` in place: its values, and its graph if it has one."""
@@ -564,6 +601,10 @@ class Tensor:
 
     def _snapshot(self):
         """A copy of the current values that keeps this tensor's place in the graph."""
+        if self._base is not None:
+            from .autograd.function import _refresh_view
+
+            _refresh_view(self)
         t = Tensor._make(self._data.copy(), self.device, self._requires_grad, self.grad_fn,
                          self.output_nr)
         return t
@@ -882,11 +923,25 @@ def _rebase_view(view, result):
 
 
 def _torch_like_strides(shape, strides):
+    # NOTE: numpy keeps the strides of size-1 dims as torch does, except for new size-1 dims
+    # (x[None], broadcast), where it has 0 and torch size*stride of the next dim; and empty
+    # arrays, where torch reports contiguous strides
+    if 0 in shape:
+        return _contiguous_strides(shape)
+    if 0 not in strides:
+        return strides
     out = list(strides)
+    for i in range(len(shape) - 1, -1, -1):
+        if shape[i] == 1 and out[i] == 0:
+            out[i] = shape[i + 1] * out[i + 1] if i + 1 < len(shape) else 1
+    return tuple(out)
+
+
+def _contiguous_strides(shape):
+    out = [0] * len(shape)
     expected = 1
     for i in range(len(shape) - 1, -1, -1):
-        if shape[i] == 1 or 0 in shape:
-            out[i] = expected
+        out[i] = expected
         expected *= max(shape[i], 1)
     return tuple(out)
 
@@ -928,4 +983,5 @@ def _rebuild(array, device, requires_grad):
 from .ops import binary as _b  # noqa: E402
 from .ops import indexing as _i  # noqa: E402
 from .ops import linalg as _la  # noqa: E402
+from .ops import shape as _s  # noqa: E402
 from .ops import unary as _u  # noqa: E402

@@ -23,7 +23,7 @@ def to_numpy(t):
         t = t.detach()
         if t.dtype == torch.bfloat16:
             t = t.float()
-        return t.numpy()
+        return t.numpy(force=True)  # force: torch gives some zero gradients as ZeroTensors
     if isinstance(t, ember.Tensor):
         a = t.detach()._host()
         if t.dtype is ember.bfloat16:

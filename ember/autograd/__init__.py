@@ -1,8 +1,10 @@
 """ember.autograd: backward, grad, grad modes, custom Functions, gradcheck, anomaly mode."""
 
+from .. import _device, _tensor
+from . import functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
-from .function import Node
+from .function import Function, FunctionCtx, Node, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -15,7 +17,8 @@ from .gradcheck import gradcheck, gradgradcheck
 
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
-           "set_detect_anomaly", "Node", "gradcheck", "gradgradcheck"]
+           "set_detect_anomaly", "Node", "Function", "FunctionCtx", "once_differentiable",
+           "functional", "gradcheck", "gradgradcheck"]
 
 
 def _as_tuple(x):
@@ -28,8 +31,6 @@ def _as_tuple(x):
 
 def _seed_grads(outputs, grad_outputs, create_graph):
     """The gradients to start from: ones for scalar outputs, else those the user gave."""
-    from .. import _tensor
-
     grads = []
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None else None
@@ -43,7 +44,8 @@ def _seed_grads(outputs, grad_outputs, create_graph):
             if not out.dtype.is_floating_point and not out.dtype.is_complex:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            g = _tensor.Tensor._make(_ones(out), out.device)
+            g = _tensor.Tensor._make(_device.xp_for(out.device).ones_like(out._data),
+                                     out.device)
         elif not isinstance(g, _tensor.Tensor):
             from ..ops.creation import tensor
 
@@ -55,13 +57,6 @@ def _seed_grads(outputs, grad_outputs, create_graph):
             g = g.detach()
         grads.append(g)
     return grads
-
-
-def _ones(t):
-    from .. import _device
-
-    xp = _device.xp_for(t.device)
-    return xp.ones(t._data.shape, dtype=t._data.dtype)
 
 
 def _check_outputs(outputs):

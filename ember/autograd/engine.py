@@ -1,16 +1,19 @@
 """The backward engine: walks the graph from the outputs to the leaves.
 
-1. Collect the nodes reachable from the roots and count, for each, how many edges lead into it
-   (iteratively: deep graphs must not hit Python's recursion limit).
-2. Seed the roots with ones (or the given gradients).
-3. Take nodes whose incoming gradients are all in (Kahn's order), call their backward, reduce
-   each gradient to its input's shape and dtype, and pass it on: into the next node's buffer,
-   or into ``.grad`` of a leaf.
+1. Seed the roots with ones (or the given gradients).
+2. Run nodes latest-created first.  Every node gets a sequence number when it is recorded, and a
+   node's inputs were always created before it, so this order is topological: when a node runs,
+   every node that feeds it a gradient has already run.  A heap keeps the nodes that have
+   received a gradient; no recursion, so deep graphs do not hit Python's recursion limit.
+3. Call each node's backward, reduce each gradient to its input's shape and dtype, and pass it
+   on: into the next node's buffer (summing contributions), or into ``.grad`` of a leaf.
 4. Free saved values unless ``retain_graph``; a second backward then raises torch's error.
 
 Backward formulas run under no_grad unless ``create_graph=True``, so the first-order pass
 records nothing and the second-order pass records the graph of the gradient.
 """
+
+import heapq
 
 from .. import _tensor
 from . import anomaly_mode as _anomaly
@@ -22,66 +25,54 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     """Backpropagate from ``roots``.  With ``accumulate`` leaves' ``.grad`` grow; otherwise
     the gradients of ``inputs`` are returned (``autograd.grad``)."""
     Tensor = _tensor.Tensor
-    wanted = None
+    wanted = None  # (id of node or leaf, output_nr) -> positions in ``inputs``
     captured = {}
     if inputs is not None:
         wanted = {}
         for i, t in enumerate(inputs):
-            key = (t.grad_fn, t.output_nr) if t.grad_fn is not None else (t, 0)
-            wanted.setdefault(_key(key), []).append(i)
+            key = (id(t.grad_fn), t.output_nr) if t.grad_fn is not None else (id(t), 0)
+            wanted.setdefault(key, []).append(i)
 
-    # the gradient buffer of every node, one slot per output
-    buffers = {}
-    ready = []
+    buffers = {}  # node -> [gradient per output]
+    heap = []  # (-sequence number, node): the latest-created node pops first
     for root, grad in zip(roots, root_grads):
-        if root.grad_fn is None:  # a leaf as root: its gradient is the seed itself
+        node = root.grad_fn
+        if node is None:  # a leaf as root: its gradient is the seed itself
             _deliver_to_leaf(root, grad, create_graph, accumulate, wanted, captured)
             continue
-        node = root.grad_fn
         slot = buffers.get(node)
         if slot is None:
-            slot = buffers[node] = [None] * _num_outputs(node)
-            ready.append(node)
+            slot = buffers[node] = [None] * node._num_outputs
+            heapq.heappush(heap, (-node._seq, node))
         nr = root.output_nr
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
-
-    dependencies = _count_dependencies(ready)
-    ready = [n for n in ready if dependencies.get(n, 0) == 0]
 
     prev_enabled = _grad_state.enabled
     _grad_state.enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
+        while heap:
+            node = heapq.heappop(heap)[1]
             grads = buffers.pop(node)
             if wanted is not None:
                 _capture_nonleaf(node, grads, wanted, captured)
             if node._pre_hooks is not None:
                 grads = _run_pre_hooks(node, grads)
-            input_grads = _call_backward(node, grads, create_graph)
+            input_grads = _call_backward(node, grads)
             if not retain_graph:
                 node._release()
             for (target, nr), g, meta in zip(node._edges, input_grads, node._input_meta):
-                if target is None:
+                if g is None or target is None:
                     continue
-                is_node = not isinstance(target, Tensor)
-                if g is not None:
+                if g._data.shape != meta[0] or g.dtype is not meta[1]:
                     g = _fit(g, meta)
-                    if is_node:
-                        slot = buffers.get(target)
-                        if slot is None:
-                            slot = buffers[target] = [None] * _num_outputs(target)
-                        slot[nr] = g if slot[nr] is None else slot[nr] + g
-                    else:
-                        _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
-                if is_node:
-                    left = dependencies[target] - 1
-                    dependencies[target] = left
-                    if left == 0:
-                        if target in buffers:
-                            ready.append(target)
-                        elif not retain_graph:
-                            _release_unreached(target, dependencies)
+                if isinstance(target, Tensor):
+                    _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
+                    continue
+                slot = buffers.get(target)
+                if slot is None:
+                    slot = buffers[target] = [None] * target._num_outputs
+                    heapq.heappush(heap, (-target._seq, target))
+                slot[nr] = g if slot[nr] is None else slot[nr] + g
     finally:
         _grad_state.enabled = prev_enabled
 
@@ -98,47 +89,14 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     return tuple(results)
 
 
-def _key(key):
-    target, nr = key
-    return (id(target), nr)
-
-
-def _num_outputs(node):
-    meta = getattr(node, "_out_meta", None)
-    return 1 if meta is None else len(meta)
-
-
-def _count_dependencies(roots):
-    """Number of edges into each node reachable from ``roots`` (iterative DFS)."""
-    Tensor = _tensor.Tensor
-    dependencies = {}
-    seen = set(roots)
-    stack = list(roots)
-    while stack:
-        node = stack.pop()
-        for target, _ in node._edges:
-            if target is None or isinstance(target, Tensor):
-                continue
-            dependencies[target] = dependencies.get(target, 0) + 1
-            if target not in seen:
-                seen.add(target)
-                stack.append(target)
-    return dependencies
-
-
-def _release_unreached(node, dependencies):
-    """A node no gradient reached still frees its saved values, as torch's does."""
-    node._release()
-
-
-def _call_backward(node, grads, create_graph):
+def _call_backward(node, grads):
     """Run one node's backward and return one gradient (or None) per input edge."""
-    if len(grads) > 1 and any(g is None for g in grads):
-        grads = [_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)]
-    try:
+    if len(grads) == 1:
+        result = node.backward(grads[0])
+    else:
+        if node.materialize_grads and any(g is None for g in grads):
+            grads = [_zeros_for(node, i) if g is None else g for i, g in enumerate(grads)]
         result = node.backward(*grads)
-    except RuntimeError:
-        raise
     if type(result) is not tuple:
         result = (result,)
     if _anomaly.state.enabled:
@@ -176,8 +134,6 @@ def _deliver_to_leaf(leaf, grad, create_graph, accumulate, wanted, captured):
         if indices is not None:
             for i in indices:
                 captured[i] = grad if captured.get(i) is None else captured[i] + grad
-        if not accumulate:
-            return
     if not accumulate:
         return
     if leaf._hooks:

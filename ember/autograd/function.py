@@ -23,6 +23,8 @@ tensor input (a single value for a single input); the engine sums broadcast grad
 each input's shape and casts them to its dtype, so ops never do that themselves.
 """
 
+import itertools
+
 import numpy as _np
 
 from .. import _device, _tensor
@@ -30,6 +32,7 @@ from . import anomaly_mode as _anomaly
 from .grad_mode import state as _grad_state
 
 _FREED = object()  # marks saved values released after backward
+_sequence = itertools.count()  # creation order of recorded nodes (the engine runs latest first)
 
 
 class Node:
@@ -46,8 +49,12 @@ class Node:
     _name = None  # torch's node name when it is not <ClassName>Backward0
     _edges = ()
     _input_meta = ()
+    _out_meta = None  # (shape, dtype) per output, for nodes with several outputs
+    _num_outputs = 1
+    _seq = 0
     needs_input_grad = ()
     differentiable = True  # False for ops like argmax whose outputs never require grad
+    materialize_grads = True  # outputs that got no gradient receive zeros in backward
     xp = _np  # the array module of the inputs' device (set per call when not CPU)
     view_fn = None  # set by view ops (forward): base -> view, so outputs share the base
 
@@ -88,6 +95,7 @@ class Node:
         # record the graph: edges to the inputs' nodes, their shapes and dtypes
         self._inputs = None
         self.device = dev
+        self._seq = next(_sequence)
         edges = []
         meta = []
         needs = []
@@ -101,11 +109,15 @@ class Node:
         if _anomaly.state.enabled:
             self._trace = _anomaly.capture_user_stack()
         if type(out) is tuple:
-            outs = tuple(make(o, dev, True, self, nr) for nr, o in enumerate(out))
+            outs = tuple(_integer_outputs_need_no_grad(make(o, dev, True, self, nr))
+                         for nr, o in enumerate(out))
             self._out_meta = tuple((o._data.shape, o.dtype) for o in outs)
+            self._num_outputs = len(outs)
             self._note_saved_output(out, outs)
             return outs
         result = make(out, dev, True, self)
+        if result.dtype.category < 2:  # integer and bool results have no gradient
+            return _integer_outputs_need_no_grad(result)
         if self._saved:
             self._note_saved_output((out,), (result,))
         if self.view_fn is not None:
@@ -233,9 +245,19 @@ class Node:
         return self.backward(*grads)
 
 
+def _integer_outputs_need_no_grad(t):
+    """Only floating and complex tensors take part in autograd (as in torch)."""
+    if t.dtype.category < 2:
+        t.grad_fn = None
+        t._requires_grad = False
+    return t
+
+
 def _as_view(out, base, view_fn):
     """Make ``out`` a view of ``base``: one version counter, and a way to redo the view."""
     out._vc = base._vc
+    if _grad_state.enabled:  # the version its graph is valid for (see _refresh_view)
+        out._view_version = base._vc.value
     if base._base is None:
         out._base = base
         out._view_fn = view_fn
@@ -243,11 +265,31 @@ def _as_view(out, base, view_fn):
         out._base = base._base
         inner = base._view_fn
         out._view_fn = lambda root: view_fn(inner(root))
+        multi = base.__dict__.get("_multi_view")
+        if multi is not None:  # a view of a piece of split/unbind is such a piece too
+            out._multi_view = multi
     return out
+
+
+def _refresh_view(view):
+    """A view whose memory was changed in place (through its base or another view) takes its
+    graph anew from the base, so gradients see the change."""
+    seen = view.__dict__.get("_view_version")
+    if seen is None or seen == view._vc.value:
+        return
+    view._view_version = view._vc.value
+    base = view._base
+    if base._requires_grad and _grad_state.enabled:
+        fresh = view._view_fn(base)
+        view.grad_fn = fresh.grad_fn
+        view.output_nr = fresh.output_nr
+        view._requires_grad = True
 
 
 def _edge(t):
     """Where the gradient for input ``t`` goes: its grad_fn, the leaf itself, or nowhere."""
+    if t._base is not None:
+        _refresh_view(t)
     if t.grad_fn is not None:
         return (t.grad_fn, t.output_nr)
     if t._requires_grad:
@@ -300,3 +342,167 @@ class _RemovableHandle:
 
     def __exit__(self, *exc):
         self.remove()
+
+
+# ---------------------------------------------------------------------------- autograd.Function
+
+class FunctionCtx:
+    """What ``forward`` and ``backward`` of a custom Function share (torch's ``ctx``)."""
+
+    def save_for_backward(self, *tensors):
+        """Keep tensors (inputs or outputs) for backward; read them with ``saved_tensors``."""
+        for t in tensors:
+            if t is not None and not isinstance(t, _tensor.Tensor):
+                raise TypeError("save_for_backward can only save variables, but argument "
+                                f"{tensors.index(t)} is of type {type(t).__name__}")
+        self._to_save = tensors
+
+    def save_for_forward(self, *tensors):
+        self._to_save_forward = tensors
+
+    def mark_dirty(self, *tensors):
+        """Say which inputs forward changed in place."""
+        self._dirty = tensors
+
+    def mark_non_differentiable(self, *tensors):
+        """Say which outputs have no gradient (e.g. indices)."""
+        self._non_differentiable = tensors
+
+    def set_materialize_grads(self, value):
+        """With False, backward may receive None for outputs that got no gradient."""
+        self.materialize_grads = value
+
+
+class BackwardFunction(FunctionCtx, Node):
+    """The graph node of one call of a custom Function; it is also the ``ctx``."""
+
+    _to_save = ()
+    _dirty = ()
+    _non_differentiable = ()
+
+    def __init__(self, function_class):
+        self._function_class = function_class
+        self._name = function_class.__name__ + "Backward"
+
+    @property
+    def saved_tensors(self):
+        saved = self._saved
+        if saved is _FREED:
+            return self.saved  # raises torch's "backward through the graph a second time"
+        self._check_versions()
+        return saved
+
+    @property
+    def saved_variables(self):
+        return self.saved_tensors
+
+    def backward(self, *grads):
+        result = self._function_class.backward(self, *grads)
+        if not isinstance(result, tuple):
+            result = (result,)
+        if len(result) != len(self._arg_is_tensor):
+            raise RuntimeError(f"function {self.name()} returned an incorrect number of "
+                               f"gradients (expected {len(self._arg_is_tensor)}, got "
+                               f"{len(result)})")
+        return tuple(g for g, is_tensor in zip(result, self._arg_is_tensor) if is_tensor)
+
+
+class Function:
+    """Base class for custom differentiable operations, with torch's contract.
+
+    class Exp(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    y = Exp.apply(x)
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("You must implement the forward function for custom "
+                                  "autograd.Function.")
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("You must implement either the backward or vjp method for "
+                                  "your custom autograd.Function to use it with backward mode "
+                                  "AD.")
+
+    vjp = backward
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        from .grad_mode import no_grad
+
+        Tensor = _tensor.Tensor
+        ctx = BackwardFunction(cls)
+        tensors = [a for a in args if isinstance(a, Tensor)]
+        ctx._arg_is_tensor = tuple(isinstance(a, Tensor) for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
+        record = _grad_state.enabled and any(t._requires_grad for t in tensors)
+        uses_setup_context = cls.setup_context is not Function.setup_context
+        with no_grad():
+            if uses_setup_context:
+                output = cls.forward(*args, **kwargs)
+                cls.setup_context(ctx, args, output)
+            else:
+                output = cls.forward(ctx, *args, **kwargs)
+        if not record:
+            return output
+        single = not isinstance(output, tuple)
+        outputs = (output,) if single else output
+        ctx.device = tensors[0].device
+        ctx._edges = [_edge(t) for t in tensors]
+        ctx._input_meta = [(t._data.shape, t.dtype) for t in tensors]
+        wrapped = []
+        for nr, out in enumerate(outputs):
+            if not isinstance(out, Tensor):
+                wrapped.append(out)
+                continue
+            if any(out is d for d in ctx._dirty):
+                pass  # changed in place: the input itself becomes this output
+            elif any(out is t for t in tensors):
+                alias = Tensor._make(out._data, out.device)
+                alias._vc = out._vc
+                out = alias
+            differentiable = out.dtype.category >= 2 and not any(
+                out is n for n in ctx._non_differentiable)
+            if differentiable:
+                out.grad_fn = ctx
+                out.output_nr = nr
+                out._requires_grad = True
+            wrapped.append(out)
+        ctx._out_meta = tuple((o._data.shape, o.dtype) if isinstance(o, Tensor) else ((), None)
+                              for o in outputs)
+        ctx._num_outputs = len(outputs)
+        ctx._seq = next(_sequence)
+        ctx._saved = tuple(ctx._to_save)
+        ctx._saved_versions = tuple((t._vc, t._vc.value) for t in ctx._to_save
+                                    if t is not None)
+        return wrapped[0] if single else tuple(wrapped)
+
+
+def once_differentiable(backward):
+    """Decorate a Function's backward that cannot itself be differentiated."""
+    import functools
+
+    from .grad_mode import no_grad
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *grads):
+        with no_grad():
+            return backward(ctx, *grads)
+
+    return wrapper

@@ -3,7 +3,7 @@
 import warnings
 
 from .. import _dtype as D
-from .._errors import dtype_mismatch
+from .._errors import device_mismatch, dtype_mismatch
 from ..ops import linalg as _linalg
 from ..ops.unary import relu, sigmoid, tanh  # noqa: F401 - part of torch.nn.functional
 from .modules.module import current_module_context
@@ -11,10 +11,10 @@ from .modules.module import current_module_context
 
 def linear(input, weight, bias=None):
     """y = input @ weight^T + bias. Same as torch.nn.functional.linear."""
+    if input.device is not weight.device:
+        raise device_mismatch(input.device, weight.device, "linear")
     if input.dtype is not weight.dtype:
-        err = dtype_mismatch(current_module_context() or "linear", "mat1", input.dtype, "mat2",
-                             weight.dtype)
-        raise err
+        raise dtype_mismatch("linear", "mat1", input.dtype, "mat2", weight.dtype)
     in_features = weight.shape[-1] if weight.ndim else 1
     if input.ndim == 0 or input.shape[-1] != in_features:
         raise _linear_shape_error(input, weight)

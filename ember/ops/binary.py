@@ -1,39 +1,53 @@
-"""Element-wise ops of two tensors (or a tensor and a Python number), with broadcasting.
+"""Arithmetic of two tensors (or a tensor and a Python number), with broadcasting.
 
-Every op here goes through ``operands``: both sides become tensors of PyTorch's result dtype
+Every binary op goes through ``operands``: both sides become tensors of PyTorch's result dtype
 (``_dtype.result_type``), so NumPy's own promotion never decides a dtype.  Broadcasting is
 NumPy's; the engine sums gradients back to each input's shape.
+
+This file holds the promotion helpers, ``out=``, and the arithmetic (+ - * / // % **).  The
+other two-input ops live beside it and are re-exported from here: ``binary_math.py`` (minimum,
+maximum, atan2, hypot, logaddexp, copysign, xlogy, lerp, where) and ``comparison.py``
+(eq/lt/..., logical and bitwise ops, isclose, allclose, equal).
 """
 
+import warnings
+
+import numpy as np
+
+from .. import _device
 from .. import _dtype as D
 from .._errors import broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import Node
+from ..autograd.grad_mode import state as _grad_state
 
 __all__ = [
-    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow",
-    "floor_divide", "remainder", "fmod", "eq", "ne", "lt", "le", "gt", "ge", "greater",
-    "greater_equal", "less", "less_equal", "not_equal", "bitwise_and", "bitwise_or",
-    "bitwise_xor", "bitwise_left_shift", "bitwise_right_shift", "logical_and", "logical_or",
-    "logical_xor",
+    "add", "sub", "subtract", "rsub", "mul", "multiply", "div", "divide", "true_divide", "pow",
+    "floor_divide", "remainder", "fmod",
 ]
+
+# NOTE: torch computes inf and nan silently where NumPy warns (x / 0, 0 * inf, inf - inf).  Ops
+# whose inputs often hit those points run their forward under ``quiet`` (np.errstate).  It costs
+# ~0.8 µs a call, 40% of a tiny add, so + - * instead rely on a warnings filter for this module
+# alone: free until a warning is raised, and it only ever matches NumPy's floating-point
+# RuntimeWarnings from the lines of this file.
+quiet = np.errstate(all="ignore")
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=__name__)
 
 
 # ---------------------------------------------------------------------------- promotion
 
 def operands(a, b):
     """``a`` and ``b`` as tensors of their common (PyTorch) dtype."""
-    a_is_tensor = isinstance(a, Tensor)
-    b_is_tensor = isinstance(b, Tensor)
-    if a_is_tensor and b_is_tensor:
-        if a.dtype is b.dtype:
-            return a, b
-        dt = D.result_type(a, b)
-        return _cast(a, dt), _cast(b, dt)
-    if a_is_tensor:
+    if isinstance(a, Tensor):
+        if isinstance(b, Tensor):
+            if a.dtype is b.dtype:
+                return a, b  # the fast path: nothing to promote
+            dt = D.result_type(a, b)
+            return _cast(a, dt), _cast(b, dt)
         dt = _with_scalar(a, b)
         return _cast(a, dt), scalar_tensor(b, dt, a.device)
-    if b_is_tensor:
+    if isinstance(b, Tensor):
         dt = _with_scalar(b, a)
         return scalar_tensor(a, dt, b.device), _cast(b, dt)
     raise TypeError(f"expected at least one Tensor, got {type(a).__name__} and "
@@ -46,6 +60,8 @@ def _with_scalar(t, scalar):
     category = t.dtype.category
     if (kind is float and category >= D.FLOAT) or (kind is int and category >= D.INT):
         return t.dtype
+    if isinstance(scalar, np.ndarray):  # a NumPy array takes part as the tensor it would be
+        scalar = Tensor._make(scalar, t.device)
     return D.result_type(t, scalar)
 
 
@@ -57,13 +73,37 @@ def scalar_tensor(value, dt, device):
     """A Python number as a 0-dim tensor (no grad) of dtype ``dt`` on ``device``."""
     if isinstance(value, Tensor):
         return _cast(value, dt)
-    from .. import _device
+    xp = np if device is _device.CPU else _device.xp_for(device)
+    np_dtype = D.to_numpy_dtype(dt)
+    try:
+        array = xp.asarray(value, dtype=np_dtype)
+    except OverflowError:
+        array = xp.asarray(_wrap_int(value, dt), dtype=np_dtype)
+    except TypeError:  # e.g. a complex number for a real dtype
+        raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow") \
+            from None
+    return Tensor._make(array, device)
 
-    xp = _device.xp_for(device)
-    return Tensor._make(xp.asarray(value, dtype=D.to_numpy_dtype(dt)), device)
+
+def _wrap_int(value, dt):
+    """An int that does not fit ``dt`` wraps around (int8 + 200 is int8 - 56), as in torch."""
+    if not -2 ** 63 <= value < 2 ** 64:
+        raise OverflowError("int too big to convert")
+    bits = dt.itemsize * 8
+    value %= 2 ** bits
+    if dt.is_signed and value >= 2 ** (bits - 1):
+        value -= 2 ** bits
+    return value
 
 
-def _apply(node, a, b):
+def need_tensor(name, value, position=2, arg="other"):
+    """torch's TypeError for ops whose second argument must be a tensor (no Python number)."""
+    if not isinstance(value, Tensor):
+        raise TypeError(f"{name}(): argument '{arg}' (position {position}) must be Tensor, not "
+                        f"{type(value).__name__}")
+
+
+def apply2(node, a, b):
     """Run a binary node; NumPy's broadcast ValueError becomes torch's RuntimeError."""
     try:
         return node.apply(a, b)
@@ -74,19 +114,51 @@ def _apply(node, a, b):
         raise
 
 
+_apply = apply2
+
+
+def not_implemented(op, dt):
+    """torch's error for a dtype an op has no kernel for (NotImplementedError)."""
+    return NotImplementedError(f'"{op}_cpu" not implemented for \'{dt._short}\'')
+
+
 def _conj(t):
     return t.conj() if t.dtype.category == D.COMPLEX else t
 
 
-def _to_float(a, b):
-    """int / int true-divides: both go to the default float dtype first."""
+def to_float(a, b):
+    """Both as the default float dtype when they are integer or bool (true division, atan2)."""
     if a.dtype.category < D.FLOAT:
         dt = D.get_default_dtype()
         return _cast(a, dt), _cast(b, dt)
     return a, b
 
 
-# ---------------------------------------------------------------------------- arithmetic
+_to_float = to_float
+
+
+def write_out(result, out, name=None):
+    """Write into ``out=`` when given (resized as torch does), else return the result."""
+    if out is None:
+        return result
+    if result._requires_grad and _grad_state.enabled:
+        raise RuntimeError(f"{name or 'op'}(): functions with out=... arguments don't support "
+                           "automatic differentiation, but one of the arguments requires grad.")
+    if result.dtype is not out.dtype and not D.can_cast(result.dtype, out.dtype):
+        raise RuntimeError(f"result type {result.dtype._short} can't be cast to the desired "
+                           f"output type {out.dtype._short}")
+    if out._data.shape != result._data.shape:
+        out._data = result._data.astype(out._data.dtype)
+    else:
+        out._data[...] = result._data
+    out._vc.value += 1
+    return out
+
+
+_out = write_out
+
+
+# ---------------------------------------------------------------------------- + - * /
 
 class Add(Node):
     """y = a + b          dy/da = 1, dy/db = 1"""
@@ -125,6 +197,7 @@ class Mul(Node):
 class Div(Node):
     """y = a / b          dy/da = 1 / b, dy/db = -a / b^2"""
 
+    @quiet
     def forward(self, a, b):
         self.save(a, b)
         return a / b
@@ -139,292 +212,314 @@ class Div(Node):
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting. Same as torch.add."""
     a, b = operands(input, other)
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _out(_apply(Add(), a, b), out)
+    if alpha != 1 or alpha is True:
+        b = _scaled(b, alpha)
+    result = apply2(Add(), a, b)
+    return result if out is None else write_out(result, out, "add")
 
 
 def sub(input, other, *, alpha=1, out=None):
     """input - alpha * other. Same as torch.sub."""
     a, b = operands(input, other)
-    if a.dtype is D.bool:
-        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
-                           "supported. Use the `^` or `logical_xor()` operator instead.")
-    if alpha != 1:
-        b = mul(b, alpha)
-    return _out(_apply(Sub(), a, b), out)
+    if a is not input or b is not other or a.dtype is D.bool:  # promoted: check for bools
+        _check_no_bool(input, other)
+    if alpha != 1 or alpha is True:
+        b = _scaled(b, alpha)
+    result = apply2(Sub(), a, b)
+    return result if out is None else write_out(result, out, "sub")
 
 
 subtract = sub
 
 
+def rsub(input, other, *, alpha=1):
+    """other - alpha * input. Same as torch.rsub."""
+    return sub(other, input, alpha=alpha)
+
+
+def _check_no_bool(input, other):
+    bools = [x.dtype is D.bool if isinstance(x, Tensor) else type(x) is bool or
+             isinstance(x, np.bool_) for x in (input, other)]
+    if all(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not "
+                           "supported. Use the `^` or `logical_xor()` operator instead.")
+    if any(bools):
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. "
+                           "If you are trying to invert a mask, use the `~` or `logical_not()` "
+                           "operator instead.")
+
+
+def _scaled(b, alpha):
+    """alpha * b in b's dtype (the ``alpha`` of add and sub)."""
+    category = b.dtype.category
+    if isinstance(alpha, (bool, np.bool_)) and category != D.BOOL:
+        raise RuntimeError("Boolean alpha only supported for Boolean results.")
+    if isinstance(alpha, (float, np.floating)) and category < D.FLOAT:
+        raise RuntimeError("For integral input tensors, argument alpha must not be a floating "
+                           "point number.")
+    if isinstance(alpha, (complex, np.complexfloating)) and category != D.COMPLEX:
+        raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
+                           "number.")
+    return mul(b, scalar_tensor(alpha, b.dtype, b.device))
+
+
 def mul(input, other, *, out=None):
     """input * other, element-wise. Same as torch.mul."""
     a, b = operands(input, other)
-    return _out(_apply(Mul(), a, b), out)
+    result = apply2(Mul(), a, b)
+    return result if out is None else write_out(result, out, "mul")
 
 
 multiply = mul
 
 
 def div(input, other, *, rounding_mode=None, out=None):
-    """input / other; ``rounding_mode`` None (true division), 'trunc' or 'floor'."""
+    """input / other; ``rounding_mode`` None (true division), 'trunc' or 'floor'.
+
+    Integer true division gives the default float dtype; integer division by zero with a
+    rounding mode raises, as in torch (floats give inf or nan).
+    """
     a, b = operands(input, other)
     if rounding_mode is None:
-        a, b = _to_float(a, b)
-        return _out(_apply(Div(), a, b), out)
-    if rounding_mode == "floor":
-        return _out(floor_divide(a, b), out)
-    if rounding_mode == "trunc":
-        if a.dtype.category < D.FLOAT:
-            return _out(_apply(TruncDivide(), a, b), out)
-        return _out(div(a, b).trunc(), out)
-    raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but "
-                       f"found '{rounding_mode}'")
+        a, b = to_float(a, b)
+        result = apply2(Div(), a, b)
+    elif rounding_mode == "floor":
+        result = apply2(DivFloor(_checked("div_floor", a)), a, b)
+    elif rounding_mode == "trunc":
+        result = apply2(DivTrunc(_checked("div_trunc", a)), a, b)
+    else:
+        raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
+                           f"but found '{rounding_mode}'")
+    return result if out is None else write_out(result, out, "div")
 
 
 divide = div
 true_divide = div
 
 
-class TruncDivide(Node):
-    """integer a / b rounded toward zero (no gradient: integer output)"""
+# ---------------------------------------------------------------------------- // % fmod
 
-    differentiable = False
+def _checked(op, t):
+    """Integer division ops have no bool or complex kernel; ints check for division by 0."""
+    category = t.dtype.category
+    if category == D.BOOL or category == D.COMPLEX:
+        raise not_implemented(op, t.dtype)
+    return category == D.INT
 
-    def forward(self, a, b):
-        _check_int_zero(self.xp, a, b)
-        q = self.xp.abs(a) // self.xp.abs(b)
-        return self.xp.where((a < 0) != (b < 0), -q, q).astype(a.dtype)
+
+def _check_zero(b):
+    if not b.all():
+        raise RuntimeError("ZeroDivisionError")
 
 
-class FloorDivide(Node):
+class DivFloor(Node):
     """y = floor(a / b)          dy/da = dy/db = 0"""
 
+    def __init__(self, integer, grad_defined=True):
+        self.integer = integer
+        self.grad_defined = grad_defined
+
+    @quiet
     def forward(self, a, b):
-        _check_int_zero(self.xp, a, b)
+        if self.integer:
+            _check_zero(b)
         return self.xp.floor_divide(a, b)
+
+    def backward(self, grad):
+        if not self.grad_defined:
+            raise RuntimeError("the derivative for 'floor_divide' is not implemented.")
+        return grad * 0, grad * 0
+
+
+class DivTrunc(Node):
+    """y = trunc(a / b)          dy/da = dy/db = 0"""
+
+    def __init__(self, integer):
+        self.integer = integer
+
+    @quiet
+    def forward(self, a, b):
+        xp = self.xp
+        if not self.integer:
+            return xp.trunc(a / b)
+        _check_zero(b)
+        q = xp.floor_divide(a, b)
+        # floor went one below the truncated quotient where the signs differ and b does not
+        # divide a exactly
+        return q + ((q < 0) & (q * b != a)).astype(q.dtype)
 
     def backward(self, grad):
         return grad * 0, grad * 0
 
 
 def floor_divide(input, other, *, out=None):
-    """floor(input / other). Same as torch.floor_divide."""
+    """floor(input / other). Same as torch.floor_divide (which has no gradient)."""
     a, b = operands(input, other)
-    return _out(_apply(FloorDivide(), a, b), out)
+    node = DivFloor(_checked("div_floor", a), grad_defined=False)
+    return write_out(apply2(node, a, b), out, "floor_divide")
 
 
 class Remainder(Node):
     """y = a - floor(a / b) * b (sign of b)          dy/da = 1, dy/db = -floor(a / b)"""
 
+    def __init__(self, integer):
+        self.integer = integer
+
+    @quiet
     def forward(self, a, b):
-        _check_int_zero(self.xp, a, b)
+        if self.integer:
+            _check_zero(b)
         self.save(a, b)
         return self.xp.remainder(a, b)
 
     def backward(self, grad):
+        if not self.needs_input_grad[1]:
+            return grad, None
         a, b = self.saved
-        return grad, -grad * floor_divide(a, b) if self.needs_input_grad[1] else None
+        return grad, -grad * div(a, b, rounding_mode="floor")
 
 
 def remainder(input, other, *, out=None):
     """Python's modulus (result has the sign of ``other``). Same as torch.remainder."""
     a, b = operands(input, other)
-    return _out(_apply(Remainder(), a, b), out)
+    node = Remainder(_checked("remainder", a))
+    return write_out(apply2(node, a, b), out, "remainder")
 
 
 class Fmod(Node):
     """y = a - trunc(a / b) * b (sign of a)          dy/da = 1, dy/db = -trunc(a / b)"""
 
+    def __init__(self, integer):
+        self.integer = integer
+
+    @quiet
     def forward(self, a, b):
-        _check_int_zero(self.xp, a, b)
+        if self.integer:
+            _check_zero(b)
         self.save(a, b)
         return self.xp.fmod(a, b)
 
     def backward(self, grad):
+        if not self.needs_input_grad[1]:
+            return grad, None
         a, b = self.saved
-        return grad, -grad * div(a, b, rounding_mode="trunc") if self.needs_input_grad[1] \
-            else None
+        return grad, -grad * div(a, b, rounding_mode="trunc")
 
 
 def fmod(input, other, *, out=None):
     """C's fmod (result has the sign of ``input``). Same as torch.fmod."""
     a, b = operands(input, other)
-    return _out(_apply(Fmod(), a, b), out)
+    node = Fmod(_checked("fmod", a))
+    return write_out(apply2(node, a, b), out, "fmod")
 
 
-def _check_int_zero(xp, a, b):
-    if a.dtype.kind in "iub" and b.dtype.kind in "iub" and bool((b == 0).any()):
-        raise RuntimeError("ZeroDivisionError")
+# ---------------------------------------------------------------------------- pow
+
+class PowScalar(Node):
+    """y = a ** e (e a Python number)          dy/da = e * a^(e-1)   (0 when e = 0)"""
+
+    _name = "PowBackward0"
+
+    def __init__(self, exponent):
+        self.exponent = exponent
+
+    @quiet
+    def forward(self, a):
+        self.save(a)
+        try:
+            return self.xp.power(a, self.exponent)
+        except OverflowError:  # the exponent does not fit the integer dtype
+            raise RuntimeError(f"value cannot be converted to type {a.dtype} without "
+                               "overflow") from None
+
+    def backward(self, grad):
+        (a,) = self.saved
+        e = self.exponent
+        if e == 0:
+            return grad * 0  # NOTE: d(a^0)/da = 0 even at a = 0, as in torch
+        return grad * _conj(e * pow(a, e - 1))
 
 
 class Pow(Node):
     """y = a ** b          dy/da = b * a^(b-1), dy/db = y * log(a)"""
 
+    @quiet
     def forward(self, a, b):
-        if a.dtype.kind in "iu" and b.dtype.kind in "iu" and bool((b < 0).any()):
-            raise RuntimeError("Integers to negative integer powers are not allowed.")
-        y = self.xp.power(a, b)
+        xp = self.xp
+        if a.dtype.kind in "iu" and b.dtype.kind in "iu" and (b < 0).any():
+            y = _int_pow_negative(xp, a, b)
+        else:
+            y = xp.power(a, b)
         self.save(a, b, y)
         return y
 
     def backward(self, grad):
         a, b, y = self.saved
         grad_a = grad_b = None
+        # the masked points take a harmless a = 1, so that no 0 * inf is ever computed
         if self.needs_input_grad[0]:
-            # NOTE: torch defines d(a^0)/da = 0 even at a = 0
-            grad_a = grad * _conj(b * pow(a, b - 1)).masked_fill(b == 0, 0)
+            # NOTE: torch takes d(a^0)/da = 0 even at a = 0
+            zero = b == 0
+            safe_a = _where(zero, 1, a)
+            grad_a = _where(zero, 0, grad * _conj(b * pow(safe_a, b - 1)))
         if self.needs_input_grad[1]:
             # NOTE: torch takes 0 * log(0) as 0 where a = 0 and b >= 0
-            grad_b = grad * _conj(y * a.log()).masked_fill((a == 0) & (b >= 0), 0)
+            zero = (a == 0) & (b >= 0)
+            grad_b = _where(zero, 0, grad * _conj(y * _where(zero, 1, a).log()))
         return grad_a, grad_b
 
 
+def _int_pow_negative(xp, a, b):
+    """Integer a ** b where some b < 0: 1 and -1 keep a magnitude of 1, the rest go to 0."""
+    y = xp.power(a, xp.maximum(b, 0))
+    odd = (b & 1).astype(bool)
+    small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(a.dtype)
+    return xp.where(b < 0, small, y)
+
+
+def _where(cond, a, b):
+    from .binary_math import where
+
+    return where(cond, a, b)
+
+
 def pow(input, exponent, *, out=None):
-    """input ** exponent, element-wise. Same as torch.pow."""
+    """input ** exponent, element-wise. Same as torch.pow (all three overloads)."""
+    if not isinstance(exponent, Tensor) and isinstance(input, Tensor):
+        dt = _with_scalar(input, exponent)
+        # NOTE: only a Python int exponent is refused; a negative exponent tensor gives 0s
+        if dt.category < D.FLOAT and exponent < 0:
+            raise RuntimeError("Integers to negative integer powers are not allowed.")
+        if dt is D.bool:
+            raise NotImplementedError('"pow" not implemented for \'Bool\'')
+        a = _cast(input, dt)
+        if isinstance(exponent, np.generic):
+            exponent = exponent.item()
+        return write_out(PowScalar(exponent).apply(a), out, "pow")
     a, b = operands(input, exponent)
+    if a.dtype is D.bool:
+        raise NotImplementedError('"pow" not implemented for \'Bool\'')
     node = Pow()
-    if not isinstance(exponent, Tensor):
-        node._name = "PowBackward0"
-    elif not isinstance(input, Tensor):
-        node._name = "PowBackward2"
-    else:
-        node._name = "PowBackward1"
-    return _out(_apply(node, a, b), out)
+    node._name = "PowBackward1" if isinstance(input, Tensor) else "PowBackward2"
+    return write_out(apply2(node, a, b), out, "pow")
 
 
-# ---------------------------------------------------------------------------- comparisons, logic
+# ---------------------------------------------------------------------------- the other ops
 
-class Elementwise(Node):
-    """y = f(a, b) for a NumPy function without a gradient (comparisons, logic, bits)."""
+from . import binary_math as _math  # noqa: E402
+from . import comparison as _comparison  # noqa: E402
+from .binary_math import *  # noqa: E402, F403
+from .comparison import *  # noqa: E402, F403
 
-    differentiable = False
-
-    def __init__(self, name):
-        self.fn = name
-
-    def forward(self, a, b):
-        return getattr(self.xp, self.fn)(a, b)
-
-
-def _compare(name, input, other, out):
-    a, b = operands(input, other)
-    return write_out(_apply(Elementwise(name), a, b), out)
-
-
-def eq(input, other, *, out=None):
-    """input == other, element-wise (bool). Same as torch.eq."""
-    return _compare("equal", input, other, out)
-
-
-def ne(input, other, *, out=None):
-    """input != other (bool). Same as torch.ne."""
-    return _compare("not_equal", input, other, out)
-
-
-def lt(input, other, *, out=None):
-    """input < other (bool). Same as torch.lt."""
-    return _compare("less", input, other, out)
-
-
-def le(input, other, *, out=None):
-    """input <= other (bool). Same as torch.le."""
-    return _compare("less_equal", input, other, out)
-
-
-def gt(input, other, *, out=None):
-    """input > other (bool). Same as torch.gt."""
-    return _compare("greater", input, other, out)
-
-
-def ge(input, other, *, out=None):
-    """input >= other (bool). Same as torch.ge."""
-    return _compare("greater_equal", input, other, out)
-
-
-greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-
-
-def _bitwise(name, input, other, out):
-    a, b = operands(input, other)
-    if a.dtype.category > D.INT:
-        raise RuntimeError(f'"{name}_cpu" not implemented for \'{a.dtype._short}\'')
-    return write_out(_apply(Elementwise(name), a, b), out)
-
-
-def bitwise_and(input, other, *, out=None):
-    """input & other for integer and bool tensors."""
-    return _bitwise("bitwise_and", input, other, out)
-
-
-def bitwise_or(input, other, *, out=None):
-    """input | other for integer and bool tensors."""
-    return _bitwise("bitwise_or", input, other, out)
-
-
-def bitwise_xor(input, other, *, out=None):
-    """input ^ other for integer and bool tensors."""
-    return _bitwise("bitwise_xor", input, other, out)
-
-
-def bitwise_left_shift(input, other, *, out=None):
-    return _bitwise("left_shift", input, other, out)
-
-
-def bitwise_right_shift(input, other, *, out=None):
-    return _bitwise("right_shift", input, other, out)
-
-
-def _logical(name, input, other, out):
-    a, b = operands(input, other)
-    result = _apply(Elementwise(name), a.to(D.bool), b.to(D.bool))
-    if out is not None and out.dtype is not D.bool:
-        result = result.to(out.dtype)
-    return write_out(result, out)
-
-
-def logical_and(input, other, *, out=None):
-    """Element-wise AND of the truth values (bool)."""
-    return _logical("logical_and", input, other, out)
-
-
-def logical_or(input, other, *, out=None):
-    """Element-wise OR of the truth values (bool)."""
-    return _logical("logical_or", input, other, out)
-
-
-def logical_xor(input, other, *, out=None):
-    """Element-wise XOR of the truth values (bool)."""
-    return _logical("logical_xor", input, other, out)
-
-
-def write_out(result, out):
-    """Write into ``out=`` when given (resized as torch does), else return the result."""
-    if out is None:
-        return result
-    if out.shape != result.shape:
-        out._data = result._data.astype(out._data.dtype)
-        out._vc.value += 1
-    else:
-        out.copy_(result.detach())
-    return out
-
-
-_out = write_out
+__all__ = __all__ + _math.__all__ + _comparison.__all__
 
 
 # Tensor methods (installed by ember/_methods.py)
 METHODS = {
     "pow": pow, "floor_divide": floor_divide, "remainder": remainder, "fmod": fmod,
-    "eq": eq, "ne": ne, "lt": lt, "le": le, "gt": gt, "ge": ge, "greater": gt,
-    "greater_equal": ge, "less": lt, "less_equal": le, "not_equal": ne,
-    "bitwise_and": bitwise_and, "bitwise_or": bitwise_or, "bitwise_xor": bitwise_xor,
-    "logical_and": logical_and, "logical_or": logical_or, "logical_xor": logical_xor,
+    **_math.METHODS, **_comparison.METHODS,
 }
 INPLACE = {
     "pow_": pow, "floor_divide_": floor_divide, "remainder_": remainder, "fmod_": fmod,
-    "eq_": eq, "ne_": ne, "lt_": lt, "le_": le, "gt_": gt, "ge_": ge,
-    "bitwise_and_": bitwise_and, "bitwise_or_": bitwise_or, "bitwise_xor_": bitwise_xor,
-    "logical_and_": logical_and, "logical_or_": logical_or, "logical_xor_": logical_xor,
+    **_math.INPLACE, **_comparison.INPLACE,
 }

@@ -1,57 +1,105 @@
-"""Indexing: ``x[index]`` and ``x[index] = value``, gather/scatter, masks, sorting, selection.
+"""Indexing: ``x[index]`` and ``x[index] = value`` (and ``index_put``).
 
 Basic indexing (ints, slices, None, ...) returns a view sharing memory, as in torch; advanced
 indexing (integer or bool tensors/lists) returns a copy.  Gradients flow through both.
+
+The other indexing families live beside this file and are re-exported from here (so this
+module's ``METHODS`` covers them all): ``selection.py`` (masks, take/put, nonzero, where),
+``scatter.py`` (gather/scatter), ``index_dim.py`` (index_select/index_add/...), ``sorting.py``
+(sort, topk, unique, searchsorted) and ``diagonal.py`` (tril/triu, diag, diagonal, trace).
 """
+
+import re
 
 import numpy as np
 
+from .. import _device
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
 
-__all__ = ["index_put", "masked_fill"]
+__all__ = ["index_put"]
+
+_INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
 
 
 # ---------------------------------------------------------------------------- index parsing
 
-def _convert_index(index, xp):
-    """An index with tensors and lists turned into backend arrays; also: is it basic?"""
-    if not isinstance(index, tuple):
-        index = (index,)
+def _convert_index(index, device):
+    """An index with tensors and lists turned into backend arrays; also: is it basic?
+
+    Basic items (ints, slices, None, ...) stay as they are; integer and bool tensors, lists and
+    arrays become arrays of the input's backend (advanced indexing).
+    """
+    if type(index) is not tuple:
+        if type(index) is list and _is_legacy_tuple(index):
+            index = tuple(index)  # x[[0, slice(None)]] and x[[[0, 1], [1, 2]]] mean x[0, :] ...
+        else:
+            index = (index,)
     out = []
     basic = True
     for item in index:
-        if isinstance(item, Tensor):
-            if item.dtype.category > D.INT:
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 "tensors")
-            if item.dtype is D.uint8:
-                item = item.to(D.bool)
-            item = item._data
-            basic = False
-        elif isinstance(item, (list, np.ndarray)):
-            item = xp.asarray(item)
-            if item.dtype.kind == "f":
-                raise IndexError("tensors used as indices must be long, int, byte or bool "
-                                 "tensors")
-            basic = False
-        elif isinstance(item, slice):
-            if item.step is not None and _as_int(item.step) <= 0:
-                raise ValueError("step must be greater than zero")
-            item = slice(_opt_int(item.start), _opt_int(item.stop), _opt_int(item.step))
-        elif item is None or item is Ellipsis:
+        kind = type(item)
+        if kind is int or item is None or item is Ellipsis:
             pass
-        elif isinstance(item, bool):
-            basic = False  # x[True] adds a dim, as numpy and torch do
+        elif kind is slice:
+            item = _slice(item)
+        elif isinstance(item, Tensor):
+            if item.dtype.category > D.INT:
+                raise IndexError(_INDEX_DTYPE_ERROR)
+            if item._data.ndim == 0 and item.dtype is not D.bool and item.dtype is not D.uint8:
+                item = int(item.item())  # a 0-dim integer tensor selects, like an int
+            else:
+                if item.dtype is D.uint8:
+                    item = item.to(D.bool)
+                if item.device is not device:
+                    from .convert import move_array
+
+                    item = move_array(item._data, device)
+                else:
+                    item = item._data
+                basic = False
+        elif kind is bool or kind is np.bool_:
+            item = bool(item)
+            basic = False  # x[True] adds a dim, x[False] an empty one (numpy does the same)
         elif isinstance(item, (int, np.integer)):
             item = int(item)
+        elif isinstance(item, (list, np.ndarray)):
+            item = _device.xp_for(device).asarray(item)
+            if item.dtype.kind == "f" and item.size == 0:
+                item = item.astype(np.int64)  # x[[]] selects nothing
+            elif item.dtype.kind not in "biu":
+                raise IndexError(_INDEX_DTYPE_ERROR)
+            basic = False
+        elif isinstance(item, str):
+            raise TypeError(f"new(): invalid data type '{kind.__name__}'")
         else:
             raise IndexError("only integers, slices (`:`), ellipsis (`...`), None and long or "
-                             "byte Variables are valid indices (got "
-                             f"{type(item).__name__})")
+                             f"byte Variables are valid indices (got {kind.__name__})")
         out.append(item)
     return tuple(out), basic
+
+
+def _is_legacy_tuple(seq):
+    """A list holding slices, None, ..., tensors or lists is read as a tuple (torch's rule)."""
+    for item in seq:
+        if item is None or item is Ellipsis or isinstance(item, (slice, list, tuple, Tensor)):
+            return True
+    return False
+
+
+def _slice(item):
+    start, stop, step = item.start, item.stop, item.step
+    if step is not None:
+        step = _as_int(step)
+        if step == 0:
+            raise ValueError("slice step cannot be zero")
+        if step < 0:
+            raise ValueError("step must be greater than zero")
+    if type(start) is int or start is None:
+        if type(stop) is int or stop is None:
+            return item if step is None or type(item.step) is int else slice(start, stop, step)
+    return slice(_opt_int(start), _opt_int(stop), step)
 
 
 def _as_int(v):
@@ -64,42 +112,64 @@ def _opt_int(v):
 
 def _index_error(err, shape):
     """NumPy's IndexError in torch's words."""
-    msg = str(err).replace("axis", "dimension")
-    return IndexError(msg + f" (tensor shape {list(shape)})")
+    msg = str(err)
+    if msg.startswith("too many indices"):
+        return IndexError(f"too many indices for tensor of dimension {len(shape)}")
+    found = re.match(r"boolean index did not match indexed array along (?:axis|dimension) (\d+); "
+                     r"size of (?:axis|dimension) is (\d+) but size of corresponding boolean "
+                     r"(?:axis|dimension) is (\d+)", msg)
+    if found:
+        dim, size, mask = found.groups()
+        return IndexError(f"The shape of the mask [{mask}] at index {dim} does not match the "
+                          f"shape of the indexed tensor [{size}] at index {dim}")
+    if msg.startswith("shape mismatch: indexing arrays"):
+        shapes = ", ".join("[" + s.strip(",").replace(",", ", ").replace(",  ", ", ") + "]"
+                           for s in re.findall(r"\(([\d, ]*)\)", msg))
+        return IndexError("shape mismatch: indexing tensors could not be broadcast together "
+                          f"with shapes {shapes}")
+    return IndexError(msg.replace("axis", "dimension") + f" (tensor shape {list(shape)})")
 
 
-def _name_for(index):
-    kinds = {type(i) for i in index}
-    if len(index) == 1 and int in kinds:
-        return "SelectBackward0"
-    if kinds <= {slice}:
-        return "SliceBackward0"
-    if kinds <= {type(None)}:
-        return "UnsqueezeBackward0"
-    return "SliceBackward0" if slice in kinds else "SelectBackward0"
+def _shape_mismatch(value_shape, target_shape):
+    return RuntimeError(f"shape mismatch: value tensor of shape {list(value_shape)} cannot be "
+                        f"broadcast to indexing result of shape {list(target_shape)}")
 
 
 # ---------------------------------------------------------------------------- x[index]
+
+_VIEW_NAMES = {int: "SelectBackward0", slice: "SliceBackward0", type(None): "UnsqueezeBackward0"}
+
 
 class BasicIndex(Node):
     """y = x[index] for ints/slices/None/... (a view)          grad_x = zeros with grad at index"""
 
     def __init__(self, index):
         self.index = index
-        self._name = _name_for(index)
 
     def forward(self, x):
         index = self.index
-        self.view_fn = lambda base: base[index]
         try:
-            return x[index]
+            y = x[index]
         except IndexError as e:
             raise _index_error(e, x.shape) from None
+        if type(y) is not type(x):  # numpy gives a scalar for a full int index: keep a 0-d view
+            y = x[index + (Ellipsis,)]
+        return y
+
+    def view_fn(self, base):
+        """The same view of another base (used after in-place changes through the view)."""
+        return BasicIndex(self.index).apply(base)
 
     def backward(self, grad):
         shape, dtype = self._input_meta[0]
-        zeros = grad.new_zeros(shape)
-        return index_put(zeros, self.index, grad)
+        return _put(grad.new_zeros(shape), self.index, grad, False)
+
+    def name(self):
+        # torch applies the items one by one: the node is named after the last one
+        for item in reversed(self.index):
+            if item is not Ellipsis:
+                return _VIEW_NAMES[type(item)]
+        return "AliasBackward0"
 
 
 class AdvancedIndex(Node):
@@ -118,27 +188,74 @@ class AdvancedIndex(Node):
 
     def backward(self, grad):
         shape, dtype = self._input_meta[0]
-        return index_put(grad.new_zeros(shape), self.index, grad, accumulate=True)
+        return _put(grad.new_zeros(shape), self.index, grad, True)
 
 
 def getitem(input, index):
     """``input[index]`` with torch's rules (a view for basic indexing)."""
-    index, basic = _convert_index(index, _xp(input))
+    kind = type(index)
+    if kind is int:  # the hot path: x[i]
+        return BasicIndex((index,)).apply(input)
+    if kind is slice and index.step is None:
+        return BasicIndex((_slice(index),)).apply(input)
+    index, basic = _convert_index(index, input.device)
     if basic:
         return BasicIndex(index).apply(input)
+    split = _split_ints(index, input._data.ndim)
+    if split is not None:  # ints select first, then the tensors index the view
+        return AdvancedIndex(split[1]).apply(BasicIndex(split[0]).apply(input))
     return AdvancedIndex(index).apply(input)
+
+
+def _split_ints(index, ndim):
+    """(basic part, advanced part) of an index mixing ints with index arrays, else None.
+
+    torch applies ints (and slices, None, ...) first and then the index tensors to that view,
+    where numpy counts ints as index arrays too; the two place the result's dims differently
+    (x[0, :, [1, 2]] has shape (4, 2) in torch for x of shape (3, 4, 5)).  Indexing in two
+    steps gives torch's rule.
+    """
+    has_int = has_array = False
+    consumed = 0
+    for item in index:
+        if type(item) is int:
+            has_int = True
+            consumed += 1
+        elif type(item) is slice:
+            consumed += 1
+        elif item is not None and item is not Ellipsis and type(item) is not bool:
+            has_array = True
+            consumed += item.ndim if item.dtype == bool else 1
+    if not (has_int and has_array):
+        return None
+    rest = max(ndim - consumed, 0)
+    xp = _device.array_module_of(next(i for i in index if hasattr(i, "ndim")))
+    basic, advanced = [], []
+    for item in index:
+        kind = type(item)
+        if kind is int:
+            basic.append(item)
+        elif kind is slice or item is None:
+            basic.append(item)
+            advanced.append(slice(None))
+        elif item is Ellipsis:
+            basic.extend([slice(None)] * rest)
+            advanced.extend([slice(None)] * rest)
+        elif kind is bool:  # a new dim, indexed by a bool array (as numpy reads x[True])
+            basic.append(None)
+            advanced.append(xp.asarray([item]))
+        else:
+            basic.extend([slice(None)] * (item.ndim if item.dtype == bool else 1))
+            advanced.append(item)
+    return tuple(basic), tuple(advanced)
 
 
 def select_index(input, index):
     """``input[index]`` for an index already converted by ``_convert_index``."""
-    basic = all(i is None or i is Ellipsis or isinstance(i, (int, slice)) for i in index)
-    return BasicIndex(index).apply(input) if basic else AdvancedIndex(index).apply(input)
-
-
-def _xp(t):
-    from .. import _device
-
-    return _device.xp_for(t.device)
+    for item in index:
+        if not (item is None or item is Ellipsis or type(item) in (int, slice)):
+            return AdvancedIndex(index).apply(input)
+    return BasicIndex(index).apply(input)
 
 
 # ---------------------------------------------------------------------------- x[index] = value
@@ -147,10 +264,11 @@ class IndexPut(Node):
     """y = x with y[index] = v (or += v)
     grad_x = grad with index zeroed (kept when accumulating), grad_v = grad[index]"""
 
+    _name = "IndexPutBackward0"
+
     def __init__(self, index, accumulate):
         self.index = index
         self.accumulate = accumulate
-        self._name = "IndexPutBackward0"
 
     def forward(self, x, v):
         y = x.copy()
@@ -162,92 +280,104 @@ class IndexPut(Node):
         except IndexError as e:
             raise _index_error(e, x.shape) from None
         except ValueError:
-            raise RuntimeError(
-                f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast to "
-                f"indexing result of shape {list(x[self.index].shape)}") from None
+            raise _shape_mismatch(v.shape, x[self.index].shape) from None
         return y
 
     def backward(self, grad):
         grad_x = grad_v = None
         if self.needs_input_grad[0]:
-            grad_x = grad if self.accumulate else index_put(grad, self.index, 0.0)
+            grad_x = grad if self.accumulate else _put(grad, self.index, 0, False)
         if self.needs_input_grad[1]:
             grad_v = select_index(grad, self.index)
+            v_shape = self._input_meta[1][0]
+            if len(v_shape) > grad_v.ndim:  # leading size-1 dims of the value were dropped
+                grad_v = grad_v.reshape((1,) * (len(v_shape) - grad_v.ndim) + grad_v.shape)
         return grad_x, grad_v
 
 
-def index_put(input, indices, values, accumulate=False):
-    """A copy of ``input`` with ``values`` written (or added) at ``indices``."""
-    indices, _ = _convert_index(indices, _xp(input))
-    from .binary import scalar_tensor
+def _put(input, index, values, accumulate):
+    """``index_put`` for an index already converted by ``_convert_index``."""
+    if not isinstance(values, Tensor):
+        values = _scalar(values, input)
+    elif values.dtype is not input.dtype:
+        values = values.to(input.dtype)
+    return IndexPut(index, accumulate).apply(input, values)
 
-    values = scalar_tensor(values, input.dtype, input.device)
-    return IndexPut(indices, accumulate).apply(input, values)
+
+def _scalar(value, like):
+    """A Python number (or list) as a tensor of ``like``'s dtype and device."""
+    xp = _device.xp_for(like.device)
+    return Tensor._make(xp.asarray(value, dtype=D.to_numpy_dtype(like.dtype)), like.device)
+
+
+def index_put(input, indices, values, accumulate=False):
+    """y = input with y[indices] = values (or += values when accumulating).
+
+    A copy of ``input``; ``indices`` is a tuple of index tensors.  Same as torch.index_put.
+    """
+    index, _ = _convert_index(tuple(indices), input.device)
+    if isinstance(values, Tensor) and values.device is not input.device:
+        values = _same_device(values, input, "index_put")
+    return _put(input, index, values, accumulate)
+
+
+def _same_device(value, input, op):
+    """A 0-dim value may come from the CPU (as in torch); anything else must match devices."""
+    if value._data.ndim == 0 and value.device.type == "cpu":
+        return value.to(input.device)
+    from .._errors import device_mismatch
+
+    raise device_mismatch(input.device, value.device, op)
 
 
 def setitem(input, index, value):
     """``input[index] = value`` in place (values are cast to ``input``'s dtype)."""
     from ..autograd.grad_mode import state
 
-    recording = state.enabled and (input._requires_grad or
-                                   (isinstance(value, Tensor) and value._requires_grad))
-    if recording:
-        input._inplace(index_put, index, value)
+    if isinstance(value, Tensor) and value.device is not input.device:
+        value = _same_device(value, input, "setitem")
+    if type(index) is not int:
+        index, basic = _convert_index(index, input.device)
+        split = None if basic else _split_ints(index, input._data.ndim)
+        if split is not None:  # ints select first (a view), then the tensors index it
+            setitem(BasicIndex(split[0]).apply(input), split[1], value)
+            return
+    else:
+        index = (index,)
+    if state.enabled and (input._requires_grad or
+                          (isinstance(value, Tensor) and value._requires_grad)):
+        input._inplace(_put, index, value, False)
         return
-    index, _ = _convert_index(index, _xp(input))
-    if isinstance(value, Tensor):
-        if value.device is not input.device and value._data.ndim:
-            from .._errors import device_mismatch
-
-            raise device_mismatch(input.device, value.device, "setitem")
-        value = value._data
+    data = value._data if isinstance(value, Tensor) else value
     try:
-        input._data[index] = value
+        input._data[index] = data
     except IndexError as e:
         raise _index_error(e, input.shape) from None
     except ValueError:
-        raise RuntimeError(
-            f"shape mismatch: value tensor of shape {list(np.shape(value))} cannot be broadcast "
-            f"to indexing result of shape {list(input._data[index].shape)}") from None
+        raise _shape_mismatch(np.shape(data), input._data[index].shape) from None
     input._vc.value += 1
 
 
-# ---------------------------------------------------------------------------- masks
+# ---------------------------------------------------------------------------- the other families
 
-class MaskedFill(Node):
-    """y = where(mask, value, x)
-    grad_x = grad where not mask,  grad_value = sum(grad where mask)"""
+from . import diagonal as _diagonal  # noqa: E402
+from . import index_dim as _index_dim  # noqa: E402
+from . import scatter as _scatter  # noqa: E402
+from . import selection as _selection  # noqa: E402
+from . import sorting as _sorting  # noqa: E402
+from .diagonal import *  # noqa: E402, F403
+from .index_dim import *  # noqa: E402, F403
+from .scatter import *  # noqa: E402, F403
+from .selection import *  # noqa: E402, F403
+from .sorting import *  # noqa: E402, F403
 
-    def __init__(self, mask):
-        self.mask = mask
-
-    def forward(self, x, value):
-        return self.xp.where(self.mask, value.astype(x.dtype), x)
-
-    def backward(self, grad):
-        keep = ~self._mask_tensor(grad)
-        grad_x = grad * keep if self.needs_input_grad[0] else None
-        grad_v = (grad * ~keep).sum() if self.needs_input_grad[1] else None
-        return grad_x, grad_v
-
-    def _mask_tensor(self, like):
-        return Tensor._make(self.mask, like.device)
-
-
-def masked_fill(input, mask, value):
-    """``value`` where ``mask`` is True, else ``input``. Same as torch.masked_fill."""
-    if not isinstance(mask, Tensor) or mask.dtype is not D.bool:
-        raise RuntimeError("masked_fill_ only supports boolean masks, but got mask with dtype "
-                           f"{getattr(mask, 'dtype', type(mask).__name__)}")
-    if isinstance(value, Tensor) and value.ndim != 0:
-        raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got "
-                           f"tensor with {value.ndim} dimension(s).")
-    from .binary import scalar_tensor
-
-    value = scalar_tensor(value, input.dtype, input.device)
-    return MaskedFill(mask._data).apply(input, value)
-
+_FAMILIES = (_selection, _scatter, _index_dim, _sorting, _diagonal)
+for _module in _FAMILIES:
+    __all__ += _module.__all__
 
 # Tensor methods (installed by ember/_methods.py)
-METHODS = {"masked_fill": masked_fill, "index_put": index_put}
-INPLACE = {"masked_fill_": masked_fill, "index_put_": index_put}
+METHODS = {"index_put": index_put}
+INPLACE = {"index_put_": index_put}
+for _module in _FAMILIES:
+    METHODS.update(_module.METHODS)
+    INPLACE.update(_module.INPLACE)

@@ -1,13 +1,26 @@
-"""Matrix products and linear algebra: matmul, mm, bmm, mv, dot, einsum, ``ember.linalg``.
+"""Matrix products: matmul, mm, bmm, mv, dot, vdot, inner, outer, addmm, addmv, addbmm,
+baddbmm, cross; and the torch.* names of the other linear algebra ops.
 
 The products check shapes and dtypes first and raise torch's messages (with ember's
-explanation) instead of NumPy's.
+explanation) instead of NumPy's.  The rest of linear algebra lives beside this file:
+einsum.py (einsum, tensordot, kron), inverse.py (inv, det, slogdet, solve, matrix_power),
+decompositions.py (cholesky, qr, svd, eigh, pinv, matrix_rank) and norms.py (norms, cdist);
+``ember.linalg`` is the ``torch.linalg`` namespace over them.
 """
 
+from .. import _dtype as D
 from .._errors import dtype_mismatch
 from ..autograd.function import Node
+from . import decompositions as _dec
+from . import inverse as _inv
+from . import norms as _norms
+from .einsum import einsum, kron, tensordot
+from .shape import wrap_dim
 
-__all__ = ["matmul", "mm", "addmm"]
+__all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
+           "addbmm", "baddbmm", "einsum", "tensordot", "kron", "cross", "chain_matmul",
+           "cdist", "inverse", "det", "logdet", "slogdet", "cholesky", "qr", "svd", "pinverse",
+           "matrix_power"]
 
 
 def _check_same_dtype(a, b, op, names=("mat1", "mat2")):
@@ -15,9 +28,23 @@ def _check_same_dtype(a, b, op, names=("mat1", "mat2")):
         raise dtype_mismatch(op, names[0], a.dtype, names[1], b.dtype)
 
 
+def _conj(t):
+    return t.conj() if t.is_complex() else t
+
+
+def _out(result, out):
+    if out is None:
+        return result
+    from .binary import write_out
+
+    return write_out(result, out)
+
+
+# ---------------------------------------------------------------------------- matmul family
+
 class Matmul(Node):
     """y = a @ b (NumPy's matmul rules, batched)
-    grad_a = grad @ b^T,  grad_b = a^T @ grad   (1-D operands are treated as row/column)"""
+    grad_a = grad @ b^H,  grad_b = a^H @ grad   (1-D operands are treated as row/column)"""
 
     def __init__(self, name):
         self._name = name
@@ -47,10 +74,6 @@ class Matmul(Node):
             if b_vec:
                 grad_b = grad_b.squeeze(-1)
         return grad_a, grad_b
-
-
-def _conj(t):
-    return t.conj() if t.is_complex() else t
 
 
 def _matmul_name(a, b):
@@ -83,13 +106,20 @@ def _shape_error(a, b):
         f"({sb[0] if b.ndim == 1 else sb[-2]}). Shapes: {list(sa)} @ {list(sb)}.")
 
 
+def _check_not_bool(a):
+    if a.dtype is D.bool:
+        raise NotImplementedError("\"addmm_impl_cpu_\" not implemented for 'Bool'")
+
+
 def matmul(input, other, *, out=None):
-    """Matrix product with torch's rules for 1-D, 2-D and batched operands."""
+    """Matrix product with torch's rules: 1-D x 1-D is a dot product, a 1-D operand is a
+    row (left) or column (right) vector, and batch dims broadcast. Same as torch.matmul."""
     a, b = input, other
     if a.ndim == 0 or b.ndim == 0:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
     _check_same_dtype(a, b, "matmul")
+    _check_not_bool(a)
     inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
     if a.shape[-1] != inner_b:
         raise _shape_error(a, b)
@@ -99,15 +129,11 @@ def matmul(input, other, *, out=None):
         from .._errors import broadcast_error
 
         raise broadcast_error(a.shape[:-2], b.shape[:-2], "matmul") from None
-    if out is not None:
-        from .binary import write_out
-
-        return write_out(result, out)
-    return result
+    return _out(result, out)
 
 
 def mm(input, mat2, *, out=None):
-    """Product of two matrices. Same as torch.mm."""
+    """Product of two matrices (n x m) @ (m x p). Same as torch.mm."""
     if input.ndim != 2:
         raise RuntimeError("self must be a matrix")
     if mat2.ndim != 2:
@@ -115,9 +141,90 @@ def mm(input, mat2, *, out=None):
     return matmul(input, mat2, out=out)
 
 
+def bmm(input, mat2, *, out=None):
+    """Batched product (b x n x m) @ (b x m x p), without broadcasting. Same as torch.bmm."""
+    if input.ndim != 3:
+        raise RuntimeError("batch1 must be a 3D tensor")
+    if mat2.ndim != 3:
+        raise RuntimeError("batch2 must be a 3D tensor")
+    b, _, m = input.shape
+    if tuple(mat2.shape[:2]) != (b, m):
+        raise RuntimeError(f"Expected size for first two dimensions of batch2 tensor to be: "
+                           f"[{b}, {m}] but got: [{mat2.shape[0]}, {mat2.shape[1]}].")
+    if input.dtype is not mat2.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._short} but found "
+                           f"{mat2.dtype._short}")
+    _check_not_bool(input)
+    return _out(Matmul("BmmBackward0").apply(input, mat2), out)
+
+
+def mv(input, vec, *, out=None):
+    """Matrix-vector product (n x m) @ (m). Same as torch.mv."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise RuntimeError(f"vector + matrix @ vector expected, got 1, {input.ndim}, {vec.ndim}")
+    n, m = input.shape
+    if vec.shape[0] != m:
+        raise RuntimeError(f"size mismatch, got input ({n}), mat ({n}x{m}), vec ({vec.shape[0]})")
+    return matmul(input, vec, out=out)
+
+
+def _check_vectors(a, b, op):
+    if a.ndim != 1 or b.ndim != 1:
+        raise RuntimeError(f"1D tensors expected, but got {a.ndim}D and {b.ndim}D tensors")
+    if a.dtype is not b.dtype:
+        raise RuntimeError(f"{op} : expected both vectors to have same dtype, but found "
+                           f"{a.dtype._short} and {b.dtype._short}")
+    if a.shape[0] != b.shape[0]:
+        raise _shape_error(a, b)
+
+
+def dot(input, tensor, *, out=None):
+    """sum_i a_i b_i of two 1-D tensors. Same as torch.dot."""
+    _check_vectors(input, tensor, "dot")
+    return matmul(input, tensor, out=out)
+
+
+def vdot(input, other, *, out=None):
+    """sum_i conj(a_i) b_i of two 1-D tensors. Same as torch.vdot."""
+    _check_vectors(input, other, "vdot")
+    return matmul(_conj(input), other, out=out)
+
+
+def inner(input, other, *, out=None):
+    """Sum over the last dims: y[i.., j..] = sum_k a[i.., k] b[j.., k]. Same as torch.inner."""
+    if input.ndim == 0 or other.ndim == 0:
+        return _out(input * other, out)
+    if input.shape[-1] != other.shape[-1]:
+        raise RuntimeError(f"inner() the last dimension must match on both input tensors but got "
+                           f"shapes {list(input.shape)} and {list(other.shape)}")
+    return _out(tensordot(input, other, dims=([-1], [-1])), out)
+
+
+def outer(input, vec2, *, out=None):
+    """y[i, j] = a[i] * b[j] of two 1-D tensors. Same as torch.outer."""
+    for name, t in (("self", input), ("vec2", vec2)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
+    return _out(input.unsqueeze(-1) * vec2, out)
+
+
+ger = outer
+
+
+def chain_matmul(*matrices, out=None):
+    """m1 @ m2 @ ... of 2-D tensors (legacy torch.chain_matmul)."""
+    result = matrices[0]
+    for m in matrices[1:]:
+        result = mm(result, m)
+    return _out(result, out)
+
+
+# ---------------------------------------------------------------------------- add + product
+
 class Addmm(Node):
     """y = beta * c + alpha * (a @ b)
-    grad_c = beta * grad,  grad_a = alpha * grad @ b^T,  grad_b = alpha * a^T @ grad"""
+    grad_c = beta * grad,  grad_a = alpha * grad @ b^H,  grad_b = alpha * a^H @ grad
+    NOTE: with beta = 0, c is ignored (its NaNs do not reach y), as in torch."""
 
     _name = "AddmmBackward0"
 
@@ -130,13 +237,15 @@ class Addmm(Node):
         y = self.xp.matmul(a, b)
         if self.alpha != 1:
             y = y * self.alpha
+        if self.beta == 0:
+            return self.xp.broadcast_to(y, self.xp.broadcast_shapes(c.shape, y.shape)).copy()
         return y + (c if self.beta == 1 else self.beta * c)
 
     def backward(self, grad):
         a, b = self.saved
         grad_c = grad * self.beta if self.needs_input_grad[0] else None
-        grad_a = (grad @ b.mT) * self.alpha if self.needs_input_grad[1] else None
-        grad_b = (a.mT @ grad) * self.alpha if self.needs_input_grad[2] else None
+        grad_a = (grad @ _conj(b.mT)) * self.alpha if self.needs_input_grad[1] else None
+        grad_b = (_conj(a.mT) @ grad) * self.alpha if self.needs_input_grad[2] else None
         return grad_c, grad_a, grad_b
 
 
@@ -151,13 +260,134 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     if input.dtype is not mat1.dtype:
         raise dtype_mismatch("addmm", "self", input.dtype, "mat1", mat1.dtype)
     result = Addmm(beta, alpha).apply(input, mat1, mat2)
-    if out is not None:
-        from .binary import write_out
+    return _out(result, out)
 
-        return write_out(result, out)
-    return result
+
+class AddScaled(Node):
+    """y = beta * c + p     grad_c = beta * grad,  grad_p = grad
+    (the 'add' of addmv / addbmm / baddbmm; NOTE: beta = 0 ignores c and its NaNs, as torch)"""
+
+    def __init__(self, beta, name):
+        self.beta = beta
+        self._name = name
+
+    def forward(self, c, p):
+        if self.beta == 0:
+            return self.xp.broadcast_to(p, self.xp.broadcast_shapes(c.shape, p.shape)).copy()
+        return (c if self.beta == 1 else self.beta * c) + p
+
+    def backward(self, grad):
+        return grad * self.beta, grad
+
+
+def _add_scaled(input, product, beta, alpha, name, out):
+    if input.dtype is not product.dtype:
+        raise RuntimeError(f"expected scalar type {product.dtype._short} but found "
+                           f"{input.dtype._short}")
+    if alpha != 1:
+        product = product * alpha
+    try:
+        result = AddScaled(beta, name).apply(input, product)
+    except ValueError:
+        from .._errors import broadcast_error
+
+        raise broadcast_error(input.shape, product.shape, name[:-len("Backward0")]) from None
+    return _out(result, out)
+
+
+def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (mat @ vec). Same as torch.addmv."""
+    if mat.ndim == 2 and vec.ndim == 1 and vec.shape[0] != mat.shape[1]:
+        raise RuntimeError(f"size mismatch, got input ({input.shape[0] if input.ndim else 1}), "
+                           f"mat ({mat.shape[0]}x{mat.shape[1]}), vec ({vec.shape[0]})")
+    return _add_scaled(input, mv(mat, vec), beta, alpha, "AddmvBackward0", out)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * (batch1 @ batch2), batched. Same as torch.baddbmm."""
+    return _add_scaled(input, bmm(batch1, batch2), beta, alpha, "BaddbmmBackward0", out)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1, out=None):
+    """beta * input + alpha * sum_b (batch1[b] @ batch2[b]). Same as torch.addbmm."""
+    return _add_scaled(input, bmm(batch1, batch2).sum(0), beta, alpha, "AddbmmBackward0", out)
+
+
+# ---------------------------------------------------------------------------- cross product
+
+class Cross(Node):
+    """y = a x b along dim          grad_a = b x grad,  grad_b = grad x a"""
+
+    _name = "LinalgCrossBackward0"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, a, b):
+        self.save(a, b)
+        return self.xp.cross(a, b, axis=self.dim)
+
+    def backward(self, grad):
+        a, b = self.saved
+        grad_a = Cross(self.dim).apply(b, grad) if self.needs_input_grad[0] else None
+        grad_b = Cross(self.dim).apply(grad, a) if self.needs_input_grad[1] else None
+        return grad_a, grad_b
+
+
+def _linalg_cross(input, other, dim, op):
+    if input.dtype is not other.dtype:
+        raise RuntimeError(f"expected scalar type {input.dtype._short} but found "
+                           f"{other.dtype._short}")
+    ndim = max(input.ndim, other.ndim)
+    if input.ndim != other.ndim:
+        raise RuntimeError(f"{op}: inputs must have the same number of dimensions.")
+    d = wrap_dim(dim, ndim)
+    if input.shape[d] != 3 or other.shape[d] != 3:
+        raise RuntimeError(f"{op}: inputs dimension {dim} must have length 3. Got "
+                           f"{input.shape[d]} and {other.shape[d]}")
+    try:
+        return Cross(d - ndim).apply(input, other)
+    except ValueError:
+        from .._errors import broadcast_error
+
+        raise broadcast_error(input.shape, other.shape, op) from None
+
+
+def linalg_cross(input, other, *, dim=-1, out=None):
+    """Cross product of 3-vectors along ``dim`` (batch dims broadcast). Same as
+    torch.linalg.cross."""
+    return _out(_linalg_cross(input, other, dim, "linalg.cross"), out)
+
+
+def cross(input, other, dim=None, *, out=None):
+    """Cross product of 3-vectors along ``dim``; without ``dim``, the first dim of size 3.
+    Same as torch.cross."""
+    if dim is None:
+        dim = next((i for i, s in enumerate(input.shape) if s == 3), -1)
+    return _out(_linalg_cross(input, other, dim, "linalg.cross"), out)
+
+
+# ---------------------------------------------------------------------------- torch.* aliases of
+# ops in decompositions.py and norms.py (their torch.linalg names are in ember/linalg.py)
+
+cdist = _norms.cdist
+inverse = _inv.inv
+det = _inv.det
+logdet = _inv.logdet
+slogdet = _inv.slogdet
+cholesky = _dec.legacy_cholesky
+qr = _dec.legacy_qr
+svd = _dec.legacy_svd
+pinverse = _dec.pinverse
+matrix_power = _inv.matrix_power
 
 
 # Tensor methods (installed by ember/_methods.py)
-METHODS = {"matmul": matmul, "mm": mm, "addmm": addmm}
-INPLACE = {"addmm_": addmm}
+METHODS = {
+    "matmul": matmul, "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "vdot": vdot, "inner": inner,
+    "outer": outer, "ger": outer, "addmm": addmm, "addmv": addmv, "addbmm": addbmm,
+    "baddbmm": baddbmm, "kron": kron, "cross": cross, "inverse": inverse, "det": det,
+    "logdet": logdet, "slogdet": slogdet, "cholesky": cholesky, "qr": qr, "svd": svd,
+    "pinverse": pinverse, "matrix_power": matrix_power,
+}
+INPLACE = {"addmm_": addmm, "addmv_": addmv, "addbmm_": addbmm, "baddbmm_": baddbmm}

@@ -1,0 +1,98 @@
+"""Side-by-side timings of ember and torch in one process: ratio = ember time / torch time.
+
+    python benchmarks/run.py            # all workloads
+    python benchmarks/run.py add        # only those whose name contains 'add'
+
+Each workload is timed alternately on both libraries; the figure is the median of repeats.
+Machines here are shared and noisy: compare ratios measured in one run, not single times.
+"""
+
+import statistics
+import sys
+import time
+
+import numpy as np
+import torch
+
+import ember
+
+torch.set_num_threads(1)
+
+
+def _time(fn, number, repeats):
+    samples = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        for _ in range(number):
+            fn()
+        samples.append((time.perf_counter() - start) / number)
+    return samples
+
+
+def add_no_grad(lib):
+    a, b = lib.ones(1), lib.ones(1)
+    return lambda: a + b
+
+
+def add_with_grad(lib):
+    a, b = lib.ones(1, requires_grad=True), lib.ones(1, requires_grad=True)
+    return lambda: a + b
+
+
+def scalar_forward_backward(lib):
+    w = lib.tensor(2.0, requires_grad=True)
+    x = lib.tensor(3.0)
+    b = lib.tensor(1.0, requires_grad=True)
+
+    def step():
+        (w * x + b).sum().backward()
+
+    return step
+
+
+def linear_regression_1000_epochs(lib):
+    x_np = np.arange(11, dtype=np.float32).reshape(-1, 1)
+    inputs, labels = lib.from_numpy(x_np), lib.from_numpy(2 * x_np + 1)
+
+    def run():
+        lib.manual_seed(0)
+        model = lib.nn.Linear(1, 1)
+        criterion = lib.nn.MSELoss()
+        optimizer = lib.optim.SGD(model.parameters(), lr=0.01)
+        for _ in range(1000):
+            optimizer.zero_grad()
+            loss = criterion(model(inputs), labels)
+            loss.backward()
+            optimizer.step()
+
+    return run
+
+
+# name, workload, calls per sample, target ratio (issue 2)
+WORKLOADS = [
+    ("a. add, 1 element, no grad", add_no_grad, 20000, 1.0),
+    ("a. add, 1 element, with grad", add_with_grad, 20000, 1.0),
+    ("b. (w*x+b).sum().backward(), scalars", scalar_forward_backward, 3000, 0.5),
+    ("c. linear regression, 1000 epochs", linear_regression_1000_epochs, 1, 0.5),
+]
+
+
+def main(argv):
+    wanted = argv[1] if len(argv) > 1 else ""
+    print(f"{'workload':42} {'torch':>11} {'ember':>11} {'ratio':>7} {'target':>7}")
+    for name, make, number, target in WORKLOADS:
+        if wanted not in name:
+            continue
+        fns = {"torch": make(torch), "ember": make(ember)}
+        times = {"torch": [], "ember": []}
+        for _ in range(7):  # alternate so both see the same machine load
+            for lib_name, fn in fns.items():
+                times[lib_name] += _time(fn, number, 1)
+        t = statistics.median(times["torch"])
+        e = statistics.median(times["ember"])
+        ok = "ok" if e / t <= target else "MISS"
+        print(f"{name:42} {t * 1e6:9.2f}us {e * 1e6:9.2f}us {e / t:7.2f} {target:6.2f} {ok}")
+
+
+if __name__ == "__main__":
+    main(sys.argv)

@@ -1,0 +1,54 @@
+"""The torch.linalg namespace: ``ember.linalg.norm(x)``, ``ember.linalg.inv(A)``, ...
+
+Re-exports (and a few one-line compositions); the ops live in ops/linalg.py (products),
+ops/inverse.py (inv, det, solve), ops/decompositions.py (factorizations) and ops/norms.py.
+"""
+
+from . import _dtype
+from .ops.creation import zeros
+from .ops.decompositions import cholesky_linalg as cholesky
+from .ops.decompositions import eigh, eigvalsh, matrix_rank, pinv, qr, svd, svdvals
+from .ops.inverse import LinAlgError, det, inv, matrix_power, slogdet, solve
+from .ops.linalg import linalg_cross as cross
+from .ops.linalg import matmul
+from .ops.norms import matrix_norm, norm, vector_norm
+
+__all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigvalsh", "inv",
+           "inv_ex", "cholesky_ex", "matmul", "matrix_norm", "matrix_power", "matrix_rank",
+           "multi_dot", "norm", "pinv", "qr", "slogdet", "solve", "svd", "svdvals", "vecdot",
+           "vector_norm"]
+
+
+def vecdot(x, y, *, dim=-1, out=None):
+    """sum_i conj(x_i) y_i along ``dim`` (batch dims broadcast). Same as torch.linalg.vecdot."""
+    x = x.conj() if x.is_complex() else x
+    return (x * y).sum(dim)
+
+
+def multi_dot(tensors, *, out=None):
+    """A @ B @ C ... in one call; a 1-D first (last) operand is a row (column) vector.
+    Same as torch.linalg.multi_dot."""
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    result = tensors[0]
+    for t in tensors[1:]:
+        result = matmul(result, t)
+    return result
+
+
+def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
+    """The diagonals of a batch of matrices. Same as torch.linalg.diagonal."""
+    return A.diagonal(offset=offset, dim1=dim1, dim2=dim2)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """(inv(A), info) where info is 0 (errors raise). Same as torch.linalg.inv_ex for
+    invertible inputs."""
+    return inv(A), zeros(tuple(A.shape[:-2]), dtype=_dtype.int32, device=A.device)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(cholesky(A), info) where info is 0 (errors raise). Same as torch.linalg.cholesky_ex
+    for positive-definite inputs."""
+    info = zeros(tuple(A.shape[:-2]), dtype=_dtype.int32, device=A.device)
+    return cholesky(A, upper=upper), info

@@ -1,0 +1,186 @@
+"""Clamping: clamp/clip (bounds as numbers or tensors) and relu, with their gradients.
+
+The gradients pass where the input is inside the bounds, the bounds included, as in torch.
+"""
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from ..autograd.function import Node
+from .binary import write_out as _out
+
+__all__ = ["clamp", "clip", "clamp_min", "clamp_max", "relu"]
+
+
+class Clamp(Node):
+    """y = min(max(x, lo), hi), lo and hi numbers (either may be None)
+
+    dy/dx = 1 where lo <= x <= hi, else 0   (NOTE: 1 at the bounds, as torch)"""
+
+    _name = "ClampBackward1"
+
+    def __init__(self, lo, hi):
+        self.lo = lo
+        self.hi = hi
+
+    def forward(self, x):
+        self.save(x)
+        # NOTE: x as the second argument: NumPy returns it on ties, so clamp keeps -0.0 as torch
+        y = x
+        if self.lo is not None:
+            y = self.xp.maximum(self.lo, y)
+        if self.hi is not None:
+            y = self.xp.minimum(self.hi, y)
+        return y
+
+    def backward(self, grad):
+        (x,) = self.saved
+        if self.lo is None:
+            return grad.masked_fill(~(x <= self.hi), 0)
+        if self.hi is None:
+            return grad.masked_fill(~(x >= self.lo), 0)
+        return grad.masked_fill(~((x >= self.lo) & (x <= self.hi)), 0)
+
+
+class ClampTensor(Node):
+    """y = min(max(x, lo), hi), lo and hi tensors (broadcast; one may be absent)
+
+    grad_x  = grad where lo <= x <= hi
+    grad_lo = grad where x < lo and lo < hi
+    grad_hi = grad where x > hi or lo > hi   (when lo > hi the result is hi)"""
+
+    _name = "ClampBackward0"
+
+    def __init__(self, has_lo, has_hi):
+        self.has_lo = has_lo
+        self.has_hi = has_hi
+
+    def forward(self, x, *bounds):
+        self.save(x, *bounds)
+        y = x
+        if self.has_lo:
+            y = self.xp.maximum(bounds[0], y)
+        if self.has_hi:
+            y = self.xp.minimum(bounds[-1], y)
+        return y
+
+    def backward(self, grad):
+        x, *bounds = self.saved
+        lo = bounds[0] if self.has_lo else None
+        hi = bounds[-1] if self.has_hi else None
+        if hi is None:
+            return grad.masked_fill(~(x >= lo), 0), grad.masked_fill(~(x < lo), 0)
+        if lo is None:
+            return grad.masked_fill(~(x <= hi), 0), grad.masked_fill(~(x > hi), 0)
+        grad_x = grad.masked_fill(~((x >= lo) & (x <= hi)), 0)
+        grad_lo = grad.masked_fill(~((x < lo) & (lo < hi)), 0)
+        grad_hi = grad.masked_fill(~((x > hi) | (lo > hi)), 0)
+        return grad_x, grad_lo, grad_hi
+
+
+def clamp(input, min=None, max=None, *, out=None):  # noqa: A002 - torch's names
+    """Limit values to [min, max] (numbers or tensors; max wins where min > max).
+
+    Same as torch.clamp."""
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    if input.dtype.category == D.COMPLEX:
+        raise NotImplementedError("clamp is not supported for complex types")
+    lo_t, hi_t = isinstance(min, Tensor), isinstance(max, Tensor)
+    if (lo_t or hi_t) and min is not None and max is not None and lo_t != hi_t:
+        # a number with a tensor: torch takes a 0-dim tensor as a number, refuses others
+        t = min if lo_t else max
+        if t.ndim != 0:
+            raise TypeError("clamp() received an invalid combination of arguments - got "
+                            "(Tensor, Tensor, Number) or (Tensor, Number, Tensor), but expected "
+                            "min and max both Tensors or both Numbers")
+        min, max = (min.item() if lo_t else min), (max.item() if hi_t else max)
+        lo_t = hi_t = False
+    bounds = [b for b in (min, max) if b is not None]
+    dtype = D.result_type(input, *bounds)
+    if dtype is D.bool:
+        raise NotImplementedError("\"clamp_min_scalar_cpu\" not implemented for 'Bool'")
+    x = input.to(dtype)
+    if lo_t or hi_t:
+        tensors = [b.to(dtype) for b in bounds]
+        result = ClampTensor(min is not None, max is not None).apply(x, *tensors)
+    else:
+        result = Clamp(_bound(min, dtype), _bound(max, dtype)).apply(x)
+    return _out(result, out)
+
+
+clip = clamp
+
+
+def _bound(value, dtype):
+    """A number as a bound of ``dtype``: integers wrap around as in torch (uint8: -1 is 255)."""
+    if value is None:
+        return None
+    if dtype.category == D.INT:
+        info = D.iinfo(dtype)
+        low = -info.max if not dtype.is_signed else info.min
+        if not low <= value <= info.max:
+            raise RuntimeError(f"value cannot be converted to type {dtype.name} without overflow")
+        if not dtype.is_signed:
+            return D.to_numpy_dtype(dtype).type(int(value) % 2 ** info.bits)
+        return int(value)
+    return float(value)
+
+
+def clamp_min(input, min):  # noqa: A002
+    """max(input, min). Same as torch.clamp_min."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):  # noqa: A002
+    """min(input, max). Same as torch.clamp_max."""
+    return clamp(input, max=max)
+
+
+class Relu(Node):
+    """y = max(x, 0)          dy/dx = 1 where x > 0, else 0   (NOTE: relu'(0) = 0 as in torch)"""
+
+    _name = "ReluBackward0"
+
+    def forward(self, x):
+        y = self.xp.where(x < 0, 0, x).astype(x.dtype, copy=False)  # keeps -0.0 and NaN, as torch
+        self.save(y)
+        return y
+
+    def backward(self, grad):
+        (y,) = self.saved
+        return ReluGrad().apply(grad, y)
+
+
+class ReluGrad(Node):
+    """relu's gradient as an op of (grad, y): g = 0 where y <= 0, else grad
+    dg/dgrad = the same mask, dg/dy = 0
+
+    An op of its own (not a masked_fill) so that y takes part in the graph of the gradient:
+    double backward through relu then gives zeros for x, as torch does, rather than nothing."""
+
+    _name = "ThresholdBackwardBackward0"
+
+    def forward(self, grad, y):
+        self.save(y)
+        return self.xp.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)  # NaN y: grad
+
+    def backward(self, grad):
+        (y,) = self.saved
+        return grad.masked_fill(y <= 0, 0), grad.new_zeros(grad.shape)
+
+
+def relu(input):
+    """max(input, 0). Same as torch.relu."""
+    if input.dtype is D.bool:
+        raise RuntimeError("Boolean inputs not supported for relu")
+    if input.dtype.category == D.COMPLEX:
+        raise NotImplementedError("clamp is not supported for complex types")
+    return Relu().apply(input)
+
+
+# Tensor methods (installed by ember/_methods.py)
+_FUNCTIONS = {
+    "clamp": clamp, "clip": clamp, "clamp_min": clamp_min, "clamp_max": clamp_max, "relu": relu,
+}
+METHODS = dict(_FUNCTIONS)
+INPLACE = {name + "_": fn for name, fn in _FUNCTIONS.items()}
