@@ -810,9 +810,13 @@ class Tensor:
         return _b.bitwise_right_shift(self, other)
 
     def __eq__(self, other):
+        if other is None:  # NOTE: as torch, `t == None` is False (not an element-wise op)
+            return False
         return _b.eq(self, other)
 
     def __ne__(self, other):
+        if other is None:
+            return True
         return _b.ne(self, other)
 
     def __lt__(self, other):

@@ -72,17 +72,22 @@ class Node:
         first = inputs[0]
         dev = first.device
         requires_grad = first._requires_grad
-        for t in inputs[1:]:
-            if t.device is not dev:
-                dev = _common_device(first, t, self)
-            requires_grad = requires_grad or t._requires_grad
+        n = len(inputs)
+        if n > 1:
+            for t in inputs[1:]:
+                if t.device is not dev:
+                    dev = _common_device(first, t, self)
+                requires_grad = requires_grad or t._requires_grad
         record = requires_grad and _grad_state.enabled and self.differentiable
         if dev is not _device.CPU:
             self.xp = _device.xp_for(dev)
         if record:
             self._inputs = inputs
-        if len(inputs) == 1:
+        # NOTE: one and two inputs are spelled out: the list building costs on tiny tensors
+        if n == 1:
             out = self.forward(first._data)
+        elif n == 2:
+            out = self.forward(first._data, inputs[1]._data)
         else:
             out = self.forward(*[t._data for t in inputs])
         if not record:

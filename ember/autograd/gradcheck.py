@@ -26,6 +26,9 @@ def _numerical_jacobian(fn, inputs, i, out_index, eps):
     """d outputs[out_index] / d inputs[i] by central differences, shape (n_in, n_out)."""
     x = inputs[i]
     flat = x._data.reshape(-1)  # a view when contiguous; gradcheck works on its own copies
+    n_out = _tensor_outputs(fn, inputs)[out_index].numel()
+    if flat.size == 0 or n_out == 0:
+        return np.zeros((flat.size, n_out))
     columns = []
     for k in range(flat.size):
         original = flat[k]
@@ -50,6 +53,8 @@ def _analytical_jacobian(fn, inputs, i, out_index):
     outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, _tensor.Tensor)]
     out = outs[out_index]
     n_out = out.numel()
+    if n_out == 0 or inputs[i].numel() == 0:
+        return np.zeros((inputs[i].numel(), n_out))
     rows = []
     for j in range(n_out):
         seed = np.zeros(n_out, dtype=out._data.dtype)

@@ -75,7 +75,8 @@ class Sum(Node):
         self.dtype = dtype
 
     def forward(self, x):
-        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype=self.dtype)
+        # NOTE: the ufunc itself, not ndarray.sum: no Python wrapper on the hot path
+        return self.xp.add.reduce(x, axis=self.dims, dtype=self.dtype, keepdims=self.keepdim)
 
     def backward(self, grad):
         shape, _ = self._input_meta[0]
@@ -145,7 +146,7 @@ class SumToSize(Node):
         lead = x.ndim - len(self.shape)
         axes = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(self.shape) if s == 1 and x.shape[lead + i] != 1)
-        y = x.sum(axis=axes, keepdims=True) if axes else x
+        y = self.xp.add.reduce(x, axis=axes, keepdims=True) if axes else x
         return y.reshape(self.shape)
 
     def backward(self, grad):
