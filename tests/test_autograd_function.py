@@ -249,3 +249,72 @@ def test_training_loop_memory_stays_flat():
     end, _ = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert end - start < 200_000, f"memory grew by {end - start} bytes over 10,000 steps"
+
+
+def test_mark_dirty_in_place_function_matches_torch():
+    def make(lib):
+        class AddOneInPlace(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, x):
+                x.add_(1)
+                ctx.mark_dirty(x)
+                return x
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad
+
+        return AddOneInPlace
+
+    results = []
+    for lib in (ember, torch):
+        leaf = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = leaf * 2
+        out = make(lib).apply(y)
+        assert out is y or out.data_ptr() == y.data_ptr()
+        (out * out).sum().backward()
+        results.append(leaf.grad)
+    assert_same(results[0], results[1])
+
+
+def test_set_materialize_grads_false_passes_none():
+    seen = []
+
+    class TwoOutputs(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.set_materialize_grads(False)
+            return x * 2, x * 3
+
+        @staticmethod
+        def backward(ctx, g1, g2):
+            seen.append((g1 is None, g2 is None))
+            return g1 * 2 if g1 is not None else None
+
+    x = ember.tensor([1.0], requires_grad=True)
+    a, _ = TwoOutputs.apply(x)
+    a.sum().backward()
+    assert seen == [(False, True)]
+    assert x.grad.item() == 2.0
+
+
+def test_grad_mode_forms():
+    x = ember.ones(2, requires_grad=True)
+    with ember.inference_mode():
+        assert (x * 2).requires_grad is False
+    ember.set_grad_enabled(False)
+    assert not ember.is_grad_enabled()
+    ember.set_grad_enabled(True)
+    assert ember.is_grad_enabled()
+
+    @ember.inference_mode()
+    def f(t):
+        return t * 2
+
+    @ember.enable_grad()
+    def g(t):
+        return t * 2
+
+    assert f(x).requires_grad is False
+    with ember.no_grad():
+        assert g(x).requires_grad is True

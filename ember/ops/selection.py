@@ -9,6 +9,7 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
+from .._errors import broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import Node
 from .indexing import _put, _scalar, select_index
@@ -57,7 +58,10 @@ def masked_fill(input, mask, value):
         value = value if value.dtype is input.dtype else value.to(input.dtype)
     else:
         value = _scalar(value, input)
-    return MaskedFill(mask).apply(input, value)
+    try:
+        return MaskedFill(mask).apply(input, value)
+    except ValueError:  # NumPy's broadcast error, in torch's words
+        raise broadcast_error(input.shape, mask.shape, "masked_fill") from None
 
 
 class MaskedSelect(Node):
