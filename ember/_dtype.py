@@ -120,6 +120,19 @@ def to_numpy_dtype(d):
     return d.np
 
 
+def cast(array, d):
+    """``array`` in dtype ``d``, rounded as torch rounds.
+
+    NOTE: torch makes 16-bit floats from float32 values: a float64 becomes float32 first, then
+    float16/bfloat16 (two roundings). NumPy rounds float64 -> float16 once, which can differ in
+    the last bit, so ember goes through float32 too.
+    """
+    np_dtype = to_numpy_dtype(d)
+    if d.itemsize == 2 and d.category == FLOAT and array.dtype.itemsize == 8:
+        array = array.astype(np.float32)
+    return array.astype(np_dtype, copy=False)
+
+
 # ---------------------------------------------------------------------------- default dtype
 
 _default = [float32]

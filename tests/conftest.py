@@ -1,10 +1,19 @@
 """Shared test helpers: torch is the oracle; ember must match it."""
 
+import os
+
 import numpy as np
 import pytest
 import torch
+from hypothesis import settings
 
 import ember
+
+# CI runs the same hypothesis examples every time (a red CI must be reproducible); locally
+# hypothesis keeps exploring new ones.
+settings.register_profile("ci", derandomize=True, deadline=None)
+if os.environ.get("CI"):
+    settings.load_profile("ci")
 
 # torch's default tolerances per dtype (rtol, atol), from torch.testing
 TOLERANCES = {

@@ -189,3 +189,16 @@ def test_sgd_state_dict_structure_matches_torch():
     assert se["param_groups"] == st["param_groups"]
     assert sorted(se["state"]) == sorted(st["state"])
     assert sorted(se["state"][0]) == sorted(st["state"][0])
+
+
+def test_reassigning_a_child_keeps_its_place():
+    for lib in (ember, torch):
+        m = lib.nn.Module()
+        m.a = lib.nn.Linear(1, 1)
+        m.b = lib.nn.Linear(1, 1)
+        m.a = lib.nn.Linear(1, 2)
+        m.w = lib.nn.Parameter(lib.ones(1))
+        m.v = lib.nn.Parameter(lib.ones(1))
+        m.w = lib.nn.Parameter(lib.zeros(1))
+        assert [n for n, _ in m.named_children()] == ["a", "b"]
+        assert [n for n, _ in m.named_parameters(recurse=False)] == ["w", "v"]

@@ -1,7 +1,7 @@
 """Changing a tensor's dtype or device, differentiably (``Tensor.to`` and friends)."""
 
 from .. import _device
-from .._dtype import to_numpy_dtype
+from .._dtype import cast
 from ..autograd.function import Node
 
 
@@ -15,7 +15,7 @@ class ToCopy(Node):
         self.target = device
 
     def forward(self, x):
-        y = x.astype(to_numpy_dtype(self.dtype), copy=False) if self.dtype is not None else x
+        y = cast(x, self.dtype) if self.dtype is not None else x
         if self.target is not None:
             y = move_array(y, self.target)
         return y

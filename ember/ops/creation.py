@@ -45,7 +45,7 @@ def _finish(array, dtype, device, requires_grad):
     dev = _device.canonical(device)
     if dtype is not None:
         with np.errstate(over="ignore", invalid="ignore"):  # out-of-range floats become inf
-            array = array.astype(D.to_numpy_dtype(dtype), copy=False)
+            array = D.cast(array, dtype)
     if dev.type != "cpu":
         from .convert import move_array
 
@@ -173,7 +173,7 @@ def _numbers_to_array(values, shape, dtype):
         return np.array(values, dtype=dtype.np).reshape(shape)
     if dtype.category == D.FLOAT:
         with np.errstate(over="ignore"):
-            return np.array(values, dtype=np.float64).reshape(shape).astype(D.to_numpy_dtype(dtype))
+            return D.cast(np.array(values, dtype=np.float64).reshape(shape), dtype)
     # integer dtypes: whole values must fit; fractional ones are truncated
     if float in kinds:
         array = np.array(values, dtype=np.float64)

@@ -125,7 +125,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._discard(name)
+            self._discard(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -135,7 +135,7 @@ class Module:
         elif isinstance(value, Module):
             if "_modules" not in self.__dict__:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._discard(name)
+            self._discard(name, keep=self._modules)
             self._modules[name] = value
         elif "_modules" in self.__dict__ and name in self._modules:
             if value is not None:
@@ -143,7 +143,7 @@ class Module:
                                 f"'{name}' (ember.nn.Module or None expected)")
             self._modules[name] = None
         elif isinstance(value, Buffer):
-            self._discard(name)
+            self._discard(name, keep=self._buffers)
             self.register_buffer(name, value, value.persistent)
         elif "_buffers" in self.__dict__ and name in self._buffers:
             if value is not None and not isinstance(value, Tensor):
@@ -153,10 +153,13 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def _discard(self, name):
+    def _discard(self, name, keep):
+        """Forget ``name`` everywhere but in ``keep`` (re-assigning keeps its place, as torch)."""
         for store in (self.__dict__, self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
-        self._non_persistent_buffers_set.discard(name)
+            if store is not keep:
+                store.pop(name, None)
+        if keep is not self._buffers:
+            self._non_persistent_buffers_set.discard(name)
 
     def __getattr__(self, name):
         d = self.__dict__

@@ -1,0 +1,156 @@
+"""Activation and dropout layers against torch: outputs, input grads, reprs, in-place, masks."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+from conftest import assert_same
+
+# (layer name, constructor args); the same call builds the torch and the ember layer
+LAYERS = [
+    ("ReLU", ()), ("LeakyReLU", (0.2,)), ("ELU", (0.7,)), ("SELU", ()), ("CELU", (1.5,)),
+    ("GELU", ()), ("GELU", ("tanh",)), ("SiLU", ()), ("Mish", ()), ("Softplus", ()),
+    ("Softplus", (2.0, 1.0)), ("Softsign", ()), ("Tanh", ()), ("Sigmoid", ()),
+    ("Hardtanh", ()), ("Hardtanh", (-0.5, 2.0)), ("ReLU6", ()), ("Hardsigmoid", ()),
+    ("Hardswish", ()), ("LogSigmoid", ()), ("Softmax", (1,)), ("LogSoftmax", (1,)),
+    ("Softmin", (0,)), ("Threshold", (0.1, -2.0)), ("PReLU", ()), ("PReLU", (4, 0.1)),
+]
+
+# includes the kinks (0, +-1, +-3, 6) where the gradient conventions matter, and large values
+_VALUES = np.array([[-30.0, -3.0, -1.0, -0.5], [0.0, 0.1, 0.5, 1.0],
+                    [3.0, 6.0, 7.0, 30.0]])
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("name,args", LAYERS, ids=[f"{n}{a}" for n, a in LAYERS])
+def test_activation_matches_torch(name, args, dtype):
+    x = np.concatenate([_VALUES, np.random.default_rng(0).normal(size=(3, 4)) * 3]).astype(dtype)
+    e_layer = getattr(ember.nn, name)(*args).to(getattr(ember, dtype))
+    t_layer = getattr(torch.nn, name)(*args).to(getattr(torch, dtype))
+    assert repr(e_layer) == repr(t_layer)
+    xe = ember.tensor(x, requires_grad=True)
+    xt = torch.tensor(x, requires_grad=True)
+    ye, yt = e_layer(xe), t_layer(xt)
+    assert_same(ye, yt)
+    g = np.random.default_rng(1).normal(size=x.shape).astype(dtype)
+    ye.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+    assert_same(xe.grad, xt.grad)
+    for pe, pt in zip(e_layer.parameters(), t_layer.parameters()):
+        assert_same(pe.grad, pt.grad)
+
+
+INPLACE = ["ReLU", "LeakyReLU", "ELU", "SELU", "CELU", "SiLU", "Mish", "Hardtanh", "ReLU6",
+           "Hardsigmoid", "Hardswish"]
+
+
+@pytest.mark.parametrize("name", INPLACE)
+def test_inplace_writes_into_input_and_backprops(name):
+    x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32) * 4
+    we = ember.tensor(x, requires_grad=True)
+    wt = torch.tensor(x, requires_grad=True)
+    he, ht = we * 1, wt * 1  # non-leaf inputs, which in-place ops may overwrite
+    e_layer, t_layer = getattr(ember.nn, name)(inplace=True), getattr(torch.nn, name)(inplace=True)
+    assert repr(e_layer) == repr(t_layer)
+    ye, yt = e_layer(he), t_layer(ht)
+    assert ye is he
+    assert_same(he, ht)
+    (ye * ye).sum().backward()
+    (yt * yt).sum().backward()
+    assert_same(we.grad, wt.grad)
+
+
+def test_inplace_on_leaf_raises_like_torch():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+            lib.nn.functional.elu(lib.ones(3, requires_grad=True), inplace=True)
+
+
+def test_functional_threshold_inplace_and_softmax_implicit_dim():
+    xe, xt = ember.tensor([[-1.0, 2.0], [0.5, 3.0]]), torch.tensor([[-1.0, 2.0], [0.5, 3.0]])
+    ember.nn.functional.threshold_(xe, 1.0, 0.0)
+    torch.nn.functional.threshold_(xt, 1.0, 0.0)
+    assert_same(xe, xt)
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        ye = ember.nn.functional.softmax(xe)
+    assert_same(ye, torch.softmax(xt, 1))
+    assert repr(ember.nn.Softmax()) == repr(torch.nn.Softmax())
+
+
+def test_prelu_default_init_state_dict_and_channel_mismatch():
+    e, t = ember.nn.PReLU(3), torch.nn.PReLU(3)
+    assert_same(e.weight, t.weight)
+    assert list(e.state_dict()) == list(t.state_dict())
+    for lib, layer in ((ember, e), (torch, t)):
+        with pytest.raises(RuntimeError, match="Mismatch of parameter numbers"):
+            layer(lib.ones(2, 4))
+
+
+def test_gelu_bad_approximate_and_hardtanh_bounds():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError):
+            lib.nn.functional.gelu(lib.ones(2), approximate="fast")
+
+
+# ---------------------------------------------------------------------------- dropout
+
+@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 1.0])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_dropout_mask_equals_torch_under_same_seed(p, dtype):
+    x = np.random.default_rng(0).normal(size=(4, 5, 3)).astype(dtype)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ember.manual_seed(7)
+    torch.manual_seed(7)
+    ye = ember.nn.functional.dropout(xe, p)
+    yt = torch.nn.functional.dropout(xt, p)
+    assert_same(ye, yt, rtol=0, atol=0)
+    ye.sum().backward()
+    yt.sum().backward()
+    assert_same(xe.grad, xt.grad, rtol=0, atol=0)
+
+
+@pytest.mark.parametrize("name,shape", [("Dropout1d", (3, 4, 5)), ("Dropout1d", (4, 5)),
+                                        ("Dropout2d", (2, 4, 3, 3)), ("Dropout3d", (2, 3, 2, 2, 2)),
+                                        ("Dropout3d", (3, 2, 2, 2)), ("Dropout", (6, 6))])
+def test_feature_dropout_mask_equals_torch(name, shape):
+    x = np.random.default_rng(0).normal(size=shape).astype(np.float32)
+    ember.manual_seed(3)
+    torch.manual_seed(3)
+    e, t = getattr(ember.nn, name)(0.4), getattr(torch.nn, name)(0.4)
+    assert repr(e) == repr(t)
+    assert_same(e(ember.tensor(x)), t(torch.tensor(x)), rtol=0, atol=0)
+    e.eval()
+    xe = ember.tensor(x)
+    assert e(xe) is xe
+
+
+def test_dropout_inplace_and_eval_identity():
+    x = np.ones((3, 4), dtype=np.float32)
+    xe, xt = ember.tensor(x), torch.tensor(x)
+    ember.manual_seed(1)
+    torch.manual_seed(1)
+    assert ember.nn.functional.dropout(xe, 0.5, inplace=True) is xe
+    torch.nn.functional.dropout(xt, 0.5, inplace=True)
+    assert_same(xe, xt)
+    assert ember.nn.functional.dropout(xe, 0.5, training=False) is xe
+
+
+def test_alpha_dropout_matches_torch_and_keeps_selu_statistics():
+    x = np.random.default_rng(0).normal(size=(20000,)).astype(np.float32)
+    ember.manual_seed(0)
+    torch.manual_seed(0)
+    ye = ember.nn.AlphaDropout(0.2)(ember.tensor(x))
+    assert_same(ye, torch.nn.AlphaDropout(0.2)(torch.tensor(x)), atol=1e-6)
+    assert abs(float(ye.mean())) < 0.05 and abs(float(ye.std()) - 1) < 0.05
+    assert repr(ember.nn.AlphaDropout()) == repr(torch.nn.AlphaDropout())
+
+
+@pytest.mark.parametrize("p", [-0.1, 1.5])
+def test_dropout_probability_errors_like_torch(p):
+    for lib in (ember, torch):
+        with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+            lib.nn.Dropout(p)
+        with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
+            lib.nn.functional.dropout(lib.ones(2), p)
