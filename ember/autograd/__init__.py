@@ -44,9 +44,12 @@ def _seed_grads(outputs, grad_outputs, create_graph):
             if not out.dtype.is_floating_point and not out.dtype.is_complex:
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            g = _tensor.Tensor._make(_device.xp_for(out.device).ones_like(out._data),
-                                     out.device)
-        elif not isinstance(g, _tensor.Tensor):
+            xp = _device.xp_for(out.device)
+            # NOTE: a one-element array built directly: xp.ones_like is slow Python on tiny arrays
+            one = xp.asarray(1, dtype=out._data.dtype).reshape(out._data.shape)
+            grads.append(_tensor.Tensor._make(one, out.device))
+            continue
+        if not isinstance(g, _tensor.Tensor):
             from ..ops.creation import tensor
 
             g = tensor(g, dtype=out.dtype, device=out.device)
