@@ -4,7 +4,9 @@ import warnings
 
 from .. import _dtype as D
 from .._errors import device_mismatch, dtype_mismatch
+from ..ops import binary as _binary
 from ..ops import linalg as _linalg
+from ..ops import nn as _nn
 from ..ops.unary import relu, sigmoid, tanh  # noqa: F401 - part of torch.nn.functional
 from .modules.module import current_module_context
 
@@ -19,7 +21,9 @@ def linear(input, weight, bias=None):
     if input.ndim == 0 or input.shape[-1] != in_features:
         raise _linear_shape_error(input, weight)
     if bias is not None and input.ndim == 2:
-        return _linalg.addmm(bias, input, weight.t())
+        if weight.ndim == 2 and bias.dtype is input.dtype:
+            return _linalg.Linear().apply(bias, input, weight)
+        return _linalg.addmm(bias, input, weight.t())  # raises addmm's error for these
     out = _linalg.matmul(input, weight.t())
     return out + bias if bias is not None else out
 
@@ -40,16 +44,6 @@ def _linear_shape_error(input, weight):
         "layer")
 
 
-def _reduce(loss, reduction):
-    if reduction == "mean":
-        return loss.mean()
-    if reduction == "sum":
-        return loss.sum()
-    if reduction == "none":
-        return loss
-    raise ValueError(f"{reduction} is not a valid value for reduction")
-
-
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean((input - target)^2). Same as torch.nn.functional.mse_loss."""
     if target.shape != input.shape:
@@ -61,7 +55,9 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         from .modules.loss import _legacy_reduction
 
         reduction = _legacy_reduction(size_average, reduce, reduction)
-    diff = input - target
-    if diff.dtype.category < D.FLOAT:
-        raise RuntimeError(f'"mse_cpu" not implemented for \'{diff.dtype._short}\'')
-    return _reduce(diff * diff, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    input, target = _binary.operands(input, target)
+    if input.dtype.category < D.FLOAT:
+        raise RuntimeError(f'"mse_cpu" not implemented for \'{input.dtype._short}\'')
+    return _binary.apply2(_nn.MseLoss(reduction), input, target)

@@ -249,6 +249,24 @@ class Addmm(Node):
         return grad_c, grad_a, grad_b
 
 
+class Linear(Node):
+    """y = x @ w^T + bias   (nn.functional.linear of a matrix, one node instead of t + addmm)
+    grad_bias = grad (the engine sums it over the rows),  grad_x = grad @ w,  grad_w = grad^T @ x
+    """
+
+    _name = "AddmmBackward0"  # the node torch records for linear of a matrix with a bias
+
+    def forward(self, bias, x, w):
+        self.save(x, w)
+        return self.xp.matmul(x, w.T) + bias
+
+    def backward(self, grad):
+        x, w = self.saved
+        grad_x = grad @ _conj(w) if self.needs_input_grad[1] else None
+        grad_w = grad.mT @ _conj(x) if self.needs_input_grad[2] else None
+        return grad, grad_x, grad_w
+
+
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):
     """beta * input + alpha * (mat1 @ mat2). Same as torch.addmm."""
     if mat1.ndim != 2 or mat2.ndim != 2:
