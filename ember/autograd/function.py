@@ -31,6 +31,7 @@ from .. import _device, _tensor
 from . import anomaly_mode as _anomaly
 from .grad_mode import state as _grad_state
 
+_CPU = _device.CPU
 _FREED = object()  # marks saved values released after backward
 _sequence = itertools.count()  # creation order of recorded nodes (the engine runs latest first)
 
@@ -73,21 +74,26 @@ class Node:
         dev = first.device
         requires_grad = first._requires_grad
         n = len(inputs)
-        if n > 1:
+        # NOTE: one and two inputs are spelled out: loops and lists cost on tiny tensors
+        if n == 2:
+            second = inputs[1]
+            if second.device is not dev:
+                dev = _common_device(first, second, self)
+            requires_grad = requires_grad or second._requires_grad
+        elif n > 2:
             for t in inputs[1:]:
                 if t.device is not dev:
                     dev = _common_device(first, t, self)
                 requires_grad = requires_grad or t._requires_grad
         record = requires_grad and _grad_state.enabled and self.differentiable
-        if dev is not _device.CPU:
+        if dev is not _CPU:
             self.xp = _device.xp_for(dev)
         if record:
             self._inputs = inputs
-        # NOTE: one and two inputs are spelled out: the list building costs on tiny tensors
         if n == 1:
             out = self.forward(first._data)
         elif n == 2:
-            out = self.forward(first._data, inputs[1]._data)
+            out = self.forward(first._data, second._data)
         else:
             out = self.forward(*[t._data for t in inputs])
         if not record:
