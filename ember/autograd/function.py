@@ -107,16 +107,19 @@ class Node:
         self._inputs = None
         self.device = dev
         self._seq = next(_sequence)
-        edges = []
-        meta = []
-        needs = []
-        for t in inputs:
-            edges.append(_edge(t))
-            meta.append((t._data.shape, t.dtype))
-            needs.append(t._requires_grad)
-        self._edges = edges
-        self._input_meta = meta
-        self.needs_input_grad = tuple(needs)
+        if n == 1:
+            self._edges = [_edge(first)]
+            self._input_meta = [(first._data.shape, first.dtype)]
+            self.needs_input_grad = (first._requires_grad,)
+        elif n == 2:
+            self._edges = [_edge(first), _edge(second)]
+            self._input_meta = [(first._data.shape, first.dtype),
+                                (second._data.shape, second.dtype)]
+            self.needs_input_grad = (first._requires_grad, second._requires_grad)
+        else:
+            self._edges = [_edge(t) for t in inputs]
+            self._input_meta = [(t._data.shape, t.dtype) for t in inputs]
+            self.needs_input_grad = tuple([t._requires_grad for t in inputs])
         if _anomaly.state.enabled:
             self._trace = _anomaly.capture_user_stack()
         if type(out) is tuple:
@@ -129,7 +132,7 @@ class Node:
         result = make(out, dev, True, self)
         if result.dtype.category < 2:  # integer and bool results have no gradient
             return _integer_outputs_need_no_grad(result)
-        if self._saved:
+        if len(self._saved) != len(self._saved_versions):  # forward saved a non-input
             self._note_saved_output((out,), (result,))
         if self.view_fn is not None:
             _as_view(result, first, self.view_fn)
