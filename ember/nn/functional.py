@@ -17,11 +17,13 @@ def linear(input, weight, bias=None):
         raise device_mismatch(input.device, weight.device, "linear")
     if input.dtype is not weight.dtype:
         raise dtype_mismatch("linear", "mat1", input.dtype, "mat2", weight.dtype)
-    in_features = weight.shape[-1] if weight.ndim else 1
-    if input.ndim == 0 or input.shape[-1] != in_features:
+    # NOTE: the arrays' shapes, not Tensor.shape: that builds a Size each time
+    shape, weight_shape = input._data.shape, weight._data.shape
+    in_features = weight_shape[-1] if weight_shape else 1
+    if not shape or shape[-1] != in_features:
         raise _linear_shape_error(input, weight)
-    if bias is not None and input.ndim == 2:
-        if weight.ndim == 2 and bias.dtype is input.dtype:
+    if bias is not None and len(shape) == 2:
+        if len(weight_shape) == 2 and bias.dtype is input.dtype:
             return _linalg.Linear().apply(bias, input, weight)
         return _linalg.addmm(bias, input, weight.t())  # raises addmm's error for these
     out = _linalg.matmul(input, weight.t())
@@ -46,7 +48,7 @@ def _linear_shape_error(input, weight):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean((input - target)^2). Same as torch.nn.functional.mse_loss."""
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "

@@ -73,6 +73,11 @@ def scalar_tensor(value, dt, device):
     """A Python number as a 0-dim tensor (no grad) of dtype ``dt`` on ``device``."""
     if isinstance(value, Tensor):
         return _cast(value, dt)
+    return Tensor._make(scalar_array(value, dt, device), device)
+
+
+def scalar_array(value, dt, device):
+    """A Python number as a 0-dim backend array of dtype ``dt`` for ``device``."""
     xp = np if device is _device.CPU else _device.xp_for(device)
     np_dtype = D.to_numpy_dtype(dt)
     try:
@@ -82,7 +87,7 @@ def scalar_tensor(value, dt, device):
     except TypeError:  # e.g. a complex number for a real dtype
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow") \
             from None
-    return Tensor._make(array, device)
+    return array
 
 
 def _wrap_int(value, dt):
@@ -278,7 +283,7 @@ def _alpha(b, alpha):
     if isinstance(alpha, (complex, np.complexfloating)) and category != D.COMPLEX:
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
                            "number.")
-    return scalar_tensor(alpha, b.dtype, b.device)._data
+    return scalar_array(alpha, b.dtype, b.device)
 
 
 def mul(input, other, *, out=None):
