@@ -1,6 +1,6 @@
 """ember.autograd: backward, grad, grad modes, custom Functions, gradcheck, anomaly mode."""
 
-from .. import _device, _tensor
+from .. import _device, _dtype, _tensor
 from . import functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
@@ -41,7 +41,7 @@ def _seed_grads(outputs, grad_outputs, create_graph):
                                    f"{list(out.shape)} needs gradient=... of the same shape; "
                                    "to train, reduce the loss to one number first "
                                    "(loss.mean() or loss.sum()).")
-            if not out.dtype.is_floating_point and not out.dtype.is_complex:
+            if out.dtype.category < _dtype.FLOAT:  # neither floating nor complex
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
             xp = _device.xp_for(out.device)
