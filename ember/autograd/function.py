@@ -29,6 +29,7 @@ import numpy as _np
 
 from .. import _device, _tensor
 from . import anomaly_mode as _anomaly
+from .grad_mode import no_grad
 from .grad_mode import state as _grad_state
 
 _CPU = _device.CPU
@@ -458,8 +459,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .grad_mode import no_grad
-
         Tensor = _tensor.Tensor
         ctx = BackwardFunction(cls)
         tensors = [a for a in args if isinstance(a, Tensor)]
@@ -511,8 +510,6 @@ class Function:
 def once_differentiable(backward):
     """Decorate a Function's backward that cannot itself be differentiated."""
     import functools
-
-    from .grad_mode import no_grad
 
     @functools.wraps(backward)
     def wrapper(ctx, *grads):
