@@ -13,14 +13,16 @@ from . import _dtype as D
 from . import autograd as _autograd
 from .autograd.grad_mode import state as _grad_state
 
+# NOTE: module globals for the names Tensor._make reads on every op (faster than attributes)
+_ndarray = np.ndarray
+_FROM_NP = D._FROM_NP
+
 
 class _VersionCounter:
     """Counts in-place changes; shared by a tensor and all its views."""
 
-    __slots__ = ("value",)
-
-    def __init__(self):
-        self.value = 0
+    # NOTE: a class default and no __init__: every tensor makes one, and this is the cheapest
+    value = 0
 
 
 class Size(tuple):
@@ -88,11 +90,11 @@ class Tensor:
     @classmethod
     def _make(cls, data, device, requires_grad=False, grad_fn=None, output_nr=0):
         """Wrap a backend array (the fast internal constructor; no copy, no checks)."""
-        if type(data) is not np.ndarray and not hasattr(data, "__cuda_array_interface__"):
+        if type(data) is not _ndarray and not hasattr(data, "__cuda_array_interface__"):
             data = np.asarray(data)  # numpy returns scalars from 0-dim maths
         t = object.__new__(cls)
         t._data = data
-        t.dtype = D._FROM_NP[data.dtype]
+        t.dtype = _FROM_NP[data.dtype]
         t.device = device
         t._requires_grad = requires_grad
         t.grad_fn = grad_fn

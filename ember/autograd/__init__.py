@@ -1,6 +1,6 @@
 """ember.autograd: backward, grad, grad modes, custom Functions, gradcheck, anomaly mode."""
 
-from .. import _device, _tensor
+from .. import _device, _dtype, _tensor
 from . import functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .engine import run_backward
@@ -41,12 +41,15 @@ def _seed_grads(outputs, grad_outputs, create_graph):
                                    f"{list(out.shape)} needs gradient=... of the same shape; "
                                    "to train, reduce the loss to one number first "
                                    "(loss.mean() or loss.sum()).")
-            if not out.dtype.is_floating_point and not out.dtype.is_complex:
+            if out.dtype.category < _dtype.FLOAT:  # neither floating nor complex
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            g = _tensor.Tensor._make(_device.xp_for(out.device).ones_like(out._data),
-                                     out.device)
-        elif not isinstance(g, _tensor.Tensor):
+            xp = _device.xp_for(out.device)
+            # NOTE: a one-element array built directly: xp.ones_like is slow Python on tiny arrays
+            one = xp.asarray(1, dtype=out._data.dtype).reshape(out._data.shape)
+            grads.append(_tensor.Tensor._make(one, out.device))
+            continue
+        if not isinstance(g, _tensor.Tensor):
             from ..ops.creation import tensor
 
             g = tensor(g, dtype=out.dtype, device=out.device)

@@ -13,7 +13,7 @@ Backward formulas run under no_grad unless ``create_graph=True``, so the first-o
 records nothing and the second-order pass records the graph of the gradient.
 """
 
-import heapq
+from heapq import heappop, heappush
 
 from .. import _tensor
 from . import anomaly_mode as _anomaly
@@ -43,7 +43,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         slot = buffers.get(node)
         if slot is None:
             slot = buffers[node] = [None] * node._num_outputs
-            heapq.heappush(heap, (-node._seq, node))
+            heappush(heap, (-node._seq, node))
         nr = root.output_nr
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
 
@@ -51,7 +51,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     _grad_state.enabled = create_graph
     try:
         while heap:
-            node = heapq.heappop(heap)[1]
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if wanted is not None:
                 _capture_nonleaf(node, grads, wanted, captured)
@@ -71,7 +71,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 slot = buffers.get(target)
                 if slot is None:
                     slot = buffers[target] = [None] * target._num_outputs
-                    heapq.heappush(heap, (-target._seq, target))
+                    heappush(heap, (-target._seq, target))
                 slot[nr] = g if slot[nr] is None else slot[nr] + g
     finally:
         _grad_state.enabled = prev_enabled
@@ -120,9 +120,7 @@ def _fit(grad, meta):
     """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype."""
     shape, dtype = meta
     if grad._data.shape != shape:
-        from ..ops.reduction import sum_to_size
-
-        grad = sum_to_size(grad, shape)
+        grad = grad.sum_to_size(shape)  # the method: no import on this path (a bias's gradient)
     if grad.dtype is not dtype:
         grad = grad.to(dtype)
     return grad

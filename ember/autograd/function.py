@@ -29,8 +29,10 @@ import numpy as _np
 
 from .. import _device, _tensor
 from . import anomaly_mode as _anomaly
+from .grad_mode import no_grad
 from .grad_mode import state as _grad_state
 
+_CPU = _device.CPU
 _FREED = object()  # marks saved values released after backward
 _sequence = itertools.count()  # creation order of recorded nodes (the engine runs latest first)
 
@@ -73,21 +75,26 @@ class Node:
         dev = first.device
         requires_grad = first._requires_grad
         n = len(inputs)
-        if n > 1:
+        # NOTE: one and two inputs are spelled out: loops and lists cost on tiny tensors
+        if n == 2:
+            second = inputs[1]
+            if second.device is not dev:
+                dev = _common_device(first, second, self)
+            requires_grad = requires_grad or second._requires_grad
+        elif n > 2:
             for t in inputs[1:]:
                 if t.device is not dev:
                     dev = _common_device(first, t, self)
                 requires_grad = requires_grad or t._requires_grad
         record = requires_grad and _grad_state.enabled and self.differentiable
-        if dev is not _device.CPU:
+        if dev is not _CPU:
             self.xp = _device.xp_for(dev)
         if record:
             self._inputs = inputs
-        # NOTE: one and two inputs are spelled out: the list building costs on tiny tensors
         if n == 1:
             out = self.forward(first._data)
         elif n == 2:
-            out = self.forward(first._data, inputs[1]._data)
+            out = self.forward(first._data, second._data)
         else:
             out = self.forward(*[t._data for t in inputs])
         if not record:
@@ -101,16 +108,19 @@ class Node:
         self._inputs = None
         self.device = dev
         self._seq = next(_sequence)
-        edges = []
-        meta = []
-        needs = []
-        for t in inputs:
-            edges.append(_edge(t))
-            meta.append((t._data.shape, t.dtype))
-            needs.append(t._requires_grad)
-        self._edges = edges
-        self._input_meta = meta
-        self.needs_input_grad = tuple(needs)
+        if n == 1:
+            self._edges = [_edge(first)]
+            self._input_meta = [(first._data.shape, first.dtype)]
+            self.needs_input_grad = (first._requires_grad,)
+        elif n == 2:
+            self._edges = [_edge(first), _edge(second)]
+            self._input_meta = [(first._data.shape, first.dtype),
+                                (second._data.shape, second.dtype)]
+            self.needs_input_grad = (first._requires_grad, second._requires_grad)
+        else:
+            self._edges = [_edge(t) for t in inputs]
+            self._input_meta = [(t._data.shape, t.dtype) for t in inputs]
+            self.needs_input_grad = tuple([t._requires_grad for t in inputs])
         if _anomaly.state.enabled:
             self._trace = _anomaly.capture_user_stack()
         if type(out) is tuple:
@@ -123,7 +133,7 @@ class Node:
         result = make(out, dev, True, self)
         if result.dtype.category < 2:  # integer and bool results have no gradient
             return _integer_outputs_need_no_grad(result)
-        if self._saved:
+        if len(self._saved) != len(self._saved_versions):  # forward saved a non-input
             self._note_saved_output((out,), (result,))
         if self.view_fn is not None:
             _as_view(result, first, self.view_fn)
@@ -449,8 +459,6 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        from .grad_mode import no_grad
-
         Tensor = _tensor.Tensor
         ctx = BackwardFunction(cls)
         tensors = [a for a in args if isinstance(a, Tensor)]
@@ -502,8 +510,6 @@ class Function:
 def once_differentiable(backward):
     """Decorate a Function's backward that cannot itself be differentiated."""
     import functools
-
-    from .grad_mode import no_grad
 
     @functools.wraps(backward)
     def wrapper(ctx, *grads):

@@ -4,7 +4,9 @@ import warnings
 
 from .. import _dtype as D
 from .._errors import device_mismatch, dtype_mismatch
+from ..ops import binary as _binary
 from ..ops import linalg as _linalg
+from ..ops import nn as _nn
 from ..ops.unary import relu, sigmoid, tanh  # noqa: F401 - part of torch.nn.functional
 from .modules.module import current_module_context
 
@@ -15,11 +17,15 @@ def linear(input, weight, bias=None):
         raise device_mismatch(input.device, weight.device, "linear")
     if input.dtype is not weight.dtype:
         raise dtype_mismatch("linear", "mat1", input.dtype, "mat2", weight.dtype)
-    in_features = weight.shape[-1] if weight.ndim else 1
-    if input.ndim == 0 or input.shape[-1] != in_features:
+    # NOTE: the arrays' shapes, not Tensor.shape: that builds a Size each time
+    shape, weight_shape = input._data.shape, weight._data.shape
+    in_features = weight_shape[-1] if weight_shape else 1
+    if not shape or shape[-1] != in_features:
         raise _linear_shape_error(input, weight)
-    if bias is not None and input.ndim == 2:
-        return _linalg.addmm(bias, input, weight.t())
+    if bias is not None and len(shape) == 2:
+        if len(weight_shape) == 2 and bias.dtype is input.dtype:
+            return _linalg.Linear().apply(bias, input, weight)
+        return _linalg.addmm(bias, input, weight.t())  # raises addmm's error for these
     out = _linalg.matmul(input, weight.t())
     return out + bias if bias is not None else out
 
@@ -41,6 +47,7 @@ def _linear_shape_error(input, weight):
 
 
 def _reduce(loss, reduction):
+    """Apply a loss's ``reduction``: 'mean', 'sum' or 'none'."""
     if reduction == "mean":
         return loss.mean()
     if reduction == "sum":
@@ -52,7 +59,7 @@ def _reduce(loss, reduction):
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
     """mean((input - target)^2). Same as torch.nn.functional.mse_loss."""
-    if target.shape != input.shape:
+    if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
@@ -61,10 +68,12 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         from .modules.loss import _legacy_reduction
 
         reduction = _legacy_reduction(size_average, reduce, reduction)
-    diff = input - target
-    if diff.dtype.category < D.FLOAT:
-        raise RuntimeError(f'"mse_cpu" not implemented for \'{diff.dtype._short}\'')
-    return _reduce(diff * diff, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{reduction} is not a valid value for reduction")
+    input, target = _binary.operands(input, target)
+    if input.dtype.category < D.FLOAT:
+        raise RuntimeError(f'"mse_cpu" not implemented for \'{input.dtype._short}\'')
+    return _binary.apply2(_nn.MseLoss(reduction), input, target)
 
 
 # ============================================================================ activations

@@ -73,6 +73,11 @@ def scalar_tensor(value, dt, device):
     """A Python number as a 0-dim tensor (no grad) of dtype ``dt`` on ``device``."""
     if isinstance(value, Tensor):
         return _cast(value, dt)
+    return Tensor._make(scalar_array(value, dt, device), device)
+
+
+def scalar_array(value, dt, device):
+    """A Python number as a 0-dim backend array of dtype ``dt`` for ``device``."""
     xp = np if device is _device.CPU else _device.xp_for(device)
     np_dtype = D.to_numpy_dtype(dt)
     try:
@@ -82,7 +87,7 @@ def scalar_tensor(value, dt, device):
     except TypeError:  # e.g. a complex number for a real dtype
         raise RuntimeError(f"value cannot be converted to type {dt.name} without overflow") \
             from None
-    return Tensor._make(array, device)
+    return array
 
 
 def _wrap_int(value, dt):
@@ -161,23 +166,39 @@ _out = write_out
 # ---------------------------------------------------------------------------- + - * /
 
 class Add(Node):
-    """y = a + b          dy/da = 1, dy/db = 1"""
+    """y = a + alpha * b          dy/da = 1, dy/db = alpha"""
+
+    alpha = None  # add(..., alpha=) sets it: a 0-dim array of b's dtype
 
     def forward(self, a, b):
-        return a + b
+        if self.alpha is None:
+            return a + b
+        return a + self.alpha * b
 
     def backward(self, grad):
-        return grad, grad
+        if self.alpha is None:
+            return grad, grad
+        alpha = Tensor._make(self.alpha, self.device)
+        return grad, grad * _conj(alpha) if self.needs_input_grad[1] else None
 
 
 class Sub(Node):
-    """y = a - b          dy/da = 1, dy/db = -1"""
+    """y = a - alpha * b          dy/da = 1, dy/db = -alpha"""
+
+    alpha = None  # sub(..., alpha=) sets it: a 0-dim array of b's dtype
 
     def forward(self, a, b):
-        return a - b
+        if self.alpha is None:
+            return a - b
+        return a - self.alpha * b
 
     def backward(self, grad):
-        return grad, -grad if self.needs_input_grad[1] else None
+        if not self.needs_input_grad[1]:
+            return grad, None
+        if self.alpha is None:
+            return grad, -grad
+        alpha = Tensor._make(-self.alpha, self.device)
+        return grad, grad * _conj(alpha)
 
 
 class Mul(Node):
@@ -212,9 +233,10 @@ class Div(Node):
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting. Same as torch.add."""
     a, b = operands(input, other)
+    node = Add()
     if alpha != 1 or alpha is True:
-        b = _scaled(b, alpha)
-    result = apply2(Add(), a, b)
+        node.alpha = _alpha(b, alpha)
+    result = apply2(node, a, b)
     return result if out is None else write_out(result, out, "add")
 
 
@@ -223,9 +245,10 @@ def sub(input, other, *, alpha=1, out=None):
     a, b = operands(input, other)
     if a is not input or b is not other or a.dtype is D.bool:  # promoted: check for bools
         _check_no_bool(input, other)
+    node = Sub()
     if alpha != 1 or alpha is True:
-        b = _scaled(b, alpha)
-    result = apply2(Sub(), a, b)
+        node.alpha = _alpha(b, alpha)
+    result = apply2(node, a, b)
     return result if out is None else write_out(result, out, "sub")
 
 
@@ -249,8 +272,8 @@ def _check_no_bool(input, other):
                            "operator instead.")
 
 
-def _scaled(b, alpha):
-    """alpha * b in b's dtype (the ``alpha`` of add and sub)."""
+def _alpha(b, alpha):
+    """The ``alpha`` of add and sub, checked, as a 0-dim array of b's dtype."""
     category = b.dtype.category
     if isinstance(alpha, (bool, np.bool_)) and category != D.BOOL:
         raise RuntimeError("Boolean alpha only supported for Boolean results.")
@@ -260,7 +283,7 @@ def _scaled(b, alpha):
     if isinstance(alpha, (complex, np.complexfloating)) and category != D.COMPLEX:
         raise RuntimeError("For non-complex input tensors, argument alpha must not be a complex "
                            "number.")
-    return mul(b, scalar_tensor(alpha, b.dtype, b.device))
+    return scalar_array(alpha, b.dtype, b.device)
 
 
 def mul(input, other, *, out=None):

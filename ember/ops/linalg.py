@@ -76,12 +76,12 @@ class Matmul(Node):
         return grad_a, grad_b
 
 
-def _matmul_name(a, b):
-    if a.ndim == 1 and b.ndim == 1:
+def _matmul_name(a_ndim, b_ndim):
+    if a_ndim == 1 and b_ndim == 1:
         return "DotBackward0"
-    if a.ndim == 2 and b.ndim == 2:
+    if a_ndim == 2 and b_ndim == 2:
         return "MmBackward0"
-    if a.ndim == 2 and b.ndim == 1:
+    if a_ndim == 2 and b_ndim == 1:
         return "MvBackward0"
     return "MatmulBackward0"
 
@@ -115,16 +115,18 @@ def matmul(input, other, *, out=None):
     """Matrix product with torch's rules: 1-D x 1-D is a dot product, a 1-D operand is a
     row (left) or column (right) vector, and batch dims broadcast. Same as torch.matmul."""
     a, b = input, other
-    if a.ndim == 0 or b.ndim == 0:
+    # NOTE: the arrays' shapes, not Tensor.shape: that builds a Size each time
+    shape_a, shape_b = a._data.shape, b._data.shape
+    if not shape_a or not shape_b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
     _check_same_dtype(a, b, "matmul")
     _check_not_bool(a)
-    inner_b = b.shape[0] if b.ndim == 1 else b.shape[-2]
-    if a.shape[-1] != inner_b:
+    inner_b = shape_b[0] if len(shape_b) == 1 else shape_b[-2]
+    if shape_a[-1] != inner_b:
         raise _shape_error(a, b)
     try:
-        result = Matmul(_matmul_name(a, b)).apply(a, b)
+        result = Matmul(_matmul_name(len(shape_a), len(shape_b))).apply(a, b)
     except ValueError:  # batch dims that do not broadcast
         from .._errors import broadcast_error
 
@@ -247,6 +249,24 @@ class Addmm(Node):
         grad_a = (grad @ _conj(b.mT)) * self.alpha if self.needs_input_grad[1] else None
         grad_b = (_conj(a.mT) @ grad) * self.alpha if self.needs_input_grad[2] else None
         return grad_c, grad_a, grad_b
+
+
+class Linear(Node):
+    """y = x @ w^T + bias   (nn.functional.linear of a matrix, one node instead of t + addmm)
+    grad_bias = grad (the engine sums it over the rows),  grad_x = grad @ w,  grad_w = grad^T @ x
+    """
+
+    _name = "AddmmBackward0"  # the node torch records for linear of a matrix with a bias
+
+    def forward(self, bias, x, w):
+        self.save(x, w)
+        return self.xp.matmul(x, w.T) + bias
+
+    def backward(self, grad):
+        x, w = self.saved
+        grad_x = grad @ _conj(w) if self.needs_input_grad[1] else None
+        grad_w = grad.mT @ _conj(x) if self.needs_input_grad[2] else None
+        return grad, grad_x, grad_w
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):

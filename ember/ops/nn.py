@@ -1,7 +1,8 @@
-"""Fused neural-network primitives: softmax and log_softmax along one dim.
+"""Fused neural-network primitives: softmax and log_softmax along one dim, the MSE loss.
 
 They are single nodes rather than compositions of exp/sum/div because subtracting the maximum
-first keeps exp from overflowing, and because their gradients have short closed forms.
+first keeps exp from overflowing, and because their gradients have short closed forms.  The
+MSE loss is one node (torch's MseLossBackward0) because training loops run it every step.
 """
 
 from .. import _dtype as D
@@ -55,6 +56,40 @@ class LogSoftmax(Node):
     def backward(self, grad):
         (y,) = self.saved
         return grad - y.exp() * grad.sum(self.dim, keepdim=True)
+
+
+class MseLoss(Node):
+    """y = (x - target)^2, then its mean, its sum, or as it is ('none')
+    grad_x = 2 (x - target) grad, divided by the element count for 'mean';  grad_target = -grad_x
+    """
+
+    def __init__(self, reduction):
+        self.reduction = reduction
+
+    def forward(self, x, target):
+        self.save(x, target)
+        diff = x - target
+        loss = diff * diff
+        self.count = loss.size
+        if self.reduction == "none":
+            return loss
+        # NOTE: the ufunc, not ndarray.sum/mean (slow Python wrappers on tiny arrays); 16-bit
+        # floats are summed in float32, as ndarray.mean does
+        wide = "float32" if loss.dtype.itemsize < 4 and self.reduction == "mean" else None
+        total = self.xp.add.reduce(loss, axis=None, dtype=wide)
+        if self.reduction == "sum":
+            return total
+        return (total / self.count).astype(loss.dtype)  # an empty input gives nan (0 / 0)
+
+    def backward(self, grad):
+        x, target = self.saved
+        scale = 2 / self.count if self.reduction == "mean" else 2
+        grad_x = _conj(x - target) * (grad * scale)
+        return grad_x, -grad_x if self.needs_input_grad[1] else None
+
+
+def _conj(t):
+    return t.conj() if t.dtype.category == D.COMPLEX else t
 
 
 def _prepare(input, dim, dtype, name):

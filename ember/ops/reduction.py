@@ -75,13 +75,23 @@ class Sum(Node):
         self.dtype = dtype
 
     def forward(self, x):
+        if not self.dims:  # a 0-dim input: nothing to add up (the ufunc costs ~0.8 µs even so)
+            return x.astype(self.dtype)
         # NOTE: the ufunc itself, not ndarray.sum: no Python wrapper on the hot path
         return self.xp.add.reduce(x, axis=self.dims, dtype=self.dtype, keepdims=self.keepdim)
 
     def backward(self, grad):
         shape, _ = self._input_meta[0]
-        grad = unsqueeze_reduced(grad, self.dims, len(shape), self.keepdim)
-        return grad.expand(shape)
+        return _spread(grad, self.dims, shape, self.keepdim)
+
+
+def _spread(grad, dims, shape, keepdim):
+    """The gradient of a sum: ``grad`` broadcast back over the reduced dims to ``shape``."""
+    if grad._data.shape == shape:  # nothing was reduced (a 0-dim input, or size-1 dims)
+        return grad
+    if grad._data.ndim != 0:  # a 0-dim gradient (all dims reduced) expands as it is
+        grad = unsqueeze_reduced(grad, dims, len(shape), keepdim)
+    return grad.expand(shape)
 
 
 def _accumulate_dtype(input, dtype):
@@ -118,8 +128,9 @@ class Mean(Node):
     def backward(self, grad):
         shape, _ = self._input_meta[0]
         n = reduced_count(shape, self.dims)
-        grad = unsqueeze_reduced(grad, self.dims, len(shape), self.keepdim)
-        return grad.expand(shape) / n
+        if n != 1:
+            grad = grad / n  # divide the small gradient, before it is spread
+        return _spread(grad, self.dims, shape, self.keepdim)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
