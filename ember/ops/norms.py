@@ -99,9 +99,17 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
     dims = reduce_dims(dim, x.ndim)
     if x.ndim == 0:
         dims = ()
-    if ord < 0 and x.numel() == 0:
-        raise RuntimeError(f"linalg.vector_norm cannot compute the {ord} norm on an empty "
-                           "tensor because the operation does not have an identity")
+    if (ord < 0 or ord == float("inf")) and x.numel() == 0:
+        # NOTE: min/max have no identity: reducing over an empty dim is an error, as in torch
+        name = "inf" if ord == float("inf") else "-inf" if ord == float("-inf") else ord
+        if dim is None:
+            raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on an empty "
+                               "tensor because the operation does not have an identity")
+        for d in dims:
+            if x.shape[d] == 0:
+                raise RuntimeError(f"linalg.vector_norm cannot compute the {name} norm on the "
+                                   f"dimension {d} because this dimension is empty and the "
+                                   "operation does not have an identity")
     y = VectorNorm(float(ord), dims, keepdim).apply(x)
     return _finish(y, out)
 
