@@ -20,6 +20,13 @@ def _abs_index(idx, size):
     return idx + size if idx < 0 else idx
 
 
+def _renumber(module, children):
+    """Make ``children`` the module's only children, named "0", "1", ... (as torch keeps them)."""
+    module._modules.clear()
+    for i, child in enumerate(children):
+        module._modules[str(i)] = child
+
+
 class Sequential(Module):
     """Runs its children in order, each one's output feeding the next.
 
@@ -54,11 +61,7 @@ class Sequential(Module):
                 delattr(self, key)
         else:
             delattr(self, self._key(idx))
-        # NOTE: the remaining children are renumbered "0", "1", ... (as torch does)
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -81,11 +84,9 @@ class Sequential(Module):
             raise IndexError(f"Index out of range: {index}")
         if index < 0:
             index += n
-        items = list(self._modules.items())
-        items.insert(index, (str(index), module))
-        self._modules.clear()
-        for i, (_, m) in enumerate(items):
-            self._modules[str(i)] = m
+        children = list(self._modules.values())
+        children.insert(index, module)
+        _renumber(self, children)
         return self
 
     def extend(self, sequential):
@@ -126,10 +127,7 @@ class ModuleList(Module):
                 delattr(self, str(k))
         else:
             delattr(self, str(_abs_index(idx, len(self))))
-        items = list(self._modules.values())
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self._modules[str(i)] = m
+        _renumber(self, list(self._modules.values()))
 
     def __len__(self):
         return len(self._modules)
@@ -147,11 +145,9 @@ class ModuleList(Module):
         return [k for k in super().__dir__() if not k.isdigit()]
 
     def insert(self, index, module):
-        items = list(self._modules.values())
-        items.insert(index, module)
-        self._modules.clear()
-        for i, m in enumerate(items):
-            self.add_module(str(i), m)
+        children = list(self._modules.values())
+        children.insert(index, module)
+        _renumber(self, children)
 
     def append(self, module):
         self.add_module(str(len(self)), module)
