@@ -26,6 +26,10 @@ TOLERANCES = {
 }
 
 
+# EMBER_TEST_DEVICE=cuda runs the op table on a real GPU (CuPy), still against torch on the CPU
+DEVICE = os.environ.get("EMBER_TEST_DEVICE", "cpu")
+
+
 def to_numpy(t):
     """Values of an ember or torch tensor as a NumPy array."""
     if isinstance(t, torch.Tensor):

@@ -8,7 +8,7 @@ import torch
 
 import ember
 
-from conftest import assert_same
+from conftest import DEVICE, assert_same
 from opinfo import load_all, noncontiguous, sample_arrays
 
 OPS = load_all()
@@ -37,9 +37,9 @@ def _run(op, arrays, requires_grad, contiguous=True):
     for i, a in enumerate(arrays):
         grad = requires_grad and a.dtype.kind in "fc" and i not in op.nondiff_inputs
         if contiguous:
-            e, t = ember.tensor(a), torch.tensor(a)
+            e, t = ember.tensor(a, device=DEVICE), torch.tensor(a)
         else:
-            e, t = ember.from_numpy(a), torch.from_numpy(a)  # both keep the strides
+            e, t = ember.from_numpy(a).to(DEVICE), torch.from_numpy(a)  # both keep the strides
         if grad:
             e.requires_grad_(True)
             t.requires_grad_(True)
@@ -81,7 +81,7 @@ def _grads(op, arrays, contiguous=True, create_graph=False):
     e_loss, t_loss = 0, 0
     for e, t in pairs:
         v = rng.uniform(-1, 1, size=tuple(t.shape)).astype(str(t.dtype).split(".")[-1])
-        e_loss = e_loss + (e * ember.tensor(v)).sum()
+        e_loss = e_loss + (e * ember.tensor(v, device=DEVICE)).sum()
         t_loss = t_loss + (t * torch.tensor(v)).sum()
     e_want = [x for x in e_in if x.requires_grad]
     t_want = [x for x in t_in if x.requires_grad]
@@ -105,7 +105,7 @@ def test_backward(op, i, dtype):
     e_g, t_g, _, _ = _grads(op, arrays)
     for e, t in zip(e_g, t_g):
         if t is None:
-            assert e is None or not np.any(e.numpy())
+            assert e is None or not np.any(e.cpu().numpy())
             continue
         assert e is not None, "ember gave no gradient where torch did"
         assert_same(e, t, rtol=op.grad_rtol, atol=op.grad_atol)
@@ -133,7 +133,7 @@ def test_double_backward(op, i):
         if t is None or not t.requires_grad:
             continue
         v = rng.uniform(-1, 1, size=tuple(t.shape))
-        e_total = e_total + (e * ember.tensor(v)).sum()
+        e_total = e_total + (e * ember.tensor(v, device=DEVICE)).sum()
         t_total = t_total + (t * torch.tensor(v)).sum()
     if not isinstance(t_total, torch.Tensor):
         pytest.skip("gradient does not depend on the inputs")
@@ -141,7 +141,7 @@ def test_double_backward(op, i):
     t_gg = torch.autograd.grad(t_total, t_in, allow_unused=True)
     for e, t in zip(e_gg, t_gg):
         if t is None:
-            assert e is None or not np.any(e.numpy())
+            assert e is None or not np.any(e.cpu().numpy())
         else:
             assert e is not None, "ember gave no second-order gradient where torch did"
             assert_same(e, t, rtol=op.grad_rtol, atol=op.grad_atol)
@@ -152,7 +152,7 @@ def test_gradcheck(op, i):
     arrays = sample_arrays(op, op.samples[i], "float64", _rng(op, i))
     inputs = []
     for j, a in enumerate(arrays):
-        t = ember.tensor(a)
+        t = ember.tensor(a, device=DEVICE)
         if a.dtype.kind == "f" and j not in op.nondiff_inputs:
             t.requires_grad_(True)
         inputs.append(t)

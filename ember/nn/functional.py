@@ -678,3 +678,15 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
+
+
+# The families below live in their own files (ember/nn/_functional/); their names are part of
+# nn.functional as torch's are.
+from ._functional.attention import *  # noqa: E402, F403
+from ._functional.conv import *  # noqa: E402, F403
+from ._functional.distance import *  # noqa: E402, F403
+from ._functional.normalization import *  # noqa: E402, F403
+from ._functional.padding import *  # noqa: E402, F403
+from ._functional.pooling import *  # noqa: E402, F403
+from ._functional.sparse import *  # noqa: E402, F403
+from ._functional.vision import *  # noqa: E402, F403

@@ -1,5 +1,20 @@
 """The layers of ember.nn, one file per family."""
 
+# Families whose files list their layers in __all__.
+from . import (  # noqa: E402
+    attention,
+    batchnorm,
+    conv,
+    distance,
+    instancenorm,
+    normalization,
+    padding,
+    pooling,
+    rnn,
+    sparse,
+    transformer,
+    upsampling,
+)
 from .activation import (
     CELU,
     ELU,
@@ -24,9 +39,14 @@ from .activation import (
     Tanh,
     Threshold,
 )
+from .attention import *  # noqa: E402, F403
+from .batchnorm import *  # noqa: E402, F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv import *  # noqa: E402, F403
+from .distance import *  # noqa: E402, F403
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
+from .instancenorm import *  # noqa: E402, F403
 from .linear import Identity, Linear
 from .loss import (
     BCELoss,
@@ -42,6 +62,13 @@ from .loss import (
     SoftMarginLoss,
 )
 from .module import Module
+from .normalization import *  # noqa: E402, F403
+from .padding import *  # noqa: E402, F403
+from .pooling import *  # noqa: E402, F403
+from .rnn import *  # noqa: E402, F403
+from .sparse import *  # noqa: E402, F403
+from .transformer import *  # noqa: E402, F403
+from .upsampling import *  # noqa: E402, F403
 
 __all__ = [
     "Module", "Linear", "Identity",
@@ -58,3 +85,7 @@ __all__ = [
     "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "HuberLoss", "SmoothL1Loss", "KLDivLoss", "SoftMarginLoss", "CosineEmbeddingLoss",
 ]
+for _family in (attention, batchnorm, conv, distance, instancenorm, normalization, padding, pooling,
+                rnn, sparse, transformer, upsampling):
+    __all__ += _family.__all__
+

@@ -1,0 +1,3 @@
+"""nn.functional, cosine_similarity, pairwise_distance, pdist."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""nn.functional, pad (constant, reflect, replicate, circular)."""
+
+__all__ = []

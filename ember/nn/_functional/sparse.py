@@ -1,0 +1,3 @@
+"""nn.functional, embedding, embedding_bag, one_hot."""
+
+__all__ = []

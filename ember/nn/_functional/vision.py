@@ -1,0 +1,3 @@
+"""nn.functional, vision: interpolate, pixel_shuffle, grid_sample, affine_grid."""
+
+__all__ = []

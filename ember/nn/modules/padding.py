@@ -1,0 +1,3 @@
+"""Padding layers: ZeroPad, ConstantPad, ReflectionPad, ReplicationPad, CircularPad."""
+
+__all__ = []

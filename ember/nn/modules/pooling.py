@@ -1,0 +1,3 @@
+"""Pooling layers: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, MaxUnpool, LPPool."""
+
+__all__ = []

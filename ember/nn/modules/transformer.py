@@ -1,0 +1,3 @@
+"""Transformer, TransformerEncoder(Layer), TransformerDecoder(Layer)."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Upsample, UpsamplingNearest2d, UpsamplingBilinear2d, PixelShuffle, PixelUnshuffle."""
+
+__all__ = []
