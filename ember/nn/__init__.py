@@ -1,6 +1,6 @@
 """ember.nn: modules, parameters, functional and init, as torch.nn."""
 
-from . import functional, init
+from . import functional, init, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter
