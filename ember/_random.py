@@ -135,10 +135,14 @@ def _rebuild_generator(device, state):
 
 
 default_generator = Generator()
+# NOTE: CUDA tensors draw from their own generator (the same algorithm, run on the host, then
+# copied): reproducible run to run and seeded by manual_seed, but not torch's CUDA numbers.
+cuda_generator = Generator("cuda")
 
 
 def manual_seed(seed):
-    """Seed the default generator (and return it), as torch.manual_seed."""
+    """Seed the default generator and the CUDA one (returns the default), as torch.manual_seed."""
+    cuda_generator.manual_seed(seed)
     return default_generator.manual_seed(seed)
 
 
@@ -214,8 +218,13 @@ def _normal_pairs(gen, n):
     return out
 
 
-def _generator(generator):
-    return default_generator if generator is None else generator
+def _generator(generator, tensor=None):
+    """The generator to draw from: the given one, else the default of the tensor's device."""
+    if generator is not None:
+        return generator
+    if tensor is not None and tensor.device.type == "cuda":
+        return cuda_generator
+    return default_generator
 
 
 def _draw_order(tensor):
@@ -267,7 +276,7 @@ def uniform_(tensor, from_=0.0, to=1.0, *, generator=None):
                            f"from={from_:g} > to={to:g}")
     acc = _acc(tensor.dtype)
     lo, hi = acc(from_), acc(to)
-    u = _generator(generator)._uniform(tensor.numel(), tensor.dtype)
+    u = _generator(generator, tensor)._uniform(tensor.numel(), tensor.dtype)
     if from_ == 0 and to == 1:
         return _fill(tensor, u)
     # NOTE: one fused multiply-add; for float32 the float64 product is exact, so one rounding
@@ -289,7 +298,8 @@ def normal_(tensor, mean=0.0, std=1.0, *, generator=None):
     _need_float(tensor, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
-    return _fill(tensor, _normal_values(_generator(generator), tensor, float(mean), float(std)))
+    gen = _generator(generator, tensor)
+    return _fill(tensor, _normal_values(gen, tensor, float(mean), float(std)))
 
 
 def log_normal_(tensor, mean=1.0, std=2.0, *, generator=None):
@@ -297,7 +307,7 @@ def log_normal_(tensor, mean=1.0, std=2.0, *, generator=None):
     _need_float(tensor, "log_normal_cpu")
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
-    z = fma(_normal_pairs(_generator(generator), tensor.numel()), float(std), float(mean))
+    z = fma(_normal_pairs(_generator(generator, tensor), tensor.numel()), float(std), float(mean))
     return _fill(tensor, libm(math.exp, z))
 
 
@@ -308,7 +318,7 @@ def bernoulli_(tensor, p=0.5, *, generator=None):
     """
     from ._tensor import Tensor
 
-    gen = _generator(generator)
+    gen = _generator(generator, tensor)
     if isinstance(p, Tensor):
         order = _draw_order(tensor)
         probs = np.broadcast_to(p._host(), tensor._data.shape)
@@ -346,7 +356,7 @@ def random_(tensor, *args, generator=None, **kwargs):
         args = (kwargs.pop("from"),) + args
     if "to" in kwargs:
         args = (args[0] if args else 0, kwargs.pop("to"))
-    gen = _generator(generator)
+    gen = _generator(generator, tensor)
     n = tensor.numel()
     if not args:
         nwords, span = _FULL_RANGE[tensor.dtype]
@@ -376,7 +386,7 @@ def exponential_(tensor, lambd=1.0, *, generator=None):
     _need_float(tensor, "exponential_cpu")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
-    u = _generator(generator)._uniform(tensor.numel(), D.float64)
+    u = _generator(generator, tensor)._uniform(tensor.numel(), D.float64)
     log = libm(math.log1p, -u) if tensor.dtype is D.float64 else np.log1p(-u)
     return _fill(tensor, -1.0 / lambd * log)
 
@@ -386,7 +396,7 @@ def geometric_(tensor, p, *, generator=None):
     ceil(log(u) / log(1 - p))."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
-    u = _generator(generator)._uniform(tensor.numel(), D.float64)
+    u = _generator(generator, tensor)._uniform(tensor.numel(), D.float64)
     with np.errstate(divide="ignore"):
         return _fill(tensor, np.ceil(np.log(u) / math.log1p(-p)))
 
@@ -396,7 +406,7 @@ def cauchy_(tensor, median=0.0, sigma=1.0, *, generator=None):
     _need_float(tensor, "cauchy_cpu")
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
-    u = _generator(generator)._uniform(tensor.numel(), D.float64)
+    u = _generator(generator, tensor)._uniform(tensor.numel(), D.float64)
     angle = math.pi * (u - 0.5)
     tan = libm(math.tan, angle) if tensor.dtype is D.float64 else np.tan(angle)
     return _fill(tensor, median + sigma * tan)
@@ -578,7 +588,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     rows = weights.reshape(-1, n_cat)
     if np.any(rows.sum(axis=1) <= 0):
         raise RuntimeError("invalid multinomial distribution (sum of probabilities <= 0)")
-    gen = _generator(generator)
+    gen = _generator(generator, input)
     if not replacement or num_samples == 1:
         noise = exponential_(empty_like(input), generator=gen)._host().reshape(rows.shape)
         keys = rows / noise

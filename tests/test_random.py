@@ -349,3 +349,17 @@ def test_errors_match_torch(make, exc, match):
         make(torch)
     with pytest.raises(exc, match=match):
         make(ember)
+
+
+def test_cuda_tensors_draw_from_their_own_seeded_generator(fake_cuda):
+    ember.manual_seed(5)
+    a = ember.rand(6, device="cuda")
+    cpu_after_cuda_draw = ember.rand(3)
+    ember.manual_seed(5)
+    assert ember.equal(ember.rand(3), cpu_after_cuda_draw)  # the CPU stream is untouched
+    ember.manual_seed(5)
+    assert ember.equal(ember.rand(6, device="cuda").cpu(), a.cpu())  # manual_seed seeds cuda
+    ember.cuda.manual_seed(7)
+    b = ember.randn(6, device="cuda")
+    ember.cuda.manual_seed(7)
+    assert ember.equal(ember.randn(6, device="cuda").cpu(), b.cpu())

@@ -7,7 +7,7 @@ Jacobian that backward computes, row by row.
 
 import numpy as np
 
-from .. import _tensor
+from .. import _device, _tensor
 
 
 class GradcheckError(RuntimeError):
@@ -33,12 +33,17 @@ def _numerical_jacobian(fn, inputs, i, out_index, eps):
     for k in range(flat.size):
         original = flat[k]
         flat[k] = original + eps
-        plus = _tensor_outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+        plus = _host64(_tensor_outputs(fn, inputs)[out_index])
         flat[k] = original - eps
-        minus = _tensor_outputs(fn, inputs)[out_index]._data.astype(np.float64).reshape(-1)
+        minus = _host64(_tensor_outputs(fn, inputs)[out_index])
         flat[k] = original
         columns.append((plus - minus) / (2 * eps))
     return np.array(columns).reshape(flat.size, -1)
+
+
+def _host64(t):
+    """A tensor's values as a flat float64 NumPy array (copied from the GPU when needed)."""
+    return t.detach()._host().astype(np.float64).reshape(-1)
 
 
 def _tensor_outputs(fn, inputs):
@@ -57,7 +62,7 @@ def _analytical_jacobian(fn, inputs, i, out_index):
         return np.zeros((inputs[i].numel(), n_out))
     rows = []
     for j in range(n_out):
-        seed = np.zeros(n_out, dtype=out._data.dtype)
+        seed = _device.xp_for(out.device).zeros(n_out, dtype=out._data.dtype)
         seed[j] = 1
         seed_t = _tensor.Tensor._make(seed.reshape(out._data.shape), out.device)
         if not out.requires_grad:
@@ -65,7 +70,7 @@ def _analytical_jacobian(fn, inputs, i, out_index):
             continue
         (g,) = autograd_grad(out, inputs[i], seed_t, retain_graph=True, allow_unused=True)
         rows.append(np.zeros(inputs[i].numel()) if g is None else
-                    g._data.astype(np.float64).reshape(-1))
+                    _host64(g))
     return np.array(rows).T.reshape(inputs[i].numel(), n_out)
 
 

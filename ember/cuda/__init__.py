@@ -85,11 +85,13 @@ def empty_cache():
 
 
 def manual_seed(seed):
-    """Seed the GPU generator (CUDA streams are reproducible run to run, not equal to torch's)."""
-    if is_available() and not _device._fake_cuda:
-        import cupy
+    """Seed the generator CUDA tensors draw from (ember.manual_seed seeds it too).
 
-        cupy.random.seed(seed)
+    CUDA draws are reproducible run to run but are not torch's CUDA numbers: ember runs its
+    CPU generator's algorithm for them on the host and copies the values to the GPU."""
+    from .._random import cuda_generator
+
+    cuda_generator.manual_seed(seed)
 
 
 def manual_seed_all(seed):

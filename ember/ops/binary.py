@@ -149,6 +149,10 @@ def write_out(result, out, name=None):
     if result._requires_grad and _grad_state.enabled:
         raise RuntimeError(f"{name or 'op'}(): functions with out=... arguments don't support "
                            "automatic differentiation, but one of the arguments requires grad.")
+    if out.device != result.device:
+        raise RuntimeError(f"Expected out tensor to have device {result.device}, but got "
+                           f"{out.device} instead\n  hint: create out= on the inputs' device, "
+                           f"e.g. ember.empty(..., device={str(result.device)!r}).")
     if result.dtype is not out.dtype and not D.can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"result type {result.dtype._short} can't be cast to the desired "
                            f"output type {out.dtype._short}")

@@ -10,6 +10,7 @@ shared evenly among the elements equal to the result (``Extreme``), as torch doe
 
 from .. import _dtype as D
 from .. import return_types
+from .._compat import accumulate
 from .._tensor import Tensor
 from ..autograd.function import Node
 from .reduction import reduce_dims, unsqueeze_reduced
@@ -178,7 +179,7 @@ def _mode_at(xp, x, dim):
     pos = xp.arange(n)
     starts = xp.ones(s.shape, dtype=bool)
     starts[..., 1:] = s[..., 1:] != s[..., :-1]
-    run_start = xp.maximum.accumulate(xp.where(starts, pos, 0), axis=-1)
+    run_start = accumulate(xp, "maximum", xp.where(starts, pos, 0), -1)
     run_length = pos - run_start + 1
     # the first place where a run reaches the longest length ends the smallest such value's run
     end = xp.argmax(run_length, axis=-1)[..., None]
@@ -188,21 +189,21 @@ def _mode_at(xp, x, dim):
 def _running_at(xp, x, dim, ufunc):
     """For cummax/cummin: the last position so far holding the running max/min (ties: the
     latest); after a NaN, the first NaN."""
-    best = ufunc.accumulate(x, axis=dim)
+    best = accumulate(xp, ufunc, x, dim)
     hit = x == best
     if x.dtype.kind in "fc":
         nan = x != x
         hit = hit | (nan & (xp.cumsum(nan, axis=dim) == 1))
     pos = xp.arange(x.shape[dim]).reshape([-1 if d == dim else 1 for d in range(x.ndim)])
-    return xp.maximum.accumulate(xp.where(hit, pos, 0), axis=dim)
+    return accumulate(xp, "maximum", xp.where(hit, pos, 0), dim)
 
 
 def _cummax_at(xp, x, dim):
-    return _running_at(xp, x, dim, xp.maximum)
+    return _running_at(xp, x, dim, "maximum")
 
 
 def _cummin_at(xp, x, dim):
-    return _running_at(xp, x, dim, xp.minimum)
+    return _running_at(xp, x, dim, "minimum")
 
 
 # ---------------------------------------------------------------------------- full reductions

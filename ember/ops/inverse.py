@@ -9,6 +9,7 @@ second derivatives work.  ``ember.linalg`` re-exports these under torch.linalg's
 import collections
 import math
 
+import numpy as np
 from numpy.linalg import LinAlgError as _BackendLinAlgError  # cupy raises it too
 
 from .. import _dtype as D
@@ -231,12 +232,17 @@ class Solve(Node):
     _name = "LinalgSolveExBackward0"
 
     def forward(self, a, b):
+        xp, a_in = self.xp, a
+        if a.shape[:-2] != b.shape[:-2]:  # CuPy's solve does not broadcast batch dims
+            batch = np.broadcast_shapes(a.shape[:-2], b.shape[:-2])
+            a = xp.broadcast_to(a, batch + a.shape[-2:])
+            b = xp.broadcast_to(b, batch + b.shape[-2:])
         try:
-            x = self.xp.linalg.solve(a, b)
+            x = xp.linalg.solve(a, b)
         except _BackendLinAlgError:
             raise LinAlgError("linalg.solve: The solver failed because the input matrix is "
                               "singular.") from None
-        self.save(a, x)
+        self.save(a_in, x)
         return x
 
     def backward(self, grad):

@@ -7,6 +7,7 @@ and cdist is the vector norm of all pairwise differences.
 import math
 
 from .. import _dtype as D
+from .._compat import max_or
 from ..autograd.function import Node
 from .decompositions import svdvals
 from .reduction import reduce_dims, unsqueeze_reduced
@@ -35,7 +36,7 @@ class VectorNorm(Node):
         xp, p, dims, keep = self.xp, self.ord, self.dims, self.keepdim
         a = xp.abs(x)
         if p == _INF:
-            y = a.max(axis=dims, keepdims=keep, initial=0)
+            y = max_or(xp, a, dims, keep, 0)
         elif p == -_INF:
             y = a.min(axis=dims, keepdims=keep)
         elif p == 0:

@@ -7,6 +7,7 @@ For ``dim = 0`` on a 2-D tensor:  gather: ``y[i][j] = x[index[i][j]][j]``;  scat
 import numpy as np
 
 from .. import _dtype as D
+from .._compat import ufunc_at
 from .._tensor import Tensor
 from ..autograd.function import Node
 from .shape import wrap_dim
@@ -150,7 +151,7 @@ class Scatter(Node):
         elif self.reduce == "add":
             self.xp.add.at(y, coords, src)
         else:
-            self.xp.multiply.at(y, coords, src)
+            ufunc_at(self.xp, "multiply", y, coords, src)
         return y
 
     def backward(self, grad):
@@ -259,7 +260,7 @@ class ScatterReduce(Node):
         elif reduce == "prod":
             if not self.include_self:
                 y[coords] = 1
-            xp.multiply.at(y, coords, src)
+            ufunc_at(xp, "multiply", y, coords, src)
         else:
             if not self.include_self:
                 y[coords] = _lowest(xp, y.dtype) if reduce == "amax" else _highest(xp, y.dtype)

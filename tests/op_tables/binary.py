@@ -83,7 +83,8 @@ OPS = [
            samples=[BOOLS], **NO_GRAD),
     OpInfo("add_uint8_wrap", lambda lib, a, b: (a + b, a - 3, a + 300, a * 2),
            samples=[U8], **NO_GRAD),
-    OpInfo("add_out", lambda lib, a, b: lib.add(a, b, out=lib.empty(2, 3, dtype=a.dtype)),
+    OpInfo("add_out",
+           lambda lib, a, b: lib.add(a, b, out=lib.empty(2, 3, dtype=a.dtype, device=a.device)),
            samples=[((2, 3), (3,))], **NO_GRAD,
            errors=[lambda lib: lib.add(lib.ones(2), 1.5, out=lib.empty(2, dtype=lib.int64)),
                    lambda lib: lib.add(lib.ones(2, requires_grad=True), 1,
@@ -268,7 +269,7 @@ OPS = [
     OpInfo("compare_int8_wrap", lambda lib, a, b: (a < 1000, a == 200, b == -1, a > -300),
            samples=[_arrays(("int8", (2, 3), -100, 100), ("uint8", (3,), 250, 255))],
            **NO_GRAD),
-    OpInfo("compare_out", lambda lib, a, b: lib.lt(a, b, out=lib.empty(2, 3)),
+    OpInfo("compare_out", lambda lib, a, b: lib.lt(a, b, out=lib.empty(2, 3, device=a.device)),
            samples=[_whole((2, 3), (2, 3))], **NO_GRAD),
     # ------------------------------------------------------------------ logic and bits
     OpInfo("logical", lambda lib, a, b: (lib.logical_and(a, b), lib.logical_or(a, b),

@@ -72,7 +72,7 @@ def _qr_invariants(lib, a, mode="reduced"):
 def _spd(lib, a):
     """a a^T + n I: symmetric positive-definite whatever a is."""
     n = a.shape[-1]
-    return a @ a.mT + n * lib.eye(n, dtype=a.dtype)
+    return a @ a.mT + n * lib.eye(n, dtype=a.dtype, device=a.device)
 
 
 OPS = [

@@ -1,0 +1,51 @@
+"""The few NumPy calls that CuPy lacks, done another way on the GPU.
+
+ember computes with ``xp`` (numpy or cupy).  CuPy has almost all of NumPy, but not
+``ufunc.accumulate`` for maximum/minimum, ``multiply.at``, or ``initial=`` in max/min.  Each
+helper below uses NumPy's call on the CPU and a plain equivalent elsewhere.
+"""
+
+import numpy as np
+
+
+def accumulate(xp, ufunc_name, x, axis):
+    """``xp.<ufunc>.accumulate(x, axis)`` for maximum/minimum (running max/min).
+
+    On the GPU: a log-step scan, after step k every position holds the result over the 2**k
+    positions ending at it (log2(n) vectorised steps)."""
+    if xp is np:
+        return getattr(np, ufunc_name).accumulate(x, axis=axis)
+    ufunc = getattr(xp, ufunc_name)
+    out = xp.moveaxis(x, axis, -1).copy()
+    n, shift = out.shape[-1], 1
+    while shift < n:
+        out[..., shift:] = ufunc(out[..., shift:], out[..., :-shift].copy())
+        shift *= 2
+    return xp.moveaxis(out, -1, axis)
+
+
+def ufunc_at(xp, ufunc_name, target, index, values):
+    """``xp.<ufunc>.at(target, index, values)``: unbuffered in-place op at (repeated) indices.
+
+    CuPy has add/maximum/minimum .at but not multiply.at: that one runs on a host copy."""
+    ufunc = getattr(xp, ufunc_name)
+    if xp is np or ufunc_name != "multiply":
+        ufunc.at(target, index, values)
+        return
+    host = target.get()
+    host_index = tuple(i.get() if hasattr(i, "get") else i for i in index) \
+        if isinstance(index, tuple) else (index.get() if hasattr(index, "get") else index)
+    host_values = values.get() if hasattr(values, "get") else values
+    np.multiply.at(host, host_index, host_values)
+    target[...] = xp.asarray(host)
+
+
+def max_or(xp, a, axis, keepdims, empty_value):
+    """``a.max(axis, keepdims, initial=empty_value)`` for non-negative ``a``: the max, or
+    ``empty_value`` where the reduced dimensions are empty (CuPy's max has no ``initial``)."""
+    if xp is np:
+        return a.max(axis=axis, keepdims=keepdims, initial=empty_value)
+    if a.size:
+        return a.max(axis=axis, keepdims=keepdims)
+    shape = np.zeros(a.shape).sum(axis=axis, keepdims=keepdims).shape
+    return xp.full(shape, empty_value, dtype=a.dtype)
