@@ -31,7 +31,7 @@ def _numerical_jacobian(fn, inputs, i, out_index, eps):
         return np.zeros((flat.size, n_out))
     columns = []
     for k in range(flat.size):
-        original = flat[k]
+        original = flat[k].item()  # a Python number: on CuPy flat[k] is a view
         flat[k] = original + eps
         plus = _host64(_tensor_outputs(fn, inputs)[out_index])
         flat[k] = original - eps
