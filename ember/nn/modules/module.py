@@ -9,7 +9,9 @@ from collections import OrderedDict, namedtuple
 
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
+from ...autograd.grad_mode import state as _grad_state
 from ..parameter import Buffer, Parameter
+from ._backward_hooks import BackwardHookState
 
 _calling = []  # the modules whose forward is running, outermost first
 
@@ -66,6 +68,14 @@ def _next_hook_id():
     return _hook_ids[0]
 
 
+def _register(store, hook, prepend):
+    key = _next_hook_id()
+    store[key] = hook
+    if prepend:
+        store.move_to_end(key, last=False)
+    return _RemovableHandle(store, key)
+
+
 class Module:
     """Base class for all layers and models; subclass it and define ``forward``."""
 
@@ -84,7 +94,10 @@ class Module:
         object.__setattr__(self, "_modules", OrderedDict())
         object.__setattr__(self, "_forward_hooks", OrderedDict())
         object.__setattr__(self, "_forward_pre_hooks", OrderedDict())
+        object.__setattr__(self, "_hooks_with_kwargs", set())  # keys of hooks given kwargs
         object.__setattr__(self, "_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_full_backward_hooks", OrderedDict())
+        object.__setattr__(self, "_backward_pre_hooks", OrderedDict())
 
     def forward(self, *input):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required '
@@ -94,31 +107,61 @@ class Module:
 
     def __call__(self, *args, **kwargs):
         if self._forward_pre_hooks:
-            for hook in tuple(self._forward_pre_hooks.values()):
+            for key, hook in tuple(self._forward_pre_hooks.items()):
+                if key in self._hooks_with_kwargs:
+                    result = hook(self, args, kwargs)
+                    if result is not None:
+                        args, kwargs = result
+                    continue
                 result = hook(self, args)
                 if result is not None:
                     args = result if isinstance(result, tuple) else (result,)
+        hooks = None
+        if (self._full_backward_hooks or self._backward_pre_hooks) and _grad_state.enabled:
+            hooks = BackwardHookState(self)
+            args = hooks.wrap_inputs(args)
         _calling.append(self)
         try:
             output = self.forward(*args, **kwargs)
         finally:
             _calling.pop()
         if self._forward_hooks:
-            for hook in tuple(self._forward_hooks.values()):
-                result = hook(self, args, output)
+            for key, hook in tuple(self._forward_hooks.items()):
+                if key in self._hooks_with_kwargs:
+                    result = hook(self, args, kwargs, output)
+                else:
+                    result = hook(self, args, output)
                 if result is not None:
                     output = result
+        if hooks is not None:
+            output = hooks.wrap_outputs(output)
         return output
 
-    def register_forward_pre_hook(self, hook):
-        key = _next_hook_id()
-        self._forward_pre_hooks[key] = hook
-        return _RemovableHandle(self._forward_pre_hooks, key)
+    def register_forward_pre_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args) -> None or new args; with_kwargs: hook(module, args, kwargs) ->
+        None or (args, kwargs). Runs before forward."""
+        handle = _register(self._forward_pre_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.key)
+        return handle
 
-    def register_forward_hook(self, hook):
-        key = _next_hook_id()
-        self._forward_hooks[key] = hook
-        return _RemovableHandle(self._forward_hooks, key)
+    def register_forward_hook(self, hook, *, prepend=False, with_kwargs=False):
+        """hook(module, args, output) -> None or a new output (with_kwargs: hook(module, args,
+        kwargs, output)). Runs after forward."""
+        handle = _register(self._forward_hooks, hook, prepend)
+        if with_kwargs:
+            self._hooks_with_kwargs.add(handle.key)
+        return handle
+
+    def register_full_backward_hook(self, hook, prepend=False):
+        """hook(module, grad_input, grad_output) -> None or a new grad_input, called when the
+        gradients with respect to the module's inputs are computed."""
+        return _register(self._full_backward_hooks, hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend=False):
+        """hook(module, grad_output) -> None or a new grad_output, called when the gradients
+        with respect to the module's outputs are computed."""
+        return _register(self._backward_pre_hooks, hook, prepend)
 
     # ------------------------------------------------------------------ registration
 
