@@ -64,8 +64,8 @@ def _convert_index(index, device):
             basic = False  # x[True] adds a dim, x[False] an empty one (numpy does the same)
         elif isinstance(item, (int, np.integer)):
             item = int(item)
-        elif isinstance(item, (list, np.ndarray)):
-            item = _device.xp_for(device).asarray(item)
+        elif isinstance(item, (list, range, np.ndarray)):
+            item = _device.xp_for(device).asarray(list(item) if kind is range else item)
             if item.dtype.kind == "f" and item.size == 0:
                 item = item.astype(np.int64)  # x[[]] selects nothing
             elif item.dtype.kind not in "biu":
