@@ -1,0 +1,1 @@
+"""ember.utils: helpers outside the tensor core, as torch.utils (safetensors, ...)."""
