@@ -62,5 +62,6 @@ def can_cast(from_, to):
 from ._random import *  # noqa: E402,F403
 from . import random  # noqa: E402
 from . import cuda, nn, optim  # noqa: E402
+from . import utils  # noqa: E402
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402

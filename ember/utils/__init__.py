@@ -1,1 +1,3 @@
-"""ember.utils: helpers outside the tensor core, as torch.utils (safetensors, ...)."""
+"""ember.utils: helpers outside the tensor core, as torch.utils (data, safetensors, ...)."""
+
+from . import data
