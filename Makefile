@@ -25,7 +25,7 @@ demo: $(STAMP)
 
 test: $(TEST_STAMP)
 	$(PY) -m ruff check ember tests benchmarks examples
-	$(PY) -m pytest -n 2 tests
+	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
 
 lint: $(TEST_STAMP)
 	$(PY) -m ruff check ember tests benchmarks examples

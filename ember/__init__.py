@@ -65,3 +65,4 @@ from . import cuda, nn, optim  # noqa: E402
 from . import utils  # noqa: E402
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
+from ._threads import get_num_threads, set_num_threads  # noqa: E402
