@@ -1,6 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 
-from .optimizer import Optimizer, required
+from .optimizer import Optimizer, _bump, _check, _check_lr, _grad_array, _value
 
 
 class SGD(Optimizer):
@@ -15,30 +15,29 @@ class SGD(Optimizer):
 
     Args:
         params: parameters or parameter groups
-        lr (float, default 1e-3): learning rate
+        lr (float or 0-dim Tensor, default 1e-3): learning rate
         momentum (float, default 0), dampening (float, default 0),
         weight_decay (float, default 0), nesterov (bool, default False),
         maximize (bool, default False)
+        foreach, fused, differentiable: accepted as torch accepts them and ignored (ember has
+            one implementation, which works on the parameters' arrays in place)
     """
 
     def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0,
                  nesterov=False, *, maximize=False, foreach=None, differentiable=False,
                  fused=None):
-        if lr is not required and _value(lr) < 0.0:
-            raise ValueError(f"Invalid learning rate: {lr}")
-        if momentum < 0.0:
-            raise ValueError(f"Invalid momentum value: {momentum}")
-        if weight_decay < 0.0:
-            raise ValueError(f"Invalid weight_decay value: {weight_decay}")
-        if nesterov and (momentum <= 0 or dampening != 0):
-            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
+        _check_lr(lr)
+        _check(momentum >= 0.0, f"Invalid momentum value: {momentum}")
+        _check(weight_decay >= 0.0, f"Invalid weight_decay value: {weight_decay}")
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening,
                         weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                         foreach=foreach, differentiable=differentiable, fused=fused)
+        if nesterov and (momentum <= 0 or dampening != 0):
+            raise ValueError("Nesterov momentum requires a momentum and zero dampening")
         super().__init__(params, defaults)
 
     def step(self, closure=None):
-        """Update every parameter that has a gradient, in place."""
+        """Update every parameter that has a gradient, in place; returns the closure's loss."""
         return self._run_step(self._update, closure)
 
     def _update(self):
@@ -50,20 +49,19 @@ class SGD(Optimizer):
             for p in group["params"]:
                 if p.grad is None:
                     continue
-                g = p.grad if not group["maximize"] else -p.grad
+                param = p._data
+                g = _grad_array(p, group["maximize"])
                 if weight_decay != 0:
-                    g = g + weight_decay * p
+                    g = g + weight_decay * param
                 if momentum != 0:
                     state = self.state[p]
                     buf = state.get("momentum_buffer")
                     if buf is None:
-                        buf = state["momentum_buffer"] = g.clone()
+                        buf = state["momentum_buffer"] = p.grad.detach().clone()
+                        buf._data[...] = g
                     else:
-                        buf.mul_(momentum).add_(g, alpha=1 - dampening)
-                    g = g + momentum * buf if group["nesterov"] else buf
-                p.add_(g, alpha=-lr)
-
-
-def _value(lr):
-    """A learning rate given as a float or a 0-dim tensor, as a float."""
-    return lr.item() if hasattr(lr, "item") else lr
+                        buf._data *= momentum
+                        buf._data += g if dampening == 0 else (1 - dampening) * g
+                    g = g + momentum * buf._data if group["nesterov"] else buf._data
+                param -= lr * g
+                _bump(p)
