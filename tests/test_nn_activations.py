@@ -16,6 +16,8 @@ LAYERS = [
     ("Hardtanh", ()), ("Hardtanh", (-0.5, 2.0)), ("ReLU6", ()), ("Hardsigmoid", ()),
     ("Hardswish", ()), ("LogSigmoid", ()), ("Softmax", (1,)), ("LogSoftmax", (1,)),
     ("Softmin", (0,)), ("Threshold", (0.1, -2.0)), ("PReLU", ()), ("PReLU", (4, 0.1)),
+    ("Tanhshrink", ()), ("Softshrink", ()), ("Softshrink", (1.0,)), ("Hardshrink", ()),
+    ("Hardshrink", (1.0,)), ("GLU", ()), ("GLU", (0,)),
 ]
 
 # includes the kinks (0, +-1, +-3, 6) where the gradient conventions matter, and large values
@@ -34,7 +36,7 @@ def test_activation_matches_torch(name, args, dtype):
     xt = torch.tensor(x, requires_grad=True)
     ye, yt = e_layer(xe), t_layer(xt)
     assert_same(ye, yt)
-    g = np.random.default_rng(1).normal(size=x.shape).astype(dtype)
+    g = np.random.default_rng(1).normal(size=tuple(yt.shape)).astype(dtype)
     ye.backward(ember.tensor(g))
     yt.backward(torch.tensor(g))
     assert_same(xe.grad, xt.grad)
@@ -154,3 +156,90 @@ def test_dropout_probability_errors_like_torch(p):
             lib.nn.Dropout(p)
         with pytest.raises(ValueError, match="dropout probability has to be between 0 and 1"):
             lib.nn.functional.dropout(lib.ones(2), p)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_rrelu_eval_exact_and_train_slopes_in_range(dtype):
+    x = np.concatenate([_VALUES, np.random.default_rng(0).normal(size=(3, 4)) * 3]).astype(dtype)
+    e_layer, t_layer = ember.nn.RReLU(0.1, 0.4).eval(), torch.nn.RReLU(0.1, 0.4).eval()
+    assert repr(e_layer) == repr(t_layer) == "RReLU(lower=0.1, upper=0.4)"
+    assert repr(ember.nn.RReLU()) == repr(torch.nn.RReLU())
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ye, yt = e_layer(xe), t_layer(xt)
+    assert_same(ye, yt)
+    ye.sum().backward()
+    yt.sum().backward()
+    assert_same(xe.grad, xt.grad)
+    # training: each negative element gets its own slope in [lower, upper], and its gradient
+    xe = ember.tensor(-np.ones((50, 40), dtype), requires_grad=True)
+    ye = ember.nn.RReLU(0.1, 0.4).train()(xe)
+    ye.sum().backward()
+    slopes = -ye.detach().numpy()
+    assert slopes.min() >= 0.1 and slopes.max() <= 0.4 and slopes.std() > 0.05
+    np.testing.assert_array_equal(xe.grad.numpy(), slopes)
+    pos = ember.nn.functional.rrelu(ember.tensor([2.0, 3.0]), training=True)
+    assert pos.tolist() == [2.0, 3.0]
+    # in place, evaluation mode: exact, and the gradient flows through the overwritten input
+    we, wt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    he, ht = we * 1, wt * 1
+    e_layer, t_layer = ember.nn.RReLU(inplace=True).eval(), torch.nn.RReLU(inplace=True).eval()
+    assert repr(e_layer) == repr(t_layer)
+    assert e_layer(he) is he
+    t_layer(ht)
+    assert_same(he, ht)
+    (he * he).sum().backward()
+    (ht * ht).sum().backward()
+    assert_same(we.grad, wt.grad)
+
+
+def test_softmax2d_and_shrink_glu_errors_like_torch():
+    x = np.random.default_rng(0).normal(size=(2, 3, 4, 5)).astype(np.float32)
+    for shape in [(2, 3, 4, 5), (3, 4, 5)]:
+        xe = ember.tensor(x.reshape(-1)[:int(np.prod(shape))].reshape(shape), requires_grad=True)
+        xt = torch.tensor(xe.detach().numpy(), requires_grad=True)
+        ye, yt = ember.nn.Softmax2d()(xe), torch.nn.Softmax2d()(xt)
+        assert_same(ye, yt)
+        (ye * ye).sum().backward()
+        (yt * yt).sum().backward()
+        assert_same(xe.grad, xt.grad)
+    assert repr(ember.nn.Softmax2d()) == repr(torch.nn.Softmax2d())
+    cases = [
+        lambda lib: lib.nn.Softmax2d()(lib.zeros(2, 3)),
+        lambda lib: lib.nn.functional.glu(lib.zeros(2, 3)),
+        lambda lib: lib.nn.functional.glu(lib.zeros(())),
+        lambda lib: lib.nn.functional.softshrink(lib.zeros(2), -1.0),
+        lambda lib: lib.nn.functional.softshrink(lib.zeros(2, dtype=lib.float64), -1.5),
+        lambda lib: lib.nn.functional.rrelu(lib.zeros(2), 0.5, 0.2, training=True),
+    ]
+    for case in cases:
+        with pytest.raises(Exception) as te:
+            case(torch)
+        with pytest.raises(type(te.value)) as ee:
+            case(ember)
+        assert str(ee.value).split("\n")[0] == str(te.value).split("\n")[0]
+
+
+def test_inplace_functional_forms():
+    for name, args in [("selu_", ()), ("celu_", (0.5,)), ("rrelu_", (0.1, 0.3))]:
+        x = np.random.default_rng(0).normal(size=(3, 4)).astype(np.float32)
+        xe, xt = ember.tensor(x), torch.tensor(x)
+        ye = getattr(ember.nn.functional, name)(xe, *args)
+        yt = getattr(torch.nn.functional, name)(xt, *args)
+        assert ye is xe and yt is xt
+        assert_same(xe, xt)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+@pytest.mark.parametrize("dim", [-1, 0])
+def test_gumbel_softmax_same_draws_as_torch(hard, dim):
+    x = np.random.default_rng(0).normal(size=(3, 5)).astype(np.float32)
+    xe, xt = ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    ember.manual_seed(7)
+    torch.manual_seed(7)
+    ye = ember.nn.functional.gumbel_softmax(xe, tau=0.5, hard=hard, dim=dim)
+    yt = torch.nn.functional.gumbel_softmax(xt, tau=0.5, hard=hard, dim=dim)
+    assert_same(ye, yt)
+    w = np.arange(15.0, dtype=np.float32).reshape(3, 5)
+    (ye * ember.tensor(w)).sum().backward()
+    (yt * torch.tensor(w)).sum().backward()
+    assert_same(xe.grad, xt.grad)

@@ -48,3 +48,31 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+class UninitializedParameter(Parameter):
+    """A parameter whose shape is not known yet (lazy modules such as LazyLinear).
+
+    ``materialize(shape)`` gives it storage of that shape, in place (an optimizer created
+    before keeps the same object), and turns it into a plain Parameter, as torch does.
+    """
+
+    def __new__(cls, requires_grad=True, device=None, dtype=None):
+        from ..ops.creation import empty
+
+        return Parameter.__new__(cls, empty(0, device=device, dtype=dtype), requires_grad)
+
+    def __init__(self, requires_grad=True, device=None, dtype=None):
+        pass  # all the work is done in __new__
+
+    def materialize(self, shape, device=None, dtype=None):
+        from ..ops.creation import empty
+
+        data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)
+        self._data = data._data
+        self.dtype = data.dtype
+        self.device = data.device
+        self.__class__ = Parameter
+
+    def __repr__(self):
+        return "<UninitializedParameter>"

@@ -19,7 +19,9 @@ from .activation import (
     CELU,
     ELU,
     GELU,
+    GLU,
     SELU,
+    Hardshrink,
     Hardsigmoid,
     Hardswish,
     Hardtanh,
@@ -30,13 +32,17 @@ from .activation import (
     PReLU,
     ReLU,
     ReLU6,
+    RReLU,
     Sigmoid,
     SiLU,
     Softmax,
+    Softmax2d,
     Softmin,
     Softplus,
+    Softshrink,
     Softsign,
     Tanh,
+    Tanhshrink,
     Threshold,
 )
 from .attention import *  # noqa: E402, F403
@@ -47,19 +53,30 @@ from .distance import *  # noqa: E402, F403
 from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
 from .flatten import Flatten, Unflatten
 from .instancenorm import *  # noqa: E402, F403
-from .linear import Identity, Linear
+from .linear import Bilinear, Identity, LazyLinear, Linear
 from .loss import (
     BCELoss,
     BCEWithLogitsLoss,
     CosineEmbeddingLoss,
     CrossEntropyLoss,
+    CTCLoss,
+    GaussianNLLLoss,
+    HingeEmbeddingLoss,
     HuberLoss,
     KLDivLoss,
     L1Loss,
+    MarginRankingLoss,
     MSELoss,
+    MultiLabelMarginLoss,
+    MultiLabelSoftMarginLoss,
+    MultiMarginLoss,
     NLLLoss,
+    NLLLoss2d,
+    PoissonNLLLoss,
     SmoothL1Loss,
     SoftMarginLoss,
+    TripletMarginLoss,
+    TripletMarginWithDistanceLoss,
 )
 from .module import Module
 from .normalization import *  # noqa: E402, F403
@@ -71,19 +88,23 @@ from .transformer import *  # noqa: E402, F403
 from .upsampling import *  # noqa: E402, F403
 
 __all__ = [
-    "Module", "Linear", "Identity",
+    "Module", "Linear", "Identity", "Bilinear", "LazyLinear",
     # containers
     "Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict",
     "Flatten", "Unflatten",
     # activations
     "ReLU", "LeakyReLU", "ELU", "SELU", "CELU", "GELU", "SiLU", "Mish", "Softplus", "Softsign",
     "Tanh", "Sigmoid", "Hardtanh", "ReLU6", "Hardsigmoid", "Hardswish", "LogSigmoid", "Softmax",
-    "LogSoftmax", "Softmin", "Threshold", "PReLU",
+    "LogSoftmax", "Softmin", "Threshold", "PReLU", "GLU", "Tanhshrink", "Softshrink", "Hardshrink",
+    "RReLU", "Softmax2d",
     # dropout
     "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
     # losses
     "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "HuberLoss", "SmoothL1Loss", "KLDivLoss", "SoftMarginLoss", "CosineEmbeddingLoss",
+    "PoissonNLLLoss", "GaussianNLLLoss", "MarginRankingLoss", "HingeEmbeddingLoss",
+    "TripletMarginLoss", "TripletMarginWithDistanceLoss", "MultiMarginLoss",
+    "MultiLabelMarginLoss", "MultiLabelSoftMarginLoss", "CTCLoss", "NLLLoss2d",
 ]
 for _family in (attention, batchnorm, conv, distance, instancenorm, normalization, padding, pooling,
                 rnn, sparse, transformer, upsampling):

@@ -275,3 +275,82 @@ class PReLU(Module):
 
     def extra_repr(self):
         return f"num_parameters={self.num_parameters}"
+
+
+class Tanhshrink(_Plain):
+    """x - tanh(x)."""
+
+    _fn = "tanhshrink"
+
+
+class _Shrink(Module):
+    _fn = None
+
+    def __init__(self, lambd=0.5):
+        super().__init__()
+        self.lambd = lambd
+
+    def forward(self, input):
+        return getattr(F, self._fn)(input, self.lambd)
+
+    def extra_repr(self):
+        return str(self.lambd)
+
+
+class Hardshrink(_Shrink):
+    """x where |x| > lambd, else 0. Args: lambd (default 0.5)."""
+
+    _fn = "hardshrink"
+
+
+class Softshrink(_Shrink):
+    """x - lambd for x > lambd, x + lambd for x < -lambd, else 0. Args: lambd (default 0.5)."""
+
+    _fn = "softshrink"
+
+
+class GLU(Module):
+    """a * sigmoid(b) for the two halves a, b of the input along ``dim`` (default -1).
+
+    Shape: (*, 2N, *) -> (*, N, *).
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return F.glu(input, self.dim)
+
+    def extra_repr(self):
+        return f"dim={self.dim}"
+
+
+class RReLU(Module):
+    """x if x >= 0 else a * x: in training a ~ U(lower, upper) per element, in evaluation
+    a = (lower + upper) / 2.
+
+    Args: lower (default 1/8), upper (default 1/3), inplace (default False).
+    """
+
+    def __init__(self, lower=1.0 / 8, upper=1.0 / 3, inplace=False):
+        super().__init__()
+        self.lower = lower
+        self.upper = upper
+        self.inplace = inplace
+
+    def forward(self, input):
+        return F.rrelu(input, self.lower, self.upper, self.training, self.inplace)
+
+    def extra_repr(self):
+        return f"lower={self.lower}, upper={self.upper}{_inplace_tail(self.inplace)}"
+
+
+class Softmax2d(Module):
+    """softmax over the channels at each location: input (N, C, H, W) or (C, H, W)."""
+
+    def forward(self, input):
+        if input.ndim not in (3, 4):
+            raise ValueError(
+                f"Softmax2d: expected input to be 3D or 4D, got {input.ndim}D instead")
+        return F.softmax(input, -3, _stacklevel=5)

@@ -10,7 +10,7 @@ from collections import OrderedDict, namedtuple
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.grad_mode import state as _grad_state
-from ..parameter import Buffer, Parameter
+from ..parameter import Buffer, Parameter, UninitializedParameter
 from ._backward_hooks import BackwardHookState
 
 _calling = []  # the modules whose forward is running, outermost first
@@ -384,6 +384,8 @@ class Module:
                               f"ember.Tensor or Tensor-like object from checkpoint but received "
                               f"{type(value)}")
                 continue
+            if isinstance(target, UninitializedParameter):  # a lazy module: take the shape
+                target.materialize(value.shape)
             if value.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{value.shape} from checkpoint, the shape in current model is "
