@@ -1,0 +1,298 @@
+"""Convolution primitives: convolution, its two gradients, and unfold/fold (im2col/col2im).
+
+One trilinear form ties the convolution ops together.  For input x (N, C, *in_size), weight
+w (O, C/groups, *kernel) and an output-shaped y (N, O, *out_size):
+
+    T(x, w, y) = sum  y[n, o, p] * w[o, c, k] * x_padded[n, g*C/groups + c, p*stride + k*dilation]
+
+(p runs over output positions, k over kernel offsets, o over the out channels of group g).
+Its three partial derivatives are the three primitives of this file, and each one's gradient
+is made of the other two, so backward is written with these ops and double backward works:
+
+    Conv(x, w)           = dT/dy   the convolution itself (plus an optional bias)
+    ConvTranspose(y, w)  = dT/dx   the gradient of a convolution w.r.t. its input; with the
+                                   weight read as (in, out/groups, *kernel) it is also the
+                                   transposed convolution that users call
+    ConvWeight(x, y)     = dT/dw   the gradient of a convolution w.r.t. its weight
+
+All three use im2col: a strided view (``as_strided``) of the zero-padded input holds, for every
+output position, the window the kernel sees; copying it gives ``cols`` (groups, C/groups *
+prod(kernel), N * out positions) and the convolution becomes one matmul per group.  col2im (the
+opposite, used by ConvTranspose) adds the columns back, one kernel offset at a time.
+"""
+
+import math
+import threading
+
+import numpy as _np
+
+from ..autograd.function import Node
+
+__all__ = []
+
+
+class Geometry:
+    """How a convolution slides: kernel, stride, dilation, zero padding on each side (lo, hi),
+    groups, and the spatial sizes of its input and output (tuples, one entry per dim)."""
+
+    __slots__ = ("kernel", "stride", "dilation", "lo", "hi", "groups", "in_size", "out_size")
+
+    def __init__(self, kernel, stride, dilation, lo, hi, groups, in_size, out_size=None):
+        self.kernel = tuple(kernel)
+        self.stride = tuple(stride)
+        self.dilation = tuple(dilation)
+        self.lo = tuple(lo)
+        self.hi = tuple(hi)
+        self.groups = groups
+        self.in_size = tuple(in_size)
+        if out_size is None:
+            out_size = conv_output_size(in_size, kernel, stride, dilation, lo, hi)
+        self.out_size = tuple(out_size)
+
+    @property
+    def padded_size(self):
+        return tuple(i + a + b for i, a, b in zip(self.in_size, self.lo, self.hi))
+
+
+def conv_output_size(in_size, kernel, stride, dilation, lo, hi):
+    """floor((in + lo + hi - dilation * (kernel - 1) - 1) / stride) + 1 per spatial dim."""
+    return tuple((i + a + b - d * (k - 1) - 1) // s + 1
+                 for i, k, s, d, a, b in zip(in_size, kernel, stride, dilation, lo, hi))
+
+
+# ---------------------------------------------------------------------------- im2col / col2im
+#
+# NOTE: the columns are laid out group-major, (groups, Cg * K, N * P): then each product of
+# the weight and the columns is one large matrix product per group, batch included (a
+# per-sample layout would need N small products, and for the weight gradient a sum of N
+# weight-sized partial results).
+
+def _padded(xp, x, geo):
+    """x (N, C, *in_size) with geo.lo zeros before and geo.hi zeros after each spatial dim."""
+    if not any(geo.lo) and not any(geo.hi):
+        return x
+    out = xp.zeros(x.shape[:2] + geo.padded_size, dtype=x.dtype)
+    out[(slice(None), slice(None)) + _inside(geo)] = x
+    return out
+
+
+def _inside(geo):
+    """The slices of a padded array that hold the unpadded input."""
+    return tuple(slice(a, a + i) for a, i in zip(geo.lo, geo.in_size))
+
+
+def im2col(xp, x, geo):
+    """cols[g, (c, k), (n, p)] = x_padded[n, g*Cg + c, p*stride + k*dilation]
+    as a contiguous array (groups, Cg * prod(kernel), N * prod(out_size)).
+    NOTE: on the CPU the array is the thread's scratch buffer (see _scratch): use it at once."""
+    xpad = _padded(xp, x, geo)
+    n, channels = x.shape[:2]
+    groups = geo.groups
+    cg = channels // groups
+    s_n, s_c = xpad.strides[:2]
+    s_spatial = xpad.strides[2:]
+    shape = (groups, cg) + geo.kernel + (n,) + geo.out_size
+    strides = ((s_c * cg, s_c) + tuple(s * d for s, d in zip(s_spatial, geo.dilation)) + (s_n,)
+               + tuple(s * st for s, st in zip(s_spatial, geo.stride)))
+    windows = xp.lib.stride_tricks.as_strided(xpad, shape, strides)
+    cols = _scratch(xp, shape, x.dtype)
+    cols[...] = windows
+    return cols.reshape(groups, cg * math.prod(geo.kernel), n * math.prod(geo.out_size))
+
+
+_local = threading.local()
+
+
+def _scratch(xp, shape, dtype):
+    """An uninitialised array for columns that live only inside one forward.
+
+    NOTE: columns are large (prod(kernel) times the input), and fresh arrays this size come
+    from the system each time, whose first touch of every page costs as much as the copy
+    itself.  So the CPU reuses one buffer per thread (it keeps the largest columns seen);
+    CuPy has its own memory pool.
+    """
+    if xp is not _np:
+        return xp.empty(shape, dtype=dtype)
+    size = math.prod(shape)
+    buffer = getattr(_local, "buffer", None)
+    if buffer is None or buffer.dtype != dtype or buffer.size < size:
+        buffer = _np.empty(size, dtype=dtype)
+        _local.buffer = buffer
+    return buffer[:size].reshape(shape)
+
+
+def col2im(xp, cols, geo, channels, n):
+    """The adjoint of im2col: every column entry is added back to the input position it was
+    read from (one kernel offset at a time), then the padding is cut off.
+    cols (groups, Cg * prod(kernel), N * P) -> x (N, channels, *in_size)."""
+    cols = cols.reshape((channels,) + geo.kernel + (n,) + geo.out_size)
+    # NOTE: summed channel-major, (C, N, *padded), the layout of cols; transposed once at the end
+    xpad = xp.zeros((channels, n) + geo.padded_size, dtype=cols.dtype)
+    for offset in _offsets(geo.kernel):
+        # the positions this kernel offset reads: offset*dilation + p*stride for each p
+        target = tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
+                       for k, d, s, o in zip(offset, geo.dilation, geo.stride, geo.out_size))
+        xpad[(slice(None), slice(None)) + target] += cols[(slice(None),) + offset]
+    x = xpad[(slice(None), slice(None)) + _inside(geo)]
+    return xp.ascontiguousarray(x.swapaxes(0, 1))
+
+
+def _offsets(kernel):
+    """Every kernel offset (k1, k2, ...), last dim fastest."""
+    offsets = [()]
+    for size in kernel:
+        offsets = [o + (k,) for o in offsets for k in range(size)]
+    return offsets
+
+
+def _grouped_weight(w, groups):
+    """w (O, Cg, *kernel) as (groups, O / groups, Cg * prod(kernel)) for the matmul."""
+    return w.reshape(groups, w.shape[0] // groups, math.prod(w.shape[1:]))
+
+
+def _group_major(xp, y, groups):
+    """y (N, O, *spatial) as (groups, O / groups, N * P), the layout of cols."""
+    n, channels = y.shape[:2]
+    positions = math.prod(y.shape[2:])
+    y = y.reshape(n, groups, channels // groups, positions).transpose(1, 2, 0, 3)
+    return xp.ascontiguousarray(y).reshape(groups, channels // groups, n * positions)
+
+
+def _batch_major(xp, y, n, spatial):
+    """The opposite of _group_major: (groups, O / groups, N * P) -> (N, O, *spatial)."""
+    groups, per_group = y.shape[:2]
+    y = y.reshape(groups * per_group, n, math.prod(spatial)).swapaxes(0, 1)
+    return xp.ascontiguousarray(y).reshape((n, groups * per_group) + tuple(spatial))
+
+
+# ---------------------------------------------------------------------------- the three ops
+
+class Conv(Node):
+    """y[n, o, p] = b[o] + sum_{c, k} w[o, c, k] * x_padded[n, g*Cg + c, p*stride + k*dilation]
+    (o in group g).  Gradients, from the trilinear form T(x, w, y) of this file:
+    grad_x = ConvTranspose(grad, w), grad_w = ConvWeight(x, grad), grad_b = sum of grad over
+    the batch and spatial dims."""
+
+    _name = "ConvolutionBackward0"
+
+    def __init__(self, geo):
+        self.geo = geo
+
+    def forward(self, x, w, b=None):
+        xp, geo = self.xp, self.geo
+        self.save(x, w)
+        cols = im2col(xp, x, geo)
+        y = xp.matmul(_grouped_weight(w, geo.groups), cols)  # (groups, O / groups, N * P)
+        y = _batch_major(xp, y, x.shape[0], geo.out_size)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * len(geo.out_size))
+        return y
+
+    def backward(self, grad):
+        x, w = self.saved
+        needs = self.needs_input_grad
+        grad_x = ConvTranspose(self.geo).apply(grad, w) if needs[0] else None
+        grad_w = ConvWeight(self.geo, w.shape).apply(x, grad) if needs[1] else None
+        if len(needs) == 2:
+            return grad_x, grad_w
+        grad_b = grad.sum([0] + list(range(2, grad.ndim))) if needs[2] else None
+        return grad_x, grad_w, grad_b
+
+
+class ConvTranspose(Node):
+    """x[n, g*Cg + c, q] = sum over (o, k, p) with q = p*stride + k*dilation - lo of
+    w[o, c, k] * y[n, o, p]   (+ b[g*Cg + c]):  every input value spreads through the kernel.
+    It is dT/dx, the input gradient of Conv, and torch's transposed convolution.
+    Gradients: grad_y = Conv(grad, w), grad_w = ConvWeight(grad, y), grad_b = sum of grad."""
+
+    _name = "ConvolutionBackward0"
+
+    def __init__(self, geo):
+        self.geo = geo
+
+    def forward(self, y, w, b=None):
+        xp, geo = self.xp, self.geo
+        self.save(y, w)
+        groups = geo.groups
+        y_cols = _group_major(xp, y, groups)  # (groups, O / groups, N * P)
+        w_t = _grouped_weight(w, groups).transpose(0, 2, 1)
+        cols = _scratch(xp, w_t.shape[:2] + y_cols.shape[2:], y.dtype)
+        xp.matmul(w_t, y_cols, out=cols)
+        x = col2im(xp, cols, geo, w.shape[1] * groups, y.shape[0])
+        if b is not None:
+            x += b.reshape((-1,) + (1,) * len(geo.in_size))
+        return x
+
+    def backward(self, grad):
+        y, w = self.saved
+        needs = self.needs_input_grad
+        grad_y = Conv(self.geo).apply(grad, w) if needs[0] else None
+        grad_w = ConvWeight(self.geo, w.shape).apply(grad, y) if needs[1] else None
+        if len(needs) == 2:
+            return grad_y, grad_w
+        grad_b = grad.sum([0] + list(range(2, grad.ndim))) if needs[2] else None
+        return grad_y, grad_w, grad_b
+
+
+class ConvWeight(Node):
+    """w[o, c, k] = sum_{n, p} y[n, o, p] * x_padded[n, g*Cg + c, p*stride + k*dilation]
+    (dT/dw: the weight gradient of Conv, a correlation of the input with the output grad).
+    Gradients: grad_x = ConvTranspose(y, grad), grad_y = Conv(x, grad)."""
+
+    def __init__(self, geo, weight_shape):
+        self.geo = geo
+        self.weight_shape = tuple(weight_shape)
+
+    def forward(self, x, y):
+        xp, geo = self.xp, self.geo
+        self.save(x, y)
+        cols = im2col(xp, x, geo)  # (groups, Cg * K, N * P)
+        y_cols = _group_major(xp, y, geo.groups)  # (groups, O / groups, N * P)
+        w = xp.matmul(y_cols, cols.transpose(0, 2, 1))
+        return w.reshape(self.weight_shape)
+
+    def backward(self, grad):
+        x, y = self.saved
+        needs = self.needs_input_grad
+        grad_x = ConvTranspose(self.geo).apply(y, grad) if needs[0] else None
+        grad_y = Conv(self.geo).apply(x, grad) if needs[1] else None
+        return grad_x, grad_y
+
+
+# ---------------------------------------------------------------------------- unfold / fold
+
+class Unfold(Node):
+    """cols[n, (c, k), p] = x_padded[n, c, p*stride + k*dilation]   (im2col, torch's unfold)
+    grad_x = Fold(grad): every column entry's gradient goes back to where it was read."""
+
+    _name = "Im2ColBackward0"
+
+    def __init__(self, geo):
+        self.geo = geo
+
+    def forward(self, x):
+        cols = im2col(self.xp, x, self.geo)  # (1, C * K, N * P), in the scratch buffer
+        cols = cols.reshape(cols.shape[1], x.shape[0], math.prod(self.geo.out_size))
+        cols = cols.swapaxes(0, 1)
+        return cols.copy(order="C")  # NOTE: always a copy: the scratch buffer is reused
+
+    def backward(self, grad):
+        return Fold(self.geo).apply(grad)
+
+
+class Fold(Node):
+    """x[n, c, q] = sum of cols[n, (c, k), p] over the (k, p) with p*stride + k*dilation - lo = q
+    (col2im, torch's fold: overlapping blocks are summed).   grad_cols = Unfold(grad)."""
+
+    _name = "Col2ImBackward0"
+
+    def __init__(self, geo):
+        self.geo = geo
+
+    def forward(self, cols):
+        n, rows, blocks = cols.shape
+        cols = self.xp.ascontiguousarray(cols.swapaxes(0, 1)).reshape(1, rows, n * blocks)
+        return col2im(self.xp, cols, self.geo, rows // math.prod(self.geo.kernel), n)
+
+    def backward(self, grad):
+        return Unfold(self.geo).apply(grad)
