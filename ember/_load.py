@@ -14,6 +14,7 @@ import pickle
 import struct
 import warnings
 import zipfile
+import zlib
 from collections import OrderedDict
 
 import numpy as np
@@ -237,8 +238,11 @@ def _zip_load(f, name, weights_only, mmap_file):
             if byteorder == "big":
                 np_dtype = np_dtype.newbyteorder(">")
             if mmap_file is not None and info.compress_type == zipfile.ZIP_STORED:
-                offset = _data_offset(mmap_file, info)
+                offset = _data_offset(mmap_file[info.header_offset: info.header_offset + 30],
+                                      info)
                 flat = np.frombuffer(mmap_file, np_dtype, numel, offset)
+            elif info.compress_type == zipfile.ZIP_STORED and f.seekable():
+                flat = _read_stored(f, info, np_dtype, numel, name, record)
             else:
                 flat = np.frombuffer(bytearray(read(record)), np_dtype, numel)
             return flat.astype(np_dtype.newbyteorder("=")) if byteorder == "big" else flat
@@ -248,13 +252,25 @@ def _zip_load(f, name, weights_only, mmap_file):
         return unpickler.load()
 
 
-def _data_offset(mm, info):
+def _data_offset(header, info):
     """Where a stored record's bytes begin: after its local header, name and extra field."""
-    header = mm[info.header_offset: info.header_offset + 30]
-    if header[:4] != b"PK\x03\x04":
+    if len(header) < 30 or header[:4] != b"PK\x03\x04":
         raise RuntimeError("checkpoint: bad local header")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     return info.header_offset + 30 + name_len + extra_len
+
+
+def _read_stored(f, info, np_dtype, numel, name, record):
+    """A stored record read straight into a new array (one copy), its CRC checked."""
+    f.seek(info.header_offset)
+    f.seek(_data_offset(f.read(30), info))
+    flat = np.empty(numel, np_dtype)
+    raw = flat.view(np.uint8)
+    if f.readinto(memoryview(raw)) != raw.size:
+        raise RuntimeError(f"{name}: record {record!r} is truncated")
+    if zlib.crc32(raw) != info.CRC:
+        raise RuntimeError(f"{name}: record {record!r} is corrupted (CRC mismatch)")
+    return flat
 
 
 # ---------------------------------------------------------------------------- legacy format

@@ -184,9 +184,13 @@ def _write_zip(obj, file, prefix):
     with zipfile.ZipFile(file, "w", zipfile.ZIP_STORED, allowZip64=True) as zf:
         for name, data in records:
             full = f"{prefix}/{name}"
-            payload = data if isinstance(data, bytes) else data.tobytes()
-            info = _aligned_info(zf, full, len(payload))
-            zf.writestr(info, payload)
+            if isinstance(data, bytes):
+                zf.writestr(_aligned_info(zf, full, len(data)), data)
+                continue
+            raw = data.view(np.uint8)  # the storage's bytes, written without a copy
+            with zf.open(_aligned_info(zf, full, raw.size), "w") as out:
+                if raw.size:
+                    out.write(memoryview(raw))
 
 
 def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_serialization=True,

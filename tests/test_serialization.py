@@ -229,3 +229,41 @@ def test_save_accepts_str_path_and_writes_no_stray_files(tmp_path):
     ember.save({"x": ember.ones(1)}, path)
     assert os.listdir(tmp_path) == ["s.pt"]
     assert oct(os.stat(path).st_mode & 0o777) != oct(0o600)
+
+
+def _cnn(lib):
+    nn = lib.nn
+    lib.manual_seed(0)
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.BatchNorm2d(4), nn.ReLU(),
+                         nn.MaxPool2d(2), nn.Flatten(), nn.Linear(4 * 4 * 4, 3))
+
+
+@pytest.mark.parametrize("direction", ["torch->ember", "ember->torch"])
+def test_cnn_with_batchnorm_buffers_and_adam_state_cross_the_border(tmp_path, direction):
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(6, 1, 8, 8)).astype(np.float32)
+    y = rng.integers(0, 3, size=6)
+    src_lib, dst_lib = (torch, ember) if direction == "torch->ember" else (ember, torch)
+    src = _cnn(src_lib)
+    opt = src_lib.optim.Adam(src.parameters(), lr=0.01)
+    for _ in range(3):  # moves the weights, the BatchNorm running stats and Adam's moments
+        opt.zero_grad()
+        src_lib.nn.functional.cross_entropy(src(src_lib.tensor(x)), src_lib.tensor(y)).backward()
+        opt.step()
+    src_lib.save({"model": src.state_dict(), "optim": opt.state_dict()}, tmp_path / "c.pt")
+    loaded = (dst_lib.load(tmp_path / "c.pt", weights_only=True))
+    assert list(loaded["model"]) == list(src.state_dict())
+    assert "1.num_batches_tracked" in loaded["model"]
+    dst = _cnn(dst_lib)
+    dst.load_state_dict(loaded["model"])
+    dst_opt = dst_lib.optim.Adam(dst.parameters(), lr=0.01)
+    dst_opt.load_state_dict(loaded["optim"])
+    src.eval()
+    dst.eval()
+    out_src = src(src_lib.tensor(x)).detach().numpy()
+    out_dst = dst(dst_lib.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(out_dst, out_src, rtol=1e-5, atol=1e-6)
+    state = dst_opt.state_dict()["state"][0]
+    assert float(state["step"]) == 3.0
+    np.testing.assert_allclose(np.asarray(state["exp_avg"]),
+                               np.asarray(opt.state_dict()["state"][0]["exp_avg"]), rtol=1e-6)
