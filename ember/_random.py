@@ -186,9 +186,10 @@ def _normal_blocks(gen, n, dtype, mean, std):
     each full block of 16, then the last 16 elements redone from 16 fresh uniforms if n is not
     a multiple of 16."""
     double = dtype is D.float64
-    u = gen._uniform(n, dtype)
-    out = np.empty(n, dtype=np.float64)
     full = n - n % 16
+    # NOTE: for float16/bfloat16 torch draws uniforms for the full blocks only, not for all n
+    u = gen._uniform(full if dtype.itemsize == 2 else n, dtype)
+    out = np.empty(n, dtype=np.float64)
     out[:full] = box_muller16(u[:full].reshape(-1, 16), double, mean, std).ravel()
     if n % 16:
         fresh = gen._uniform(16, dtype).reshape(1, 16)
@@ -241,6 +242,7 @@ def _fill(tensor, flat):
     from .ops.convert import move_array
 
     tensor._check_inplace()
+    tensor._check_no_overlap()
     order = _draw_order(tensor)
     shape = tensor._data.shape
     if order is None:
@@ -278,11 +280,16 @@ def uniform_(tensor, from_=0.0, to=1.0, *, generator=None):
     lo, hi = acc(from_), acc(to)
     u = _generator(generator, tensor)._uniform(tensor.numel(), tensor.dtype)
     if from_ == 0 and to == 1:
-        return _fill(tensor, u)
-    # NOTE: one fused multiply-add; for float32 the float64 product is exact, so one rounding
-    if acc is np.float64:
-        return _fill(tensor, fma(u, hi - lo, lo))
-    return _fill(tensor, (u * float(hi - lo) + float(lo)).astype(acc))
+        values = u
+    elif acc is np.float64:
+        # NOTE: one fused multiply-add; for float32 the float64 product is exact, so one rounding
+        values = fma(u, hi - lo, lo)
+    else:
+        values = (u * float(hi - lo) + float(lo)).astype(acc)
+    if tensor.dtype.itemsize == 2:  # rounding to 16 bits can reach `to`: torch gives `from`
+        values = D.cast(np.asarray(values, dtype=np.float32), tensor.dtype)
+        values[values == values.dtype.type(to)] = from_
+    return _fill(tensor, values)
 
 
 def _normal_values(gen, tensor, mean, std):

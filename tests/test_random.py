@@ -363,3 +363,24 @@ def test_cuda_tensors_draw_from_their_own_seeded_generator(fake_cuda):
     b = ember.randn(6, device="cuda")
     ember.cuda.manual_seed(7)
     assert ember.equal(ember.randn(6, device="cuda").cpu(), b.cpu())
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("n", [1, 15, 16, 17, 20, 33, 1000])
+@pytest.mark.parametrize("name", ["rand", "randn", "uniform_", "normal_"])
+def test_16_bit_floats_exact_against_torch(name, n, dtype):
+    """16-bit floats: the tail of randn draws only the full blocks' uniforms first, and a
+    uniform rounded up to `to` becomes `from` (both as torch); the stream stays in step."""
+    def make(m):
+        dt = getattr(m, dtype)
+        if name in ("rand", "randn"):
+            out = getattr(m, name)(n, dtype=dt)
+        elif name == "uniform_":
+            out = m.empty(n, dtype=dt).uniform_(-2.0, 3.0)
+        else:
+            out = m.empty(n, dtype=dt).normal_(0.5, 2.0)
+        return m.cat([out.float(), m.rand(3)])
+
+    for seed in (0, 3, 12345):
+        e, t = run_both(seed, make)
+        np.testing.assert_array_equal(e.numpy(), t.numpy())
