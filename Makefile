@@ -4,6 +4,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
+DEMO_STAMP := $(VENV)/.installed-demo
 
 .PHONY: demo test lint bench clean
 
@@ -20,8 +21,14 @@ $(TEST_STAMP): pyproject.toml | $(PY)
 	$(PY) -m pip install --quiet -e '.[test]'
 	touch $@ $(STAMP)
 
-demo: $(STAMP)
+# the digits demo needs scikit-learn (its digits), Pillow, tqdm and matplotlib: the demo extra
+$(DEMO_STAMP): pyproject.toml | $(PY)
+	$(PY) -m pip install --quiet -e '.[demo]'
+	touch $@ $(STAMP)
+
+demo: $(DEMO_STAMP)
 	$(PY) examples/linear_regression.py
+	$(PY) examples/digits.py
 
 test: $(TEST_STAMP)
 	$(PY) -m ruff check ember tests benchmarks examples
