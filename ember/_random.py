@@ -242,6 +242,7 @@ def _fill(tensor, flat):
     from .ops.convert import move_array
 
     tensor._check_inplace()
+    tensor._check_no_overlap()
     order = _draw_order(tensor)
     shape = tensor._data.shape
     if order is None:

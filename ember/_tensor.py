@@ -178,6 +178,10 @@ class Tensor:
         """Keep ``.grad`` for this non-leaf tensor after backward."""
         if not self._requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._base is not None:  # a view changed through its base: hook its current graph
+            from .autograd.function import _refresh_view
+
+            _refresh_view(self)
         if self.grad_fn is None or self._retains_grad:
             return
         self._retains_grad = True
@@ -440,11 +444,15 @@ class Tensor:
         if self._requires_grad:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
-                "instead.")
+                "instead.\n  ember: this tensor is part of the autograd graph and NumPy "
+                "cannot carry gradients. .detach() gives the same values (sharing memory) "
+                "outside the graph; for one number to log or print, use .item().")
         if self.device.type != "cpu":
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
-                "copy the tensor to host memory first.")
+                "copy the tensor to host memory first.\n  ember: NumPy arrays live in host "
+                f"memory and this tensor is on {self.device}: use t.cpu().numpy() "
+                "(t.detach().cpu().numpy() if it requires grad).")
         return self._data
 
     def resolve_conj(self):
@@ -591,9 +599,16 @@ class Tensor:
                 _rebase_view(self, result)
         return self
 
+    def _check_no_overlap(self):
+        """torch's error for writing into a tensor whose elements share memory (an expand)."""
+        if 0 in self._data.strides and _overlaps(self._data):
+            raise RuntimeError(_OVERLAP_MESSAGE)
+
     def _inplace(self, fn, *args, **kwargs):
         """Run out-of-place ``fn(self, *args)`` and write the result into ``self``."""
         self._check_inplace()
+        if 0 in self._data.strides and _overlaps(self._data):
+            return _inplace_overlapping(self, fn, args, kwargs)
         if _grad_state.enabled and (self._requires_grad or _any_requires_grad(args)):
             # the op may save its inputs for backward: give it the values as they are now
             source = self._snapshot()
@@ -618,14 +633,17 @@ class Tensor:
                 raise RuntimeError(f"fill_ only supports 0-dimension value tensor but got tensor "
                                    f"with {value._data.ndim} dimensions.")
             if value._requires_grad and _grad_state.enabled:
-                from .ops.shape import expand
+                from .ops.shape import Copy, expand
 
-                return self._assign(expand(value.to(self.dtype), self.shape))
+                value = expand(value.to(self.dtype), self.shape)
+                return self._assign(Copy("FillBackward1").apply(self, value))
             value = value.item()
         if self._requires_grad and _grad_state.enabled:
             from .ops.creation import full_like
+            from .ops.shape import Copy
 
-            return self._assign(full_like(self, value))
+            # a node even for a constant: the old values (and their graph) get no gradient
+            return self._assign(Copy("FillBackward0").apply(self, full_like(self, value)))
         self._data.fill(value)
         self._vc.value += 1
         return self
@@ -638,12 +656,14 @@ class Tensor:
         self._check_inplace()
         if not isinstance(src, Tensor):
             raise TypeError(f"copy_(): argument 'src' must be Tensor, not {type(src).__name__}")
+        self._check_no_overlap()
         if _grad_state.enabled and (self._requires_grad or src._requires_grad):
-            from .ops.shape import expand
+            from .ops.shape import Copy, expand
 
             moved = src.to(device=self.device, dtype=self.dtype)
-            return self._assign(expand(moved, self.shape) if moved.shape != self.shape else
-                                moved + 0 if moved is src else moved)
+            if moved.shape != self.shape:
+                moved = expand(moved, self.shape)
+            return self._assign(Copy().apply(self, moved))
         from .ops.convert import move_array
 
         data = src._data
@@ -919,6 +939,62 @@ def _any_requires_grad(args):
         if isinstance(a, Tensor) and a._requires_grad:
             return True
     return False
+
+
+_OVERLAP_MESSAGE = (
+    "unsupported operation: more than one element of the written-to tensor refers to a single "
+    "memory location. Please clone() the tensor before performing the operation.\n"
+    "  ember: this tensor is an expand (or a view of one): its repeated elements are one "
+    "value in memory; write into x.clone() (or x.contiguous()) instead.")
+
+# in-place ops that torch still runs on a tensor whose elements share memory (it writes only
+# the selected elements); op -> the name in torch's deprecation warning (None: no warning)
+_OVERLAP_TOLERATED = {"masked_fill": "masked_fill_", "index_put": "index_put_",
+                      "index_fill": "index_fill_", "_put": None, "tril": None, "triu": None}
+
+
+def _overlaps(array):
+    """Do two elements of ``array`` share memory? (torch's test: a stride 0 over a dim > 1)"""
+    for size, stride in zip(array.shape, array.strides):
+        if stride == 0 and size > 1:
+            return True
+    return False
+
+
+def _warn_expanded_write(op, stacklevel=4):
+    """torch's deprecation warning for the in-place ops it still runs on an expand."""
+    import warnings
+
+    example = "tensor[indices] = tensor" if op == "index_put_" else "tensor[mask] = scalar"
+    warnings.warn(f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor "
+                  "before performing this operation. This also applies to advanced indexing "
+                  f"e.g. {example}", stacklevel=stacklevel)
+
+
+def _inplace_overlapping(self, fn, args, kwargs):
+    """An in-place op on an expanded tensor: torch's error, or for the few ops torch tolerates,
+    write only the elements the op changed (so every alias of a changed value sees it)."""
+    name = getattr(fn, "__name__", "")
+    if name not in _OVERLAP_TOLERATED:
+        raise RuntimeError(_OVERLAP_MESSAGE)
+    if _OVERLAP_TOLERATED[name] is not None:
+        _warn_expanded_write(_OVERLAP_TOLERATED[name])
+    old = self._data.copy()
+    source = Tensor._make(old, self.device, self._requires_grad, self.grad_fn, self.output_nr)
+    args = tuple(source if a is self else a for a in args)
+    result = fn(source, *args, **kwargs)
+    xp = _device.array_module_of(old)
+    changed = result._data != old
+    if changed.shape != old.shape:
+        raise RuntimeError(f"output with shape {list(old.shape)} doesn't match the broadcast "
+                           f"shape {list(changed.shape)}")
+    xp.copyto(self._data, result._data.astype(old.dtype, copy=False), where=changed)
+    self._vc.value += 1
+    if result.grad_fn is not None:
+        self.grad_fn = result.grad_fn
+        self.output_nr = result.output_nr
+        self._requires_grad = True
+    return self
 
 
 def _rebase_view(view, result):

@@ -4,11 +4,9 @@ Re-exports (and a few one-line compositions); the ops live in ops/linalg.py (pro
 ops/inverse.py (inv, det, solve), ops/decompositions.py (factorizations) and ops/norms.py.
 """
 
-from . import _dtype
-from .ops.creation import zeros
+from .ops.decompositions import cholesky_ex, eigh, eigvalsh, matrix_rank, pinv, qr, svd, svdvals
 from .ops.decompositions import cholesky_linalg as cholesky
-from .ops.decompositions import eigh, eigvalsh, matrix_rank, pinv, qr, svd, svdvals
-from .ops.inverse import LinAlgError, det, inv, matrix_power, slogdet, solve
+from .ops.inverse import LinAlgError, det, inv, inv_ex, matrix_power, slogdet, solve
 from .ops.linalg import linalg_cross as cross
 from .ops.linalg import matmul
 from .ops.norms import matrix_norm, norm, vector_norm
@@ -40,15 +38,3 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The diagonals of a batch of matrices. Same as torch.linalg.diagonal."""
     return A.diagonal(offset=offset, dim1=dim1, dim2=dim2)
 
-
-def inv_ex(A, *, check_errors=False, out=None):
-    """(inv(A), info) where info is 0 (errors raise). Same as torch.linalg.inv_ex for
-    invertible inputs."""
-    return inv(A), zeros(tuple(A.shape[:-2]), dtype=_dtype.int32, device=A.device)
-
-
-def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
-    """(cholesky(A), info) where info is 0 (errors raise). Same as torch.linalg.cholesky_ex
-    for positive-definite inputs."""
-    info = zeros(tuple(A.shape[:-2]), dtype=_dtype.int32, device=A.device)
-    return cholesky(A, upper=upper), info

@@ -85,7 +85,7 @@ def test_numpy_on_tensor_requiring_grad_matches_torch():
     with pytest.raises(RuntimeError) as err:
         ember.ones(2, requires_grad=True).numpy()
     cls, first = _torch_first_line(lambda: torch.ones(2, requires_grad=True).numpy())
-    assert cls is RuntimeError and str(err.value) == first
+    assert cls is RuntimeError and str(err.value).splitlines()[0] == first
 
 
 def test_matmul_shape_error_first_line_matches_torch():

@@ -1,10 +1,11 @@
 """ember.autograd: backward, grad, grad modes, custom Functions, gradcheck, anomaly mode."""
 
 from .. import _device, _dtype, _tensor
-from . import functional
+from . import diagnostics, functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
+from .diagnostics import set_graph_growth_warning
 from .engine import run_backward
-from .function import Function, FunctionCtx, Node, once_differentiable
+from .function import Function, FunctionCtx, Node, _refresh_view, once_differentiable
 from .grad_mode import (
     enable_grad,
     inference_mode,
@@ -18,7 +19,7 @@ from .gradcheck import gradcheck, gradgradcheck
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
            "set_detect_anomaly", "Node", "Function", "FunctionCtx", "once_differentiable",
-           "functional", "gradcheck", "gradgradcheck"]
+           "functional", "gradcheck", "gradgradcheck", "set_graph_growth_warning"]
 
 
 def _as_tuple(x):
@@ -62,16 +63,20 @@ def _seed_grads(outputs, grad_outputs, create_graph):
     return grads
 
 
+def _refresh_views(tensors):
+    """A view whose base changed in place after it was made takes its graph anew before it
+    is a root (or an input) of backward, as it does before it enters an op."""
+    for t in tensors:
+        if t._base is not None:
+            _refresh_view(t)
+
+
 def _check_outputs(outputs):
     for i, out in enumerate(outputs):
+        if out._base is not None:  # a view changed through its base: take its graph anew
+            _refresh_view(out)
         if not out._requires_grad:
-            raise RuntimeError(
-                f"element {i} of tensors does not require grad and does not have a grad_fn\n"
-                "  ember: nothing that produced this tensor requires grad, so there is nothing "
-                "to differentiate. Check that the parameters have requires_grad=True and that "
-                "the loss was not computed under no_grad() or from .detach()/.item()/.numpy() "
-                "values. Setting loss.requires_grad = True does not fix this: the model would "
-                "get no gradients.")
+            raise diagnostics.no_grad_fn_error(i, out)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
@@ -87,6 +92,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         inputs = _as_tuple(inputs)
         if not inputs:
             raise RuntimeError("'inputs' argument to backward() cannot be empty.")
+        _refresh_views(inputs)
     run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs, accumulate=True,
                  allow_unused=True)
 
@@ -104,6 +110,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     for t in inputs:
         if not t._requires_grad:
             raise RuntimeError("One of the differentiated Tensors does not require grad")
+    _refresh_views(inputs)
     _check_outputs(outputs)
     grads = _seed_grads(outputs, grad_outputs, create_graph)
     result = run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs,

@@ -8,6 +8,8 @@
 3. Call each node's backward, reduce each gradient to its input's shape and dtype, and pass it
    on: into the next node's buffer (summing contributions), or into ``.grad`` of a leaf.
 4. Free saved values unless ``retain_graph``; a second backward then raises torch's error.
+5. Tell the graph-growth watch (``diagnostics.py``) how far back the graph reached: one that grows
+   across training iterations is the classic ``total_loss += loss`` leak, warned about once.
 
 Backward formulas run under no_grad unless ``create_graph=True``, so the first-order pass
 records nothing and the second-order pass records the graph of the gradient.
@@ -17,6 +19,8 @@ from heapq import heappop, heappush
 
 from .. import _tensor
 from . import anomaly_mode as _anomaly
+from . import diagnostics as _diagnostics
+from .function import _sequence
 from .grad_mode import state as _grad_state
 
 
@@ -49,6 +53,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
 
     prev_enabled = _grad_state.enabled
     _grad_state.enabled = create_graph
+    node = None
     try:
         while heap:
             node = heappop(heap)[1]
@@ -76,6 +81,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     finally:
         _grad_state.enabled = prev_enabled
 
+    watch = _diagnostics.watch
+    if accumulate and watch.enabled and node is not None:
+        watch.countdown -= 1
+        if watch.countdown == 0:  # the last node run is the oldest: see diagnostics.py
+            _diagnostics.after_backward(roots[0].grad_fn or node, node._seq, _sequence)
     if inputs is None:
         return None
     results = []
@@ -99,7 +109,7 @@ def _call_backward(node, grads):
         result = node.backward(*grads)
     if type(result) is not tuple:
         result = (result,)
-    if _anomaly.state.enabled:
+    if _anomaly.state.enabled and _anomaly.state.check_nan:
         _check_anomaly(node, result)
     if node._post_hooks is not None:
         for hook in node._post_hooks:
@@ -197,9 +207,8 @@ def _check_anomaly(node, grads):
         if not bool(xp.isfinite(g._data).all()):
             where = ""
             if node._trace:
-                lines = "".join(
-                    f'  File "{f.filename}", line {f.lineno}, in {f.name}\n    {f.line}\n'
-                    for f in node._trace[-4:])
-                where = "\n  ember: the op was created here (most recent call last):\n" + lines
+                where = ("\n  ember: the op was created here (most recent call last):\n" +
+                         _anomaly.where_created(node._trace))
+            bad = "nan" if bool(xp.isnan(g._data).any()) else "inf"
             raise RuntimeError(
-                f"Function '{node.name()}' returned nan values in its {i}th output." + where)
+                f"Function '{node.name()}' returned {bad} values in its {i}th output." + where)

@@ -123,6 +123,8 @@ class Node:
             self.needs_input_grad = tuple([t._requires_grad for t in inputs])
         if _anomaly.state.enabled:
             self._trace = _anomaly.capture_user_stack()
+            if _anomaly.state.check_nan:
+                _anomaly.check_forward(self, out, self.xp)
         if type(out) is tuple:
             outs = tuple(_integer_outputs_need_no_grad(make(o, dev, True, self, nr))
                          for nr, o in enumerate(out))
@@ -178,7 +180,15 @@ class Node:
                 "tensors after they have already been freed). Saved intermediate values of the "
                 "graph are freed when you call .backward() or autograd.grad(). Specify "
                 "retain_graph=True if you need to backward through the graph a second time or "
-                "if you need to access saved tensors after calling backward.")
+                "if you need to access saved tensors after calling backward.\n"
+                f"  ember: {self.name()} needs values that the first backward() freed (to save "
+                "memory). In a training loop this almost always means a tensor from the "
+                "previous iteration is still attached to its graph: a running total "
+                "(total_loss += loss: use loss.item()) or a carried state (an RNN's hidden "
+                "state: h = h.detach() at the start of each iteration).\n"
+                "  retain_graph=True (on the first backward) is really needed only to "
+                "backpropagate twice through the same graph, e.g. two losses that share a "
+                "network: usually (loss1 + loss2).backward() is simpler and faster.")
         self._check_versions()
         out = []
         for v in saved:
@@ -299,6 +309,9 @@ def _refresh_view(view):
         view.grad_fn = fresh.grad_fn
         view.output_nr = fresh.output_nr
         view._requires_grad = True
+        if view._retains_grad:  # retain_grad's hook moves to the new node, as in torch
+            view._retains_grad = False
+            view.retain_grad()
 
 
 def _edge(t):

@@ -14,6 +14,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
+from . import unchecked_lapack
 from .inverse import (
     LinAlgError,
     _BackendLinAlgError,
@@ -37,6 +38,7 @@ QRResult = collections.namedtuple("qr", ["Q", "R"])
 SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
 LegacySVDResult = collections.namedtuple("svd", ["U", "S", "V"])
 EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+CholeskyExResult = collections.namedtuple("linalg_cholesky_ex", ["L", "info"])
 
 
 # ---------------------------------------------------------------------------- cholesky
@@ -47,12 +49,19 @@ class Cholesky(Node):
     sym(X) = (X + X^H) / 2"""
 
     _name = "LinalgCholeskyExBackward0"
+    info = None
+
+    def __init__(self, check=True, op="linalg.cholesky"):
+        self.check = check  # False (cholesky_ex): no error; self.info says where it stopped
+        self.op = op
 
     def forward(self, a):
         try:
             low = self.xp.linalg.cholesky(a)
         except _BackendLinAlgError:
-            raise LinAlgError(_cholesky_message(a, self.xp)) from None
+            if self.check:
+                raise LinAlgError(_cholesky_message(a, self.xp, self.op)) from None
+            low, self.info = unchecked_lapack.cholesky(a, self.xp)
         self.save(low)
         return low
 
@@ -65,16 +74,16 @@ class Cholesky(Node):
         return (g + g.mH) * 0.5
 
 
-def _cholesky_message(a, xp):
+def _cholesky_message(a, xp, op="linalg.cholesky"):
     for b, m in enumerate(_batches(a)):
         for k in range(1, m.shape[-1] + 1):
             try:
                 xp.linalg.cholesky(m[:k, :k])
             except _BackendLinAlgError:
-                return (f"linalg.cholesky: {_batch_prefix(b, a.ndim)}The factorization could not "
+                return (f"{op}: {_batch_prefix(b, a.ndim)}The factorization could not "
                         "be completed because the input is not positive-definite (the leading "
                         f"minor of order {k} is not positive-definite).")
-    return "linalg.cholesky: The input is not positive-definite."
+    return f"{op}: The input is not positive-definite."
 
 
 def cholesky_linalg(A, *, upper=False, out=None):
@@ -83,6 +92,19 @@ def cholesky_linalg(A, *, upper=False, out=None):
     _check_matrix(A, "linalg.cholesky")
     low = Cholesky().apply(A)
     return _finish(low.mH if upper else low, out)
+
+
+def cholesky_ex(A, *, upper=False, check_errors=False, out=None):
+    """(L, info): info is 0 when A is positive-definite, else the order of the first leading
+    minor that is not, and L holds the factorization up to there, without raising (unless
+    ``check_errors``). Same as torch.linalg.cholesky_ex."""
+    _check_matrix(A, "linalg.cholesky_ex")
+    node = Cholesky(check=check_errors, op="linalg.cholesky_ex")
+    low = node.apply(A)
+    info = node.info
+    if info is None:
+        info = _xp(A).zeros(tuple(A.shape[:-2]), dtype="int32")
+    return CholeskyExResult(_finish(low.mH if upper else low, out), _constant(A, info))
 
 
 def legacy_cholesky(input, upper=False, *, out=None):
@@ -95,7 +117,9 @@ def legacy_cholesky(input, upper=False, *, out=None):
 class QR(_MultiOutput):
     """A = Q R, Q with orthonormal columns, R upper-triangular.
     For m >= n (Q: m x n):  M = R grad_R^H - grad_Q^H Q,
-        grad_A = (grad_Q + Q copyltu(M)) R^-H,  copyltu(M) = M's lower triangle mirrored up.
+        grad_A = (grad_Q + Q copyltu(M)) R^-H,  copyltu(M) = M's strict lower triangle
+        mirrored up (conjugated) plus Re(diag(M)): R's diagonal is real (LAPACK's convention),
+        so for complex A only the real part of M's diagonal moves it.
     For m < n, A = [X | Y] with X = Q U square: grad_Y = Q grad_V and X's gradient is the
     square case with grad_Q + Y grad_V^H."""
 
@@ -144,7 +168,10 @@ def _qr_backward_tall(q, r, grad_q, grad_r):
     n = r.shape[-1]
     m = r @ grad_r.mH - grad_q.mH @ q
     strict = m * _mask(n, m, k=-1)
-    copyltu = strict + strict.mH + m * _eye(n, m)
+    diagonal = m * _eye(n, m)
+    if m.is_complex():
+        diagonal = diagonal.real.to(m.dtype)
+    copyltu = strict + strict.mH + diagonal
     b = grad_q + q @ copyltu
     # b R^-H = (R^-1 b^H)^H
     return solve(r, b.mH).mH
@@ -169,9 +196,12 @@ def legacy_qr(input, some=True, *, out=None):
 
 class SVD(_MultiOutput):
     """A = U diag(S) Vh, S descending.  With k = min(m, n), F_ij = 1 / (s_j^2 - s_i^2) (i != j):
-        grad_A = U [ (F o (U^T gU - gU^T U)) S + diag(gS) + S (F o (V^T gV - gV^T V)) ] Vh
-                 + (I - U U^T) gU S^-1 Vh + U S^-1 gV^T (I - V V^T)
-    (Townsend 2016).  The extra columns of full_matrices=True have no gradient, as in torch."""
+        grad_A = U [ (F o (U^H gU - gU^H U)) S + diag(gS) + S (F o (V^H gV - gV^H V)) + D ] Vh
+                 + (I - U U^H) gU S^-1 Vh + U S^-1 gV^H (I - V V^H)
+    (Townsend 2016); gV = gVh^H.  Complex inputs: each pair (u_k, v_k) is defined up to a
+    common phase e^{i phi}, which fixes only Im(u_k^H dA v_k) = s_k Im(u_k^H du_k - v_k^H dv_k);
+    that adds D = diag(i Im(diag(U^H gU)) / S), and a loss that depends on the phase raises
+    torch's error.  The extra columns of full_matrices=True have no gradient, as in torch."""
 
     _name = "LinalgSvdBackward0"
 
@@ -199,16 +229,26 @@ class SVD(_MultiOutput):
         f = (1 - eye) / (s2.unsqueeze(-2) - s2.unsqueeze(-1) + eye)
         extra = 0
         if grad_u is not None:
-            ut_gu = u.mT @ grad_u
-            inner = inner + (f * (ut_gu - ut_gu.mT)) * s.unsqueeze(-2)
+            uh_gu = u.mH @ grad_u
+            inner = inner + (f * (uh_gu - uh_gu.mH)) * s.unsqueeze(-2)
+            if u.is_complex():  # the phase of each singular pair: see the docstring
+                if grad_vh is None:
+                    _check_phase_invariant(uh_gu, "svd_backward", "singular vectors",
+                                           "depends on this phase term, making it ill-defined.")
+                phase = uh_gu.diagonal(0, -2, -1).imag / s
+                inner = inner + _diag(phase) * 1j
             if m > k:
-                extra = extra + ((grad_u - u @ ut_gu) / s.unsqueeze(-2)) @ vh
+                extra = extra + ((grad_u - u @ uh_gu) / s.unsqueeze(-2)) @ vh
         if grad_vh is not None:
-            v, grad_v = vh.mT, grad_vh.mT
-            vt_gv = v.mT @ grad_v
-            inner = inner + s.unsqueeze(-1) * (f * (vt_gv - vt_gv.mT))
+            v, grad_v = vh.mH, grad_vh.mH
+            vh_gv = v.mH @ grad_v
+            if u.is_complex():
+                _check_phase_invariant(vh_gv if grad_u is None else vh_gv + uh_gu, "svd_backward",
+                                       "singular vectors", "depends on this phase term, making "
+                                       "it ill-defined.")
+            inner = inner + s.unsqueeze(-1) * (f * (vh_gv - vh_gv.mH))
             if n > k:
-                extra = extra + u @ ((grad_v - v @ vt_gv).mT / s.unsqueeze(-1))
+                extra = extra + u @ ((grad_v - v @ vh_gv).mH / s.unsqueeze(-1))
         return u @ inner @ vh + extra
 
 
@@ -265,10 +305,24 @@ class Eigh(_MultiOutput):
             eye = _eye(n, w)
             f = (1 - eye) / (w.unsqueeze(-2) - w.unsqueeze(-1) + eye)
             qh_gq = q.mH @ grad_q
+            if q.is_complex():
+                _check_phase_invariant(qh_gq, "linalg_eigh_backward", "eigenvectors",
+                                       "depends on this quantity, so it is ill-defined.")
             inner = inner + f * ((qh_gq - qh_gq.mH) * 0.5)
         if grad_w is None and grad_q is None:
             return None
+        if grad_q is None:
+            inner = inner.to(q.dtype)  # real eigenvalues, complex eigenvectors
         return q @ inner @ q.mH
+
+
+def _check_phase_invariant(xh_gx, op, what, tail):
+    """Complex singular vectors / eigenvectors are defined up to a phase e^{i phi} each; a loss
+    that changes with the phase has no gradient (torch's error): Im(diag(X^H grad_X)) = 0."""
+    drift = xh_gx.diagonal(0, -2, -1).imag.abs()
+    if bool((drift > 1e-2).any()):
+        raise RuntimeError(f"{op}: The {what} in the complex case are specified up to "
+                           f"multiplication by e^{{i phi}}. The specified loss function {tail}")
 
 
 def _check_uplo(UPLO):

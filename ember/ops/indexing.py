@@ -334,6 +334,8 @@ def setitem(input, index, value):
     """``input[index] = value`` in place (values are cast to ``input``'s dtype)."""
     from ..autograd.grad_mode import state
 
+    if not isinstance(value, (Tensor, int, float, complex)) and not isinstance(value, np.integer):
+        raise _assign_type_error(value, input)
     if isinstance(value, Tensor) and value.device is not input.device:
         value = _same_device(value, input, "setitem")
     if type(index) is not int:
@@ -344,8 +346,17 @@ def setitem(input, index, value):
             return
     else:
         index = (index,)
+        basic = True
+    if 0 in input._data.strides:
+        _check_overlapping_target(input, index, basic, value)
     if state.enabled and (input._requires_grad or
                           (isinstance(value, Tensor) and value._requires_grad)):
+        if basic and 0 in input._data.strides:
+            # an expand: copy into the view (as torch does), so the graph sees that one write
+            # changes every alias of the region
+            view = BasicIndex(index).apply(input)
+            view.copy_(value if isinstance(value, Tensor) else _scalar(value, input))
+            return
         input._inplace(_put, index, value, False)
         return
     data = value._data if isinstance(value, Tensor) else value
@@ -356,6 +367,39 @@ def setitem(input, index, value):
     except ValueError:
         raise _shape_mismatch(np.shape(data), input._data[index].shape) from None
     input._vc.value += 1
+
+
+def _assign_type_error(value, input):
+    """torch's TypeError for ``x[i] = value`` with a value that is neither a tensor nor a
+    Python number (a list, a NumPy array, a float32 NumPy scalar ...)."""
+    kind = type(value)
+    name = kind.__name__ if kind.__module__ == "builtins" else f"{kind.__module__}.{kind.__name__}"
+    return TypeError(f"can't assign a {name} to a {input.type()}\n  ember: make the value a "
+                     "tensor first: x[i] = ember.as_tensor(value) (or ember.from_numpy(array))")
+
+
+def _check_overlapping_target(input, index, basic, value):
+    """``x[index] = value`` where ``x`` is an expand (elements sharing memory), as torch: a
+    basic index copies into a view, which must not overlap itself; an advanced index is
+    index_put_, which torch still runs, with a deprecation warning."""
+    from .._tensor import _OVERLAP_MESSAGE, _overlaps, _warn_expanded_write
+
+    if not _overlaps(input._data):
+        return
+    if basic or not any(hasattr(i, "ndim") for i in index):  # x[True] is a view too
+        if any(i is False for i in index):
+            return  # nothing is written
+        try:
+            target = input._data[tuple(None if i is True else i for i in index)]
+        except IndexError as e:
+            raise _index_error(e, input.shape) from None
+        if _overlaps(target):
+            raise RuntimeError(_OVERLAP_MESSAGE)
+        return
+    is_mask = any(getattr(i, "dtype", None) is not None and i.dtype.kind == "b" for i in index)
+    _warn_expanded_write("index_put_")
+    if is_mask and not isinstance(value, Tensor):  # torch goes on to masked_fill_, which warns
+        _warn_expanded_write("masked_fill_")
 
 
 # ---------------------------------------------------------------------------- the other families

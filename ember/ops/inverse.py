@@ -16,6 +16,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import _FREED, Node
 from ..autograd.grad_mode import state as _grad_state
+from . import unchecked_lapack
 
 __all__ = []  # public through ops/linalg.py (torch.*) and ember/linalg.py (torch.linalg.*)
 
@@ -26,6 +27,7 @@ class LinAlgError(RuntimeError):
 
 
 SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+InvExResult = collections.namedtuple("linalg_inv_ex", ["inverse", "info"])
 
 
 # ---------------------------------------------------------------------------- helpers
@@ -118,15 +120,28 @@ class _MultiOutput(Node):
 # ---------------------------------------------------------------------------- inverse, det
 
 class Inv(Node):
-    """Y = A^-1          grad_A = -Y^H grad Y^H"""
+    """Y = A^-1          grad_A = -Y^H grad Y^H
+
+    ``check=False`` (inv_ex): a singular matrix does not raise; Y is what LU gives (inf/NaN)
+    and ``self.info`` the first zero pivot per matrix (0 when invertible).
+    """
 
     _name = "LinalgInvExBackward0"
+    info = None
+
+    def __init__(self, check=True, op="linalg.inv"):
+        self.check = check
+        self.op = op
 
     def forward(self, a):
         try:
             y = self.xp.linalg.inv(a)
         except _BackendLinAlgError:
-            raise LinAlgError(_inv_message(a, self.xp)) from None
+            if self.check:
+                raise LinAlgError(_inv_message(a, self.xp, self.op)) from None
+            lu, perm, self.info = unchecked_lapack.lu_factor(a, self.xp)
+            eye = self.xp.broadcast_to(self.xp.eye(a.shape[-1], dtype=a.dtype), a.shape)
+            y = unchecked_lapack.lu_solve(lu, perm, eye.copy(), self.xp)
         self.save(y)
         return y
 
@@ -136,14 +151,14 @@ class Inv(Node):
         return -(yh @ grad @ yh)
 
 
-def _inv_message(a, xp):
+def _inv_message(a, xp, op="linalg.inv"):
     for b, m in enumerate(_batches(a)):
         pivot = _first_zero_pivot(m, xp)
         if pivot is not None:
-            return (f"linalg.inv: {_batch_prefix(b, a.ndim)}The diagonal element {pivot} is "
+            return (f"{op}: {_batch_prefix(b, a.ndim)}The diagonal element {pivot} is "
                     "zero, the inversion could not be completed because the input matrix is "
                     "singular.")
-    return "linalg.inv: The input matrix is singular."
+    return f"{op}: The input matrix is singular."
 
 
 def inv(A, *, out=None):
@@ -151,6 +166,19 @@ def inv(A, *, out=None):
     LinAlgError."""
     _check_matrix(A, "linalg.inv")
     return _finish(Inv().apply(A), out)
+
+
+def inv_ex(A, *, check_errors=False, out=None):
+    """(A^-1, info): info is 0 for an invertible matrix, else the 1-based index of the first
+    zero pivot of its LU, and the inverse then holds inf/NaN, without raising (unless
+    ``check_errors``). Same as torch.linalg.inv_ex."""
+    _check_matrix(A, "linalg.inv_ex")
+    node = Inv(check=check_errors, op="linalg.inv_ex")
+    inverse = node.apply(A)
+    info = node.info
+    if info is None:
+        info = _xp(A).zeros(tuple(A.shape[:-2]), dtype=np.int32)
+    return InvExResult(_finish(inverse, out), _constant(A, info))
 
 
 def _finish(result, out):
@@ -200,13 +228,28 @@ class Slogdet(_MultiOutput):
     def forward(self, a):
         sign, logabsdet = self.xp.linalg.slogdet(a)
         self.save(a)
+        self.singular = bool(self.xp.isneginf(logabsdet).any())
         return sign, logabsdet.astype(a.real.dtype)
 
     def backward(self, grad_sign, grad_logabsdet):
         if grad_logabsdet is None:
             return None
         (a,) = self.saved
-        return grad_logabsdet.unsqueeze(-1).unsqueeze(-1) * inv(a).mH
+        g = grad_logabsdet.unsqueeze(-1).unsqueeze(-1)
+        if self.singular:
+            return _singular_slogdet_grad(a, g)
+        return g * inv(a).mH
+
+
+def _singular_slogdet_grad(a, g):
+    """grad_A = solve(A^H, g I) as torch computes it, by LU without the singularity check: a
+    zero pivot gives inf, and inf * 0 NaN, where torch gives them (not differentiable again)."""
+    xp = _xp(a)
+    ah = xp.conj(xp.swapaxes(a._data, -1, -2))
+    lu, perm, _ = unchecked_lapack.lu_factor(ah, xp)
+    rhs = g._data * xp.eye(ah.shape[-1], dtype=ah.dtype)
+    rhs = xp.broadcast_to(rhs, ah.shape).astype(ah.dtype)
+    return _constant(a, unchecked_lapack.lu_solve(lu, perm, rhs, xp))
 
 
 def slogdet(A, *, out=None):

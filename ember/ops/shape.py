@@ -71,6 +71,23 @@ class Clone(Node):
         return grad
 
 
+class Copy(Node):
+    """y = src, replacing the values of ``dst`` (copy_ and fill_ under autograd)
+
+    grad_dst = 0 (its old values are gone), grad_src = grad.
+    """
+
+    def __init__(self, name="CopyBackwards"):
+        self._name = name
+
+    def forward(self, dst, src):
+        return src.copy()
+
+    def backward(self, grad):
+        grad_dst = grad.new_zeros(grad.shape) if self.needs_input_grad[0] else None
+        return grad_dst, grad
+
+
 def clone(input, *, memory_format=None):
     """A copy with its own memory. Same as torch.clone."""
     return Clone().apply(input)
@@ -126,10 +143,15 @@ class View(Node):
         y = x.reshape(shape)
         if x.size and not self.xp.may_share_memory(x, y):
             if self.must_view:
+                strides = [st // x.itemsize for st in x.strides]
                 raise RuntimeError(
                     "view size is not compatible with input tensor's size and stride (at least "
                     "one dimension spans across two contiguous subspaces). Use .reshape(...) "
-                    "instead.")
+                    f"instead.\n  ember: view({', '.join(map(str, shape))}) must reuse the "
+                    f"memory as it is, but this tensor (size {list(x.shape)}, stride {strides})"
+                    " is not contiguous: transpose/permute/t()/expand or slicing changed the "
+                    "order its elements are read in.\n  hint: use .reshape(...) (a copy only "
+                    "when needed) or .contiguous().view(...).")
             self._name = "UnsafeViewBackward0"
             return y  # the layout forced a copy: not a view
         self.view_fn = lambda base: View(shape, True).apply(base)
@@ -310,7 +332,14 @@ class Expand(Node):
         self.view_fn = lambda base: Expand(shape).apply(base)
         if shape == x.shape:
             return x[...]  # a writable view, as nothing repeats
-        return self.xp.broadcast_to(x, shape)
+        # NOTE: a strided view rather than xp.broadcast_to, whose result NumPy makes read-only:
+        # torch lets some in-place ops (fill_, masked_fill_, x[0] = ...) write through an
+        # expand; the others raise torch's overlap error (Tensor._inplace checks it)
+        lead = len(shape) - x.ndim
+        strides = [0] * lead
+        for size, old, stride in zip(shape[lead:], x.shape, x.strides):
+            strides.append(0 if old == 1 and size != 1 else stride)
+        return self.xp.lib.stride_tricks.as_strided(x, shape, tuple(strides))
 
     def backward(self, grad):
         return grad  # the engine sums it back to the input's shape
