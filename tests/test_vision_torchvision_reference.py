@@ -1,8 +1,7 @@
 """ember.vision.models against real torchvision (recorded in tests/fixtures/
 torchvision_reference.json by make_torchvision_reference.py, since torchvision cannot be
 installed next to the test venv's torch): every architecture's state_dict layout (keys in
-order, shapes, dtypes), and for the models under 30M parameters the eval-mode logits with the
-same deterministic weights."""
+order, shapes, dtypes) and its eval-mode logits with the same deterministic weights."""
 
 import contextlib
 import json
@@ -16,7 +15,7 @@ import ember
 from ember.vision import models
 
 sys.path.insert(0, str(pathlib.Path(__file__).parent / "fixtures"))
-from make_torchvision_reference import fill, image  # noqa: E402
+from make_torchvision_reference import fill, image, image_size  # noqa: E402
 
 REFERENCE = json.loads((pathlib.Path(__file__).parent / "fixtures" /
                         "torchvision_reference.json").read_text())
@@ -61,6 +60,7 @@ def test_logits_equal_torchvisions_with_the_same_weights(name):
     model.load_state_dict(state)
     model.eval()
     with ember.no_grad():
-        logits = model(ember.tensor(image((1, 3, 64, 64)), dtype=ember.float32))
+        size = image_size(name)
+        logits = model(ember.tensor(image((1, 3, size, size)), dtype=ember.float32))
     np.testing.assert_allclose(logits[0].numpy(), np.array(REFERENCE["logits"][name]),
                                rtol=1e-3, atol=2e-4)
