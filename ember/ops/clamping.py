@@ -142,7 +142,13 @@ class Relu(Node):
     _name = "ReluBackward0"
 
     def forward(self, x):
-        y = self.xp.where(x < 0, 0, x).astype(x.dtype, copy=False)  # keeps -0.0 and NaN, as torch
+        xp = self.xp
+        # NOTE: maximum is one branch-free pass (where() over a random sign mask is ~15x
+        # slower); it keeps NaN but turns -0.0 into 0.0, so zeros are copied back from x
+        y = xp.maximum(x, 0, out=xp.empty_like(x))
+        zero = x == 0
+        if zero.any():
+            y[zero] = x[zero]
         self.save(y)
         return y
 
@@ -161,8 +167,12 @@ class ReluGrad(Node):
     _name = "ThresholdBackwardBackward0"
 
     def forward(self, grad, y):
+        xp = self.xp
         self.save(y)
-        return self.xp.where(y <= 0, 0, grad).astype(grad.dtype, copy=False)  # NaN y: grad
+        keep = ~(y <= 0)  # NaN y keeps its grad, as torch
+        if not xp.isfinite(grad).all():  # inf/NaN grads where y <= 0 must give 0, not NaN
+            return xp.where(keep, grad, 0).astype(grad.dtype, copy=False)
+        return grad * keep  # one branch-free pass
 
     def backward(self, grad):
         (y,) = self.saved
