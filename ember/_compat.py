@@ -33,11 +33,17 @@ def ufunc_at(xp, ufunc_name, target, index, values):
         ufunc.at(target, index, values)
         return
     host = target.get()
-    host_index = tuple(i.get() if hasattr(i, "get") else i for i in index) \
-        if isinstance(index, tuple) else (index.get() if hasattr(index, "get") else index)
-    host_values = values.get() if hasattr(values, "get") else values
-    np.multiply.at(host, host_index, host_values)
+    if isinstance(index, tuple):
+        index = tuple(_to_host(i) for i in index)
+    else:
+        index = _to_host(index)
+    np.multiply.at(host, index, _to_host(values))
     target[...] = xp.asarray(host)
+
+
+def _to_host(a):
+    """A GPU array as a NumPy array (anything else unchanged)."""
+    return a.get() if hasattr(a, "get") else a
 
 
 def max_or(xp, a, axis, keepdims, empty_value):
