@@ -258,7 +258,7 @@ def _fill(tensor, flat):
     if tensor.device.type != "cpu":
         data = move_array(data, tensor.device)
     tensor._data[...] = data
-    tensor._vc.value += 1
+    tensor._counter().value += 1
     return tensor
 
 

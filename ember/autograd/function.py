@@ -28,11 +28,13 @@ import itertools
 import numpy as _np
 
 from .. import _device, _tensor
+from .._errors import broadcast_error
 from . import anomaly_mode as _anomaly
 from .grad_mode import no_grad
 from .grad_mode import state as _grad_state
 
 _CPU = _device.CPU
+_anomaly_state = _anomaly.state
 _FREED = object()  # marks saved values released after backward
 _sequence = itertools.count()  # creation order of recorded nodes (the engine runs latest first)
 
@@ -43,6 +45,7 @@ class Node:
     # defaults shared by all nodes; set on the instance only when used
     _saved = ()
     _saved_versions = ()
+    _saved_other = False  # save() kept a value that is not an input (maybe the output)
     _out = None  # (array, version counter, version) of a saved output
     _inputs = None  # the input tensors, only while forward runs and only when recording
     _pre_hooks = None  # {output_nr: [hook]} for tensor hooks on non-leaf outputs
@@ -75,7 +78,7 @@ class Node:
         dev = first.device
         requires_grad = first._requires_grad
         n = len(inputs)
-        # NOTE: one and two inputs are spelled out: loops and lists cost on tiny tensors
+        # NOTE: one and two inputs are spelled out: loops, lists and tuples cost on tiny tensors
         if n == 2:
             second = inputs[1]
             if second.device is not dev:
@@ -90,40 +93,46 @@ class Node:
         if dev is not _CPU:
             self.xp = _device.xp_for(dev)
         if record:
-            self._inputs = inputs
-        if n == 1:
+            self._inputs = inputs  # for save(): which saved arrays are inputs
+        if n == 2:
+            try:
+                out = self.forward(first._data, second._data)
+            except ValueError:  # NumPy's broadcast error becomes torch's RuntimeError
+                if first._data.shape != second._data.shape:
+                    raise broadcast_error(first._data.shape, second._data.shape,
+                                          type(self).__name__.lower()) from None
+                raise
+        elif n == 1:
             out = self.forward(first._data)
-        elif n == 2:
-            out = self.forward(first._data, second._data)
         else:
             out = self.forward(*[t._data for t in inputs])
         if not record:
             if type(out) is tuple:
-                return tuple(make(o, dev) for o in out)
-            if self.view_fn is not None:
-                return _as_view(make(out, dev), first, self.view_fn)
-            return make(out, dev)
+                return tuple([make(o, dev) for o in out])
+            if self.view_fn is None:
+                return make(out, dev)
+            return _as_view(make(out, dev), first, self.view_fn)
 
         # record the graph: edges to the inputs' nodes, their shapes and dtypes
         self._inputs = None
         self.device = dev
         self._seq = next(_sequence)
-        if n == 1:
-            self._edges = [_edge(first)]
-            self._input_meta = [(first._data.shape, first.dtype)]
-            self.needs_input_grad = (first._requires_grad,)
-        elif n == 2:
-            self._edges = [_edge(first), _edge(second)]
-            self._input_meta = [(first._data.shape, first.dtype),
-                                (second._data.shape, second.dtype)]
+        if n == 2:
+            self._edges = (_edge(first), _edge(second))
+            self._input_meta = ((first._data.shape, first.dtype),
+                                (second._data.shape, second.dtype))
             self.needs_input_grad = (first._requires_grad, second._requires_grad)
+        elif n == 1:
+            self._edges = (_edge(first),)
+            self._input_meta = ((first._data.shape, first.dtype),)
+            self.needs_input_grad = (first._requires_grad,)
         else:
-            self._edges = [_edge(t) for t in inputs]
-            self._input_meta = [(t._data.shape, t.dtype) for t in inputs]
+            self._edges = tuple([_edge(t) for t in inputs])
+            self._input_meta = tuple([(t._data.shape, t.dtype) for t in inputs])
             self.needs_input_grad = tuple([t._requires_grad for t in inputs])
-        if _anomaly.state.enabled:
+        if _anomaly_state.enabled:
             self._trace = _anomaly.capture_user_stack()
-            if _anomaly.state.check_nan:
+            if _anomaly_state.check_nan:
                 _anomaly.check_forward(self, out, self.xp)
         if type(out) is tuple:
             outs = tuple(_integer_outputs_need_no_grad(make(o, dev, True, self, nr))
@@ -135,7 +144,7 @@ class Node:
         result = make(out, dev, True, self)
         if result.dtype.category < 2:  # integer and bool results have no gradient
             return _integer_outputs_need_no_grad(result)
-        if len(self._saved) != len(self._saved_versions):  # forward saved a non-input
+        if self._saved_other:  # forward saved a non-input: maybe its output
             self._note_saved_output((out,), (result,))
         if self.view_fn is not None:
             _as_view(result, first, self.view_fn)
@@ -152,10 +161,12 @@ class Node:
             for t in inputs:
                 if v is t._data:
                     saved.append(t)
-                    versions.append((t._vc, t._vc.value))
+                    vc = t._counter()
+                    versions.append((vc, vc.value))
                     break
             else:
                 saved.append(v)
+                self._saved_other = True
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
 
@@ -166,7 +177,8 @@ class Node:
                 if v is raw:
                     # NOTE: numpy returns scalars from 0-dim maths; keep the array the tensor holds
                     self._saved = self._saved[:k] + (o._data,) + self._saved[k + 1:]
-                    self._out = (o._vc, o._vc.value, o.output_nr)
+                    vc = o._counter()
+                    self._out = (vc, vc.value, o.output_nr)
                     return
 
     @property
@@ -280,9 +292,9 @@ def _integer_outputs_need_no_grad(t):
 
 def _as_view(out, base, view_fn):
     """Make ``out`` a view of ``base``: one version counter, and a way to redo the view."""
-    out._vc = base._vc
+    vc = out._vc = base._counter()
     if _grad_state.enabled:  # the version its graph is valid for (see _refresh_view)
-        out._view_version = base._vc.value
+        out._view_version = vc.value
     if base._base is None:
         out._base = base
         out._view_fn = view_fn
@@ -300,9 +312,9 @@ def _refresh_view(view):
     """A view whose memory was changed in place (through its base or another view) takes its
     graph anew from the base, so gradients see the change."""
     seen = view.__dict__.get("_view_version")
-    if seen is None or seen == view._vc.value:
+    if seen is None or seen == view._counter().value:
         return
-    view._view_version = view._vc.value
+    view._view_version = view._counter().value
     base = view._base
     if base._requires_grad and _grad_state.enabled:
         fresh = view._view_fn(base)
@@ -501,7 +513,7 @@ class Function:
                 pass  # changed in place: the input itself becomes this output
             elif any(out is t for t in tensors):
                 alias = Tensor._make(out._data, out.device)
-                alias._vc = out._vc
+                alias._vc = out._counter()
                 out = alias
             differentiable = out.dtype.category >= 2 and not any(
                 out is n for n in ctx._non_differentiable)
@@ -515,7 +527,7 @@ class Function:
         ctx._num_outputs = len(outputs)
         ctx._seq = next(_sequence)
         ctx._saved = tuple(ctx._to_save)
-        ctx._saved_versions = tuple((t._vc, t._vc.value) for t in ctx._to_save
+        ctx._saved_versions = tuple((t._counter(), t._vc.value) for t in ctx._to_save
                                     if t is not None)
         return wrapped[0] if single else tuple(wrapped)
 

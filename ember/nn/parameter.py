@@ -15,7 +15,7 @@ class Parameter(Tensor):
 
             data = empty(0)
         t = cls._make(data._data, data.device)
-        t._vc = data._vc
+        t._vc = data._counter()
         if requires_grad:
             t.requires_grad_(True)
         return t
@@ -42,7 +42,7 @@ class Buffer(Tensor):
 
     def __new__(cls, data=None, *, persistent=True):
         t = cls._make(data._data, data.device)
-        t._vc = data._vc
+        t._vc = data._counter()
         t.persistent = persistent
         return t
 

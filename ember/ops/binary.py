@@ -16,7 +16,6 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
-from .._errors import broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
@@ -108,20 +107,6 @@ def need_tensor(name, value, position=2, arg="other"):
                         f"{type(value).__name__}")
 
 
-def apply2(node, a, b):
-    """Run a binary node; NumPy's broadcast ValueError becomes torch's RuntimeError."""
-    try:
-        return node.apply(a, b)
-    except ValueError:
-        if a._data.shape != b._data.shape:
-            raise broadcast_error(a._data.shape, b._data.shape, type(node).__name__.lower()) \
-                from None
-        raise
-
-
-_apply = apply2
-
-
 def not_implemented(op, dt):
     """torch's error for a dtype an op has no kernel for (NotImplementedError)."""
     return NotImplementedError(f'"{op}_cpu" not implemented for \'{dt._short}\'')
@@ -160,7 +145,7 @@ def write_out(result, out, name=None):
         out._data = result._data.astype(out._data.dtype)
     else:
         out._data[...] = result._data
-    out._vc.value += 1
+    out._counter().value += 1
     return out
 
 
@@ -240,7 +225,7 @@ def add(input, other, *, alpha=1, out=None):
     node = Add()
     if alpha != 1 or alpha is True:
         node.alpha = _alpha(b, alpha)
-    result = apply2(node, a, b)
+    result = node.apply(a, b)
     return result if out is None else write_out(result, out, "add")
 
 
@@ -252,7 +237,7 @@ def sub(input, other, *, alpha=1, out=None):
     node = Sub()
     if alpha != 1 or alpha is True:
         node.alpha = _alpha(b, alpha)
-    result = apply2(node, a, b)
+    result = node.apply(a, b)
     return result if out is None else write_out(result, out, "sub")
 
 
@@ -293,7 +278,7 @@ def _alpha(b, alpha):
 def mul(input, other, *, out=None):
     """input * other, element-wise. Same as torch.mul."""
     a, b = operands(input, other)
-    result = apply2(Mul(), a, b)
+    result = Mul().apply(a, b)
     return result if out is None else write_out(result, out, "mul")
 
 
@@ -309,11 +294,11 @@ def div(input, other, *, rounding_mode=None, out=None):
     a, b = operands(input, other)
     if rounding_mode is None:
         a, b = to_float(a, b)
-        result = apply2(Div(), a, b)
+        result = Div().apply(a, b)
     elif rounding_mode == "floor":
-        result = apply2(DivFloor(_checked("div_floor", a)), a, b)
+        result = DivFloor(_checked("div_floor", a)).apply(a, b)
     elif rounding_mode == "trunc":
-        result = apply2(DivTrunc(_checked("div_trunc", a)), a, b)
+        result = DivTrunc(_checked("div_trunc", a)).apply(a, b)
     else:
         raise RuntimeError(f"div expected rounding_mode to be one of None, 'trunc', or 'floor' "
                            f"but found '{rounding_mode}'")
@@ -383,7 +368,7 @@ def floor_divide(input, other, *, out=None):
     """floor(input / other). Same as torch.floor_divide (which has no gradient)."""
     a, b = operands(input, other)
     node = DivFloor(_checked("div_floor", a), grad_defined=False)
-    return write_out(apply2(node, a, b), out, "floor_divide")
+    return write_out(node.apply(a, b), out, "floor_divide")
 
 
 class Remainder(Node):
@@ -410,7 +395,7 @@ def remainder(input, other, *, out=None):
     """Python's modulus (result has the sign of ``other``). Same as torch.remainder."""
     a, b = operands(input, other)
     node = Remainder(_checked("remainder", a))
-    return write_out(apply2(node, a, b), out, "remainder")
+    return write_out(node.apply(a, b), out, "remainder")
 
 
 class Fmod(Node):
@@ -437,7 +422,7 @@ def fmod(input, other, *, out=None):
     """C's fmod (result has the sign of ``input``). Same as torch.fmod."""
     a, b = operands(input, other)
     node = Fmod(_checked("fmod", a))
-    return write_out(apply2(node, a, b), out, "fmod")
+    return write_out(node.apply(a, b), out, "fmod")
 
 
 # ---------------------------------------------------------------------------- pow
@@ -528,7 +513,7 @@ def pow(input, exponent, *, out=None):
         raise NotImplementedError('"pow" not implemented for \'Bool\'')
     node = Pow()
     node._name = "PowBackward1" if isinstance(input, Tensor) else "PowBackward2"
-    return write_out(apply2(node, a, b), out, "pow")
+    return write_out(node.apply(a, b), out, "pow")
 
 
 # ---------------------------------------------------------------------------- the other ops

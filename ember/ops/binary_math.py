@@ -8,7 +8,6 @@ from .._errors import broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import Node
 from .binary import (
-    apply2,
     need_tensor,
     not_implemented,
     operands,
@@ -98,7 +97,7 @@ def _extremum(node, name, input, other, out):
     a, b = operands(input, other)
     if a.dtype.category == D.COMPLEX:
         raise RuntimeError(f"{name} not implemented for complex tensors.")
-    return write_out(apply2(node, a, b), out, name)
+    return write_out(node.apply(a, b), out, name)
 
 
 def maximum(input, other, *, out=None):
@@ -150,7 +149,7 @@ def atan2(input, other, *, out=None):
     """The angle of the point (other, input), in (-pi, pi]. Same as torch.atan2."""
     need_tensor("atan2", other)
     a, b = _float_operands("atan2", input, other)
-    return write_out(apply2(Atan2(), a, b), out, "atan2")
+    return write_out(Atan2().apply(a, b), out, "atan2")
 
 
 arctan2 = atan2
@@ -175,7 +174,7 @@ def hypot(input, other, *, out=None):
     """sqrt(input^2 + other^2) without overflow. Same as torch.hypot."""
     need_tensor("hypot", other)
     a, b = _float_operands("hypot", input, other, integers=False)
-    return write_out(apply2(Hypot(), a, b), out, "hypot")
+    return write_out(Hypot().apply(a, b), out, "hypot")
 
 
 class LogAddExp(Node):
@@ -208,14 +207,14 @@ def logaddexp(input, other, *, out=None):
     """log(exp(input) + exp(other)), computed without overflow. Same as torch.logaddexp."""
     need_tensor("logaddexp", other)
     a, b = _float_operands("logaddexp", input, other, integers=False)
-    return write_out(apply2(LogAddExp(), a, b), out, "logaddexp")
+    return write_out(LogAddExp().apply(a, b), out, "logaddexp")
 
 
 def logaddexp2(input, other, *, out=None):
     """log2(2**input + 2**other). Same as torch.logaddexp2."""
     need_tensor("logaddexp2", other)
     a, b = _float_operands("logaddexp2", input, other, integers=False)
-    return write_out(apply2(LogAddExp2(), a, b), out, "logaddexp2")
+    return write_out(LogAddExp2().apply(a, b), out, "logaddexp2")
 
 
 class Copysign(Node):
@@ -235,7 +234,7 @@ class Copysign(Node):
 def copysign(input, other, *, out=None):
     """The magnitude of input with the sign of other (integers give floats)."""
     a, b = _float_operands("copysign", input, other)
-    return write_out(apply2(Copysign(), a, b), out, "copysign")
+    return write_out(Copysign().apply(a, b), out, "copysign")
 
 
 class Xlogy(Node):
@@ -262,7 +261,7 @@ class Xlogy(Node):
 def xlogy(input, other, *, out=None):
     """input * log(other), taken as 0 where input is 0. Same as torch.xlogy."""
     a, b = _float_operands("xlogy", input, other)
-    return write_out(apply2(Xlogy(), a, b), out, "xlogy")
+    return write_out(Xlogy().apply(a, b), out, "xlogy")
 
 
 # ---------------------------------------------------------------------------- lerp

@@ -7,7 +7,7 @@ torch does; logical ops take the truth value of any dtype.
 
 from .. import _dtype as D
 from ..autograd.function import Node
-from .binary import apply2, need_tensor, not_implemented, operands, quiet, write_out
+from .binary import need_tensor, not_implemented, operands, quiet, write_out
 
 __all__ = [
     "eq", "ne", "lt", "le", "gt", "ge", "greater", "greater_equal", "less", "less_equal",
@@ -34,7 +34,7 @@ def _compare(name, short, input, other, out):
     a, b = operands(input, other)
     if short is not None and a.dtype.category == D.COMPLEX:  # complex numbers have no order
         raise not_implemented(short, a.dtype)
-    return write_out(apply2(Elementwise(name), a, b), out)
+    return write_out(Elementwise(name).apply(a, b), out)
 
 
 def eq(input, other, *, out=None):
@@ -76,7 +76,7 @@ def _logical(name, input, other, out):
     """Truth values of any dtypes, combined (bool; ``out=`` may be of another dtype)."""
     need_tensor(name, input, 1, "input")
     need_tensor(name, other)
-    return write_out(apply2(Elementwise(name), input, other), out)
+    return write_out(Elementwise(name).apply(input, other), out)
 
 
 def logical_and(input, other, *, out=None):
@@ -101,7 +101,7 @@ def _bitwise(name, short, input, other, out, bools=True):
     category = a.dtype.category
     if category > D.INT or (category == D.BOOL and not bools):
         raise not_implemented(short, a.dtype)
-    return write_out(apply2(Elementwise(name), a, b), out)
+    return write_out(Elementwise(name).apply(a, b), out)
 
 
 def bitwise_and(input, other, *, out=None):
@@ -163,7 +163,7 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
         raise RuntimeError(f"rtol must be greater than or equal to zero, but got {rtol}")
     if atol < 0:
         raise RuntimeError(f"atol must be greater than or equal to zero, but got {atol}")
-    return apply2(IsClose(rtol, atol, equal_nan), input, other)
+    return IsClose(rtol, atol, equal_nan).apply(input, other)
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):

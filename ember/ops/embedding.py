@@ -111,5 +111,5 @@ def embedding_renorm_(weight, indices, max_norm, norm_type):
     if too_long.any():
         scale = (max_norm / (norms[too_long] + 1e-7)).astype(data.dtype)
         data[rows[too_long]] = picked[too_long] * scale[:, None]
-        weight._vc.value += 1
+        weight._counter().value += 1
     return weight

@@ -366,7 +366,7 @@ def setitem(input, index, value):
         raise _index_error(e, input.shape) from None
     except ValueError:
         raise _shape_mismatch(np.shape(data), input._data[index].shape) from None
-    input._vc.value += 1
+    input._counter().value += 1
 
 
 def _assign_type_error(value, input):

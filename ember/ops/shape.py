@@ -543,13 +543,13 @@ def _shape_inplace(fn):
         self._check_inplace()
         out = fn(self, *args)
         self._data = out._data
-        self._vc.value += 1
+        self._counter().value += 1
         if out.grad_fn is not None:
             self.grad_fn = out.grad_fn
             self.output_nr = out.output_nr
         if self._base is not None:
             self._view_fn = out._view_fn
-            self._view_version = self._vc.value
+            self._view_version = self._counter().value
         return self
 
     method.__name__ = fn.__name__ + "_"
@@ -633,7 +633,7 @@ def rebase_view_history(view, result):
     fresh = view._view_fn(base)
     view.grad_fn = fresh.grad_fn
     view.output_nr = fresh.output_nr
-    view._view_version = view._vc.value
+    view._view_version = view._counter().value
 
 
 def _alias(t):

@@ -58,7 +58,7 @@ class LBFGS(Optimizer):
         for p in self._params:
             n = p._data.size
             p._data += (t * d[offset:offset + n]).reshape(p._data.shape)
-            p._vc.value += 1
+            p._counter().value += 1
             offset += n
 
     def _evaluate_at(self, closure, x, t, d):
@@ -68,7 +68,7 @@ class LBFGS(Optimizer):
         flat_grad = self._flat_grad()
         for p, saved in zip(self._params, x):
             p._data[...] = saved
-            p._vc.value += 1
+            p._counter().value += 1
         return loss, flat_grad
 
     def step(self, closure):

@@ -308,7 +308,7 @@ def _grad_array(p, maximize):
 
 def _bump(p):
     """Count one in-place change of ``p`` (torch bumps the version counter the same way)."""
-    p._vc.value += 1
+    p._counter().value += 1
 
 
 def _cast_state(value, param, key):

@@ -49,7 +49,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     input, target = _binary.operands(input, target)
     if input.dtype.category < D.FLOAT:
         raise RuntimeError(f'"mse_cpu" not implemented for \'{input.dtype._short}\'')
-    return _binary.apply2(_nn.MseLoss(reduction), input, target)
+    return _nn.MseLoss(reduction).apply(input, target)
 
 
 def _legacy(size_average, reduce, reduction):
