@@ -1,5 +1,7 @@
 """ember.autograd: backward, grad, grad modes, custom Functions, gradcheck, anomaly mode."""
 
+import numpy as _np
+
 from .. import _device, _dtype, _tensor
 from . import diagnostics, functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
@@ -45,9 +47,10 @@ def _seed_grads(outputs, grad_outputs, create_graph):
             if out.dtype.category < _dtype.FLOAT:  # neither floating nor complex
                 raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                                    f"but got {out.dtype}")
-            xp = _device.xp_for(out.device)
-            # NOTE: a one-element array built directly: xp.ones_like is slow Python on tiny arrays
-            one = xp.asarray(1, dtype=out._data.dtype).reshape(out._data.shape)
+            xp = _np if out.device is _device.CPU else _device.xp_for(out.device)
+            # NOTE: the one-element array built directly (xp.ones is slow Python on tiny arrays);
+            # its shape is all ones, which is what ndmin gives
+            one = xp.array(1, dtype=out._data.dtype, ndmin=out._data.ndim)
             grads.append(_tensor.Tensor._make(one, out.device))
             continue
         if not isinstance(g, _tensor.Tensor):

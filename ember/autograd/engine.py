@@ -23,6 +23,8 @@ from . import diagnostics as _diagnostics
 from .function import _sequence
 from .grad_mode import state as _grad_state
 
+_anomaly_state = _anomaly.state
+
 
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, accumulate=True,
                  allow_unused=False):
@@ -51,6 +53,8 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         nr = root.output_nr
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
 
+    check_nan = _anomaly_state.enabled and _anomaly_state.check_nan
+    into_grad = accumulate and wanted is None  # plain .backward(): leaves' .grad, no capture
     prev_enabled = _grad_state.enabled
     _grad_state.enabled = create_graph
     node = None
@@ -62,16 +66,24 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 _capture_nonleaf(node, grads, wanted, captured)
             if node._pre_hooks is not None:
                 grads = _run_pre_hooks(node, grads)
-            input_grads = _call_backward(node, grads)
-            if not retain_graph:
+            if len(grads) == 1 and node._post_hooks is None and not check_nan:
+                input_grads = node.backward(grads[0])  # the common case, spelled out
+                if type(input_grads) is not tuple:
+                    input_grads = (input_grads,)
+            else:
+                input_grads = _call_backward(node, grads, check_nan)
+            if not retain_graph and node._saved:
                 node._release()
             for (target, nr), g, meta in zip(node._edges, input_grads, node._input_meta):
                 if g is None or target is None:
                     continue
                 if g._data.shape != meta[0] or g.dtype is not meta[1]:
                     g = _fit(g, meta)
-                if isinstance(target, Tensor):
-                    _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
+                if isinstance(target, Tensor):  # a leaf
+                    if into_grad and not target._hooks and not target._post_accumulate_hooks:
+                        _accumulate(target, g, create_graph)
+                    else:
+                        _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
                     continue
                 slot = buffers.get(target)
                 if slot is None:
@@ -99,7 +111,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     return tuple(results)
 
 
-def _call_backward(node, grads):
+def _call_backward(node, grads, check_nan):
     """Run one node's backward and return one gradient (or None) per input edge."""
     if len(grads) == 1:
         result = node.backward(grads[0])
@@ -109,7 +121,7 @@ def _call_backward(node, grads):
         result = node.backward(*grads)
     if type(result) is not tuple:
         result = (result,)
-    if _anomaly.state.enabled and _anomaly.state.check_nan:
+    if check_nan:
         _check_anomaly(node, result)
     if node._post_hooks is not None:
         for hook in node._post_hooks:
@@ -159,14 +171,13 @@ def _deliver_to_leaf(leaf, grad, create_graph, accumulate, wanted, captured):
 
 def _accumulate(leaf, grad, create_graph):
     """Add ``grad`` into ``leaf.grad``: in place when possible, with a graph under create_graph."""
-    Tensor = _tensor.Tensor
     current = leaf._grad
     if current is None:
         if create_graph:
             leaf._grad = grad
         else:
             # a fresh array: the same gradient object may also flow to another leaf
-            leaf._grad = Tensor._make(grad._data.copy(), grad.device)
+            leaf._grad = _tensor.Tensor._make(grad._data.copy(), grad.device)
     elif create_graph or current._requires_grad or grad._requires_grad:
         leaf._grad = current + grad
     else:
