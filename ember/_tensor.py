@@ -943,6 +943,10 @@ class Tensor:
 
 
 
+# Tensor._make bound once, for the hot paths (each Tensor._make lookup makes a bound method)
+make = Tensor._make
+
+
 def _any_requires_grad(args):
     for a in args:
         if isinstance(a, Tensor) and a._requires_grad:

@@ -202,3 +202,24 @@ def test_reassigning_a_child_keeps_its_place():
         m.w = lib.nn.Parameter(lib.zeros(1))
         assert [n for n, _ in m.named_children()] == ["a", "b"]
         assert [n for n, _ in m.named_parameters(recurse=False)] == ["w", "v"]
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(5, 3), (), (4,)])
+def test_mse_loss_gradients_and_double_backward_match_torch(reduction, shape):
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(size=shape), rng.normal(size=shape)
+    results = []
+    for lib in (ember, torch):
+        x, t = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        loss = lib.nn.functional.mse_loss(x, t, reduction=reduction)
+        gx, gt = lib.autograd.grad(loss.sum(), (x, t), create_graph=True)
+        second = lib.autograd.grad((gx ** 3).sum() + (gt * x).sum(), (x, t))
+        results.append([loss, gx, gt, *second])
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-12, atol=1e-12)
+    x = ember.tensor(a, requires_grad=True)
+    t = ember.tensor(b, requires_grad=True)
+    fn = lambda x, t: ember.nn.functional.mse_loss(x, t, reduction=reduction)  # noqa: E731
+    assert ember.autograd.gradcheck(fn, (x, t))
+    assert ember.autograd.gradgradcheck(fn, (x, t))

@@ -73,7 +73,7 @@ class Node:
 
     def apply(self, *inputs):
         """Run forward on the inputs' arrays, wrap the result, and record the graph if needed."""
-        make = _tensor.Tensor._make
+        make = _tensor.make
         first = inputs[0]
         dev = first.device
         requires_grad = first._requires_grad
@@ -202,6 +202,8 @@ class Node:
                 "backpropagate twice through the same graph, e.g. two losses that share a "
                 "network: usually (loss1 + loss2).backward() is simpler and faster.")
         self._check_versions()
+        if not self._saved_other:
+            return saved  # all inputs, kept as the tensors themselves (the common case)
         out = []
         for v in saved:
             if isinstance(v, Tensor):

@@ -84,12 +84,34 @@ class MseLoss(Node):
     def backward(self, grad):
         x, target = self.saved
         scale = 2 / self.count if self.reduction == "mean" else 2
-        grad_x = _conj(x - target) * (grad * scale)
+        if x.dtype.category == D.COMPLEX:
+            grad_x = (x - target).conj() * (grad * scale)
+        else:  # one node instead of three ops: this runs at every training step
+            grad_x = MseLossGrad(scale).apply(x, target, grad)
         return grad_x, -grad_x if self.needs_input_grad[1] else None
 
 
-def _conj(t):
-    return t.conj() if t.dtype.category == D.COMPLEX else t
+class MseLossGrad(Node):
+    """The gradient of MseLoss for real inputs: y = scale * (x - target) * grad
+    grad_x = scale * grad * grad_y,  grad_target = -grad_x,
+    grad_grad = scale * (x - target) * grad_y      (this backward is the loss's double backward)"""
+
+    _name = "MseLossBackward0"
+
+    def __init__(self, scale):
+        self.scale = scale
+
+    def forward(self, x, target, grad):
+        self.save(x, target, grad)
+        return (x - target) * (grad * self.scale)
+
+    def backward(self, grad_y):
+        x, target, grad = self.saved
+        need_x, need_target, need_grad = self.needs_input_grad
+        grad_x = grad_y * (grad * self.scale) if need_x or need_target else None
+        grad_target = -grad_x if need_target else None
+        grad_grad = (x - target) * grad_y * self.scale if need_grad else None
+        return grad_x if need_x else None, grad_target, grad_grad
 
 
 def _prepare(input, dim, dtype, name):
