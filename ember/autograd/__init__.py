@@ -38,20 +38,7 @@ def _seed_grads(outputs, grad_outputs, create_graph):
     for i, out in enumerate(outputs):
         g = grad_outputs[i] if grad_outputs is not None else None
         if g is None:
-            if out._data.size != 1:
-                raise RuntimeError("grad can be implicitly created only for scalar outputs\n"
-                                   "  ember: backward() on a tensor of shape "
-                                   f"{list(out.shape)} needs gradient=... of the same shape; "
-                                   "to train, reduce the loss to one number first "
-                                   "(loss.mean() or loss.sum()).")
-            if out.dtype.category < _dtype.FLOAT:  # neither floating nor complex
-                raise RuntimeError("grad can be implicitly created only for real scalar outputs "
-                                   f"but got {out.dtype}")
-            xp = _np if out.device is _device.CPU else _device.xp_for(out.device)
-            # NOTE: the one-element array built directly (xp.ones is slow Python on tiny arrays);
-            # its shape is all ones, which is what ndmin gives
-            one = xp.array(1, dtype=out._data.dtype, ndmin=out._data.ndim)
-            grads.append(_tensor.Tensor._make(one, out.device))
+            grads.append(_ones_seed(out))
             continue
         if not isinstance(g, _tensor.Tensor):
             from ..ops.creation import tensor
@@ -64,6 +51,24 @@ def _seed_grads(outputs, grad_outputs, create_graph):
             g = g.detach()
         grads.append(g)
     return grads
+
+
+def _ones_seed(out):
+    """The implicit gradient of a scalar output: a one of its dtype and shape."""
+    data = out._data
+    if data.size != 1:
+        raise RuntimeError("grad can be implicitly created only for scalar outputs\n"
+                           "  ember: backward() on a tensor of shape "
+                           f"{list(out.shape)} needs gradient=... of the same shape; "
+                           "to train, reduce the loss to one number first "
+                           "(loss.mean() or loss.sum()).")
+    if out.dtype.category < _dtype.FLOAT:  # neither floating nor complex
+        raise RuntimeError("grad can be implicitly created only for real scalar outputs "
+                           f"but got {out.dtype}")
+    xp = _np if out.device is _device.CPU else _device.xp_for(out.device)
+    # NOTE: built directly (xp.ones is slow Python on tiny arrays); a one-element array's shape
+    # is all ones, which is what ndmin gives
+    return _tensor.make(xp.array(1, dtype=data.dtype, ndmin=data.ndim), out.device)
 
 
 def _refresh_views(tensors):
@@ -85,6 +90,10 @@ def _check_outputs(outputs):
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
              grad_variables=None, inputs=None):
     """Accumulate the gradients of ``tensors`` w.r.t. the graph leaves into their ``.grad``."""
+    if grad_tensors is None and grad_variables is None and inputs is None and \
+            isinstance(tensors, _tensor.Tensor):
+        _backward_scalar(tensors, retain_graph, create_graph)
+        return
     outputs = _as_tuple(tensors)
     grad_tensors = _as_tuple(grad_tensors if grad_tensors is not None else grad_variables)
     if retain_graph is None:
@@ -98,6 +107,18 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False,
         _refresh_views(inputs)
     run_backward(outputs, grads, retain_graph, create_graph, inputs=inputs, accumulate=True,
                  allow_unused=True)
+
+
+def _backward_scalar(out, retain_graph, create_graph):
+    """``loss.backward()``, the call of every training step, without the general bookkeeping
+    of several outputs, given gradients and ``inputs``."""
+    if out._base is not None:  # a view changed through its base: take its graph anew
+        _refresh_view(out)
+    if not out._requires_grad:
+        raise diagnostics.no_grad_fn_error(0, out)
+    if retain_graph is None:
+        retain_graph = create_graph
+    run_backward((out,), (_ones_seed(out),), retain_graph, create_graph, None, True, True)
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False,

@@ -31,10 +31,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     """Backpropagate from ``roots``.  With ``accumulate`` leaves' ``.grad`` grow; otherwise
     the gradients of ``inputs`` are returned (``autograd.grad``)."""
     Tensor = _tensor.Tensor
-    wanted = None  # (id of node or leaf, output_nr) -> positions in ``inputs``
-    captured = {}
+    wanted = captured = None  # (id of node or leaf, output_nr) -> positions in ``inputs``
     if inputs is not None:
         wanted = {}
+        captured = {}  # position in ``inputs`` -> its gradient
         for i, t in enumerate(inputs):
             key = (id(t.grad_fn), t.output_nr) if t.grad_fn is not None else (id(t), 0)
             wanted.setdefault(key, []).append(i)

@@ -61,6 +61,7 @@ class Node:
     differentiable = True  # False for ops like argmax whose outputs never require grad
     materialize_grads = True  # outputs that got no gradient receive zeros in backward
     xp = _np  # the array module of the inputs' device (set per call when not CPU)
+    device = _CPU  # the inputs' device (set when recording on another device)
     view_fn = None  # set by view ops (forward): base -> view, so outputs share the base
 
     def forward(self, *arrays):
@@ -115,7 +116,8 @@ class Node:
 
         # record the graph: edges to the inputs' nodes, their shapes and dtypes
         self._inputs = None
-        self.device = dev
+        if dev is not _CPU:
+            self.device = dev
         self._seq = next(_sequence)
         if n == 2:
             self._edges = (_edge(first), _edge(second))
@@ -161,7 +163,7 @@ class Node:
             for t in inputs:
                 if v is t._data:
                     saved.append(t)
-                    vc = t._counter()
+                    vc = t._vc or t._counter()
                     versions.append((vc, vc.value))
                     break
             else:
@@ -336,7 +338,10 @@ def _edge(t):
         return (t.grad_fn, t.output_nr)
     if t._requires_grad:
         return (t, 0)
-    return (None, 0)
+    return _NO_EDGE
+
+
+_NO_EDGE = (None, 0)
 
 
 def _common_device(a, b, node):
