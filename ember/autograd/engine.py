@@ -18,6 +18,7 @@ records nothing and the second-order pass records the graph of the gradient.
 from heapq import heappop, heappush
 
 from .. import _tensor
+from .._compat import add_into
 from . import anomaly_mode as _anomaly
 from . import diagnostics as _diagnostics
 from .function import _sequence
@@ -181,7 +182,7 @@ def _accumulate(leaf, grad, create_graph):
     elif create_graph or current._requires_grad or grad._requires_grad:
         leaf._grad = current + grad
     else:
-        current._data += grad._data
+        add_into(current._data, grad._data)
 
 
 def _capture_nonleaf(node, grads, wanted, captured):

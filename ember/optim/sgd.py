@@ -1,5 +1,6 @@
 """Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
 
+from .._compat import add_into
 from .optimizer import Optimizer, _bump, _check, _check_lr, _grad_array, _value
 
 
@@ -63,5 +64,5 @@ class SGD(Optimizer):
                         buf._data *= momentum
                         buf._data += g if dampening == 0 else (1 - dampening) * g
                     g = g + momentum * buf._data if group["nesterov"] else buf._data
-                param -= lr * g
+                add_into(param, -lr * g)
                 _bump(p)
