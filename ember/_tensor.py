@@ -15,6 +15,7 @@ from .autograd.grad_mode import state as _grad_state
 
 # NOTE: module globals for the names Tensor._make reads on every op (faster than attributes)
 _ndarray = np.ndarray
+_new = object.__new__
 _FROM_NP = D._FROM_NP
 
 
@@ -91,7 +92,7 @@ class Tensor:
         """Wrap a backend array (the fast internal constructor; no copy, no checks)."""
         if type(data) is not _ndarray and not hasattr(data, "__cuda_array_interface__"):
             data = np.asarray(data)  # numpy returns scalars from 0-dim maths
-        t = object.__new__(cls)
+        t = _new(cls)
         t._data = data
         t.dtype = _FROM_NP[data.dtype]
         t.device = device

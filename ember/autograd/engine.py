@@ -75,11 +75,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 input_grads = _call_backward(node, grads, check_nan)
             if not retain_graph and node._saved:
                 node._release()
-            for (target, nr), g, meta in zip(node._edges, input_grads, node._input_meta):
+            for (target, nr, shape, dtype), g in zip(node._edges, input_grads):
                 if g is None or target is None:
                     continue
-                if g._data.shape != meta[0] or g.dtype is not meta[1]:
-                    g = _fit(g, meta)
+                if g._data.shape != shape or g.dtype is not dtype:
+                    g = _fit(g, shape, dtype)
                 if isinstance(target, Tensor):  # a leaf
                     if into_grad and not target._hooks and not target._post_accumulate_hooks:
                         _accumulate(target, g, create_graph)
@@ -139,9 +139,8 @@ def _zeros_for(node, output_nr):
     return zeros(shape, dtype=dtype, device=node.device)
 
 
-def _fit(grad, meta):
+def _fit(grad, shape, dtype):
     """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype."""
-    shape, dtype = meta
     if grad._data.shape != shape:
         grad = grad.sum_to_size(shape)  # the method: no import on this path (a bias's gradient)
     if grad.dtype is not dtype:

@@ -52,8 +52,7 @@ class Node:
     _post_hooks = None
     _trace = None  # creation stack, kept in anomaly mode
     _name = None  # torch's node name when it is not <ClassName>Backward0
-    _edges = ()
-    _input_meta = ()
+    _edges = ()  # per input: (its node, the leaf itself or None; output_nr; shape; dtype)
     _out_meta = None  # (shape, dtype) per output, for nodes with several outputs
     _num_outputs = 1
     _seq = 0
@@ -121,16 +120,12 @@ class Node:
         self._seq = next(_sequence)
         if n == 2:
             self._edges = (_edge(first), _edge(second))
-            self._input_meta = ((first._data.shape, first.dtype),
-                                (second._data.shape, second.dtype))
             self.needs_input_grad = (first._requires_grad, second._requires_grad)
         elif n == 1:
             self._edges = (_edge(first),)
-            self._input_meta = ((first._data.shape, first.dtype),)
             self.needs_input_grad = (first._requires_grad,)
         else:
             self._edges = tuple([_edge(t) for t in inputs])
-            self._input_meta = tuple([(t._data.shape, t.dtype) for t in inputs])
             self.needs_input_grad = tuple([t._requires_grad for t in inputs])
         if _anomaly_state.enabled:
             self._trace = _anomaly.capture_user_stack()
@@ -151,6 +146,11 @@ class Node:
         if self.view_fn is not None:
             _as_view(result, first, self.view_fn)
         return result
+
+    @property
+    def _input_meta(self):
+        """(shape, dtype) of each input as it was in forward (backward formulas read them)."""
+        return [(edge[2], edge[3]) for edge in self._edges]
 
     def save(self, *values):
         """Keep values for backward (inputs or outputs of forward); read them with ``saved``."""
@@ -249,7 +249,7 @@ class Node:
     def next_functions(self):
         """((node, output_nr), ...) per input, with AccumulateGrad for leaves, as in torch."""
         result = []
-        for target, nr in self._edges:
+        for target, nr, _shape, _dtype in self._edges:
             if isinstance(target, _tensor.Tensor):
                 target = AccumulateGrad(target)
             result.append((target, nr))
@@ -331,17 +331,14 @@ def _refresh_view(view):
 
 
 def _edge(t):
-    """Where the gradient for input ``t`` goes: its grad_fn, the leaf itself, or nowhere."""
+    """Where the gradient for input ``t`` goes (its grad_fn, the leaf itself, or nowhere), and
+    t's shape and dtype: the engine sums and casts the gradient to them."""
     if t._base is not None:
         _refresh_view(t)
-    if t.grad_fn is not None:
-        return (t.grad_fn, t.output_nr)
-    if t._requires_grad:
-        return (t, 0)
-    return _NO_EDGE
-
-
-_NO_EDGE = (None, 0)
+    fn = t.grad_fn
+    if fn is not None:
+        return (fn, t.output_nr, t._data.shape, t.dtype)
+    return (t if t._requires_grad else None, 0, t._data.shape, t.dtype)
 
 
 def _common_device(a, b, node):
@@ -510,7 +507,6 @@ class Function:
         outputs = (output,) if single else output
         ctx.device = tensors[0].device
         ctx._edges = [_edge(t) for t in tensors]
-        ctx._input_meta = [(t._data.shape, t.dtype) for t in tensors]
         wrapped = []
         for nr, out in enumerate(outputs):
             if not isinstance(out, Tensor):

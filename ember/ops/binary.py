@@ -155,37 +155,55 @@ _out = write_out
 # ---------------------------------------------------------------------------- + - * /
 
 class Add(Node):
-    """y = a + alpha * b          dy/da = 1, dy/db = alpha"""
-
-    alpha = None  # add(..., alpha=) sets it: a 0-dim array of b's dtype
+    """y = a + b          dy/da = 1, dy/db = 1"""
 
     def forward(self, a, b):
-        if self.alpha is None:
-            return a + b
+        return a + b
+
+    def backward(self, grad):
+        return grad, grad
+
+
+class AddAlpha(Node):
+    """y = a + alpha * b   (add(..., alpha=))          dy/da = 1, dy/db = alpha"""
+
+    _name = "AddBackward0"
+
+    def __init__(self, alpha):
+        self.alpha = alpha  # a 0-dim array of b's dtype
+
+    def forward(self, a, b):
         return a + self.alpha * b
 
     def backward(self, grad):
-        if self.alpha is None:
-            return grad, grad
         alpha = Tensor._make(self.alpha, self.device)
         return grad, grad * _conj(alpha) if self.needs_input_grad[1] else None
 
 
 class Sub(Node):
-    """y = a - alpha * b          dy/da = 1, dy/db = -alpha"""
-
-    alpha = None  # sub(..., alpha=) sets it: a 0-dim array of b's dtype
+    """y = a - b          dy/da = 1, dy/db = -1"""
 
     def forward(self, a, b):
-        if self.alpha is None:
-            return a - b
+        return a - b
+
+    def backward(self, grad):
+        return grad, -grad if self.needs_input_grad[1] else None
+
+
+class SubAlpha(Node):
+    """y = a - alpha * b   (sub(..., alpha=))          dy/da = 1, dy/db = -alpha"""
+
+    _name = "SubBackward0"
+
+    def __init__(self, alpha):
+        self.alpha = alpha  # a 0-dim array of b's dtype
+
+    def forward(self, a, b):
         return a - self.alpha * b
 
     def backward(self, grad):
         if not self.needs_input_grad[1]:
             return grad, None
-        if self.alpha is None:
-            return grad, -grad
         alpha = Tensor._make(-self.alpha, self.device)
         return grad, grad * _conj(alpha)
 
@@ -222,9 +240,7 @@ class Div(Node):
 def add(input, other, *, alpha=1, out=None):
     """input + alpha * other, broadcasting. Same as torch.add."""
     a, b = operands(input, other)
-    node = Add()
-    if alpha != 1 or alpha is True:
-        node.alpha = _alpha(b, alpha)
+    node = Add() if alpha == 1 and alpha is not True else AddAlpha(_alpha(b, alpha))
     result = node.apply(a, b)
     return result if out is None else write_out(result, out, "add")
 
@@ -234,9 +250,7 @@ def sub(input, other, *, alpha=1, out=None):
     a, b = operands(input, other)
     if a is not input or b is not other or a.dtype is D.bool:  # promoted: check for bools
         _check_no_bool(input, other)
-    node = Sub()
-    if alpha != 1 or alpha is True:
-        node.alpha = _alpha(b, alpha)
+    node = Sub() if alpha == 1 and alpha is not True else SubAlpha(_alpha(b, alpha))
     result = node.apply(a, b)
     return result if out is None else write_out(result, out, "sub")
 

@@ -174,13 +174,13 @@ def make_dot(var, params=None, show_attrs=False, show_saved=False, max_attr_char
             dot.node(str(id(node)), op_label(node, meta))
             if show_saved:
                 add_saved(node)
-            for i, (target, nr) in enumerate(node._edges):
+            for target, nr, shape, dtype in node._edges:
                 if target is None:
                     continue
                 if isinstance(target, Tensor):
                     add_leaf(target, node)
                     continue
-                produced.setdefault((id(target), nr), node._input_meta[i][:2])
+                produced.setdefault((id(target), nr), (shape, dtype))
                 dot.edge(str(id(target)), str(id(node)))
                 todo.append(target)
 
@@ -280,7 +280,7 @@ def explain(obj, params=None, source=False):
         if item._out_meta is not None:
             meta = item._out_meta[0]
         lines.append(f"{prefix}{branch}{item.name()} -> {_describe_meta(meta, item.device)}")
-        children = [(t, item._input_meta[i][:2]) for i, (t, _nr) in enumerate(item._edges)
+        children = [(t, (shape, dtype)) for t, _nr, shape, dtype in item._edges
                     if t is not None]
         child_prefix = prefix + ("    " if last else "│   ")
         for k in range(len(children) - 1, -1, -1):  # pushed in reverse: popped in order
