@@ -223,3 +223,24 @@ def test_mse_loss_gradients_and_double_backward_match_torch(reduction, shape):
     fn = lambda x, t: ember.nn.functional.mse_loss(x, t, reduction=reduction)  # noqa: E731
     assert ember.autograd.gradcheck(fn, (x, t))
     assert ember.autograd.gradgradcheck(fn, (x, t))
+
+
+@pytest.mark.parametrize("complex_", [False, True])
+def test_linear_first_and_second_gradients_match_torch(complex_):
+    """F.linear of a matrix is one node whose weight gradient is its own node (MmTransposed):
+    both orders of gradients, real and complex, against torch."""
+    rng = np.random.default_rng(1)
+    values = [rng.normal(size=s) for s in ((5, 3), (4, 3), (4,))]
+    if complex_:
+        values = [v + 1j * rng.normal(size=v.shape) for v in values]
+    results = []
+    for lib in (ember, torch):
+        x, w, b = (lib.tensor(v, requires_grad=True) for v in values)
+        y = lib.nn.functional.linear(x, w, b)
+        grads = lib.autograd.grad((y * y.conj()).real.sum(), (x, w, b), create_graph=True)
+        second = lib.autograd.grad(sum((g.abs() ** 2).sum() for g in grads), (x, w, b))
+        results.append([y, *grads, *second])
+    for e, t in zip(*results):
+        np.testing.assert_allclose(e.detach().numpy(), t.detach().numpy(), rtol=1e-10, atol=1e-12)
+    inputs = [ember.tensor(v, requires_grad=True) for v in values]
+    assert ember.autograd.gradgradcheck(ember.nn.functional.linear, inputs)

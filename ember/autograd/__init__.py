@@ -65,10 +65,18 @@ def _ones_seed(out):
     if out.dtype.category < _dtype.FLOAT:  # neither floating nor complex
         raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                            f"but got {out.dtype}")
-    xp = _np if out.device is _device.CPU else _device.xp_for(out.device)
+    if out.device is _device.CPU and data.ndim == 0:  # a loss: copy a kept one, the fastest way
+        one = _CPU_ONES.get(data.dtype)
+        if one is None:
+            one = _CPU_ONES[data.dtype] = _np.ones((), data.dtype)
+        return _tensor.make(one.copy(), out.device)
+    xp = _device.xp_for(out.device)
     # NOTE: built directly (xp.ones is slow Python on tiny arrays); a one-element array's shape
     # is all ones, which is what ndmin gives
     return _tensor.make(xp.array(1, dtype=data.dtype, ndmin=data.ndim), out.device)
+
+
+_CPU_ONES = {}  # numpy dtype -> a 0-dim one, copied for each loss.backward()
 
 
 def _refresh_views(tensors):

@@ -152,6 +152,10 @@ class Node:
         """(shape, dtype) of each input as it was in forward (backward formulas read them)."""
         return [(edge[2], edge[3]) for edge in self._edges]
 
+    def input_shape(self, i):
+        """The shape input ``i`` had in forward."""
+        return self._edges[i][2]
+
     def save(self, *values):
         """Keep values for backward (inputs or outputs of forward); read them with ``saved``."""
         inputs = self._inputs

@@ -137,7 +137,7 @@ class QR(_MultiOutput):
         return q, r
 
     def backward(self, grad_q, grad_r):
-        m, n = self._input_meta[0][0][-2:]
+        m, n = self.input_shape(0)[-2:]
         if self.mode == "r":
             raise RuntimeError("The derivative of linalg.qr depends on Q, which is not computed "
                                "when mode='r'. Please use linalg.qr(A, mode='reduced') if you "

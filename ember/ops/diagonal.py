@@ -77,7 +77,7 @@ class Diagonal(Node):
         return Diagonal(self.offset, self.dim1, self.dim2).apply(base)
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
+        shape = self.input_shape(0)
         return DiagEmbed(shape, self.offset, self.dim1, self.dim2).apply(grad)
 
 

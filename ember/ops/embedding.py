@@ -29,7 +29,7 @@ class Embedding(Node):
         return self.xp.take(weight, self.indices, axis=0)
 
     def backward(self, grad):
-        num_weights = self._input_meta[0][0][0]
+        num_weights = self.input_shape(0)[0]
         node = EmbeddingDenseBackward(self.indices, num_weights, self.padding_idx,
                                       self.scale_grad_by_freq, self.ignore)
         return node.apply(grad)

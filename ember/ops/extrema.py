@@ -49,7 +49,7 @@ class TakeAlong(Node):
         return y if self.keepdim else y.squeeze(self.dim)
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
+        shape = self.input_shape(0)
         return PutAlong(self.index, self.dim, self.keepdim, shape).apply(grad)
 
 

@@ -30,7 +30,7 @@ class IndexSelect(Node):
         return self.xp.take(x, self.index, axis=self.dim)
 
     def backward(self, grad):
-        zeros = grad.new_zeros(self._input_meta[0][0])
+        zeros = grad.new_zeros(self.input_shape(0))
         return IndexAdd(self.dim, self.index, 1).apply(zeros, grad)
 
 
@@ -174,7 +174,7 @@ class IndexFill(Node):
             grad_x = IndexFill(self.dim, self.index).apply(grad, grad.new_zeros(()))
         if self.needs_input_grad[1]:
             # NOTE: a slice listed twice in index still receives the value once
-            unique = self.xp.unique(self.index % self._input_meta[0][0][self.dim])
+            unique = self.xp.unique(self.index % self.input_shape(0)[self.dim])
             grad_value = IndexSelect(self.dim, unique).apply(grad).sum()
         return grad_x, grad_value
 

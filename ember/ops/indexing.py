@@ -289,7 +289,7 @@ class IndexPut(Node):
             grad_x = grad if self.accumulate else _put(grad, self.index, 0, False)
         if self.needs_input_grad[1]:
             grad_v = select_index(grad, self.index)
-            v_shape = self._input_meta[1][0]
+            v_shape = self.input_shape(1)
             if len(v_shape) > grad_v.ndim:  # leading size-1 dims of the value were dropped
                 grad_v = grad_v.reshape((1,) * (len(v_shape) - grad_v.ndim) + grad_v.shape)
         return grad_x, grad_v

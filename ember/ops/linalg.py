@@ -265,8 +265,26 @@ class Linear(Node):
     def backward(self, grad):
         x, w = self.saved
         grad_x = grad @ _conj(w) if self.needs_input_grad[1] else None
-        grad_w = grad.mT @ _conj(x) if self.needs_input_grad[2] else None
+        grad_w = MmTransposed().apply(grad, _conj(x)) if self.needs_input_grad[2] else None
         return grad, grad_x, grad_w
+
+
+class MmTransposed(Node):
+    """y = a^T @ b for matrices, without making the view a^T (a linear layer's weight
+    gradient, grad^T @ x, at every training step)
+    grad_a = conj(b) @ grad^T,  grad_b = conj(a) @ grad"""
+
+    _name = "MmBackward0"
+
+    def forward(self, a, b):
+        self.save(a, b)
+        return self.xp.matmul(a.T, b)
+
+    def backward(self, grad):
+        a, b = self.saved
+        grad_a = _conj(b) @ grad.mT if self.needs_input_grad[0] else None
+        grad_b = _conj(a) @ grad if self.needs_input_grad[1] else None
+        return grad_a, grad_b
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1, out=None):

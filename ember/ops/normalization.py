@@ -160,7 +160,7 @@ class Normalize(Node):
 
     def _to_param(self, values):
         """``values`` (size 1 along the summed axes) in the shape of weight and bias."""
-        return values.reshape(self._input_meta[-1][0])
+        return values.reshape(self.input_shape(-1))
 
 
 def _spread(v, shape, xp=None):

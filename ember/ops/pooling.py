@@ -207,7 +207,7 @@ class MaxPool(Node):
         return y, self.index
 
     def backward(self, grad, grad_indices=None):
-        shape = self._input_meta[0][0]
+        shape = self.input_shape(0)
         w = self.window
         # windows that share no sample cannot pick one twice: plain assignment suffices
         unique = all(s >= d * (k - 1) + 1 for s, d, k in zip(w.stride, w.dilation, w.kernel))
@@ -250,7 +250,7 @@ class PoolGather(Node):
         return y if self.valid is None else xp.where(self.valid, y, 0).astype(y.dtype)
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
+        shape = self.input_shape(0)
         return PoolScatter(self.index, self.n, shape, self.valid, self.unique).apply(grad)
 
 
@@ -347,7 +347,7 @@ class AvgPool(Node):
         return (total / xp.asarray(div, dtype=x.dtype)).astype(x.dtype, copy=False)
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
+        shape = self.input_shape(0)
         return AvgPoolBackward(self, shape).apply(grad)
 
 

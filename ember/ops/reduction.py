@@ -81,7 +81,7 @@ class Sum(Node):
         return self.xp.add.reduce(x, axis=self.dims, dtype=self.dtype, keepdims=self.keepdim)
 
     def backward(self, grad):
-        shape, _ = self._input_meta[0]
+        shape = self.input_shape(0)
         return _spread(grad, self.dims, shape, self.keepdim)
 
 
@@ -126,7 +126,7 @@ class Mean(Node):
         return x.mean(axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, grad):
-        shape, _ = self._input_meta[0]
+        shape = self.input_shape(0)
         n = reduced_count(shape, self.dims)
         if n != 1:
             grad = grad / n  # divide the small gradient, before it is spread
@@ -155,13 +155,16 @@ class SumToSize(Node):
 
     def forward(self, x):
         lead = x.ndim - len(self.shape)
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(self.shape) if s == 1 and x.shape[lead + i] != 1)
-        y = self.xp.add.reduce(x, axis=axes, keepdims=True) if axes else x
-        return y.reshape(self.shape)
+        axes = list(range(lead))  # the dims broadcasting added in front, and those it stretched
+        for i, s in enumerate(self.shape):
+            if s == 1 and x.shape[lead + i] != 1:
+                axes.append(lead + i)
+        if not axes:
+            return x.reshape(self.shape)
+        return self.xp.add.reduce(x, axis=tuple(axes), keepdims=True).reshape(self.shape)
 
     def backward(self, grad):
-        return grad.expand(self._input_meta[0][0])
+        return grad.expand(self.input_shape(0))
 
 
 def sum_to_size(input, *size):

@@ -26,7 +26,7 @@ class Repeat(Node):
         return self.xp.tile(x.reshape((1,) * lead + x.shape), self.reps)
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
+        shape = self.input_shape(0)
         padded = (1,) * (len(self.reps) - len(shape)) + tuple(shape)
         split = []
         for r, s in zip(self.reps, padded):

@@ -98,7 +98,7 @@ class Gather(Node):
         return x[_coords(self.xp, self.index, self.dim)]
 
     def backward(self, grad):
-        zeros = grad.new_zeros(self._input_meta[0][0])
+        zeros = grad.new_zeros(self.input_shape(0))
         return ScatterAdd(self.dim, self.index).apply(zeros, grad)
 
 
@@ -161,7 +161,7 @@ class Scatter(Node):
         if self.needs_input_grad[0]:
             grad_x = ScatterValue(self.dim, self.index, 0).apply(grad)
         if self.needs_input_grad[1]:
-            grad_src = _pad_to(Gather(self.dim, self.index).apply(grad), self._input_meta[1][0])
+            grad_src = _pad_to(Gather(self.dim, self.index).apply(grad), self.input_shape(1))
         return grad_x, grad_src
 
 
@@ -204,7 +204,7 @@ class ScatterAdd(Node):
     def backward(self, grad):
         grad_src = None
         if self.needs_input_grad[1]:
-            grad_src = _pad_to(Gather(self.dim, self.index).apply(grad), self._input_meta[1][0])
+            grad_src = _pad_to(Gather(self.dim, self.index).apply(grad), self.input_shape(1))
         return grad, grad_src
 
 
@@ -297,7 +297,7 @@ class ScatterReduce(Node):
             keep_x = None
         if keep_x is not None:
             grad_x = grad_x.masked_fill(keep_x, 0)
-        return grad_x, _pad_to(grad_src, self._input_meta[1][0])
+        return grad_x, _pad_to(grad_src, self.input_shape(1))
 
 
 def _lowest(xp, dtype):

@@ -115,7 +115,7 @@ class MaskedScatter(Node):
         grad_x = grad.masked_fill(mask, 0) if self.needs_input_grad[0] else None
         grad_source = None
         if self.needs_input_grad[1]:
-            shape = self._input_meta[1][0]
+            shape = self.input_shape(1)
             picked = select_index(grad, (self.mask,))
             flat = grad.new_zeros(int(np.prod(shape)))
             grad_source = _put(flat, (slice(0, picked.shape[0]),), picked, False).reshape(shape)
@@ -164,7 +164,7 @@ class Take(Node):
         return x.reshape(-1)[self.index]
 
     def backward(self, grad):
-        shape = self._input_meta[0][0]
+        shape = self.input_shape(0)
         flat = grad.new_zeros(int(np.prod(shape)))
         return _put(flat, (self.index,), grad, True).reshape(shape)
 
@@ -204,7 +204,7 @@ class Put(Node):
                 shape = grad.shape
                 grad_x = _put(grad.reshape(-1), (self.index.reshape(-1),), 0, False).reshape(shape)
         if self.needs_input_grad[1]:
-            grad_source = Take(self.index).apply(grad).reshape(self._input_meta[1][0])
+            grad_source = Take(self.index).apply(grad).reshape(self.input_shape(1))
         return grad_x, grad_source
 
 

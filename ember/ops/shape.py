@@ -158,7 +158,7 @@ class View(Node):
         return y
 
     def backward(self, grad):
-        return grad.reshape(self._input_meta[0][0])
+        return grad.reshape(self.input_shape(0))
 
 
 def view(input, *shape):
@@ -235,7 +235,7 @@ class Transpose(Node):
         self.view_fn = lambda base: Transpose(d0, d1, name).apply(base)
         if d0 == d1:
             return x[...]
-        return self.xp.swapaxes(x, d0, d1)
+        return x.swapaxes(d0, d1)  # the method: no Python wrapper (numpy and cupy arrays)
 
     def backward(self, grad):
         if self.dim0 == self.dim1:
@@ -432,7 +432,7 @@ class Squeeze(Node):
         return x[tuple(0 if i in dims else slice(None) for i in range(x.ndim)) + (Ellipsis,)]
 
     def backward(self, grad):
-        return grad.reshape(self._input_meta[0][0])
+        return grad.reshape(self.input_shape(0))
 
 
 def squeeze(input, dim=None):
@@ -491,7 +491,7 @@ class Slice(Node):
         return x[_slice_index(dim, start, stop)]
 
     def backward(self, grad):
-        return SliceScatter(self._input_meta[0][0], self.dim, self.start,
+        return SliceScatter(self.input_shape(0), self.dim, self.start,
                             self.stop).apply(grad)
 
 
