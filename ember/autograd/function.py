@@ -73,23 +73,24 @@ class Node:
 
     def apply(self, *inputs):
         """Run forward on the inputs' arrays, wrap the result, and record the graph if needed."""
-        make = _tensor.make
         first = inputs[0]
         dev = first.device
-        requires_grad = first._requires_grad
         n = len(inputs)
         # NOTE: one and two inputs are spelled out: loops, lists and tuples cost on tiny tensors
         if n == 2:
             second = inputs[1]
             if second.device is not dev:
                 dev = _common_device(first, second, self)
-            requires_grad = requires_grad or second._requires_grad
-        elif n > 2:
-            for t in inputs[1:]:
+            record = first._requires_grad or second._requires_grad
+        elif n == 1:
+            record = first._requires_grad
+        else:
+            record = False
+            for t in inputs:
                 if t.device is not dev:
                     dev = _common_device(first, t, self)
-                requires_grad = requires_grad or t._requires_grad
-        record = requires_grad and _grad_state.enabled and self.differentiable
+                record = record or t._requires_grad
+        record = record and _grad_state.enabled and self.differentiable
         if dev is not _CPU:
             self.xp = _device.xp_for(dev)
         if record:
@@ -106,6 +107,7 @@ class Node:
             out = self.forward(first._data)
         else:
             out = self.forward(*[t._data for t in inputs])
+        make = _tensor.make
         if not record:
             if type(out) is tuple:
                 return tuple([make(o, dev) for o in out])
