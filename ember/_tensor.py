@@ -725,10 +725,8 @@ class Tensor:
                      requires_grad=requires_grad)
 
     # ------------------------------------------------------------------ Python operators
-    # (the hot path: operator -> op function -> Node.apply)
-
-    def __add__(self, other):
-        return _b.add(self, other)
+    # (the hot path: operator -> op function -> Node.apply; + - * / @ are the op functions
+    # themselves, set at the end of this file: one Python call less on every op)
 
     def __radd__(self, other):
         return _b.add(other, self)
@@ -736,26 +734,17 @@ class Tensor:
     def __iadd__(self, other):
         return self._inplace(_b.add, other)
 
-    def __sub__(self, other):
-        return _b.sub(self, other)
-
     def __rsub__(self, other):
         return _b.sub(other, self)
 
     def __isub__(self, other):
         return self._inplace(_b.sub, other)
 
-    def __mul__(self, other):
-        return _b.mul(self, other)
-
     def __rmul__(self, other):
         return _b.mul(other, self)
 
     def __imul__(self, other):
         return self._inplace(_b.mul, other)
-
-    def __truediv__(self, other):
-        return _b.div(self, other)
 
     def __rtruediv__(self, other):
         return _b.div(other, self)
@@ -789,9 +778,6 @@ class Tensor:
 
     def __ipow__(self, other):
         return self._inplace(_b.pow, other)
-
-    def __matmul__(self, other):
-        return _la.matmul(self, other)
 
     def __rmatmul__(self, other):
         return _la.matmul(other, self)
@@ -1081,3 +1067,10 @@ from .ops import indexing as _i  # noqa: E402
 from .ops import linalg as _la  # noqa: E402
 from .ops import shape as _s  # noqa: E402
 from .ops import unary as _u  # noqa: E402
+
+# a + b is ops.binary.add(a, b) itself: no method that only forwards (see "Python operators")
+Tensor.__add__ = _b.add
+Tensor.__sub__ = _b.sub
+Tensor.__mul__ = _b.mul
+Tensor.__truediv__ = _b.div
+Tensor.__matmul__ = _la.matmul

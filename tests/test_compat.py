@@ -51,3 +51,20 @@ def test_max_without_initial_equals_numpy(shape, axis, keep):
     want = a.max(axis=axis, keepdims=keep, initial=0)
     assert np.shape(got) == np.shape(want)
     np.testing.assert_array_equal(got, want)
+
+
+@pytest.mark.parametrize("shape", [(), (1,), (1, 1), (3,), (4, 5)])
+@pytest.mark.parametrize("dtype", [np.float16, np.float32, np.float64, np.complex64])
+def test_add_into_is_bit_exact_in_place_add(shape, dtype):
+    """One-element arrays take the scalar path, larger ones NumPy's in-place add: both must
+    give exactly a + b, in place (the array object and its memory are kept)."""
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        a = np.asarray(rng.normal(size=shape) * 10).astype(dtype)
+        b = np.asarray(rng.normal(size=shape) * 10).astype(dtype)
+        expected = np.asarray(a + b)
+        dst = a.copy()
+        view = dst[...]
+        _compat.add_into(dst, b)
+        assert dst.tobytes() == expected.tobytes()
+        assert view.tobytes() == expected.tobytes()  # written in place, seen through a view

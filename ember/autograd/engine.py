@@ -31,7 +31,6 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                  allow_unused=False):
     """Backpropagate from ``roots``.  With ``accumulate`` leaves' ``.grad`` grow; otherwise
     the gradients of ``inputs`` are returned (``autograd.grad``)."""
-    Tensor = _tensor.Tensor
     wanted = captured = None  # (id of node or leaf, output_nr) -> positions in ``inputs``
     if inputs is not None:
         wanted = {}
@@ -55,6 +54,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
 
     check_nan = _anomaly_state.enabled and _anomaly_state.check_nan
+    plain = wanted is None and not check_nan  # no capture, no NaN check: nodes just run
     into_grad = accumulate and wanted is None  # plain .backward(): leaves' .grad, no capture
     prev_enabled = _grad_state.enabled
     _grad_state.enabled = create_graph
@@ -63,16 +63,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         while heap:
             node = heappop(heap)[1]
             grads = buffers.pop(node)
-            if wanted is not None:
-                _capture_nonleaf(node, grads, wanted, captured)
-            if node._pre_hooks is not None:
-                grads = _run_pre_hooks(node, grads)
-            if len(grads) == 1 and node._post_hooks is None and not check_nan:
+            if plain and len(grads) == 1 and node._pre_hooks is None and \
+                    node._post_hooks is None:
                 input_grads = node.backward(grads[0])  # the common case, spelled out
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
             else:
-                input_grads = _call_backward(node, grads, check_nan)
+                input_grads = _run_node(node, grads, wanted, captured, check_nan)
             if not retain_graph and node._saved:
                 node._release()
             for (target, nr, shape, dtype), g in zip(node._edges, input_grads):
@@ -80,17 +77,19 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     continue
                 if g._data.shape != shape or g.dtype is not dtype:
                     g = _fit(g, shape, dtype)
-                if isinstance(target, Tensor):  # a leaf
+                if nr < 0:  # a leaf (see function._edge)
                     if into_grad and not target._hooks and not target._post_accumulate_hooks:
                         _accumulate(target, g, create_graph)
                     else:
                         _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
                     continue
                 slot = buffers.get(target)
-                if slot is None:
-                    slot = buffers[target] = [None] * target._num_outputs
+                if slot is None:  # the first gradient for this node: schedule it
+                    buffers[target] = slot = [None] * target._num_outputs
                     heappush(heap, (-target._seq, target))
-                slot[nr] = g if slot[nr] is None else slot[nr] + g
+                    slot[nr] = g
+                else:
+                    slot[nr] = g if slot[nr] is None else slot[nr] + g
     finally:
         _grad_state.enabled = prev_enabled
 
@@ -110,6 +109,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 "Set allow_unused=True if this is the desired behavior.")
         results.append(g)
     return tuple(results)
+
+
+def _run_node(node, grads, wanted, captured, check_nan):
+    """The general path of one node: capture for autograd.grad, pre hooks, backward with
+    missing gradients filled in, the anomaly check, post hooks."""
+    if wanted is not None:
+        _capture_nonleaf(node, grads, wanted, captured)
+    if node._pre_hooks is not None:
+        grads = _run_pre_hooks(node, grads)
+    return _call_backward(node, grads, check_nan)
 
 
 def _call_backward(node, grads, check_nan):

@@ -52,7 +52,8 @@ class Node:
     _post_hooks = None
     _trace = None  # creation stack, kept in anomaly mode
     _name = None  # torch's node name when it is not <ClassName>Backward0
-    _edges = ()  # per input: (its node, the leaf itself or None; output_nr; shape; dtype)
+    _edges = ()  # per input: (its node, the leaf itself or None; output_nr, -1 for a leaf;
+    #              shape; dtype)
     _out_meta = None  # (shape, dtype) per output, for nodes with several outputs
     _num_outputs = 1
     _seq = 0
@@ -209,9 +210,13 @@ class Node:
                 "  retain_graph=True (on the first backward) is really needed only to "
                 "backpropagate twice through the same graph, e.g. two losses that share a "
                 "network: usually (loss1 + loss2).backward() is simpler and faster.")
-        self._check_versions()
+        for counter, version in self._saved_versions:  # (_check_versions, spelled out)
+            if counter.value != version:
+                self._raise_modified(counter.value, version)
         if not self._saved_other:
             return saved  # all inputs, kept as the tensors themselves (the common case)
+        if self._out is not None and self._out[0].value != self._out[1]:
+            self._raise_modified(self._out[0].value, self._out[1], output=True)
         out = []
         for v in saved:
             if isinstance(v, Tensor):
@@ -256,8 +261,8 @@ class Node:
         """((node, output_nr), ...) per input, with AccumulateGrad for leaves, as in torch."""
         result = []
         for target, nr, _shape, _dtype in self._edges:
-            if isinstance(target, _tensor.Tensor):
-                target = AccumulateGrad(target)
+            if nr < 0:  # a leaf
+                target, nr = AccumulateGrad(target), 0
             result.append((target, nr))
         return tuple(result)
 
@@ -344,7 +349,9 @@ def _edge(t):
     fn = t.grad_fn
     if fn is not None:
         return (fn, t.output_nr, t._data.shape, t.dtype)
-    return (t if t._requires_grad else None, 0, t._data.shape, t.dtype)
+    if t._requires_grad:
+        return (t, -1, t._data.shape, t.dtype)  # output_nr -1 marks a leaf for the engine
+    return (None, 0, t._data.shape, t.dtype)
 
 
 def _common_device(a, b, node):
