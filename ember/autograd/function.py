@@ -159,6 +159,15 @@ class Node:
         """The shape input ``i`` had in forward."""
         return self._edges[i][2]
 
+    def save_inputs(self):
+        """Keep all the input tensors for backward, in order (``save(*arrays)`` with every
+        input array, in one step: the common case of x * y, x / y, x @ y)."""
+        inputs = self._inputs
+        if inputs is None:
+            return  # not recording: nothing will run backward
+        self._saved = inputs
+        self._saved_versions = tuple([(t._vc or t._counter(), t._vc.value) for t in inputs])
+
     def save(self, *values):
         """Keep values for backward (inputs or outputs of forward); read them with ``saved``."""
         inputs = self._inputs

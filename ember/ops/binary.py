@@ -212,7 +212,7 @@ class Mul(Node):
     """y = a * b          dy/da = b, dy/db = a"""
 
     def forward(self, a, b):
-        self.save(a, b)
+        self.save_inputs()
         return a * b
 
     def backward(self, grad):
@@ -227,7 +227,7 @@ class Div(Node):
 
     @quiet
     def forward(self, a, b):
-        self.save(a, b)
+        self.save_inputs()
         return a / b
 
     def backward(self, grad):

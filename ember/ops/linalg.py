@@ -50,7 +50,7 @@ class Matmul(Node):
         self._name = name
 
     def forward(self, a, b):
-        self.save(a, b)
+        self.save_inputs()
         return self.xp.matmul(a, b)
 
     def backward(self, grad):

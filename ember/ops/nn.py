@@ -67,7 +67,7 @@ class MseLoss(Node):
         self.reduction = reduction
 
     def forward(self, x, target):
-        self.save(x, target)
+        self.save_inputs()
         diff = x - target
         loss = diff * diff
         self.count = loss.size
@@ -102,7 +102,7 @@ class MseLossGrad(Node):
         self.scale = scale
 
     def forward(self, x, target, grad):
-        self.save(x, target, grad)
+        self.save_inputs()
         return (x - target) * (grad * self.scale)
 
     def backward(self, grad_y):
