@@ -240,7 +240,10 @@ class Tensor:
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
         """Compute the gradient of this tensor w.r.t. the graph leaves (into their ``.grad``)."""
-        _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
+        if gradient is None and inputs is None:  # loss.backward(): every training step
+            _autograd._backward_scalar(self, retain_graph, create_graph)
+        else:
+            _autograd.backward(self, gradient, retain_graph, create_graph, inputs=inputs)
 
     @property
     def _version(self):
