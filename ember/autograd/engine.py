@@ -19,6 +19,7 @@ from heapq import heappop, heappush
 
 from .. import _tensor
 from .._compat import add_into
+from .._device import array_module_of as array_module
 from . import anomaly_mode as _anomaly
 from . import diagnostics as _diagnostics
 from .function import _sequence
@@ -151,10 +152,27 @@ def _zeros_for(node, output_nr):
 def _fit(grad, shape, dtype):
     """Sum a broadcast gradient back to the input's shape and cast it to the input's dtype."""
     if grad._data.shape != shape:
-        grad = grad.sum_to_size(shape)  # the method: no import on this path (a bias's gradient)
+        if _grad_state.enabled:  # create_graph: the sum takes part in the gradient's graph
+            grad = grad.sum_to_size(shape)
+        else:  # first order (a bias's gradient at every step): the sum on arrays, no node
+            data = grad._data
+            grad = _tensor.make(sum_to_shape(data, shape, array_module(data)), grad.device)
     if grad.dtype is not dtype:
         grad = grad.to(dtype)
     return grad
+
+
+def sum_to_shape(x, shape, xp):
+    """Array ``x`` summed over the dims that broadcasting added or stretched to reach ``shape``
+    (a broadcast input's gradient; also SumToSize's forward)."""
+    lead = x.ndim - len(shape)
+    axes = list(range(lead))  # the dims broadcasting added in front, and those it stretched
+    for i, s in enumerate(shape):
+        if s == 1 and x.shape[lead + i] != 1:
+            axes.append(lead + i)
+    if not axes:
+        return x.reshape(shape)
+    return xp.add.reduce(x, axis=tuple(axes), keepdims=True).reshape(shape)
 
 
 def _deliver_to_leaf(leaf, grad, create_graph, accumulate, wanted, captured):

@@ -13,6 +13,7 @@ import math
 import warnings
 
 from .. import _dtype as D
+from ..autograd.engine import sum_to_shape
 from ..autograd.function import Node
 from .shape import wrap_dim
 from .unary import float_input
@@ -157,14 +158,7 @@ class SumToSize(Node):
         self.shape = shape
 
     def forward(self, x):
-        lead = x.ndim - len(self.shape)
-        axes = list(range(lead))  # the dims broadcasting added in front, and those it stretched
-        for i, s in enumerate(self.shape):
-            if s == 1 and x.shape[lead + i] != 1:
-                axes.append(lead + i)
-        if not axes:
-            return x.reshape(self.shape)
-        return self.xp.add.reduce(x, axis=tuple(axes), keepdims=True).reshape(self.shape)
+        return sum_to_shape(x, self.shape, self.xp)
 
     def backward(self, grad):
         return grad.expand(self.input_shape(0))
