@@ -219,13 +219,9 @@ class Node:
                 "  retain_graph=True (on the first backward) is really needed only to "
                 "backpropagate twice through the same graph, e.g. two losses that share a "
                 "network: usually (loss1 + loss2).backward() is simpler and faster.")
-        for counter, version in self._saved_versions:  # (_check_versions, spelled out)
-            if counter.value != version:
-                self._raise_modified(counter.value, version)
+        self._check_versions()
         if not self._saved_other:
             return saved  # all inputs, kept as the tensors themselves (the common case)
-        if self._out is not None and self._out[0].value != self._out[1]:
-            self._raise_modified(self._out[0].value, self._out[1], output=True)
         out = []
         for v in saved:
             if isinstance(v, Tensor):
