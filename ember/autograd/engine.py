@@ -86,8 +86,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     continue
                 slot = buffers.get(target)
                 if slot is None:  # the first gradient for this node: schedule it
-                    buffers[target] = slot = [None] * target._num_outputs
                     heappush(heap, (-target._seq, target))
+                    if target._num_outputs == 1:
+                        buffers[target] = [g]
+                        continue
+                    buffers[target] = slot = [None] * target._num_outputs
                     slot[nr] = g
                 else:
                     slot[nr] = g if slot[nr] is None else slot[nr] + g
