@@ -77,12 +77,14 @@ class Sum(Node):
 
     def forward(self, x):
         if not self.dims:  # a 0-dim input: nothing to add up (the ufunc costs ~0.8 µs even so)
-            return x.astype(self.dtype)
+            return x.copy() if x.dtype == self.dtype else x.astype(self.dtype)
         # NOTE: the ufunc itself, not ndarray.sum: no Python wrapper on the hot path
         return self.xp.add.reduce(x, axis=self.dims, dtype=self.dtype, keepdims=self.keepdim)
 
     def backward(self, grad):
         shape = self.input_shape(0)
+        if grad._data.shape == shape:  # nothing was reduced (a 0-dim input, or size-1 dims)
+            return grad
         return _spread(grad, self.dims, shape, self.keepdim)
 
 
