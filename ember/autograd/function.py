@@ -58,6 +58,7 @@ class Node:
     _num_outputs = 1
     _seq = 0
     needs_input_grad = ()
+    saves_inputs = False  # True: recording keeps every input for backward (read with saved)
     differentiable = True  # False for ops like argmax whose outputs never require grad
     materialize_grads = True  # outputs that got no gradient receive zeros in backward
     xp = _np  # the array module of the inputs' device (set per call when not CPU)
@@ -118,6 +119,9 @@ class Node:
 
         # record the graph: edges to the inputs' nodes, their shapes and dtypes
         self._inputs = None
+        if self.saves_inputs:  # x * y, x / y, x @ y: the inputs, in one step
+            self._saved = inputs
+            self._saved_versions = tuple([(t._vc or t._counter(), t._vc.value) for t in inputs])
         if dev is not _CPU:
             self.device = dev
         self._seq = next(_sequence)
@@ -158,15 +162,6 @@ class Node:
     def input_shape(self, i):
         """The shape input ``i`` had in forward."""
         return self._edges[i][2]
-
-    def save_inputs(self):
-        """Keep all the input tensors for backward, in order (``save(*arrays)`` with every
-        input array, in one step: the common case of x * y, x / y, x @ y)."""
-        inputs = self._inputs
-        if inputs is None:
-            return  # not recording: nothing will run backward
-        self._saved = inputs
-        self._saved_versions = tuple([(t._vc or t._counter(), t._vc.value) for t in inputs])
 
     def save(self, *values):
         """Keep values for backward (inputs or outputs of forward); read them with ``saved``."""

@@ -211,8 +211,9 @@ class SubAlpha(Node):
 class Mul(Node):
     """y = a * b          dy/da = b, dy/db = a"""
 
+    saves_inputs = True  # backward reads the inputs (saved)
+
     def forward(self, a, b):
-        self.save_inputs()
         return a * b
 
     def backward(self, grad):
@@ -225,9 +226,10 @@ class Mul(Node):
 class Div(Node):
     """y = a / b          dy/da = 1 / b, dy/db = -a / b^2"""
 
+    saves_inputs = True  # backward reads the inputs (saved)
+
     @quiet
     def forward(self, a, b):
-        self.save_inputs()
         return a / b
 
     def backward(self, grad):

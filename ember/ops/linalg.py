@@ -46,11 +46,12 @@ class Matmul(Node):
     """y = a @ b (NumPy's matmul rules, batched)
     grad_a = grad @ b^H,  grad_b = a^H @ grad   (1-D operands are treated as row/column)"""
 
+    saves_inputs = True  # backward reads the inputs (saved)
+
     def __init__(self, name):
         self._name = name
 
     def forward(self, a, b):
-        self.save_inputs()
         return self.xp.matmul(a, b)
 
     def backward(self, grad):

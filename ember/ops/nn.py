@@ -63,11 +63,12 @@ class MseLoss(Node):
     grad_x = 2 (x - target) grad, divided by the element count for 'mean';  grad_target = -grad_x
     """
 
+    saves_inputs = True  # backward reads the inputs (saved)
+
     def __init__(self, reduction):
         self.reduction = reduction
 
     def forward(self, x, target):
-        self.save_inputs()
         diff = x - target
         loss = diff * diff
         self.count = loss.size
@@ -96,13 +97,14 @@ class MseLossGrad(Node):
     grad_x = scale * grad * grad_y,  grad_target = -grad_x,
     grad_grad = scale * (x - target) * grad_y      (this backward is the loss's double backward)"""
 
+    saves_inputs = True  # backward reads the inputs (saved)
+
     _name = "MseLossBackward0"
 
     def __init__(self, scale):
         self.scale = scale
 
     def forward(self, x, target, grad):
-        self.save_inputs()
         return (x - target) * (grad * self.scale)
 
     def backward(self, grad_y):
