@@ -222,6 +222,7 @@ class Tensor:
             return self.grad_fn._add_pre_hook(self.output_nr, hook)
         from .autograd.function import _RemovableHandle
 
+        _autograd.function.any_hooks.registered = True
         if self._hooks is None:
             self._hooks = []
         self._hooks.append(hook)
@@ -233,6 +234,7 @@ class Tensor:
                                "tensors")
         from .autograd.function import _RemovableHandle
 
+        _autograd.function.any_hooks.registered = True
         if self._post_accumulate_hooks is None:
             self._post_accumulate_hooks = []
         self._post_accumulate_hooks.append(hook)

@@ -189,3 +189,36 @@ def test_deep_graph_does_not_hit_recursion_limit():
         y = y + 1
     y.sum().backward()
     assert x.grad.item() == 1.0
+
+
+@pytest.mark.parametrize("hooks_registered", [False, True])
+def test_engine_fast_and_general_paths_give_torchs_gradients(hooks_registered, monkeypatch):
+    """Until any hook is registered the engine skips its hook checks (function.any_hooks);
+    both paths must give torch's gradients (leaves used twice, broadcasting, accumulation)."""
+    from ember.autograd import function
+
+    monkeypatch.setattr(function.any_hooks, "registered", hooks_registered)
+    rng = np.random.default_rng(0)
+    values = [rng.normal(size=(3, 4)), rng.normal(size=(4,)), rng.normal(size=())]
+    grads = []
+    for lib in (ember, torch):
+        x, b, s = (lib.tensor(v, requires_grad=True) for v in values)
+        for _ in range(2):  # the second backward accumulates into .grad
+            y = ((x * b + s) * x).sum() + (b * s).sum()
+            y.backward()
+        grads.append([t.grad for t in (x, b, s)])
+    for e, t in zip(*grads):
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=1e-12)
+
+
+def test_registering_a_hook_turns_the_engine_to_its_general_path(monkeypatch):
+    from ember.autograd import function
+
+    monkeypatch.setattr(function.any_hooks, "registered", False)
+    x = ember.ones(3, requires_grad=True)
+    seen = []
+    x.register_hook(lambda g: seen.append(g.clone()) or g * 2)
+    assert function.any_hooks.registered
+    (x * 3).sum().backward()
+    assert seen and seen[0].tolist() == [3.0, 3.0, 3.0]
+    assert x.grad.tolist() == [6.0, 6.0, 6.0]

@@ -23,6 +23,7 @@ from .._device import array_module_of as array_module
 from . import anomaly_mode as _anomaly
 from . import diagnostics as _diagnostics
 from .function import _sequence
+from .function import any_hooks as _any_hooks
 from .grad_mode import state as _grad_state
 
 _anomaly_state = _anomaly.state
@@ -55,8 +56,9 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
 
     check_nan = _anomaly_state.enabled and _anomaly_state.check_nan
-    plain = wanted is None and not check_nan  # no capture, no NaN check: nodes just run
-    into_grad = accumulate and wanted is None  # plain .backward(): leaves' .grad, no capture
+    # no capture (autograd.grad), no NaN check, no hook anywhere: nodes and leaves just run
+    plain = wanted is None and not check_nan and not _any_hooks.registered
+    into_grad = plain and accumulate  # loss.backward(): straight into the leaves' .grad
     prev_enabled = _grad_state.enabled
     _grad_state.enabled = create_graph
     node = None
@@ -64,8 +66,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         while heap:
             node = heappop(heap)[1]
             grads = buffers.pop(node)
-            if plain and len(grads) == 1 and node._pre_hooks is None and \
-                    node._post_hooks is None:
+            if plain and len(grads) == 1:
                 input_grads = node.backward(grads[0])  # the common case, spelled out
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
@@ -79,7 +80,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 if g._data.shape != shape or g.dtype is not dtype:
                     g = _fit(g, shape, dtype)
                 if nr < 0:  # a leaf (see function._edge)
-                    if into_grad and not target._hooks and not target._post_accumulate_hooks:
+                    if into_grad:
                         _accumulate(target, g, create_graph)
                     else:
                         _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)

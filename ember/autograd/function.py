@@ -39,6 +39,20 @@ _FREED = object()  # marks saved values released after backward
 _sequence = itertools.count()  # creation order of recorded nodes (the engine runs latest first)
 
 
+class _HookFlag:
+    """Set once any autograd hook is registered (on a tensor, a node or a leaf; retain_grad
+    too): until then the engine runs nodes and fills leaves' .grad without looking for hooks,
+    which most programs never register."""
+
+    __slots__ = ("registered",)
+
+    def __init__(self):
+        self.registered = False
+
+
+any_hooks = _HookFlag()
+
+
 class Node:
     """A recorded op: the ``grad_fn`` of the tensors it produced."""
 
@@ -274,6 +288,7 @@ class Node:
 
     def register_hook(self, fn):
         """``fn(grad_inputs, grad_outputs)`` runs after this node's backward."""
+        any_hooks.registered = True
         if self._post_hooks is None:
             self._post_hooks = []
         self._post_hooks.append(fn)
@@ -284,6 +299,7 @@ class Node:
         return self._add_pre_hook(-1, fn)
 
     def _add_pre_hook(self, output_nr, fn):
+        any_hooks.registered = True
         if self._pre_hooks is None:
             self._pre_hooks = {}
         hooks = self._pre_hooks.setdefault(output_nr, [])
