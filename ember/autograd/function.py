@@ -77,7 +77,6 @@ class Node:
     materialize_grads = True  # outputs that got no gradient receive zeros in backward
     xp = _np  # the array module of the inputs' device (set per call when not CPU)
     device = _CPU  # the inputs' device (set when recording on another device)
-    view_fn = None  # set by view ops (forward): base -> view, so outputs share the base
 
     def forward(self, *arrays):
         raise NotImplementedError(f"{type(self).__name__} defines no forward")
@@ -127,9 +126,7 @@ class Node:
         if not record:
             if type(out) is tuple:
                 return tuple([make(o, dev) for o in out])
-            if self.view_fn is None:
-                return make(out, dev)
-            return _as_view(make(out, dev), first, self.view_fn)
+            return make(out, dev)
 
         # record the graph: edges to the inputs' nodes, their shapes and dtypes
         self._inputs = None
@@ -164,8 +161,6 @@ class Node:
             return _integer_outputs_need_no_grad(result)
         if self._saved_other:  # forward saved a non-input: maybe its output
             self._note_saved_output((out,), (result,))
-        if self.view_fn is not None:
-            _as_view(result, first, self.view_fn)
         return result
 
     @property
@@ -311,6 +306,21 @@ class Node:
 
     def __call__(self, *grads):
         return self.backward(*grads)
+
+
+class ViewNode(Node):
+    """An op whose output may share memory with its first input: view, transpose, expand,
+    basic indexing, diagonal, ... Forward sets ``self.view_fn`` (base -> the same view of
+    another base) when it made a view; the output then shares the input's memory and version
+    counter, and can be redone from the base after in-place changes."""
+
+    view_fn = None
+
+    def apply(self, *inputs):
+        out = Node.apply(self, *inputs)
+        if self.view_fn is not None:
+            _as_view(out, inputs[0], self.view_fn)
+        return out
 
 
 def _integer_outputs_need_no_grad(t):

@@ -4,7 +4,7 @@
 The diagonal of dims (dim1, dim2) becomes the last dim of the result, as in torch.
 """
 
-from ..autograd.function import Node
+from ..autograd.function import Node, ViewNode
 from .shape import wrap_dim
 
 __all__ = ["tril", "triu", "diag", "diag_embed", "diagonal", "trace"]
@@ -59,7 +59,7 @@ def _writable_diagonal(xp, a, offset, dim1, dim2):
     return d
 
 
-class Diagonal(Node):
+class Diagonal(ViewNode):
     """y[..., i] = x[..., i, i + offset] over dims (dim1, dim2) (a view)
     grad_x = zeros with grad on that diagonal"""
 

@@ -16,7 +16,7 @@ import numpy as np
 from .. import _device
 from .. import _dtype as D
 from .._tensor import Tensor
-from ..autograd.function import Node
+from ..autograd.function import Node, ViewNode
 
 __all__ = ["index_put"]
 
@@ -140,7 +140,7 @@ def _shape_mismatch(value_shape, target_shape):
 _VIEW_NAMES = {int: "SelectBackward0", slice: "SliceBackward0", type(None): "UnsqueezeBackward0"}
 
 
-class BasicIndex(Node):
+class BasicIndex(ViewNode):
     """y = x[index] for ints/slices/None/... (a view)          grad_x = zeros with grad at index"""
 
     def __init__(self, index):

@@ -1,7 +1,7 @@
 """Shape ops that are views: view/reshape/flatten, transpose/permute/movedim, expand,
 squeeze/unsqueeze, narrow; and the machinery for in-place changes through a view.
 
-A view shares memory and the version counter with its base (``Node.view_fn`` marks the op
+A view shares memory and the version counter with its base (``ViewNode.view_fn`` marks the op
 as a view and says how to redo it from the base); changing a view in place changes the base,
 and ``rebase_view_history`` keeps the graph of the base right.
 
@@ -15,7 +15,7 @@ import operator
 
 from .. import _dtype as D
 from .._tensor import Size, Tensor
-from ..autograd.function import Node, _as_view
+from ..autograd.function import Node, ViewNode, _as_view
 
 __all__ = ["clone", "view", "reshape", "flatten", "unflatten", "transpose", "swapaxes",
            "swapdims", "permute", "t", "movedim", "moveaxis", "expand", "broadcast_to",
@@ -125,7 +125,7 @@ def _infer_size(shape, numel):
     return tuple(shape)
 
 
-class View(Node):
+class View(ViewNode):
     """y = x with another shape (same memory when possible)          grad_x = grad reshaped back
 
     ``must_view`` (``.view``): raise when the memory layout does not allow a view; otherwise
@@ -222,7 +222,7 @@ def unflatten(input, dim, sizes):
 
 # ---------------------------------------------------------------------------- dim order
 
-class Transpose(Node):
+class Transpose(ViewNode):
     """y = x with two dims swapped          grad_x = grad with them swapped back"""
 
     def __init__(self, dim0, dim1, name="TransposeBackward0"):
@@ -263,7 +263,7 @@ def t(input):
     return Transpose(0, 1, "TBackward0").apply(input)
 
 
-class Permute(Node):
+class Permute(ViewNode):
     """y = x with dims reordered          grad_x = grad with the inverse order"""
 
     def __init__(self, dims):
@@ -321,7 +321,7 @@ moveaxis = movedim
 
 # ---------------------------------------------------------------------------- broadcasting
 
-class Expand(Node):
+class Expand(ViewNode):
     """y = x broadcast to a larger shape (no copy)          grad_x = grad summed back"""
 
     def __init__(self, shape):
@@ -418,7 +418,7 @@ def broadcast_tensors(*tensors):
 
 # ---------------------------------------------------------------------------- size-1 dims
 
-class Squeeze(Node):
+class Squeeze(ViewNode):
     """y = x without some size-1 dims          grad_x = grad reshaped back"""
 
     def __init__(self, dims, name):
@@ -449,7 +449,7 @@ def squeeze(input, dim=None):
     return Squeeze(dims, name).apply(input)
 
 
-class Unsqueeze(Node):
+class Unsqueeze(ViewNode):
     """y = x with a new size-1 dim          grad_x = grad without it"""
 
     def __init__(self, dim):
@@ -475,7 +475,7 @@ def _slice_index(dim, start, stop):
     return (slice(None),) * dim + (slice(start, stop),)
 
 
-class Slice(Node):
+class Slice(ViewNode):
     """y = x[start:stop] along ``dim`` (a view)     grad_x = zeros with grad in [start, stop)"""
 
     _name = "SliceBackward0"

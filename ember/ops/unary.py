@@ -15,7 +15,7 @@ import builtins
 import math
 
 from .. import _dtype as D
-from ..autograd.function import Node
+from ..autograd.function import Node, ViewNode
 from . import clamping, floating, nonfinite, trig
 from .binary import pow as _pow
 from .binary import write_out as _out
@@ -250,7 +250,7 @@ def frac(input, *, out=None):
     return _out(Frac().apply(input), out)
 # ---------------------------------------------------------------------------- complex parts
 
-class Real(Node):
+class Real(ViewNode):
     """y = Re(z) (a view)          grad_z = grad + 0j"""
 
     _name = "SelectBackward0"
@@ -263,7 +263,7 @@ class Real(Node):
         return grad.to(self._input_meta[0][1])
 
 
-class Imag(Node):
+class Imag(ViewNode):
     """y = Im(z) (a view)          grad_z = grad * 1j"""
 
     _name = "SelectBackward0"
