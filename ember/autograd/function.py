@@ -73,7 +73,6 @@ class Node:
     _seq = 0
     needs_input_grad = ()
     saves_inputs = False  # True: recording keeps every input for backward (read with saved)
-    differentiable = True  # False for ops like argmax whose outputs never require grad
     materialize_grads = True  # outputs that got no gradient receive zeros in backward
     xp = _np  # the array module of the inputs' device (set per call when not CPU)
     device = _CPU  # the inputs' device (set when recording on another device)
@@ -105,7 +104,7 @@ class Node:
                 if t.device is not dev:
                     dev = _common_device(first, t, self)
                 record = record or t._requires_grad
-        record = record and _grad_state.enabled and self.differentiable
+        record = record and _grad_state.enabled
         if dev is not _CPU:
             self.xp = _device.xp_for(dev)
         if record:
@@ -321,6 +320,19 @@ class ViewNode(Node):
         if self.view_fn is not None:
             _as_view(out, inputs[0], self.view_fn)
         return out
+
+
+class NoGradNode(Node):
+    """An op whose outputs never require grad (comparisons, argmax's indices, isnan, ...):
+    it runs as under no_grad and records nothing."""
+
+    def apply(self, *inputs):
+        enabled = _grad_state.enabled
+        _grad_state.enabled = False
+        try:
+            return Node.apply(self, *inputs)
+        finally:
+            _grad_state.enabled = enabled
 
 
 def _integer_outputs_need_no_grad(t):

@@ -6,7 +6,7 @@ torch does; logical ops take the truth value of any dtype.
 """
 
 from .. import _dtype as D
-from ..autograd.function import Node
+from ..autograd.function import NoGradNode
 from .binary import need_tensor, not_implemented, operands, quiet, write_out
 
 __all__ = [
@@ -16,10 +16,9 @@ __all__ = [
 ]
 
 
-class Elementwise(Node):
+class Elementwise(NoGradNode):
     """y = f(a, b) for a NumPy function without a gradient (comparisons, logic, bits)."""
 
-    differentiable = False
 
     def __init__(self, name):
         self.fn = name
@@ -131,10 +130,9 @@ def bitwise_right_shift(input, other, *, out=None):
 
 # ---------------------------------------------------------------------------- closeness
 
-class IsClose(Node):
+class IsClose(NoGradNode):
     """y = |a - b| <= atol + rtol * |b| (or a == b; NaNs equal when equal_nan)"""
 
-    differentiable = False
 
     def __init__(self, rtol, atol, equal_nan):
         self.rtol = rtol

@@ -12,7 +12,7 @@ from .. import _dtype as D
 from .. import return_types
 from .._compat import accumulate
 from .._tensor import Tensor
-from ..autograd.function import Node
+from ..autograd.function import Node, NoGradNode
 from .reduction import reduce_dims, unsqueeze_reduced
 from .shape import wrap_dim
 
@@ -22,10 +22,9 @@ __all__ = ["max", "min", "amax", "amin", "argmax", "argmin", "median", "nanmedia
 
 # ---------------------------------------------------------------------------- primitives
 
-class Locate(Node):
+class Locate(NoGradNode):
     """The positions along ``dim`` that ``finder(xp, x, dim)`` chooses (int64, no gradient)."""
 
-    differentiable = False
 
     def __init__(self, finder, dim):
         self.finder = finder

@@ -4,7 +4,7 @@ and nan_to_num, which replaces them."""
 import math
 
 from .. import _dtype as D
-from ..autograd.function import Node
+from ..autograd.function import Node, NoGradNode
 from .binary import write_out as _out
 
 __all__ = ["nan_to_num", "isnan", "isinf", "isfinite", "isposinf", "isneginf", "signbit"]
@@ -52,10 +52,9 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None, *, out=None):
     return _out(NanToNum(nan, posinf, neginf).apply(input), out)
 
 
-class Test(Node):
+class Test(NoGradNode):
     """y = a bool test of each element (isnan, signbit, ...); no gradient"""
 
-    differentiable = False
 
     def __init__(self, fn):
         self.fn = fn
@@ -64,10 +63,9 @@ class Test(Node):
         return getattr(self.xp, self.fn)(x)
 
 
-class Constant(Node):
+class Constant(NoGradNode):
     """y = the same bool everywhere (isnan of an integer tensor, ...); no gradient"""
 
-    differentiable = False
 
     def __init__(self, value):
         self.value = value

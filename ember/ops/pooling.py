@@ -18,7 +18,7 @@ other's gradient.  Adaptive pools (windows of varying size) live in ``resample.p
 import itertools
 import math
 
-from ..autograd.function import Node
+from ..autograd.function import Node, NoGradNode
 
 __all__ = []
 
@@ -214,11 +214,10 @@ class MaxPool(Node):
         return PoolScatter(self.index, len(w.size), shape, self.valid, unique).apply(grad)
 
 
-class MaxPoolValues(Node):
+class MaxPoolValues(NoGradNode):
     """y[o] = max over window o (NaN propagates): a max pool whose gradient and indices
     nobody needs (the fast path of inference)."""
 
-    differentiable = False
 
     def __init__(self, window):
         self.window = window

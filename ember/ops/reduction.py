@@ -14,7 +14,7 @@ import warnings
 
 from .. import _dtype as D
 from ..autograd.engine import sum_to_shape
-from ..autograd.function import Node
+from ..autograd.function import Node, NoGradNode
 from .shape import wrap_dim
 from .unary import float_input
 
@@ -416,10 +416,9 @@ def logsumexp(input, dim, keepdim=False):
 
 # ---------------------------------------------------------------------------- all, any, count
 
-class Truth(Node):
+class Truth(NoGradNode):
     """y = all / any of x over dims (bool; uint8 stays uint8, as in torch). No gradient."""
 
-    differentiable = False
 
     def __init__(self, fn, dims, keepdim):
         self.fn = fn

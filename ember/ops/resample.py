@@ -21,7 +21,7 @@ import math
 
 import numpy as np
 
-from ..autograd.function import Node
+from ..autograd.function import Node, NoGradNode
 from .pooling import _lowest, _torch_argmax
 
 __all__ = []
@@ -190,11 +190,10 @@ def output_length(in_size, scale_factor):
 
 # ---------------------------------------------------------------------------- adaptive max
 
-class AdaptiveMaxIndices(Node):
+class AdaptiveMaxIndices(NoGradNode):
     """Flat positions of the maxima of adaptive windows: output i of a dim of length L covers
     [floor(i L / out), ceil((i + 1) L / out)).  Integer output: no gradient."""
 
-    differentiable = False
 
     def __init__(self, out):
         self.out = tuple(out)

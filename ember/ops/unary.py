@@ -15,7 +15,7 @@ import builtins
 import math
 
 from .. import _dtype as D
-from ..autograd.function import Node, ViewNode
+from ..autograd.function import Node, NoGradNode, ViewNode
 from . import clamping, floating, nonfinite, trig
 from .binary import pow as _pow
 from .binary import write_out as _out
@@ -332,10 +332,9 @@ def conj(input):
     return Conj().apply(input)
 
 
-class LogicalNot(Node):
+class LogicalNot(NoGradNode):
     """y = (x == 0) as bool; no gradient"""
 
-    differentiable = False
 
     def forward(self, x):
         return self.xp.logical_not(x)
@@ -349,10 +348,9 @@ def logical_not(input, *, out=None):
     return _out(result, out)
 
 
-class BitwiseNot(Node):
+class BitwiseNot(NoGradNode):
     """y = ~x (integers and bools; no gradient)"""
 
-    differentiable = False
 
     def forward(self, x):
         return self.xp.invert(x)
