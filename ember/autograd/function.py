@@ -21,6 +21,11 @@ Non-tensor options (dims, flags) are given to the constructor: ``Sum(dim, keepdi
 ``apply`` takes tensors only.  ``backward`` gets one gradient per output and returns one per
 tensor input (a single value for a single input); the engine sums broadcast gradients back to
 each input's shape and casts them to its dtype, so ops never do that themselves.
+
+Three variations: a node whose backward needs exactly its inputs sets ``saves_inputs = True``
+instead of calling ``save``; an op whose output may be a view of its input is a ``ViewNode``
+(forward sets ``self.view_fn``); an op whose outputs never require grad (comparisons,
+indices) is a ``NoGradNode``.
 """
 
 import itertools
