@@ -17,7 +17,14 @@ from ._printing import set_printoptions
 from ._tensor import Size, Tensor
 from ._methods import install as _install_methods
 from . import autograd
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .ops.binary import *  # noqa: F403
 from .ops.creation import *  # noqa: F403
 from .ops.indexing import *  # noqa: F403

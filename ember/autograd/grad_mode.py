@@ -1,15 +1,18 @@
 """Switches for recording the autograd graph: no_grad, enable_grad, set_grad_enabled,
 inference_mode.  Each works as a context manager and as a decorator, like torch's.
 
-The flag lives in one small object read on every op (``state.enabled``); keeping it an
-attribute lookup keeps the hot path cheap.
+The modes belong to the thread that sets them, as in torch: a ``no_grad`` block (or the
+engine running backward, or a comparison) in one thread never changes what another thread
+records.  The flags live in one thread-local object read on every op (``state.enabled``);
+each thread sees its own attributes, starting from grad mode on and inference mode off.
 """
 
 import functools
+import threading
 
 
-class _GradState:
-    __slots__ = ("enabled", "inference")
+class _GradState(threading.local):
+    """Per-thread grad and inference mode (``__init__`` runs once in each thread that reads it)."""
 
     def __init__(self):
         self.enabled = True
