@@ -84,3 +84,42 @@ def _restore_global_state():
     yield
     ember.set_default_dtype(ember.float32)
     ember.autograd.grad_mode.state.enabled = True
+
+
+@pytest.fixture(autouse=True)
+def each_node_runs_once_per_backward(request, monkeypatch):
+    """In tests/test_autograd*.py every backward is watched: a hook on every node it can reach
+    counts the node's runs, and a node that runs twice in one backward (partial gradients, as
+    a wrong execution order gives) fails the test."""
+    if not request.module.__name__.startswith("test_autograd"):
+        yield
+        return
+    from ember.autograd import function as autograd_function
+
+    run_backward = ember.autograd.run_backward
+
+    def watched(roots, *args, **kwargs):
+        runs, handles = {}, []
+        stack, seen = [r.grad_fn for r in roots if r.grad_fn is not None], set()
+        while stack:
+            node = stack.pop()
+            if node in seen:
+                continue
+            seen.add(node)
+            runs[node] = 0
+            handles.append(node.register_prehook(
+                lambda grads, node=node: runs.__setitem__(node, runs[node] + 1)))
+            stack += [t for t, nr, _s, _d in node._edges if nr >= 0 and t is not None]
+        flag = autograd_function.any_hooks.registered
+        try:
+            return run_backward(roots, *args, **kwargs)
+        finally:
+            for handle in handles:
+                handle.remove()
+            autograd_function.any_hooks.registered = flag or any(
+                n._pre_hooks and any(n._pre_hooks.values()) for n in seen)
+            twice = [n.name() for n, count in runs.items() if count > 1]
+            assert not twice, f"nodes that ran more than once in one backward: {twice}"
+
+    monkeypatch.setattr(ember.autograd, "run_backward", watched)
+    yield

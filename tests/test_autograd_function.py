@@ -208,9 +208,9 @@ def test_detect_anomaly_names_op_and_user_line():
     with ember.autograd.detect_anomaly():
         y = x.sqrt()  # the line anomaly mode must point at
         with pytest.raises(RuntimeError) as err:
-            (y * 0 + y).sum().backward()
+            (y * 0).sum().backward()
     text = str(err.value)
-    assert "SqrtBackward0" in text and "returned inf values" in text  # 1 / (2 sqrt(0))
+    assert "SqrtBackward0" in text and "returned nan values" in text  # 0 / (2 sqrt(0))
     assert "test_autograd_function.py" in text and "x.sqrt()" in text
 
 
@@ -318,3 +318,4 @@ def test_grad_mode_forms():
     assert f(x).requires_grad is False
     with ember.no_grad():
         assert g(x).requires_grad is True
+

@@ -1,20 +1,33 @@
 """Anomaly detection: find the op whose backward produced NaN or Inf.
 
 Off by default and free when off: ops look at one flag.  When on, every recorded op remembers
-the stack of the user code that created it, and the engine checks each gradient it computes.
-With ``check_nan=True`` (the default) the forward outputs of recorded ops are checked too, so
-the first op that produced a NaN/Inf is named, with the line of your code that called it.
+the stack of the user code that created it, and (with ``check_nan=True``, the default) the
+engine checks each gradient a backward formula returns, as torch does.  Forward values are not
+checked: inf and NaN are legitimate there (``scores.masked_fill(mask, -inf).softmax(-1)``).
+
+ember extension, off unless asked for: ``detect_anomaly(check_forward=True)`` also checks the
+forward outputs of recorded ops, naming the first op that produced a NaN/Inf and the line of
+your code that called it.
 """
 
+import functools
+import os
 import traceback
+
+# ember's own files, found by the package's folder (a checkout may itself sit in a folder
+# named "ember", so the path's text says nothing)
+_EMBER_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class _AnomalyState:
-    __slots__ = ("enabled", "check_nan")
+    """Process-wide, as torch's anomaly mode is."""
+
+    __slots__ = ("enabled", "check_nan", "check_forward")
 
     def __init__(self):
         self.enabled = False
         self.check_nan = True
+        self.check_forward = False
 
 
 state = _AnomalyState()
@@ -32,25 +45,29 @@ class detect_anomaly:
     """Context manager (and decorator) that turns anomaly detection on.
 
     While on, a backward that produces NaN/Inf raises a RuntimeError naming the op and showing
-    the line of your code that created it.
+    the line of your code that created it.  ``check_forward=True`` (an ember extension) also
+    checks the outputs of recorded ops in forward.
     """
 
-    def __init__(self, check_nan=True):
+    def __init__(self, check_nan=True, check_forward=False):
         self.check_nan = check_nan
+        self.check_forward = check_forward
 
     def __enter__(self):
-        self._prev = (state.enabled, state.check_nan)
+        self._prev = (state.enabled, state.check_nan, state.check_forward)
         state.enabled = True
         state.check_nan = self.check_nan
+        state.check_forward = self.check_forward
         return self
 
     def __exit__(self, *exc):
-        state.enabled, state.check_nan = self._prev
+        state.enabled, state.check_nan, state.check_forward = self._prev
         return False
 
     def __call__(self, func):
+        @functools.wraps(func)
         def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check_nan):
+            with detect_anomaly(self.check_nan, self.check_forward):
                 return func(*args, **kwargs)
 
         return wrapper
@@ -59,23 +76,24 @@ class detect_anomaly:
 class set_detect_anomaly:
     """``set_detect_anomaly(True)`` switches anomaly detection on (also as a context manager)."""
 
-    def __init__(self, mode, check_nan=True):
-        self._prev = (state.enabled, state.check_nan)
+    def __init__(self, mode, check_nan=True, check_forward=False):
+        self._prev = (state.enabled, state.check_nan, state.check_forward)
         state.enabled = bool(mode)
         state.check_nan = check_nan
+        state.check_forward = bool(mode) and check_forward
 
     def __enter__(self):
         return self
 
     def __exit__(self, *exc):
-        state.enabled, state.check_nan = self._prev
+        state.enabled, state.check_nan, state.check_forward = self._prev
         return False
 
 
 def capture_user_stack():
     """The stack of the code that created an op, without ember's own frames."""
     frames = traceback.extract_stack()[:-1]
-    user = [f for f in frames if "/ember/" not in f.filename.replace("\\", "/")]
+    user = [f for f in frames if not os.path.abspath(f.filename).startswith(_EMBER_DIR)]
     return user or frames
 
 
@@ -86,7 +104,7 @@ def where_created(trace):
 
 
 def check_forward(node, out, xp):
-    """Raise if a recorded op's forward returned NaN/Inf (anomaly mode with check_nan)."""
+    """Raise if a recorded op's forward returned NaN/Inf (detect_anomaly(check_forward=True))."""
     outs = out if type(out) is tuple else (out,)
     for i, value in enumerate(outs):
         kind = getattr(getattr(value, "dtype", None), "kind", "")
@@ -95,7 +113,7 @@ def check_forward(node, out, xp):
         bad = "nan" if bool(xp.isnan(value).any()) else "inf"
         raise RuntimeError(
             f"Function '{node.name()}' returned {bad} values in its {i}th output in forward.\n"
-            "  ember (anomaly mode, check_nan=True): this is the first op that produced "
+            "  ember (anomaly mode, check_forward=True): this is the first op that produced "
             f"{bad}; it was called here (most recent call last):\n"
             + where_created(node._trace or capture_user_stack()) +
             "  hint: look at this op's inputs: log/sqrt of zero or negative numbers, division "

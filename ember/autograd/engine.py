@@ -1,28 +1,32 @@
 """The backward engine: walks the graph from the outputs to the leaves.
 
 1. Seed the roots with ones (or the given gradients).
-2. Run nodes latest-created first.  Every node gets a sequence number when it is recorded, and a
-   node's inputs were always created before it, so this order is topological: when a node runs,
-   every node that feeds it a gradient has already run.  A heap keeps the nodes that have
-   received a gradient; no recursion, so deep graphs do not hit Python's recursion limit.
-3. Call each node's backward, reduce each gradient to its input's shape and dtype, and pass it
+2. Count dependencies: for every node reachable from the roots, how many edges from other
+   reachable nodes point at it (one pass over the graph, no recursion, so deep graphs do not
+   hit Python's recursion limit).
+3. With ``inputs`` (``autograd.grad``, ``backward(inputs=...)``), mark the nodes that lie on a
+   path to one of them; the others never run, and hooks off that path never fire.
+4. Run a node only when every node that feeds it a gradient has run (its count reached zero):
+   its buffer then holds the whole gradient, so its backward and its hooks run once.  Among the
+   nodes that are ready, the latest created runs first (its sequence number breaks the tie).
+5. Call each node's backward, reduce each gradient to its input's shape and dtype, and pass it
    on: into the next node's buffer (summing contributions), or into ``.grad`` of a leaf.
-4. Free saved values unless ``retain_graph``; a second backward then raises torch's error.
-5. Tell the graph-growth watch (``diagnostics.py``) how far back the graph reached: one that grows
+6. Free saved values unless ``retain_graph``; a second backward then raises torch's error.
+7. Tell the graph-growth watch (``diagnostics.py``) how far back the graph reached: one that grows
    across training iterations is the classic ``total_loss += loss`` leak, warned about once.
 
 Backward formulas run under no_grad unless ``create_graph=True``, so the first-order pass
 records nothing and the second-order pass records the graph of the gradient.
 """
 
-from heapq import heappop, heappush
+from heapq import heapify, heappop, heappush
 
 from .. import _tensor
 from .._compat import add_into
 from .._device import array_module_of as array_module
 from . import anomaly_mode as _anomaly
 from . import diagnostics as _diagnostics
-from .function import _sequence
+from .function import BackwardFunction, _sequence
 from .function import any_hooks as _any_hooks
 from .grad_mode import state as _grad_state
 
@@ -33,16 +37,16 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                  allow_unused=False):
     """Backpropagate from ``roots``.  With ``accumulate`` leaves' ``.grad`` grow; otherwise
     the gradients of ``inputs`` are returned (``autograd.grad``)."""
-    wanted = captured = None  # (id of node or leaf, output_nr) -> positions in ``inputs``
+    wanted = captured = reached = runs = None
     if inputs is not None:
-        wanted = {}
+        wanted = {}  # (id of node, output_nr) or (id of leaf, -1) -> positions in ``inputs``
         captured = {}  # position in ``inputs`` -> its gradient
         for i, t in enumerate(inputs):
-            key = (id(t.grad_fn), t.output_nr) if t.grad_fn is not None else (id(t), 0)
+            key = (id(t.grad_fn), t.output_nr) if t.grad_fn is not None else (id(t), -1)
             wanted.setdefault(key, []).append(i)
 
-    buffers = {}  # node -> [gradient per output]
-    heap = []  # (-sequence number, node): the latest-created node pops first
+    buffers = {}  # node -> [gradient per output], summed as the node's consumers send them
+    root_nodes = []
     for root, grad in zip(roots, root_grads):
         node = root.grad_fn
         if node is None:  # a leaf as root: its gradient is the seed itself
@@ -51,9 +55,15 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         slot = buffers.get(node)
         if slot is None:
             slot = buffers[node] = [None] * node._num_outputs
-            heappush(heap, (-node._seq, node))
+            root_nodes.append(node)
         nr = root.output_nr
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
+
+    deps = _count_dependencies(root_nodes)
+    if wanted is not None:
+        reached, runs = _paths_to_inputs(root_nodes, wanted)
+    ready = [(-n._seq, n) for n in root_nodes if deps[n] == 0]
+    heapify(ready)  # the nodes whose consumers have all run; the latest created pops first
 
     check_nan = _anomaly_state.enabled and _anomaly_state.check_nan
     # no capture (autograd.grad), no NaN check, no hook anywhere: nodes and leaves just run
@@ -61,72 +71,146 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     into_grad = plain and accumulate  # loss.backward(): straight into the leaves' .grad
     prev_enabled = _grad_state.enabled
     _grad_state.enabled = create_graph
-    node = None
     try:
-        while heap:
-            node = heappop(heap)[1]
-            grads = buffers.pop(node)
-            if plain and len(grads) == 1:
+        while ready:
+            node = heappop(ready)[1]
+            grads = buffers.pop(node, None)
+            if grads is None:  # its consumers all sent None: nothing flows through it
+                input_grads = (None,) * len(node._edges)
+            elif plain and len(grads) == 1:
                 input_grads = node.backward(grads[0])  # the common case, spelled out
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
             else:
-                input_grads = _run_node(node, grads, wanted, captured, check_nan)
+                if node._pre_hooks is not None:
+                    grads = _run_pre_hooks(node, grads)
+                if wanted is None:
+                    input_grads = _call_backward(node, grads, check_nan)
+                else:
+                    _capture_nonleaf(node, grads, wanted, captured)
+                    if node not in runs:  # its gradient was wanted; nothing below it is
+                        continue
+                    input_grads = _call_pruned(node, grads, check_nan, wanted, reached)
             if not retain_graph and node._saved:
                 node._release()
             for (target, nr, shape, dtype), g in zip(node._edges, input_grads):
-                if g is None or target is None:
+                if target is None:
                     continue
-                if g._data.shape != shape or g.dtype is not dtype:
+                if g is not None and (g._data.shape != shape or g.dtype is not dtype):
                     g = _fit(g, shape, dtype)
                 if nr < 0:  # a leaf (see function._edge)
-                    if into_grad:
+                    if g is None:
+                        pass
+                    elif into_grad:
                         _accumulate(target, g, create_graph)
                     else:
                         _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
                     continue
-                slot = buffers.get(target)
-                if slot is None:  # the first gradient for this node: schedule it
-                    heappush(heap, (-target._seq, target))
-                    if target._num_outputs == 1:
-                        buffers[target] = [g]
-                        continue
-                    buffers[target] = slot = [None] * target._num_outputs
-                    slot[nr] = g
-                else:
-                    slot[nr] = g if slot[nr] is None else slot[nr] + g
+                if reached is not None and target not in reached:
+                    continue  # leads to no input: pruned
+                if g is not None:
+                    slot = buffers.get(target)
+                    if slot is None:
+                        if target._num_outputs == 1:
+                            buffers[target] = [g]
+                        else:
+                            buffers[target] = slot = [None] * target._num_outputs
+                            slot[nr] = g
+                    else:
+                        slot[nr] = g if slot[nr] is None else slot[nr] + g
+                left = deps[target] - 1
+                deps[target] = left
+                if left == 0:  # every consumer has sent its gradient: it can run
+                    heappush(ready, (-target._seq, target))
     finally:
         _grad_state.enabled = prev_enabled
 
     watch = _diagnostics.watch
-    if accumulate and watch.enabled and node is not None:
+    if accumulate and watch.enabled and root_nodes:
         watch.countdown -= 1
-        if watch.countdown == 0:  # the last node run is the oldest: see diagnostics.py
-            _diagnostics.after_backward(roots[0].grad_fn or node, node._seq, _sequence)
+        if watch.countdown == 0:  # see diagnostics.py
+            oldest = min(n._seq for n in deps)
+            _diagnostics.after_backward(root_nodes[0], oldest, _sequence)
     if inputs is None:
         return None
     results = []
-    for i in range(len(inputs)):
+    for i, t in enumerate(inputs):
         g = captured.get(i)
         if g is None and not allow_unused:
             raise RuntimeError(
                 "One of the differentiated Tensors appears to not have been used in the graph. "
                 "Set allow_unused=True if this is the desired behavior.")
+        if accumulate and g is not None and t.grad_fn is not None:
+            _accumulate(t, g, create_graph)  # backward(inputs=[non-leaf]) fills its .grad
         results.append(g)
     return tuple(results)
 
 
-def _run_node(node, grads, wanted, captured, check_nan):
-    """The general path of one node: capture for autograd.grad, pre hooks, backward with
-    missing gradients filled in, the anomaly check, post hooks."""
-    if wanted is not None:
-        _capture_nonleaf(node, grads, wanted, captured)
-    if node._pre_hooks is not None:
-        grads = _run_pre_hooks(node, grads)
-    return _call_backward(node, grads, check_nan)
+def _count_dependencies(root_nodes):
+    """For every node reachable from the roots: how many edges of reachable nodes point at it."""
+    deps = dict.fromkeys(root_nodes, 0)
+    stack = list(root_nodes)
+    while stack:
+        for target, nr, _shape, _dtype in stack.pop()._edges:
+            if nr < 0 or target is None:  # a leaf, or an input outside the graph
+                continue
+            if target in deps:
+                deps[target] += 1
+            else:
+                deps[target] = 1
+                stack.append(target)
+    return deps
 
 
-def _call_backward(node, grads, check_nan):
+def _paths_to_inputs(root_nodes, wanted):
+    """The nodes that take part when only ``wanted`` inputs need gradients (torch's exec_info).
+
+    ``runs``: nodes with an edge to a wanted leaf or to a reached node (their backward runs);
+    ``reached``: those plus the nodes whose output gradient is itself wanted (captured).
+    A node is decided after all the nodes it feeds (an iterative post-order walk)."""
+    reached, runs, done = set(), set(), set()
+    stack = list(root_nodes)
+    while stack:
+        node = stack[-1]
+        if node in done:
+            stack.pop()
+            continue
+        below = [t for t, nr, _s, _d in node._edges if nr >= 0 and t is not None and
+                 t not in done]
+        if below:
+            stack.extend(below)
+            continue
+        stack.pop()
+        done.add(node)
+        for t, nr, _s, _d in node._edges:
+            if (t in reached) if nr >= 0 else ((id(t), -1) in wanted):
+                runs.add(node)
+                reached.add(node)
+                break
+        else:
+            if any((id(node), k) in wanted for k in range(node._num_outputs)):
+                reached.add(node)
+    return reached, runs
+
+
+def _call_pruned(node, grads, check_nan, wanted, reached):
+    """Run a node's backward computing only the input gradients on a path to ``inputs``: its
+    ``needs_input_grad`` is narrowed for the call (a saliency map computes no weight gradient),
+    and what it returns for the other inputs is dropped (its post hooks see None there).
+    A custom Function's ctx keeps the flags it had in forward, as in torch."""
+    if isinstance(node, BackwardFunction):
+        return _call_backward(node, grads, check_nan)
+    full = node.needs_input_grad
+    node.needs_input_grad = tuple(
+        need and ((t in reached) if nr >= 0 else ((id(t), -1) in wanted))
+        for need, (t, nr, _s, _d) in zip(full, node._edges))
+    try:
+        return _call_backward(node, grads, check_nan, node.needs_input_grad)
+    finally:
+        node.needs_input_grad = full
+
+
+def _call_backward(node, grads, check_nan, mask=None):
     """Run one node's backward and return one gradient (or None) per input edge."""
     if len(grads) == 1:
         result = node.backward(grads[0])
@@ -136,6 +220,8 @@ def _call_backward(node, grads, check_nan):
         result = node.backward(*grads)
     if type(result) is not tuple:
         result = (result,)
+    if mask is not None:
+        result = tuple([g if keep else None for g, keep in zip(result, mask)])
     if check_nan:
         _check_anomaly(node, result)
     if node._post_hooks is not None:
@@ -180,20 +266,22 @@ def sum_to_shape(x, shape, xp):
 
 
 def _deliver_to_leaf(leaf, grad, create_graph, accumulate, wanted, captured):
+    """A leaf's gradient: its hooks, then captured (``inputs``) and/or added into ``.grad``."""
+    indices = None
     if wanted is not None:
-        indices = wanted.get((id(leaf), 0))
-        if indices is not None:
-            for i in indices:
-                captured[i] = grad if captured.get(i) is None else captured[i] + grad
-    if not accumulate:
-        return
+        indices = wanted.get((id(leaf), -1))
+        if indices is None:
+            return  # not one of the inputs: off the path, its hooks do not fire
     if leaf._hooks:
         for hook in leaf._hooks:
             replaced = hook(grad)
             if replaced is not None:
                 grad = replaced
-    if wanted is not None and (id(leaf), 0) not in wanted:
-        return  # backward(inputs=...) accumulates only into the given inputs
+    if indices is not None:
+        for i in indices:
+            captured[i] = grad if captured.get(i) is None else captured[i] + grad
+    if not accumulate:
+        return
     _accumulate(leaf, grad, create_graph)
     if leaf._post_accumulate_hooks:
         for hook in leaf._post_accumulate_hooks:
@@ -242,15 +330,15 @@ def _run_pre_hooks(node, grads):
 
 
 def _check_anomaly(node, grads):
+    """Anomaly mode: a backward formula that returned NaN is named, with the line that created
+    the op (NaN only, as torch: an infinite gradient can be legitimate)."""
     for i, g in enumerate(grads):
         if g is None or not g.dtype.is_floating_point and not g.dtype.is_complex:
             continue
-        xp = node.xp
-        if not bool(xp.isfinite(g._data).all()):
+        if bool(node.xp.isnan(g._data).any()):
             where = ""
             if node._trace:
                 where = ("\n  ember: the op was created here (most recent call last):\n" +
                          _anomaly.where_created(node._trace))
-            bad = "nan" if bool(xp.isnan(g._data).any()) else "inf"
             raise RuntimeError(
-                f"Function '{node.name()}' returned {bad} values in its {i}th output." + where)
+                f"Function '{node.name()}' returned nan values in its {i}th output." + where)

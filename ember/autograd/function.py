@@ -139,7 +139,6 @@ class Node:
             self._saved_versions = tuple([(t._vc or t._counter(), t._vc.value) for t in inputs])
         if dev is not _CPU:
             self.device = dev
-        self._seq = next(_sequence)
         if n == 2:
             self._edges = (_edge(first), _edge(second))
             self.needs_input_grad = (first._requires_grad, second._requires_grad)
@@ -149,9 +148,11 @@ class Node:
         else:
             self._edges = tuple([_edge(t) for t in inputs])
             self.needs_input_grad = tuple([t._requires_grad for t in inputs])
+        # after the edges: building one can record a refreshed view's node, which must come first
+        self._seq = next(_sequence)
         if _anomaly_state.enabled:
             self._trace = _anomaly.capture_user_stack()
-            if _anomaly_state.check_nan:
+            if _anomaly_state.check_forward:  # an ember extension, off unless asked for
                 _anomaly.check_forward(self, out, self.xp)
         if type(out) is tuple:
             outs = tuple(_integer_outputs_need_no_grad(make(o, dev, True, self, nr))
