@@ -319,3 +319,40 @@ def test_grad_mode_forms():
     with ember.no_grad():
         assert g(x).requires_grad is True
 
+
+def test_a_function_that_saves_its_output_is_freed_without_the_garbage_collector():
+    """ctx -> saved output -> its grad_fn ctx would be a reference cycle; ember keeps the
+    output's array instead (as built-in nodes do), so reference counting frees the graph."""
+    class Exp(ember.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            y = x.exp()
+            ctx.save_for_backward(y)
+            ctx.mark_non_differentiable()
+            return y
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y
+
+    x = ember.tensor([0.5, 1.0], dtype=ember.float64, requires_grad=True)
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        y = Exp.apply(x)
+        node, out = weakref.ref(y.grad_fn), weakref.ref(y)
+        del y
+        assert node() is None and out() is None
+    finally:
+        if was_enabled:
+            gc.enable()
+    # the saved output still works, to first and second order (against torch's exp)
+    assert ember.autograd.gradcheck(Exp.apply, (x,))
+    assert ember.autograd.gradgradcheck(Exp.apply, (x,))
+    (g,) = ember.autograd.grad(Exp.apply(x).sum(), x, create_graph=True)
+    (gg,) = ember.autograd.grad(g.sum(), x)
+    t = torch.tensor([0.5, 1.0], dtype=torch.float64, requires_grad=True)
+    (tg,) = torch.autograd.grad(t.exp().sum(), t, create_graph=True)
+    (tgg,) = torch.autograd.grad(tg.sum(), t)
+    assert_same(gg, tgg)

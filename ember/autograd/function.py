@@ -491,7 +491,7 @@ class BackwardFunction(FunctionCtx, Node):
         if saved is _FREED:
             return self.saved  # raises torch's "backward through the graph a second time"
         self._check_versions()
-        return saved
+        return tuple(s.unpack(self) if type(s) is _SavedOutput else s for s in saved)
 
     @property
     def saved_variables(self):
@@ -506,6 +506,22 @@ class BackwardFunction(FunctionCtx, Node):
                                f"gradients (expected {len(self._arg_is_tensor)}, got "
                                f"{len(result)})")
         return tuple(g for g, is_tensor in zip(result, self._arg_is_tensor) if is_tensor)
+
+
+class _SavedOutput:
+    """An output of a custom Function that its ``ctx`` saved: its array, not the tensor (which
+    points back at the ctx).  Unpacked as a tensor whose grad_fn is the ctx again when the
+    gradient's graph is recorded (create_graph), so double backward flows through it."""
+
+    __slots__ = ("data", "device", "output_nr")
+
+    def __init__(self, t):
+        self.data, self.device, self.output_nr = t._data, t.device, t.output_nr
+
+    def unpack(self, ctx):
+        if _grad_state.enabled:
+            return _tensor.Tensor._make(self.data, self.device, True, ctx, self.output_nr)
+        return _tensor.Tensor._make(self.data, self.device)
 
 
 class Function:
@@ -586,9 +602,13 @@ class Function:
                               for o in outputs)
         ctx._num_outputs = len(outputs)
         ctx._seq = next(_sequence)
-        ctx._saved = tuple(ctx._to_save)
+        # an output saved as itself would make a cycle (ctx -> output -> its grad_fn ctx) that
+        # only the garbage collector frees: keep its array instead, as built-in nodes do
+        ctx._saved = tuple(_SavedOutput(t) if t is not None and t.grad_fn is ctx else t
+                           for t in ctx._to_save)
         ctx._saved_versions = tuple((t._counter(), t._vc.value) for t in ctx._to_save
                                     if t is not None)
+        ctx._to_save = ctx._dirty = ctx._non_differentiable = ()  # they may hold the outputs
         return wrapped[0] if single else tuple(wrapped)
 
 
