@@ -27,11 +27,25 @@ def broadcast_error(shape_a, shape_b, op=None):
                         "broadcast together")
 
 
+def _no_context():
+    return ""
+
+
+# Only nn.Module knows which layer is running, and nn sits above the tensor core: nn registers
+# its answer here when it is imported, so the core names the layer without importing nn.
+_context_provider = _no_context
+
+
+def set_context_provider(fn):
+    """Make ``fn() -> str`` name the layer an error happens in; returns the previous one."""
+    global _context_provider
+    previous, _context_provider = _context_provider, fn
+    return previous
+
+
 def _module_context():
     """'model.fc2 (Linear(...))' when the error happens inside a Module's forward, else ''."""
-    from .nn.modules.module import current_module_context
-
-    return current_module_context()
+    return _context_provider()
 
 
 def device_mismatch(dev_a, dev_b, op=None):

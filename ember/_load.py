@@ -78,10 +78,19 @@ def _check_view(numel, offset, size, stride):
                            "elements; the file is corrupted or crafted")
 
 
-def _rebuild_parameter(data, requires_grad, backward_hooks, *state):
-    from .nn.parameter import Parameter
+# nn.Parameter lives above the tensor core: ember/nn/parameter.py registers the class here when
+# it is imported (ember's __init__ always imports nn), so loading never imports nn.
+_parameter_class = None
 
-    return Parameter(data, requires_grad)
+
+def register_parameter_class(cls):
+    """The class ``_rebuild_parameter`` builds (nn.Parameter)."""
+    global _parameter_class
+    _parameter_class = cls
+
+
+def _rebuild_parameter(data, requires_grad, backward_hooks, *state):
+    return _parameter_class(data, requires_grad)
 
 
 def _torch_device(*args):

@@ -238,12 +238,12 @@ def _values(t):
 
 
 def _prefix(t):
-    from ._tensor import Tensor
-    from .nn.parameter import Buffer, Parameter
-
-    if type(t) in (Tensor, Parameter, Buffer):
+    # Only a class that sets _repr_as_tensor in its own body (Tensor, nn's Parameter and Buffer)
+    # prints as 'tensor(': the flag is not inherited, so other subclasses show their name.
+    cls = type(t)
+    if vars(cls).get("_repr_as_tensor", False):
         return "tensor("
-    return type(t).__name__ + "("
+    return cls.__name__ + "("
 
 
 def _join_suffixes(text, suffixes, indent):

@@ -100,12 +100,10 @@ class _CheckpointPickler(pickle._Pickler):
         return None
 
     def reducer_override(self, obj):
-        from .nn.parameter import Parameter
-
-        if isinstance(obj, Parameter):
-            plain = Tensor._make(obj._data, obj.device)
-            return _REBUILD_PARAMETER, (plain, obj.requires_grad, OrderedDict())
         if isinstance(obj, Tensor):
+            if obj._saved_as_parameter:  # nn.Parameter and its subclasses
+                plain = Tensor._make(obj._data, obj.device)
+                return _REBUILD_PARAMETER, (plain, obj.requires_grad, OrderedDict())
             return self._reduce_tensor(obj)
         if isinstance(obj, _device.device):
             args = (obj.type,) if obj.index is None else (obj.type, obj.index)

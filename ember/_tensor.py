@@ -75,6 +75,8 @@ class Tensor:
     _hooks = None
     _post_accumulate_hooks = None
     _retains_grad = False
+    _repr_as_tensor = True  # prints as 'tensor(...)'; read from the class's own body only
+    _saved_as_parameter = False  # ember.save writes torch's _rebuild_parameter for it
 
     __array_priority__ = 1000  # numpy scalars on the left defer to Tensor's operators
 

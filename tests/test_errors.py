@@ -1,6 +1,8 @@
 """The three beginner errors (dtype, shape, device): torch's class and first line, then ember's
 explanation naming the layer, both sides, and the fix.  Golden texts pin each message."""
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -113,3 +115,81 @@ def test_no_numpy_warning_escapes_from_ops():
                             text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert "user numpy still warns" in result.stdout
+
+
+class _Waits(ember.nn.Module):
+    """Holds its thread inside the model's forward until told to go on."""
+
+    def __init__(self, inside, go_on):
+        super().__init__()
+        self.inside, self.go_on = inside, go_on
+
+    def forward(self, x):
+        self.inside.set()
+        assert self.go_on.wait(10), "the other thread never finished"
+        return x
+
+
+class _Encoder(ember.nn.Module):
+    def __init__(self, inside, go_on):
+        super().__init__()
+        self.encoder = ember.nn.Linear(4, 4)
+        self.wait = _Waits(inside, go_on)
+        self.head = ember.nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.head(self.wait(self.encoder(x)).double())
+
+
+class _TwoLayers(ember.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = ember.nn.Linear(4, 4)
+        self.fc2 = ember.nn.Linear(4, 4)
+
+    def forward(self, x):
+        return self.fc2(self.fc1(x).double())
+
+
+def _dtype_error_of(model, errors):
+    try:
+        model(ember.ones(2, 4))
+    except RuntimeError as e:
+        errors[model] = str(e)
+
+
+def test_each_thread_names_its_own_layer():
+    # thread a stops inside its model (model.wait) while thread b's model.fc2 gets float64 input;
+    # then a goes on and its model.head fails the same way
+    inside, go_on = threading.Event(), threading.Event()
+    a, b = _Encoder(inside, go_on), _TwoLayers()
+    errors = {}
+    thread_a = threading.Thread(target=_dtype_error_of, args=(a, errors))
+    thread_a.start()
+    try:
+        assert inside.wait(10)
+        thread_b = threading.Thread(target=_dtype_error_of, args=(b, errors))
+        thread_b.start()
+        thread_b.join(10)
+    finally:
+        go_on.set()
+        thread_a.join(10)
+    assert errors[b].splitlines()[1] == (
+        "  in model.fc2 (Linear(in_features=4, out_features=4, bias=True)): input is float64, "
+        "weight is float32")
+    assert errors[a].splitlines()[1] == (
+        "  in model.head (Linear(in_features=4, out_features=4, bias=True)): input is float64, "
+        "weight is float32")
+
+
+def test_context_provider_outside_a_model_and_replaced():
+    from ember import _errors
+
+    assert _errors._module_context() == ""
+    previous = _errors.set_context_provider(lambda: "my layer")
+    try:
+        error = _errors.dtype_mismatch("mm", "mat1", ember.float64, "mat2", ember.float32)
+        assert str(error).splitlines()[1] == "  in my layer: input is float64, weight is float32"
+    finally:
+        assert _errors.set_context_provider(previous) is not previous
+    assert _errors._module_context() == ""

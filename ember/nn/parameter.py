@@ -1,5 +1,6 @@
 """nn.Parameter: a tensor that a Module registers as one of its parameters."""
 
+from .. import _load
 from .._tensor import Tensor
 
 
@@ -8,6 +9,9 @@ class Parameter(Tensor):
 
     ``Parameter(data)`` shares memory with ``data``.
     """
+
+    _repr_as_tensor = True  # printed as 'Parameter containing:\ntensor(...)'
+    _saved_as_parameter = True  # inherited: a subclass is saved as a Parameter too
 
     def __new__(cls, data=None, requires_grad=True):
         if data is None:
@@ -40,6 +44,8 @@ class Parameter(Tensor):
 class Buffer(Tensor):
     """Marks a tensor to be registered as a buffer when assigned to a Module."""
 
+    _repr_as_tensor = True
+
     def __new__(cls, data=None, *, persistent=True):
         t = cls._make(data._data, data.device)
         t._vc = data._counter()
@@ -48,6 +54,9 @@ class Buffer(Tensor):
 
     def __init__(self, data=None, *, persistent=True):
         pass
+
+
+_load.register_parameter_class(Parameter)
 
 
 class UninitializedParameter(Parameter):

@@ -5,22 +5,34 @@ torch; ``__call__`` runs the hooks around the user's ``forward`` and keeps the s
 being called, so errors can name the layer they happened in (``model.fc2``).
 """
 
+import threading
 from collections import OrderedDict, namedtuple
 
+from ... import _errors
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.grad_mode import state as _grad_state
 from ..parameter import Buffer, Parameter, UninitializedParameter
 from ._backward_hooks import BackwardHookState
 
-_calling = []  # the modules whose forward is running, outermost first
+
+# One stack per thread: two threads running two models must each name their own layer.
+class _Calling(threading.local):
+    """The modules whose forward is running in this thread, outermost first."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_calling = _Calling()
 
 
 def current_module_context():
     """'model.fc2 (Linear(in_features=128, out_features=10, bias=True))' for errors, or ''."""
-    if not _calling:
+    stack = _calling.stack
+    if not stack:
         return ""
-    root, inner = _calling[0], _calling[-1]
+    root, inner = stack[0], stack[-1]
     path = "model"
     for name, m in root.named_modules():
         if m is inner:
@@ -34,6 +46,9 @@ def _one_line_repr(module):
     if module._modules:
         return module._get_name() + "(...)"
     return f"{module._get_name()}({extra})"
+
+
+_errors.set_context_provider(current_module_context)
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
@@ -120,11 +135,12 @@ class Module:
         if (self._full_backward_hooks or self._backward_pre_hooks) and _grad_state.enabled:
             hooks = BackwardHookState(self)
             args = hooks.wrap_inputs(args)
-        _calling.append(self)
+        stack = _calling.stack  # one thread-local read per call
+        stack.append(self)
         try:
             output = self.forward(*args, **kwargs)
         finally:
-            _calling.pop()
+            stack.pop()
         if self._forward_hooks:
             for key, hook in tuple(self._forward_hooks.items()):
                 if key in self._hooks_with_kwargs:
