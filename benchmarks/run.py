@@ -1,13 +1,20 @@
 """Side-by-side timings of ember and torch in one process: ratio = ember time / torch time.
 
-    python benchmarks/run.py            # all workloads
-    python benchmarks/run.py add        # only those whose name contains 'add'
+    python benchmarks/run.py                    # all workloads
+    python benchmarks/run.py add                # only those whose name contains 'add'
+    python benchmarks/run.py --single-thread    # both libraries pinned to one thread
+
+Threads: by default both libraries run at their default thread settings, what a user gets
+(torch's intra-op threads, NumPy's BLAS pool for ember; the header line prints the counts).
+--single-thread pins both to one thread (torch.set_num_threads(1), ember.set_num_threads(1)),
+the setting of earlier figures, for a second column.
 
 Each workload is timed alternately on both libraries, round after round; the times shown are
 the medians, the ratio is the median of the rounds' ratios.  Machines here are shared and noisy:
 compare ratios measured in one run, not single times.
 """
 
+import argparse
 import statistics
 import sys
 import time
@@ -18,9 +25,6 @@ import torch
 import ember
 
 import models
-
-torch.set_num_threads(1)
-ember.set_num_threads(1)  # NumPy's BLAS, like torch, on one thread
 
 
 def _time(fn, number, repeats):
@@ -87,8 +91,26 @@ WORKLOADS = [
 ]
 
 
+def set_threads(single_thread):
+    """Pin torch and ember (NumPy's BLAS) to one thread, or leave both at their defaults;
+    returns a line saying the thread counts in use."""
+    if single_thread:
+        torch.set_num_threads(1)
+        ember.set_num_threads(1)  # NumPy's BLAS, like torch, on one thread
+    setting = "single thread" if single_thread else "default threads"
+    return (f"threads: {setting} (torch {torch.get_num_threads()}, "
+            f"ember/BLAS {ember.get_num_threads()})")
+
+
 def main(argv):
-    wanted = argv[1] if len(argv) > 1 else ""
+    parser = argparse.ArgumentParser(description="ember/torch timings, side by side")
+    parser.add_argument("filter", nargs="?", default="",
+                        help="run only the workloads whose name contains this")
+    parser.add_argument("--single-thread", action="store_true",
+                        help="pin torch and ember (NumPy's BLAS) to one thread")
+    args = parser.parse_args(argv[1:])
+    wanted = args.filter
+    print(set_threads(args.single_thread))
     print(f"{'workload':42} {'torch':>11} {'ember':>11} {'ratio':>7} {'target':>7}")
     for name, make, number, rounds, target in WORKLOADS:
         if wanted not in name:
