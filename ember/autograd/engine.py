@@ -19,7 +19,7 @@ Backward formulas run under no_grad unless ``create_graph=True``, so the first-o
 records nothing and the second-order pass records the graph of the gradient.
 """
 
-from heapq import heapify, heappop, heappush
+from heapq import heappop, heappush
 
 from .. import _tensor
 from .._compat import add_into
@@ -62,8 +62,10 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     deps = _count_dependencies(root_nodes)
     if wanted is not None:
         reached, runs = _paths_to_inputs(root_nodes, wanted)
-    ready = [(-n._seq, n) for n in root_nodes if deps[n] == 0]
-    heapify(ready)  # the nodes whose consumers have all run; the latest created pops first
+    ready = []  # a heap of the nodes whose consumers have all run: the latest created pops first
+    for node in root_nodes:
+        if deps[node] == 0:
+            heappush(ready, (-node._seq, node))
 
     check_nan = _anomaly_state.enabled and _anomaly_state.check_nan
     # no capture (autograd.grad), no NaN check, no hook anywhere: nodes and leaves just run
@@ -94,21 +96,20 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
             if not retain_graph and node._saved:
                 node._release()
             for (target, nr, shape, dtype), g in zip(node._edges, input_grads):
-                if target is None:
-                    continue
-                if g is not None and (g._data.shape != shape or g.dtype is not dtype):
-                    g = _fit(g, shape, dtype)
                 if nr < 0:  # a leaf (see function._edge)
-                    if g is None:
-                        pass
-                    elif into_grad:
-                        _accumulate(target, g, create_graph)
-                    else:
-                        _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
+                    if g is not None:
+                        if g._data.shape != shape or g.dtype is not dtype:
+                            g = _fit(g, shape, dtype)
+                        if into_grad:
+                            _accumulate(target, g, create_graph)
+                        else:
+                            _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
                     continue
-                if reached is not None and target not in reached:
-                    continue  # leads to no input: pruned
+                if target is None or (reached is not None and target not in reached):
+                    continue  # an input outside the graph, or one that leads to no input
                 if g is not None:
+                    if g._data.shape != shape or g.dtype is not dtype:
+                        g = _fit(g, shape, dtype)
                     slot = buffers.get(target)
                     if slot is None:
                         if target._num_outputs == 1:

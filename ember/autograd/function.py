@@ -61,22 +61,19 @@ any_hooks = _HookFlag()
 class Node:
     """A recorded op: the ``grad_fn`` of the tensors it produced."""
 
-    # defaults shared by all nodes; set on the instance only when used
-    _saved = ()
-    _saved_versions = ()
+    # the fields every call of apply sets (and every recorded node reads) are slots, which are
+    # faster to set and read than a per-instance dict; the rest are class defaults, set on the
+    # instance only when used
+    __slots__ = ("_edges", "needs_input_grad", "_seq", "_saved", "_saved_versions", "__dict__",
+                 "__weakref__")
     _saved_other = False  # save() kept a value that is not an input (maybe the output)
     _out = None  # (array, version counter, version) of a saved output
-    _inputs = None  # the input tensors, only while forward runs and only when recording
     _pre_hooks = None  # {output_nr: [hook]} for tensor hooks on non-leaf outputs
     _post_hooks = None
     _trace = None  # creation stack, kept in anomaly mode
     _name = None  # torch's node name when it is not <ClassName>Backward0
-    _edges = ()  # per input: (its node, the leaf itself or None; output_nr, -1 for a leaf;
-    #              shape; dtype)
     _out_meta = None  # (shape, dtype) per output, for nodes with several outputs
     _num_outputs = 1
-    _seq = 0
-    needs_input_grad = ()
     saves_inputs = False  # True: recording keeps every input for backward (read with saved)
     materialize_grads = True  # outputs that got no gradient receive zeros in backward
     xp = _np  # the array module of the inputs' device (set per call when not CPU)
@@ -91,73 +88,43 @@ class Node:
     # ------------------------------------------------------------------ running forward
 
     def apply(self, *inputs):
-        """Run forward on the inputs' arrays, wrap the result, and record the graph if needed."""
-        first = inputs[0]
-        dev = first.device
-        n = len(inputs)
-        # NOTE: one and two inputs are spelled out: loops, lists and tuples cost on tiny tensors
-        if n == 2:
-            second = inputs[1]
-            if second.device is not dev:
-                dev = _common_device(first, second, self)
-            record = first._requires_grad or second._requires_grad
-        elif n == 1:
-            record = first._requires_grad
-        else:
-            record = False
-            for t in inputs:
-                if t.device is not dev:
-                    dev = _common_device(first, t, self)
-                record = record or t._requires_grad
-        record = record and _grad_state.enabled
+        """Run forward on the inputs' arrays, wrap the result, and record the graph if needed.
+
+        Recording (grad mode on and an input requires grad) keeps what backward needs: one
+        edge per input, which inputs need a gradient, a sequence number (taken after the edges:
+        making an edge can record a refreshed view's node, which must come first), and what
+        forward saved."""
+        dev, record = _device_and_record(inputs, self)
         if dev is not _CPU:
             self.xp = _device.xp_for(dev)
-        if record:
-            self._inputs = inputs  # for save(): which saved arrays are inputs
-        if n == 2:
-            try:
-                out = self.forward(first._data, second._data)
-            except ValueError:  # NumPy's broadcast error becomes torch's RuntimeError
-                if first._data.shape != second._data.shape:
-                    raise broadcast_error(first._data.shape, second._data.shape,
-                                          type(self).__name__.lower()) from None
-                raise
-        elif n == 1:
-            out = self.forward(first._data)
-        else:
-            out = self.forward(*[t._data for t in inputs])
-        make = _tensor.make
         if not record:
+            out = _forward(self, inputs)
             if type(out) is tuple:
-                return tuple([make(o, dev) for o in out])
-            return make(out, dev)
+                return tuple([_tensor.make(o, dev) for o in out])
+            return _tensor.make(out, dev)
 
-        # record the graph: edges to the inputs' nodes, their shapes and dtypes
-        self._inputs = None
+        self._saved = ()
+        out = _forward(self, inputs)
         if self.saves_inputs:  # x * y, x / y, x @ y: the inputs, in one step
             self._saved = inputs
-            self._saved_versions = tuple([(t._vc or t._counter(), t._vc.value) for t in inputs])
+            self._saved_versions = tuple([(t._counter(), t._vc.value) for t in inputs])
+        elif self._saved:
+            self._keep_saved(inputs)
+        else:
+            self._saved_versions = ()
         if dev is not _CPU:
             self.device = dev
-        if n == 2:
-            self._edges = (_edge(first), _edge(second))
-            self.needs_input_grad = (first._requires_grad, second._requires_grad)
-        elif n == 1:
-            self._edges = (_edge(first),)
-            self.needs_input_grad = (first._requires_grad,)
-        else:
-            self._edges = tuple([_edge(t) for t in inputs])
-            self.needs_input_grad = tuple([t._requires_grad for t in inputs])
-        # after the edges: building one can record a refreshed view's node, which must come first
+        self._edges, self.needs_input_grad = _edges(inputs)
         self._seq = next(_sequence)
         if _anomaly_state.enabled:
             self._trace = _anomaly.capture_user_stack()
             if _anomaly_state.check_forward:  # an ember extension, off unless asked for
                 _anomaly.check_forward(self, out, self.xp)
-        if type(out) is tuple:
-            outs = tuple(_integer_outputs_need_no_grad(make(o, dev, True, self, nr))
-                         for nr, o in enumerate(out))
-            self._out_meta = tuple((o._data.shape, o.dtype) for o in outs)
+        make = _tensor.make
+        if type(out) is tuple:  # several outputs: each knows its position (output_nr)
+            outs = tuple([_integer_outputs_need_no_grad(make(o, dev, True, self, nr))
+                          for nr, o in enumerate(out)])
+            self._out_meta = tuple([(o._data.shape, o.dtype) for o in outs])
             self._num_outputs = len(outs)
             self._note_saved_output(out, outs)
             return outs
@@ -178,18 +145,20 @@ class Node:
         return self._edges[i][2]
 
     def save(self, *values):
-        """Keep values for backward (inputs or outputs of forward); read them with ``saved``."""
-        inputs = self._inputs
-        if inputs is None:
-            return  # not recording: nothing will run backward
+        """Keep values for backward (inputs or outputs of forward); read them with ``saved``.
+        When the graph is recorded, apply keeps each input as the tensor itself."""
+        self._saved = values
+
+    def _keep_saved(self, inputs):
+        """What forward saved, each input's array replaced by the input tensor (so backward
+        gets the tensor and its version is checked); other values (outputs) stay arrays."""
         saved = []
         versions = []
-        for v in values:
+        for v in self._saved:
             for t in inputs:
                 if v is t._data:
                     saved.append(t)
-                    vc = t._vc or t._counter()
-                    versions.append((vc, vc.value))
+                    versions.append((t._counter(), t._vc.value))
                     break
             else:
                 saved.append(v)
@@ -330,15 +299,70 @@ class ViewNode(Node):
 
 class NoGradNode(Node):
     """An op whose outputs never require grad (comparisons, argmax's indices, isnan, ...):
-    it runs as under no_grad and records nothing."""
+    it records nothing, whatever the grad mode."""
 
     def apply(self, *inputs):
-        enabled = _grad_state.enabled
-        _grad_state.enabled = False
-        try:
-            return Node.apply(self, *inputs)
-        finally:
-            _grad_state.enabled = enabled
+        dev = _device_and_record(inputs, self)[0]
+        if dev is not _CPU:
+            self.xp = _device.xp_for(dev)
+        return _wrap(_forward(self, inputs), dev)
+
+
+def _device_and_record(inputs, node):
+    """The inputs' common device (torch's error if they differ) and whether to record: grad
+    mode is on in this thread and an input requires grad."""
+    first = inputs[0]
+    dev = first.device
+    n = len(inputs)
+    # NOTE: one and two inputs are spelled out: loops cost on tiny tensors
+    if n == 1:
+        return dev, first._requires_grad and _grad_state.enabled
+    if n == 2:
+        second = inputs[1]
+        if second.device is not dev:
+            dev = _common_device(first, second, node)
+        return dev, (first._requires_grad or second._requires_grad) and _grad_state.enabled
+    record = False
+    for t in inputs:
+        if t.device is not dev:
+            dev = _common_device(first, t, node)
+        record = record or t._requires_grad
+    return dev, record and _grad_state.enabled
+
+
+def _forward(node, inputs):
+    """``node.forward`` on the inputs' arrays; NumPy's broadcast error becomes torch's."""
+    n = len(inputs)
+    if n == 1:
+        return node.forward(inputs[0]._data)
+    try:
+        if n == 2:
+            return node.forward(inputs[0]._data, inputs[1]._data)
+        return node.forward(*[t._data for t in inputs])
+    except ValueError:
+        shapes = [t._data.shape for t in inputs]
+        if n == 2 and shapes[0] != shapes[1]:
+            raise broadcast_error(shapes[0], shapes[1], type(node).__name__.lower()) from None
+        raise
+
+
+def _wrap(out, dev):
+    """Forward's array (or tuple of arrays) as tensors that record nothing."""
+    if type(out) is tuple:
+        return tuple([_tensor.make(o, dev) for o in out])
+    return _tensor.make(out, dev)
+
+
+def _edges(inputs):
+    """Per input, where its gradient goes (see ``_edge``), and whether it needs one."""
+    n = len(inputs)
+    if n == 1:
+        t = inputs[0]
+        return (_edge(t),), (t._requires_grad,)
+    if n == 2:
+        a, b = inputs
+        return (_edge(a), _edge(b)), (a._requires_grad, b._requires_grad)
+    return tuple([_edge(t) for t in inputs]), tuple([t._requires_grad for t in inputs])
 
 
 def _integer_outputs_need_no_grad(t):

@@ -102,8 +102,7 @@ class _MultiOutput(Node):
     _outs = None
 
     def keep(self, *outputs):
-        if self._inputs is not None:  # recording: backward will need them
-            self._outs = outputs
+        self._outs = outputs
 
     def outputs(self):
         _ = self.saved  # raises torch's error when backward already ran and freed the graph
