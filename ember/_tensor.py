@@ -16,6 +16,7 @@ from .autograd.grad_mode import state as _grad_state
 # NOTE: module globals for the names Tensor._make reads on every op (faster than attributes)
 _ndarray = np.ndarray
 _new = object.__new__
+_generic = np.generic  # NumPy's scalar types
 _FROM_NP = D._FROM_NP
 
 
@@ -92,7 +93,8 @@ class Tensor:
     @classmethod
     def _make(cls, data, device, requires_grad=False, grad_fn=None, output_nr=0):
         """Wrap a backend array (the fast internal constructor; no copy, no checks)."""
-        if type(data) is not _ndarray and not hasattr(data, "__cuda_array_interface__"):
+        if type(data) is not _ndarray and (isinstance(data, _generic) or
+                                           not hasattr(data, "__cuda_array_interface__")):
             data = np.asarray(data)  # numpy returns scalars from 0-dim maths
         t = _new(cls)
         t._data = data

@@ -88,9 +88,10 @@ def _restore_global_state():
 
 @pytest.fixture(autouse=True)
 def each_node_runs_once_per_backward(request, monkeypatch):
-    """In tests/test_autograd*.py every backward is watched: a hook on every node it can reach
-    counts the node's runs, and a node that runs twice in one backward (partial gradients, as
-    a wrong execution order gives) fails the test."""
+    """In tests/test_autograd*.py every backward is watched: every edge must go from a later
+    node to an earlier one (the engine's order rests on it), and a hook on every node it can
+    reach counts the node's runs: a node that runs twice in one backward (partial gradients,
+    as a wrong execution order gives) fails the test."""
     if not request.module.__name__.startswith("test_autograd"):
         yield
         return
@@ -109,7 +110,10 @@ def each_node_runs_once_per_backward(request, monkeypatch):
             runs[node] = 0
             handles.append(node.register_prehook(
                 lambda grads, node=node: runs.__setitem__(node, runs[node] + 1)))
-            stack += [t for t, nr, _s, _d in node._edges if nr >= 0 and t is not None]
+            below = [t for t, nr, _s, _d in node._edges if nr >= 0 and t is not None]
+            late = [t.name() for t in below if t._seq >= node._seq]
+            assert not late, f"{node.name()} has edges to later nodes: {late}"
+            stack += below
         flag = autograd_function.any_hooks.registered
         try:
             return run_backward(roots, *args, **kwargs)

@@ -1,18 +1,18 @@
 """The backward engine: walks the graph from the outputs to the leaves.
 
 1. Seed the roots with ones (or the given gradients).
-2. Count dependencies: for every node reachable from the roots, how many edges from other
-   reachable nodes point at it (one pass over the graph, no recursion, so deep graphs do not
-   hit Python's recursion limit).
-3. With ``inputs`` (``autograd.grad``, ``backward(inputs=...)``), mark the nodes that lie on a
+2. With ``inputs`` (``autograd.grad``, ``backward(inputs=...)``), mark the nodes that lie on a
    path to one of them; the others never run, and hooks off that path never fire.
-4. Run a node only when every node that feeds it a gradient has run (its count reached zero):
-   its buffer then holds the whole gradient, so its backward and its hooks run once.  Among the
-   nodes that are ready, the latest created runs first (its sequence number breaks the tie).
-5. Call each node's backward, reduce each gradient to its input's shape and dtype, and pass it
+3. Run the nodes that received a gradient, latest created first (a heap on the sequence
+   number; no recursion, so deep graphs do not hit Python's recursion limit).  A node takes its
+   sequence number after its edges exist, so every edge goes from a later node to an earlier
+   one: when a node pops, every node that could still send it a gradient (all of them later)
+   has run.  Its buffer then holds the whole gradient, and its backward and hooks run once:
+   the order torch reaches by counting dependencies, without a counting pass over the graph.
+4. Call each node's backward, reduce each gradient to its input's shape and dtype, and pass it
    on: into the next node's buffer (summing contributions), or into ``.grad`` of a leaf.
-6. Free saved values unless ``retain_graph``; a second backward then raises torch's error.
-7. Tell the graph-growth watch (``diagnostics.py``) how far back the graph reached: one that grows
+5. Free saved values unless ``retain_graph``; a second backward then raises torch's error.
+6. Tell the graph-growth watch (``diagnostics.py``) how far back the graph reached: one that grows
    across training iterations is the classic ``total_loss += loss`` leak, warned about once.
 
 Backward formulas run under no_grad unless ``create_graph=True``, so the first-order pass
@@ -59,13 +59,11 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
         nr = root.output_nr
         slot[nr] = grad if slot[nr] is None else slot[nr] + grad
 
-    deps = _count_dependencies(root_nodes)
     if wanted is not None:
         reached, runs = _paths_to_inputs(root_nodes, wanted)
-    ready = []  # a heap of the nodes whose consumers have all run: the latest created pops first
+    ready = []  # a heap of the nodes that received a gradient: the latest created pops first
     for node in root_nodes:
-        if deps[node] == 0:
-            heappush(ready, (-node._seq, node))
+        heappush(ready, (-node._seq, node))
 
     check_nan = _anomaly_state.enabled and _anomaly_state.check_nan
     # no capture (autograd.grad), no NaN check, no hook anywhere: nodes and leaves just run
@@ -73,13 +71,12 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
     into_grad = plain and accumulate  # loss.backward(): straight into the leaves' .grad
     prev_enabled = _grad_state.enabled
     _grad_state.enabled = create_graph
+    node = None
     try:
         while ready:
             node = heappop(ready)[1]
-            grads = buffers.pop(node, None)
-            if grads is None:  # its consumers all sent None: nothing flows through it
-                input_grads = (None,) * len(node._edges)
-            elif plain and len(grads) == 1:
+            grads = buffers.pop(node)
+            if plain and len(grads) == 1:
                 input_grads = node.backward(grads[0])  # the common case, spelled out
                 if type(input_grads) is not tuple:
                     input_grads = (input_grads,)
@@ -105,33 +102,30 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                         else:
                             _deliver_to_leaf(target, g, create_graph, accumulate, wanted, captured)
                     continue
-                if target is None or (reached is not None and target not in reached):
-                    continue  # an input outside the graph, or one that leads to no input
-                if g is not None:
-                    if g._data.shape != shape or g.dtype is not dtype:
-                        g = _fit(g, shape, dtype)
-                    slot = buffers.get(target)
-                    if slot is None:
-                        if target._num_outputs == 1:
-                            buffers[target] = [g]
-                        else:
-                            buffers[target] = slot = [None] * target._num_outputs
-                            slot[nr] = g
-                    else:
-                        slot[nr] = g if slot[nr] is None else slot[nr] + g
-                left = deps[target] - 1
-                deps[target] = left
-                if left == 0:  # every consumer has sent its gradient: it can run
+                if g is None or target is None:
+                    continue
+                if reached is not None and target not in reached:
+                    continue  # leads to no input: pruned
+                if g._data.shape != shape or g.dtype is not dtype:
+                    g = _fit(g, shape, dtype)
+                slot = buffers.get(target)
+                if slot is None:  # the first gradient for this node: schedule it
                     heappush(ready, (-target._seq, target))
+                    if target._num_outputs == 1:
+                        buffers[target] = [g]
+                        continue
+                    buffers[target] = slot = [None] * target._num_outputs
+                    slot[nr] = g
+                else:
+                    slot[nr] = g if slot[nr] is None else slot[nr] + g
     finally:
         _grad_state.enabled = prev_enabled
 
     watch = _diagnostics.watch
-    if accumulate and watch.enabled and root_nodes:
+    if accumulate and watch.enabled and node is not None:
         watch.countdown -= 1
         if watch.countdown == 0:  # see diagnostics.py
-            oldest = min(n._seq for n in deps)
-            _diagnostics.after_backward(root_nodes[0], oldest, _sequence)
+            _diagnostics.after_backward(root_nodes[0], node._seq, _sequence)  # node: the oldest
     if inputs is None:
         return None
     results = []
@@ -145,22 +139,6 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
             _accumulate(t, g, create_graph)  # backward(inputs=[non-leaf]) fills its .grad
         results.append(g)
     return tuple(results)
-
-
-def _count_dependencies(root_nodes):
-    """For every node reachable from the roots: how many edges of reachable nodes point at it."""
-    deps = dict.fromkeys(root_nodes, 0)
-    stack = list(root_nodes)
-    while stack:
-        for target, nr, _shape, _dtype in stack.pop()._edges:
-            if nr < 0 or target is None:  # a leaf, or an input outside the graph
-                continue
-            if target in deps:
-                deps[target] += 1
-            else:
-                deps[target] = 1
-                stack.append(target)
-    return deps
 
 
 def _paths_to_inputs(root_nodes, wanted):
