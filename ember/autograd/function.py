@@ -126,11 +126,12 @@ class Node:
                 return tuple([make(o, dev) for o in out])
             return make(out, dev)
 
+        saved_other = False  # forward saved a value that is not an input (maybe its output)
         if self.saves_inputs:  # x * y, x / y, x @ y: the inputs, in one step
             self._saved = inputs
-            self._saved_versions = tuple([(t._counter(), t._vc.value) for t in inputs])
+            self._saved_versions = tuple([(t._vc or t._counter(), t._vc.value) for t in inputs])
         elif self._saved:
-            self._keep_saved(inputs)
+            saved_other = self._keep_saved(inputs)
         else:
             self._saved_versions = ()
         if dev is not _CPU:
@@ -159,7 +160,7 @@ class Node:
         result = make(out, dev, True, self)
         if result.dtype.category < 2:  # integer and bool results have no gradient
             return _integer_outputs_need_no_grad(result)
-        if self._saved_other:  # forward saved a non-input: maybe its output
+        if saved_other:
             self._note_saved_output((out,), (result,))
         return result
 
@@ -179,7 +180,8 @@ class Node:
 
     def _keep_saved(self, inputs):
         """What forward saved, each input's array replaced by the input tensor (so backward
-        gets the tensor and its version is checked); other values (outputs) stay arrays."""
+        gets the tensor and its version is checked); other values (outputs) stay arrays.
+        True if there were such other values."""
         saved = []
         versions = []
         for v in self._saved:
@@ -193,6 +195,7 @@ class Node:
                 self._saved_other = True
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
+        return self._saved_other
 
     def _note_saved_output(self, raw_outputs, outputs):
         """If forward saved one of its outputs, remember that output's version counter."""
