@@ -29,6 +29,46 @@ TOLERANCES = {
 # EMBER_TEST_DEVICE=cuda runs the op table on a real GPU (CuPy), still against torch on the CPU
 DEVICE = os.environ.get("EMBER_TEST_DEVICE", "cpu")
 
+# the folder that holds the ember package under test (not whatever ember is installed)
+TREE = os.path.dirname(os.path.dirname(os.path.abspath(ember.__file__)))
+
+
+def subprocess_env():
+    """The environment for a child Python that must import the ember under test."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [TREE, env.get("PYTHONPATH")]))
+    return env
+
+
+HAVE_BFLOAT16 = ember.bfloat16.np is not None  # bfloat16 needs the optional ml_dtypes package
+
+# ember's random streams equal torch's as torch computes them with its AVX2/AVX-512 kernels
+# (normal draws in blocks of 16, 16-bit floats, ...); with another kernel (ATEN_CPU_CAPABILITY
+# =default, or a CPU without AVX2) torch draws other numbers, so those comparisons are skipped.
+TORCH_CPU_KERNELS = torch.backends.cpu.get_cpu_capability()
+same_random_streams_as_torch = pytest.mark.skipif(
+    TORCH_CPU_KERNELS not in ("AVX2", "AVX512"),
+    reason=f"torch runs its {TORCH_CPU_KERNELS} kernels here; ember's random streams equal "
+           "torch's AVX2/AVX-512 ones")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Without the optional ml_dtypes package ember has no bfloat16: the tests that use it
+    (in their parameters or their body) are skipped with that reason instead of failing."""
+    if HAVE_BFLOAT16:
+        return
+    import inspect
+
+    skip = pytest.mark.skip(reason="bfloat16 needs the optional ml_dtypes package")
+    for item in items:
+        function = getattr(item, "function", None)
+        try:
+            source = inspect.getsource(function) if function is not None else ""
+        except (OSError, TypeError):
+            source = ""
+        if "bfloat16" in item.nodeid or "bfloat16" in source:
+            item.add_marker(skip)
+
 
 def to_numpy(t):
     """Values of an ember or torch tensor as a NumPy array."""

@@ -6,6 +6,8 @@ import sys
 import ember
 from ember import check
 
+from conftest import subprocess_env
+
 SCRIPT = '''\
 import torch
 import torch.nn as nn
@@ -74,7 +76,8 @@ def test_command_line(tmp_path):
     script = tmp_path / "train.py"
     script.write_text(SCRIPT)
     result = subprocess.run([sys.executable, "-m", "ember.check", str(script)],
-                            capture_output=True, text=True, cwd=tmp_path, timeout=120)
+                            capture_output=True, text=True, cwd=tmp_path, timeout=120,
+                            env=subprocess_env())
     assert result.returncode == 1  # something is missing
     assert result.stdout.startswith(f"{script}: 18 torch names used, 14 supported, 4 missing")
     assert not (tmp_path / "never-created.txt").exists()  # the script was not run

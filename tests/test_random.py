@@ -10,6 +10,8 @@ import torch
 
 import ember
 
+from conftest import same_random_streams_as_torch
+
 SIZES = [1, 15, 16, 17, 1000]
 SEEDS = [0, 3, 2**40 + 7]
 
@@ -95,6 +97,7 @@ NORMAL_CASES = {
 }
 
 
+@same_random_streams_as_torch
 @pytest.mark.parametrize("seed", SEEDS[:2])
 @pytest.mark.parametrize("dtype", F32_F64)
 @pytest.mark.parametrize("n", SIZES)
@@ -105,6 +108,7 @@ def test_exact_against_torch(name, n, dtype, seed):
     check(e, t)
 
 
+@same_random_streams_as_torch
 @pytest.mark.parametrize("seed", SEEDS[:2])
 @pytest.mark.parametrize("dtype", F32_F64)
 @pytest.mark.parametrize("n", SIZES)
@@ -115,6 +119,7 @@ def test_normal_against_torch(name, n, dtype, seed):
     check(e, t)
 
 
+@same_random_streams_as_torch
 @pytest.mark.parametrize("seed", SEEDS)
 def test_rand_large_and_big_seeds(seed):
     e, t = run_both(seed, lambda m: m.rand(100_000))
@@ -227,6 +232,7 @@ def test_default_seed_is_torchs():
                                   _values(torch.rand(20, generator=t)))
 
 
+@same_random_streams_as_torch
 def test_generator_objects_are_isolated():
     g = ember.Generator(device="cpu").manual_seed(42)
     t = torch.Generator().manual_seed(42)
@@ -365,6 +371,7 @@ def test_cuda_tensors_draw_from_their_own_seeded_generator(fake_cuda):
     assert ember.equal(ember.randn(6, device="cuda").cpu(), b.cpu())
 
 
+@same_random_streams_as_torch
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
 @pytest.mark.parametrize("n", [1, 15, 16, 17, 20, 33, 1000])
 @pytest.mark.parametrize("name", ["rand", "randn", "uniform_", "normal_"])

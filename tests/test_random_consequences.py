@@ -7,7 +7,7 @@ import torch
 
 import ember
 
-from conftest import assert_same
+from conftest import assert_same, same_random_streams_as_torch
 
 LAYERS = [
     ("Linear", (5, 3), {}),
@@ -39,6 +39,7 @@ LAYERS = [
 ]
 
 
+@same_random_streams_as_torch
 @pytest.mark.parametrize("name,args,kwargs", LAYERS,
                          ids=[f"{n}-{i}" for i, (n, _, _) in enumerate(LAYERS)])
 def test_default_init_equals_torch_for_the_same_seed(name, args, kwargs):

@@ -11,10 +11,12 @@ import torch
 
 import ember
 
-from conftest import assert_same
+from conftest import HAVE_BFLOAT16, assert_same
 
 DTYPES = ["float32", "float64", "float16", "bfloat16", "int64", "int32", "int16", "int8",
           "uint8", "bool", "complex64", "complex128"]
+if not HAVE_BFLOAT16:  # bfloat16 needs the optional ml_dtypes package
+    DTYPES.remove("bfloat16")
 
 
 def _array(dtype, shape=(2, 3), seed=0):

@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pytest
 
+from conftest import subprocess_env
+
 pytest.importorskip("PIL")
 ROOT = pathlib.Path(__file__).resolve().parents[1]
 
@@ -21,7 +23,7 @@ def _run_demo(*args):
             "runpy.run_path('examples/digits.py', run_name='__main__'); "
             "assert 'torch' not in sys.modules, 'ember imported torch'")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                            text=True, timeout=300)
+                            text=True, timeout=300, env=subprocess_env())
     assert result.returncode == 0, result.stderr[-3000:]
     return result.stdout
 
