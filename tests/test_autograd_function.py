@@ -356,3 +356,30 @@ def test_a_function_that_saves_its_output_is_freed_without_the_garbage_collector
     (tg,) = torch.autograd.grad(t.exp().sum(), t, create_graph=True)
     (tgg,) = torch.autograd.grad(tg.sum(), t)
     assert_same(gg, tgg)
+
+
+def test_gradcheck_checks_both_parts_of_complex_gradients_like_torch():
+    """z * 1j has the gradient grad * conj(1j) = -1j * grad; a backward returning +1j * grad
+    is wrong in its imaginary part only, and torch's gradcheck rejects it: so must ember's."""
+    def z_times_i(lib, sign):
+        class TimesI(lib.autograd.Function):
+            @staticmethod
+            def forward(ctx, z):
+                return z * 1j
+
+            @staticmethod
+            def backward(ctx, grad):
+                return grad * (sign * 1j)
+
+        return TimesI.apply
+
+    results = {}
+    for lib in (torch, ember):
+        z = lib.tensor([1 + 2j, 3 - 1j], dtype=lib.complex128, requires_grad=True)
+        results[lib] = [lib.autograd.gradcheck(z_times_i(lib, sign), (z,),
+                                               raise_exception=False) for sign in (1, -1)]
+    assert results[ember] == results[torch] == [False, True]
+    # a real output of a complex input, and second order, pass as in torch
+    z = ember.tensor([1 + 2j, 3 - 1j], dtype=ember.complex128, requires_grad=True)
+    assert ember.autograd.gradcheck(lambda t: (t * t.conj()).real.sum() + t.exp().abs(), (z,))
+    assert ember.autograd.gradgradcheck(lambda t: t.exp() * t, (z,))

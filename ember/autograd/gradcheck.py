@@ -2,7 +2,9 @@
 
 Inputs should be float64 (or complex128).  For every input element, the numerical derivative
 (central difference with step ``eps``) of every output element is compared with the analytical
-Jacobian that backward computes, row by row.
+Jacobian that backward computes, row by row.  Complex numbers follow torch's convention: a
+complex input is moved along its real and its imaginary part, and a complex output is seeded
+with 1 and with 1j, so a wrong imaginary part anywhere fails the check.
 """
 
 import numpy as np
@@ -22,28 +24,33 @@ def _differentiable_outputs(outputs):
     return [o for o in outputs if isinstance(o, _tensor.Tensor) and o.requires_grad]
 
 
-def _numerical_jacobian(fn, inputs, i, out_index, eps):
-    """d outputs[out_index] / d inputs[i] by central differences, shape (n_in, n_out)."""
+def _numerical_derivatives(fn, inputs, i, out_index, eps):
+    """Central differences of outputs[out_index] w.r.t. input i: d/dx of each output element
+    for each input element, shape (n_in, n_out), and for a complex input also d/dy (the
+    imaginary part moved); complex outputs keep their imaginary parts."""
     x = inputs[i]
     flat = x._data.reshape(-1)  # a view when contiguous; gradcheck works on its own copies
     n_out = _tensor_outputs(fn, inputs)[out_index].numel()
-    if flat.size == 0 or n_out == 0:
-        return np.zeros((flat.size, n_out))
-    columns = []
-    for k in range(flat.size):
-        original = flat[k].item()  # a Python number: on CuPy flat[k] is a view
-        flat[k] = original + eps
-        plus = _host64(_tensor_outputs(fn, inputs)[out_index])
-        flat[k] = original - eps
-        minus = _host64(_tensor_outputs(fn, inputs)[out_index])
-        flat[k] = original
-        columns.append((plus - minus) / (2 * eps))
-    return np.array(columns).reshape(flat.size, -1)
+    steps = (eps, eps * 1j) if x.is_complex() else (eps,)
+    derivatives = []
+    for step in steps:
+        columns = []
+        for k in range(flat.size if n_out else 0):
+            original = flat[k].item()  # a Python number: on CuPy flat[k] is a view
+            flat[k] = original + step
+            plus = _host(_tensor_outputs(fn, inputs)[out_index])
+            flat[k] = original - step
+            minus = _host(_tensor_outputs(fn, inputs)[out_index])
+            flat[k] = original
+            columns.append((plus - minus) / (2 * eps))
+        derivatives.append(np.array(columns).reshape(flat.size, n_out))
+    return derivatives
 
 
-def _host64(t):
-    """A tensor's values as a flat float64 NumPy array (copied from the GPU when needed)."""
-    return t.detach()._host().astype(np.float64).reshape(-1)
+def _host(t):
+    """A tensor's values as a flat NumPy array of float64 or complex128 (from the GPU if needed)."""
+    wide = np.complex128 if t.is_complex() else np.float64
+    return t.detach()._host().astype(wide).reshape(-1)
 
 
 def _tensor_outputs(fn, inputs):
@@ -52,26 +59,41 @@ def _tensor_outputs(fn, inputs):
     return [o for o in outs if isinstance(o, _tensor.Tensor)]
 
 
-def _analytical_jacobian(fn, inputs, i, out_index):
+def _seeds(out):
+    """The gradients fed to a complex output: 1 and 1j check its real and imaginary parts."""
+    return (1, 1j) if out.is_complex() else (1,)
+
+
+def _analytical_rows(fn, inputs, i, out_index, seed_value):
+    """What backward gives for input i when output element j is seeded with ``seed_value``
+    (0 elsewhere), for every j: shape (n_in, n_out)."""
     from . import grad as autograd_grad
 
     outs = [o for o in _as_tuple(fn(*inputs)) if isinstance(o, _tensor.Tensor)]
     out = outs[out_index]
-    n_out = out.numel()
-    if n_out == 0 or inputs[i].numel() == 0:
-        return np.zeros((inputs[i].numel(), n_out))
+    n_out, n_in = out.numel(), inputs[i].numel()
+    wide = np.complex128 if inputs[i].is_complex() else np.float64
     rows = []
     for j in range(n_out):
-        seed = _device.xp_for(out.device).zeros(n_out, dtype=out._data.dtype)
-        seed[j] = 1
-        seed_t = _tensor.Tensor._make(seed.reshape(out._data.shape), out.device)
         if not out.requires_grad:
-            rows.append(np.zeros(inputs[i].numel()))
+            rows.append(np.zeros(n_in, wide))
             continue
+        seed = _device.xp_for(out.device).zeros(n_out, dtype=out._data.dtype)
+        seed[j] = seed_value
+        seed_t = _tensor.Tensor._make(seed.reshape(out._data.shape), out.device)
         (g,) = autograd_grad(out, inputs[i], seed_t, retain_graph=True, allow_unused=True)
-        rows.append(np.zeros(inputs[i].numel()) if g is None else
-                    _host64(g))
-    return np.array(rows).T.reshape(inputs[i].numel(), n_out)
+        rows.append(np.zeros(n_in, wide) if g is None else _host(g))
+    return np.array(rows, dtype=wide).T.reshape(n_in, n_out)
+
+
+def _expected_rows(derivatives, seed_value):
+    """The gradient backward must return for a seed ``v`` on each output element: the
+    derivative of the real number Re(conj(v) * out) along the input's real part, plus i times
+    the one along its imaginary part (torch's convention for complex inputs)."""
+    along_x = np.real(np.conj(seed_value) * derivatives[0])
+    if len(derivatives) == 1:
+        return along_x
+    return along_x + 1j * np.real(np.conj(seed_value) * derivatives[1])
 
 
 def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
@@ -90,17 +112,20 @@ def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=T
             warnings.warn(f"Input #{k} requires gradient and is not a double precision floating "
                           "point or complex. This check will likely fail if all the inputs are "
                           "not of double precision floating point or complex.", stacklevel=2)
-    n_outputs = len(_tensor_outputs(func, inputs))
-    for out_index in range(n_outputs):
+    outputs = _tensor_outputs(func, inputs)
+    for out_index, out in enumerate(outputs):
         for k in tensor_inputs:
-            numerical = _numerical_jacobian(func, inputs, k, out_index, eps)
-            analytical = _analytical_jacobian(func, inputs, k, out_index)
-            if not np.allclose(analytical, numerical, rtol=rtol, atol=atol):
-                if not raise_exception:
-                    return False
-                raise GradcheckError(
-                    f"Jacobian mismatch for output {out_index} with respect to input {k},\n"
-                    f"numerical:{numerical}\nanalytical:{analytical}\n")
+            derivatives = _numerical_derivatives(func, inputs, k, out_index, eps)
+            for seed_value in _seeds(out):  # both parts of a complex output
+                numerical = _expected_rows(derivatives, seed_value)
+                analytical = _analytical_rows(func, inputs, k, out_index, seed_value)
+                if not np.allclose(analytical, numerical, rtol=rtol, atol=atol):
+                    if not raise_exception:
+                        return False
+                    part = " (imaginary part)" if seed_value == 1j else ""
+                    raise GradcheckError(
+                        f"Jacobian mismatch for output {out_index}{part} with respect to input "
+                        f"{k},\nnumerical:{numerical}\nanalytical:{analytical}\n")
     return True
 
 
