@@ -136,7 +136,16 @@ def test_double_backward(op, i):
         e_total = e_total + (e * ember.tensor(v, device=DEVICE)).sum()
         t_total = t_total + (t * torch.tensor(v)).sum()
     if not isinstance(t_total, torch.Tensor):
-        pytest.skip("gradient does not depend on the inputs")
+        # torch's first gradient does not depend on the inputs (a linear op): ember's must not
+        # either, or depend on them with a zero second derivative
+        for e in e_g:
+            if e is not None and e.requires_grad:
+                v = ember.tensor(rng.uniform(-1, 1, size=tuple(e.shape)), device=DEVICE)
+                for gg in ember.autograd.grad((e * v).sum(), e_in, allow_unused=True):
+                    # zero up to float64 rounding of terms of order one
+                    assert gg is None or np.allclose(gg.cpu().numpy(), 0, rtol=0, atol=1e-12), \
+                        "ember's first gradient varies with the inputs where torch's does not"
+        return
     e_gg = ember.autograd.grad(e_total, e_in, allow_unused=True)
     t_gg = torch.autograd.grad(t_total, t_in, allow_unused=True)
     for e, t in zip(e_gg, t_gg):
@@ -161,11 +170,39 @@ def test_gradcheck(op, i):
     assert ember.autograd.gradcheck(lambda *xs: op.fn(ember, *xs), tuple(inputs))
 
 
+# Error cases whose first line still differs from torch's (the class matches): each is a known
+# gap, listed so the comparison is strict everywhere else; strict xfail, so a fix must remove it.
+FIRST_LINE_DIFFERS = {
+    "clamp-error3": "torch names the Python types of the call",
+    "clamp-error4": "torch names the Python types of the call",
+    "gather-error2": "ember accepts only int64 indices and says so",
+    "getitem_index-error0": "ember adds the tensor's shape",
+    "getitem_int-error0": "ember adds the tensor's shape",
+    "setitem_slice-error0": "ember reports the shape mismatch of the assignment, torch its expand",
+    "getitem_mask-error0": "torch names the indexed tensor's whole shape",
+    "masked_fill-error0": "torch names the dtype by its C++ name (float)",
+    "matmul_broadcast-error0": "ember checks the dtypes before the shapes",
+    "matmul_broadcast-error3": "torch names the batch dims it compared",
+    "max_dim-error1": "torch lists its overloads",
+    "prod_dim-error0": "torch lists its overloads",
+    "view-error5": "torch's argument parser words it",
+    "meshgrid_ij-error0": "torch prints the tensor in its legacy format",
+    "pow_int-error2": "torch names the C++ type (int8_t)",
+    "repeat-error1": "torch reports the first negative size",
+    "repeat_interleave_tensor-error3": "torch names its CPU kernel",
+    "tensordot-error0": "torch counts the dim from the end",
+}
+
+
 def _error_cases():
     cases = []
     for op in OPS:
         for k, _ in enumerate(op.errors):
-            cases.append(pytest.param(op, k, id=f"{op.name}-error{k}"))
+            name = f"{op.name}-error{k}"
+            marks = ()
+            if name in FIRST_LINE_DIFFERS:
+                marks = pytest.mark.xfail(strict=True, reason=FIRST_LINE_DIFFERS[name])
+            cases.append(pytest.param(op, k, id=name, marks=marks))
     return cases
 
 
@@ -178,3 +215,8 @@ def test_error_inputs(op, k):
         make(ember)
     assert type(e_err.value) is type(t_err.value) or isinstance(e_err.value, type(t_err.value)), \
         f"ember raised {type(e_err.value).__name__}, torch {type(t_err.value).__name__}"
+    # torch's first line, so that a web search for it finds answers (ember's own namespace
+    # written where torch writes torch's)
+    e_first = str(e_err.value).split("\n")[0].replace("ember.", "torch.")
+    t_first = str(t_err.value).split("\n")[0]
+    assert e_first == t_first, f"ember: {e_first!r}\n torch: {t_first!r}"
