@@ -5,13 +5,25 @@ Safe by default (``weights_only=True``): the pickle is read by an unpickler whos
 parameter rebuild functions, storage types, dtypes, Size, device, ...); any other global is
 refused with an UnpicklingError before anything runs.  Every storage read is bounds-checked,
 so a crafted file cannot make a tensor read past its storage.
+
+Files from strangers are read by the pure-Python unpickler (whose opcodes can be overridden,
+unlike the C one's), so that:
+- BUILD (which sets attributes) reaches only the objects torch allows it on, never ember's own
+  dtypes, storage types, devices or functions that ``find_class`` hands out;
+- every size the file declares (a bytes or string length, a frame, a storage's element count)
+  is checked against the bytes actually left in the file before anything is allocated;
+- every failure names the file: a RuntimeError for the container (zip or legacy layout), an
+  UnpicklingError for the pickle, as torch raises them.
 """
 
+import _compat_pickle
 import io
 import mmap as _mmap
 import os
 import pickle
 import struct
+import threading
+import types
 import warnings
 import zipfile
 import zlib
@@ -55,7 +67,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
     view = np.lib.stride_tricks.as_strided(flat[storage_offset:], shape=size,
                                            strides=tuple(s * item for s in stride))
     t = Tensor._make(view, _device.device("cpu"))
-    t = _LoadContext.current.place(t, storage.location)
+    t = _context().place(t, storage.location)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -63,17 +75,17 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad, bac
 
 def _check_view(numel, offset, size, stride):
     if len(size) != len(stride):
-        raise RuntimeError(f"checkpoint: tensor with size {size} and stride {stride} of "
+        raise RuntimeError(f"tensor with size {size} and stride {stride} of "
                            "different lengths")
     if not isinstance(offset, int) or offset < 0 or any(
             not isinstance(v, int) or v < 0 for v in size + stride):
-        raise RuntimeError(f"checkpoint: invalid tensor layout (offset {offset}, size {size}, "
+        raise RuntimeError(f"invalid tensor layout (offset {offset}, size {size}, "
                            f"stride {stride})")
     if 0 in size:
         return
     last = offset + sum((n - 1) * s for n, s in zip(size, stride))
     if last >= numel:
-        raise RuntimeError(f"checkpoint: tensor (offset {offset}, size {list(size)}, stride "
+        raise RuntimeError(f"tensor (offset {offset}, size {list(size)}, stride "
                            f"{list(stride)}) reaches element {last} of a storage of {numel} "
                            "elements; the file is corrupted or crafted")
 
@@ -133,12 +145,10 @@ def _lookup(module, name):
 
 
 class _LoadContext:
-    """Where loaded tensors go (map_location); the current load's settings."""
+    """The settings of one load: the file's name (for errors) and where loaded tensors go."""
 
-    current = None
-
-    def __init__(self, map_location):
-        self.map_location = map_location
+    def __init__(self, name, map_location):
+        self.name, self.map_location = name, map_location
 
     def place(self, t, location):
         """``t`` (on the CPU) moved to where ``map_location`` sends the saved ``location``."""
@@ -159,38 +169,146 @@ class _LoadContext:
         return t if dev.type == "cpu" else t.to(dev)
 
 
-class _Unpickler(pickle.Unpickler):
-    """Reads the checkpoint pickle; ``read_storage(key, dtype, numel)`` supplies storages."""
+# The load running in this thread: per thread, so that two loads in two threads never see
+# each other's map_location.
+_this_thread = threading.local()
 
-    def __init__(self, file, read_storage, weights_only):
-        super().__init__(file, encoding="utf-8")
+
+def _context():
+    return _this_thread.context
+
+
+# ---------------------------------------------------------------------------- the unpickler
+
+class _BoundedReader:
+    """The file as the unpickler sees it: a read longer than what is left of the file is
+    refused before it happens.  Every size a pickle declares (BINBYTES8, BINUNICODE8, FRAME,
+    LONG4, ...) arrives here as a read, so a 12-byte pickle claiming 2**50 bytes allocates
+    nothing."""
+
+    def __init__(self, file, end):
+        self.file, self.end = file, end
+        self.position = file.tell()
+
+    def read(self, n):
+        left = self.end - self.position
+        if n > left:
+            raise pickle.UnpicklingError(f"the pickle is truncated or crafted: it declares "
+                                         f"{n} more bytes where the file has {left} left")
+        data = self.file.read(n)
+        self.position += len(data)
+        return data
+
+    def readline(self):
+        line = self.file.readline()
+        self.position += len(line)
+        return line
+
+
+def _file_end(f):
+    """The position just past the file's last byte (``f`` stays where it was)."""
+    here = f.tell()
+    end = f.seek(0, os.SEEK_END)
+    f.seek(here)
+    return end
+
+
+class _Unpickler(pickle._Unpickler):
+    """Reads the checkpoint pickle; ``read_storage(key, dtype, numel)`` supplies storages.
+
+    The pure-Python unpickler, with four changes: ``find_class`` maps protocol-2 names as
+    pickle does, then applies the allowlist; BUILD is limited (``load_build``); BYTEARRAY8
+    reads before it allocates; persistent ids are storages only."""
+
+    dispatch = dict(pickle._Unpickler.dispatch)
+
+    def __init__(self, file, end, read_storage, weights_only):
+        super().__init__(_BoundedReader(file, end), encoding="utf-8")
         self.read_storage = read_storage
         self.weights_only = weights_only
         self.storages = {}
+        self.handed_out = {}  # id -> name of each global find_class returned: never built
 
     def find_class(self, module, name):
+        # Python 2 names (``__builtin__.set`` in every pickled Module): mapped as pickle does
+        if self.proto < 3:
+            module, name = _compat_pickle.NAME_MAPPING.get((module, name), (module, name))
+            module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         found = _lookup(module, name)
-        if found is not None:
-            return found
-        if not self.weights_only:
-            return super().find_class(module, name)
-        raise RefusedGlobalError(
-            f"Weights only load failed: unsupported global {module}.{name}. ember.load refuses "
-            "it because running it could execute code from the file.\n  hint: if you trust "
-            f"the file's source, pass weights_only=False, or allow the global with "
-            f"ember.serialization.add_safe_globals([{name}]).")
+        if found is None and not self.weights_only:
+            found = super().find_class(module, name)
+        if found is None:
+            raise RefusedGlobalError(
+                f"Weights only load failed: unsupported global {module}.{name}. ember.load "
+                "refuses it because running it could execute code from the file.\n  hint: if "
+                "you trust the file's source, pass weights_only=False, or allow the global "
+                f"with ember.serialization.add_safe_globals([{name}]).")
+        self.handed_out[id(found)] = f"{module}.{name}"
+        return found
+
+    def load_build(self):
+        # BUILD sets attributes on the object below it.  A global (a dtype, a storage type, a
+        # function) is shared by the whole process: building it would change every later
+        # load and ember itself, so it is refused whatever weights_only says.  weights_only
+        # also limits BUILD to what torch allows: OrderedDicts, tensors through their
+        # __setstate__, and instances of classes the user allowlisted.
+        inst = self.stack[-2]
+        if id(inst) in self.handed_out:
+            raise pickle.UnpicklingError(f"the pickle sets attributes (BUILD) on the global "
+                                         f"{self.handed_out[id(inst)]}; refused")
+        if isinstance(inst, _NEVER_BUILT):  # devices are cached: one is everyone's
+            raise pickle.UnpicklingError(f"the pickle sets attributes (BUILD) on "
+                                         f"{type(inst).__name__} {inst!r}; refused")
+        if self.weights_only:
+            if isinstance(inst, Tensor):
+                if not hasattr(inst, "__setstate__"):
+                    raise pickle.UnpicklingError("the pickle sets attributes (BUILD) on a "
+                                                 "tensor; refused")
+            elif type(inst) is not OrderedDict and \
+                    type(inst) not in {v for v in _user_safe.values() if isinstance(v, type)}:
+                raise pickle.UnpicklingError(
+                    f"Can only build Tensor, Parameter, OrderedDict or types allowlisted via "
+                    f"add_safe_globals, but got {type(inst).__name__}")
+        pickle._Unpickler.load_build(self)
+
+    dispatch[pickle.BUILD[0]] = load_build
+
+    def load_bytearray8(self):  # pickle's version allocates the declared size, then reads
+        (n,) = struct.unpack("<Q", self.read(8))
+        self.append(bytearray(self.read(n)))
+
+    dispatch[pickle.BYTEARRAY8[0]] = load_bytearray8
 
     def persistent_load(self, pid):
         if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage" \
                 or not isinstance(pid[1], _StorageType):
-            raise pickle.UnpicklingError(f"checkpoint: unsupported persistent id {pid!r}")
+            raise pickle.UnpicklingError(f"unsupported persistent id {pid!r}")
         storage_type, key, location, numel = pid[1:5]
         if not isinstance(numel, int) or numel < 0:
-            raise pickle.UnpicklingError(f"checkpoint: invalid storage size {numel!r}")
+            raise pickle.UnpicklingError(f"invalid storage size {numel!r}")
         if key not in self.storages:
             flat = self.read_storage(str(key), storage_type.dtype, numel)
             self.storages[key] = _Storage(flat, str(location))
         return self.storages[key]
+
+
+# Objects BUILD never touches, however the file reached them: ember's shared objects.
+_NEVER_BUILT = (D.dtype, _StorageType, _device.device, type, types.FunctionType,
+                types.BuiltinFunctionType)
+
+
+# What a malformed pickle makes the unpickler raise (besides UnpicklingError itself).
+_PICKLE_ERRORS = (EOFError, ValueError, TypeError, KeyError, IndexError, AttributeError,
+                  OverflowError, struct.error, UnicodeDecodeError, RecursionError)
+
+
+def _unpickle(unpickler):
+    """``unpickler.load()``; a malformed pickle raises UnpicklingError (torch's class)."""
+    try:
+        return unpickler.load()
+    except _PICKLE_ERRORS as e:
+        raise pickle.UnpicklingError(f"the pickle is corrupted or crafted "
+                                     f"({type(e).__name__}: {e})") from None
 
 
 def _numpy_dtype(dtype):
@@ -202,6 +320,7 @@ def _numpy_dtype(dtype):
 # ---------------------------------------------------------------------------- zip format
 
 def _zip_load(f, name, weights_only, mmap_file):
+    end = _file_end(f)
     try:
         zf = zipfile.ZipFile(f)
     except zipfile.BadZipFile as e:
@@ -217,6 +336,13 @@ def _zip_load(f, name, weights_only, mmap_file):
         for n in names:
             if not n.startswith(prefix) or ".." in n.split("/") or n.startswith("/"):
                 raise RuntimeError(f"{name}: unexpected record {n!r} in the checkpoint")
+        for info in zf.infolist():  # a record claiming more bytes than the file has lies
+            if info.header_offset + info.compress_size > end or (
+                    info.compress_type == zipfile.ZIP_STORED
+                    and info.file_size != info.compress_size):
+                raise RuntimeError(f"{name}: record {info.filename!r} claims {info.file_size} "
+                                   f"bytes, more than the file holds; the file is truncated "
+                                   "or crafted")
 
         def read(record):
             info = zf.getinfo(record)
@@ -225,10 +351,7 @@ def _zip_load(f, name, weights_only, mmap_file):
                 raise RuntimeError(f"{name}: record {record!r} expands from "
                                    f"{info.compress_size} to {info.file_size} bytes; refused "
                                    "(checkpoints store records uncompressed)")
-            try:
-                return zf.read(record)
-            except zipfile.BadZipFile as e:
-                raise RuntimeError(f"{name}: record {record!r} is corrupted ({e})") from None
+            return _read_record(zf, info, name)
 
         byteorder = read(prefix + "byteorder").decode() if prefix + "byteorder" in names \
             else "little"
@@ -248,37 +371,58 @@ def _zip_load(f, name, weights_only, mmap_file):
                 np_dtype = np_dtype.newbyteorder(">")
             if mmap_file is not None and info.compress_type == zipfile.ZIP_STORED:
                 offset = _data_offset(mmap_file[info.header_offset: info.header_offset + 30],
-                                      info)
+                                      info, name)
+                if offset + info.file_size > len(mmap_file):
+                    raise RuntimeError(f"{name}: record {record!r} is truncated")
                 flat = np.frombuffer(mmap_file, np_dtype, numel, offset)
-            elif info.compress_type == zipfile.ZIP_STORED and f.seekable():
-                flat = _read_stored(f, info, np_dtype, numel, name, record)
+            elif info.compress_type == zipfile.ZIP_STORED:
+                flat = _read_stored(f, end, info, np_dtype, numel, name)
             else:
                 flat = np.frombuffer(bytearray(read(record)), np_dtype, numel)
             return flat.astype(np_dtype.newbyteorder("=")) if byteorder == "big" else flat
 
-        unpickler = _Unpickler(io.BytesIO(read(prefix + "data.pkl")), read_storage,
-                               weights_only)
-        return unpickler.load()
+        data_pkl = read(prefix + "data.pkl")
+        unpickler = _Unpickler(io.BytesIO(data_pkl), len(data_pkl), read_storage, weights_only)
+        return _unpickle(unpickler)
 
 
-def _data_offset(header, info):
+def _read_record(zf, info, name):
+    """A record's bytes, read in steps: however large its header says it is, memory grows
+    only with the bytes its stream really yields (zipfile checks the CRC at its end)."""
+    chunks, size = [], 0
+    with zf.open(info) as stream:
+        while chunk := stream.read(1 << 20):
+            size += len(chunk)
+            if size > info.file_size:
+                raise RuntimeError(f"{name}: record {info.filename!r} holds more than the "
+                                   f"{info.file_size} bytes its header says")
+            chunks.append(chunk)
+    if size != info.file_size:
+        raise RuntimeError(f"{name}: record {info.filename!r} is truncated")
+    return b"".join(chunks)
+
+
+def _data_offset(header, info, name):
     """Where a stored record's bytes begin: after its local header, name and extra field."""
     if len(header) < 30 or header[:4] != b"PK\x03\x04":
-        raise RuntimeError("checkpoint: bad local header")
+        raise RuntimeError(f"{name}: record {info.filename!r} has a bad local header")
     name_len, extra_len = struct.unpack("<HH", header[26:30])
     return info.header_offset + 30 + name_len + extra_len
 
 
-def _read_stored(f, info, np_dtype, numel, name, record):
+def _read_stored(f, end, info, np_dtype, numel, name):
     """A stored record read straight into a new array (one copy), its CRC checked."""
     f.seek(info.header_offset)
-    f.seek(_data_offset(f.read(30), info))
+    start = _data_offset(f.read(30), info, name)
+    if start + info.file_size > end:  # checked before the array is allocated
+        raise RuntimeError(f"{name}: record {info.filename!r} is truncated")
+    f.seek(start)
     flat = np.empty(numel, np_dtype)
     raw = flat.view(np.uint8)
     if f.readinto(memoryview(raw)) != raw.size:
-        raise RuntimeError(f"{name}: record {record!r} is truncated")
+        raise RuntimeError(f"{name}: record {info.filename!r} is truncated")
     if zlib.crc32(raw) != info.CRC:
-        raise RuntimeError(f"{name}: record {record!r} is corrupted (CRC mismatch)")
+        raise RuntimeError(f"{name}: record {info.filename!r} is corrupted (CRC mismatch)")
     return flat
 
 
@@ -287,16 +431,26 @@ def _read_stored(f, info, np_dtype, numel, name, record):
 _LEGACY_MAGIC = 0x1950A86A20F9469CFC6C
 
 
-class _HeaderUnpickler(pickle.Unpickler):
+class _HeaderUnpickler(_Unpickler):
+    """The legacy format's plain pickles (magic number, version, sizes, storage keys)."""
+
+    def __init__(self, file, end):
+        super().__init__(file, end, None, True)
+
     def find_class(self, module, name):
-        raise pickle.UnpicklingError(f"checkpoint header: unexpected global {module}.{name}")
+        raise pickle.UnpicklingError(f"unexpected global {module}.{name} in the file's header")
+
+    def persistent_load(self, pid):
+        raise pickle.UnpicklingError("unexpected persistent id in the file's header")
 
 
 def _legacy_load(f, name, weights_only):
+    end = _file_end(f)
+
     def header():
         try:
-            return _HeaderUnpickler(f).load()
-        except (EOFError, pickle.UnpicklingError, ValueError) as e:
+            return _unpickle(_HeaderUnpickler(f, end))
+        except pickle.UnpicklingError as e:
             raise RuntimeError(f"{name}: not a checkpoint ({e})") from None
 
     if header() != _LEGACY_MAGIC:
@@ -308,14 +462,24 @@ def _legacy_load(f, name, weights_only):
     if not isinstance(info, dict) or not info.get("little_endian", True):
         raise RuntimeError(f"{name}: big-endian legacy checkpoints are not supported")
     pending = {}
+    declared = 0  # bytes the storages declared so far; they all come after the pickle
 
     def read_storage(key, dtype, numel):  # the bytes come after the pickle: filled below
-        flat = np.empty(numel, _numpy_dtype(dtype))
+        nonlocal declared
+        np_dtype = _numpy_dtype(dtype)
+        declared += 8 + numel * np_dtype.itemsize  # each storage: an int64 count, its bytes
+        if declared > end - f.tell():
+            raise RuntimeError(f"{name}: storage {key!r} declares {numel} elements, more than "
+                               "the file holds; the file is truncated or crafted")
+        flat = np.empty(numel, np_dtype)
         pending[key] = flat
         return flat
 
-    result = _Unpickler(f, read_storage, weights_only).load()
-    keys = _HeaderUnpickler(f).load()
+    result = _unpickle(_Unpickler(f, end, read_storage, weights_only))
+    keys = _unpickle(_HeaderUnpickler(f, end))
+    if not isinstance(keys, list):
+        raise RuntimeError(f"{name}: the list of storage keys is missing")
+    filled = set()
     for key in keys:
         flat = pending.get(str(key))
         raw = f.read(8)
@@ -329,10 +493,21 @@ def _legacy_load(f, name, weights_only):
         if len(data) != flat.nbytes:
             raise RuntimeError(f"{name}: storage {key!r} is truncated")
         flat[...] = np.frombuffer(data, flat.dtype)
+        filled.add(str(key))
+    unfilled = sorted(set(pending) - filled)
+    if unfilled:  # its memory was never written: refuse rather than return garbage
+        raise RuntimeError(f"{name}: the file declares storage {unfilled[0]!r} but never "
+                           "holds its bytes; the file is truncated or crafted")
     return result
 
 
 # ---------------------------------------------------------------------------- the entry point
+
+# What reading a damaged container raises, besides ember's own RuntimeErrors.
+_CONTAINER_ERRORS = (OSError, EOFError, ValueError, TypeError, KeyError, IndexError,
+                     AttributeError, OverflowError, struct.error, zipfile.BadZipFile,
+                     zlib.error, UnicodeDecodeError, NotImplementedError)
+
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=None,
          **pickle_load_args):
@@ -342,6 +517,9 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     ``weights_only=False`` only for files you trust (it can run code, and warns).
     ``map_location``: a device, a str, a dict {saved location: new location} or a callable.
     ``mmap=True`` (paths only) reads storages from the mapped file instead of copying them.
+    A damaged or crafted file raises one error that names the file: RuntimeError for the
+    container, pickle.UnpicklingError for the pickle (RefusedGlobalError for a global outside
+    the allowlist).
     """
     if weights_only is None:
         weights_only = os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0") in ("0", "")
@@ -350,31 +528,41 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
                       "use it only for files you trust.", stacklevel=2)
     is_path = isinstance(f, (str, os.PathLike))
     name = str(f) if is_path else getattr(f, "name", "<checkpoint file object>")
-    if mmap and not isinstance(f, (str, os.PathLike)):
+    if mmap and not is_path:
         raise ValueError("f must be a file path in order to use the mmap argument")
-    previous = _LoadContext.current
-    _LoadContext.current = _LoadContext(map_location)
+    fileobj = open(f, "rb") if is_path else f  # a missing file: FileNotFoundError, as torch
+    previous = getattr(_this_thread, "context", None)
+    _this_thread.context = _LoadContext(name, map_location)
     try:
-        if isinstance(f, (str, os.PathLike)):
-            with open(f, "rb") as fileobj:
-                mapped = None
-                if mmap and os.fstat(fileobj.fileno()).st_size:
-                    mapped = _mmap.mmap(fileobj.fileno(), 0, access=_mmap.ACCESS_COPY)
-                return _load_from(fileobj, name, weights_only, mapped)
-        return _load_from(f, name, weights_only, None)
-    except RefusedGlobalError:
-        raise
-    except (pickle.UnpicklingError, EOFError, ValueError, TypeError, KeyError, IndexError,
-            AttributeError, OverflowError, struct.error, zipfile.BadZipFile,
-            UnicodeDecodeError, NotImplementedError) as e:
-        raise RuntimeError(f"{name}: the checkpoint is corrupted or not a checkpoint "
+        mapped = None
+        if mmap and os.fstat(fileobj.fileno()).st_size:
+            mapped = _mmap.mmap(fileobj.fileno(), 0, access=_mmap.ACCESS_COPY)
+        return _load_from(fileobj, name, weights_only, mapped)
+    except (RefusedGlobalError, pickle.UnpicklingError) as e:
+        raise type(e)(_named(name, e)) from None
+    except _CONTAINER_ERRORS as e:
+        raise RuntimeError(f"{name}: the file is truncated, corrupted or not a checkpoint "
                            f"({type(e).__name__}: {e})") from None
+    except RuntimeError as e:
+        if type(e) is not RuntimeError:
+            raise
+        raise RuntimeError(_named(name, e)) from None
     finally:
-        _LoadContext.current = previous
+        _this_thread.context = previous
+        if is_path:
+            fileobj.close()
+
+
+def _named(name, error):
+    """The error's message, starting with the file's name."""
+    message = str(error)
+    return message if message.startswith(name) else f"{name}: {message}"
 
 
 def _load_from(fileobj, name, weights_only, mapped):
-    start = fileobj.tell() if fileobj.seekable() else 0
+    if not fileobj.seekable():  # sizes are checked against the file's end: it must be known
+        fileobj = io.BytesIO(fileobj.read())
+    start = fileobj.tell()
     magic = fileobj.read(4)
     fileobj.seek(start)
     if magic == b"PK\x03\x04":

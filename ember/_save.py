@@ -20,8 +20,8 @@ import io
 import os
 import pathlib
 import pickle
+import re
 import struct
-import tempfile
 import zipfile
 from collections import OrderedDict
 
@@ -216,15 +216,13 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
 
 def _atomic_write(path, write):
     folder = path.parent if str(path.parent) else pathlib.Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    _remove_stale_temporaries(folder, path.name)
+    tmp, fd = _create_temporary(folder, path.name)
     try:
         with os.fdopen(fd, "wb") as fileobj:
             write(fileobj)
             fileobj.flush()
             os.fsync(fileobj.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)  # mkstemp makes 0600; a saved file is normally 0644
         os.replace(tmp, path)
     except BaseException:
         if os.path.exists(tmp):
@@ -240,3 +238,46 @@ def _atomic_write(path, write):
         pass
     finally:
         os.close(dir_fd)
+
+
+def _create_temporary(folder, target):
+    """A new temporary file ``.<target>.<pid>.<random>.tmp`` beside the target: (path, fd).
+
+    Created with mode 0666 so the kernel applies the umask, as for any saved file (reading
+    the umask would mean setting it, which races with other threads creating files).  The
+    pid in the name lets a later save recognise the leftovers of a killed one."""
+    while True:
+        tmp = folder / f".{target}.{os.getpid()}.{os.urandom(4).hex()}.tmp"
+        try:
+            return tmp, os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        except FileExistsError:
+            continue
+
+
+def _remove_stale_temporaries(folder, target):
+    """Delete the temporaries a killed save of ``target`` left behind: those whose process
+    is gone.  A save running now in another process or thread keeps its file."""
+    try:
+        entries = os.listdir(folder)
+    except OSError:
+        return
+    for entry in entries:
+        match = _TEMPORARY.fullmatch(entry)
+        if match and match[1] == target and not _process_alive(int(match[2])):
+            try:
+                os.unlink(folder / entry)
+            except OSError:
+                pass
+
+
+_TEMPORARY = re.compile(r"\.(.+)\.(\d+)\.[0-9a-f]{8}\.tmp")  # .<target>.<pid>.<random>.tmp
+
+
+def _process_alive(pid):
+    try:
+        os.kill(pid, 0)  # signal 0: only asks whether the process exists
+    except ProcessLookupError:
+        return False
+    except OSError:  # it exists but belongs to someone else
+        return True
+    return True
