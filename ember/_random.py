@@ -172,15 +172,21 @@ def set_rng_state(new_state):
 @contextlib.contextmanager
 def fork_rng(devices=None, enabled=True, _caller="fork_rng", _devices_kw="devices",
              device_type="cuda"):
-    """Run a block with the default generator's state saved before and restored after."""
+    """Run a block with the default generator's state saved before and restored after, and the
+    CUDA generator's too unless ``devices`` is empty (ember keeps one generator for all CUDA
+    devices, so which devices are named does not matter beyond that)."""
     if not enabled:
         yield
         return
-    state = default_generator.get_state()
+    generators = [default_generator]
+    if device_type == "cuda" and (devices is None or len(list(devices)) > 0):
+        generators.append(cuda_generator)
+    states = [g.get_state() for g in generators]
     try:
         yield
     finally:
-        default_generator.set_state(state)
+        for g, state in zip(generators, states):
+            g.set_state(state)
 
 
 # ---------------------------------------------------------------------------- the maths
@@ -469,19 +475,31 @@ def _new(shape, dtype, device, requires_grad, fill, *args, generator=None):
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None,
          requires_grad=False, pin_memory=False):
     """Uniform draws in [0, 1). Same as torch.rand."""
-    return _new(_size(size, "rand"), dtype, device, requires_grad, uniform_, generator=generator)
+    from .ops.binary import factory_out, write_out
+
+    dtype, device = factory_out(dtype, device, out, "rand")
+    result = _new(_size(size, "rand"), dtype, device, requires_grad, uniform_,
+                  generator=generator)
+    return write_out(result, out, "rand")
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None,
           requires_grad=False, pin_memory=False):
     """Standard normal draws. Same as torch.randn."""
-    return _new(_size(size, "randn"), dtype, device, requires_grad, normal_, generator=generator)
+    from .ops.binary import factory_out, write_out
+
+    dtype, device = factory_out(dtype, device, out, "randn")
+    result = _new(_size(size, "randn"), dtype, device, requires_grad, normal_,
+                  generator=generator)
+    return write_out(result, out, "randn")
 
 
 def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None, device=None,
             requires_grad=False, pin_memory=False):
     """``randint(high, size)`` or ``randint(low, high, size)``: integers in [low, high), int64
     unless ``dtype`` says otherwise."""
+    from .ops.binary import factory_out, write_out
+
     if size is None:
         if not args:
             raise TypeError("randint() missing required argument 'size'")
@@ -490,8 +508,10 @@ def randint(*args, size=None, generator=None, out=None, dtype=None, layout=None,
         raise TypeError("randint() received an invalid combination of arguments")
     low, high = (0, args[0]) if len(args) == 1 else args
     shape = _size((size,), "randint")
-    return _new(shape, dtype or D.int64, device, requires_grad, random_, low, high,
-                generator=generator)
+    dtype, device = factory_out(dtype, device, out, "randint")
+    result = _new(shape, dtype or D.int64, device, requires_grad, random_, low, high,
+                  generator=generator)
+    return write_out(result, out, "randint")
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -500,6 +520,8 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
 
     Fisher-Yates from the front: position i swaps with i + (word mod (n - i)).
     """
+    from .ops.binary import factory_out, write_out
+
     n = int(n)
     if n < 0:
         raise RuntimeError(f"Trying to create tensor with negative dimension {n}: [{n}]")
@@ -514,7 +536,9 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
         for i, w in enumerate(gen._u64(n).tolist()):
             j = w % (i + 1)
             perm[i], perm[j] = perm[j], i
-    return _tensor(np.array(perm, dtype=np.int64), dtype or D.int64, device, requires_grad)
+    dtype, device = factory_out(dtype, device, out, "randperm")
+    result = _tensor(np.array(perm, dtype=np.int64), dtype or D.int64, device, requires_grad)
+    return write_out(result, out, "randperm")
 
 
 def _like(input, dtype, device, requires_grad, fill, *args, generator=None):
@@ -545,12 +569,16 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     """N(mean, std^2) draws. ``mean`` and ``std`` are floats (then ``size`` is needed) or
     tensors (broadcast together); with tensors the draws are N(0, 1) scaled and shifted."""
     from ._tensor import Tensor
+    from .ops.binary import factory_out, write_out
+
+    dtype, device = factory_out(dtype, device, out, "normal")
     if not isinstance(mean, Tensor) and not isinstance(std, Tensor):
         if size is None:
             raise TypeError("normal() received an invalid combination of arguments - got "
                             "(float, float), but expected (float mean, float std, tuple size)")
-        return _new(_size((size,), "normal"), dtype, device, requires_grad, normal_, mean, std,
-                    generator=generator)
+        result = _new(_size((size,), "normal"), dtype, device, requires_grad, normal_, mean,
+                      std, generator=generator)
+        return write_out(result, out, "normal")
     ref = mean if isinstance(mean, Tensor) else std
     m = mean._host() if isinstance(mean, Tensor) else mean
     s = std._host() if isinstance(std, Tensor) else std
@@ -560,18 +588,26 @@ def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, la
     elif std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
     shape = np.broadcast_shapes(np.shape(m), np.shape(s))
-    z = _new(shape, ref.dtype, "cpu", False, normal_, 0.0,
+    # with out=, torch draws in out's dtype (normal_ on out), then shifts and scales
+    dtype = dtype if out is not None else ref.dtype
+    z = _new(shape, dtype, "cpu", False, normal_, 0.0,
              std if not isinstance(std, Tensor) else 1.0, generator=generator)._data
     if isinstance(std, Tensor):
         z = z * s
-    return _tensor(np.asarray(z + m), ref.dtype, ref.device, requires_grad)
+    result = _tensor(np.asarray(z + m), dtype, ref.device, requires_grad)
+    return write_out(result, out, "normal")
 
 
 def bernoulli(input, p=None, *, generator=None, out=None):
     """1 with probability ``input`` (or the float ``p``), else 0, in ``input``'s dtype."""
+    from .ops.binary import write_out
     from .ops.creation import empty_like
 
-    return bernoulli_(empty_like(input), input if p is None else p, generator=generator)
+    # with out=, torch fills out itself (out.bernoulli_(input)): the draws are in out's dtype
+    dtype = out.dtype if out is not None else None
+    result = bernoulli_(empty_like(input, dtype=dtype), input if p is None else p,
+                        generator=generator)
+    return write_out(result, out, "bernoulli")
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None, out=None):
@@ -581,8 +617,11 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
     the largest keys win; with replacement each sample is a uniform looked up in the running
     sum of the weights (divided by their total).
     """
+    from .ops.binary import write_out
     from .ops.creation import empty_like
 
+    if out is not None and out.dtype is not D.int64:
+        raise RuntimeError(f"multinomial expects Long tensor out, got: {out.dtype._short}")
     if input.dim() not in (1, 2):
         raise RuntimeError("prob_dist must be 1 or 2 dim")
     if not input.is_floating_point():
@@ -613,7 +652,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None, out=No
             u = gen._uniform(num_samples, D.float64)
             picks[i] = np.minimum(np.searchsorted(row, u, side="left"), n_cat - 1)
     picks = picks.reshape(weights.shape[:-1] + (num_samples,))
-    return _tensor(picks.astype(np.int64), D.int64, input.device, False)
+    result = _tensor(picks.astype(np.int64), D.int64, input.device, False)
+    return write_out(result, out, "multinomial")
 
 
 # Tensor methods (installed by ember/_methods.py); random fills are in place by nature

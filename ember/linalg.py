@@ -4,6 +4,7 @@ Re-exports (and a few one-line compositions); the ops live in ops/linalg.py (pro
 ops/inverse.py (inv, det, solve), ops/decompositions.py (factorizations) and ops/norms.py.
 """
 
+from .ops.binary import write_out as _write_out
 from .ops.decompositions import cholesky_ex, eigh, eigvalsh, matrix_rank, pinv, qr, svd, svdvals
 from .ops.decompositions import cholesky_linalg as cholesky
 from .ops.inverse import LinAlgError, det, inv, inv_ex, matrix_power, slogdet, solve
@@ -20,7 +21,7 @@ __all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigva
 def vecdot(x, y, *, dim=-1, out=None):
     """sum_i conj(x_i) y_i along ``dim`` (batch dims broadcast). Same as torch.linalg.vecdot."""
     x = x.conj() if x.is_complex() else x
-    return (x * y).sum(dim)
+    return _write_out((x * y).sum(dim), out, "linalg.vecdot", same_dtype=True)
 
 
 def multi_dot(tensors, *, out=None):
@@ -31,7 +32,7 @@ def multi_dot(tensors, *, out=None):
     result = tensors[0]
     for t in tensors[1:]:
         result = matmul(result, t)
-    return result
+    return _write_out(result, out, "multi_dot", same_dtype=True)
 
 
 def diagonal(A, *, offset=0, dim1=-2, dim2=-1):

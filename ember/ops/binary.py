@@ -127,10 +127,38 @@ def to_float(a, b):
 _to_float = to_float
 
 
-def write_out(result, out, name=None):
-    """Write into ``out=`` when given (resized as torch does), else return the result."""
+# torch's C++ names of the dtypes, used in its out= dtype errors
+_TYPE_META_NAMES = {
+    "bool": "bool", "uint8": "unsigned char", "int8": "signed char", "int16": "short int",
+    "int32": "int", "int64": "long int", "float16": "c10::Half", "bfloat16": "c10::BFloat16",
+    "float32": "float", "float64": "double", "complex64": "c10::complex<float>",
+    "complex128": "c10::complex<double>",
+}
+
+
+def write_out(result, out, name=None, same_dtype=False):
+    """Write into ``out=`` when given (resized as torch does) and return ``out``, else return
+    the result.
+
+    A named tuple result (sort, topk, qr, ...) takes a tuple of tensors as ``out``, one per
+    field, each written the same way; the named tuple of those tensors is returned.  Most ops
+    cast into ``out``'s dtype when the cast is safe; ops whose torch kernel insists on the
+    result's own dtype (sorting, triangles, decompositions) pass ``same_dtype=True``.
+    """
     if out is None:
         return result
+    if isinstance(result, tuple):
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(f"{name or 'op'}(): argument 'out' must be tuple of "
+                            f"{len(result)} Tensors")
+        written = [write_out(r, o, name, same_dtype) for r, o in zip(result, out)]
+        # collections.namedtuple results are built field by field (``_make``), ember's
+        # return_types from one sequence
+        make = getattr(type(result), "_make", type(result))
+        return make(written)
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name or 'op'}(): argument 'out' must be Tensor, not "
+                        f"{type(out).__name__}")
     if result._requires_grad and _grad_state.enabled:
         raise RuntimeError(f"{name or 'op'}(): functions with out=... arguments don't support "
                            "automatic differentiation, but one of the arguments requires grad.")
@@ -138,6 +166,10 @@ def write_out(result, out, name=None):
         raise RuntimeError(f"Expected out tensor to have device {result.device}, but got "
                            f"{out.device} instead\n  hint: create out= on the inputs' device, "
                            f"e.g. ember.empty(..., device={str(result.device)!r}).")
+    if same_dtype and result.dtype is not out.dtype:
+        raise RuntimeError(f"Expected out tensor to have dtype "
+                           f"{_TYPE_META_NAMES.get(result.dtype.name, result.dtype.name)}, but got "
+                           f"{_TYPE_META_NAMES.get(out.dtype.name, out.dtype.name)} instead")
     if result.dtype is not out.dtype and not D.can_cast(result.dtype, out.dtype):
         raise RuntimeError(f"result type {result.dtype._short} can't be cast to the desired "
                            f"output type {out.dtype._short}")
@@ -147,6 +179,20 @@ def write_out(result, out, name=None):
         out._data[...] = result._data
     out._counter().value += 1
     return out
+
+
+def factory_out(dtype, device, out, name=None):
+    """The dtype and device a factory (zeros, arange, rand, ...) makes when given ``out=``:
+    ``out``'s own, which an explicit ``dtype`` must equal, as in torch."""
+    if out is None:
+        return dtype, device
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name or 'op'}(): argument 'out' must be Tensor, not "
+                        f"{type(out).__name__}")
+    if dtype is not None and dtype is not out.dtype:
+        raise RuntimeError(f"dtype {dtype._short} does not match dtype of out parameter "
+                           f"({out.dtype._short})")
+    return out.dtype, device if device is not None else out.device
 
 
 _out = write_out

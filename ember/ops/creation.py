@@ -14,6 +14,7 @@ import numpy as np
 from .. import _device
 from .. import _dtype as D
 from .._tensor import Size, Tensor
+from .binary import factory_out, write_out
 
 __all__ = [
     "tensor",
@@ -377,7 +378,9 @@ def zeros(
 ):
     """A tensor of zeros: ``zeros(2, 3)`` or ``zeros((2, 3))``. Same as torch.zeros."""
     shape = _shape(_size_argument(size, kwargs, "zeros"), "zeros")
-    return _filled(shape, 0, dtype or D.get_default_dtype(), device, requires_grad)
+    dtype, device = factory_out(dtype, device, out, "zeros")
+    result = _filled(shape, 0, dtype or D.get_default_dtype(), device, requires_grad)
+    return write_out(result, out, "zeros")
 
 
 def ones(
@@ -392,7 +395,9 @@ def ones(
 ):
     """A tensor of ones. Same as torch.ones."""
     shape = _shape(_size_argument(size, kwargs, "ones"), "ones")
-    return _filled(shape, 1, dtype or D.get_default_dtype(), device, requires_grad)
+    dtype, device = factory_out(dtype, device, out, "ones")
+    result = _filled(shape, 1, dtype or D.get_default_dtype(), device, requires_grad)
+    return write_out(result, out, "ones")
 
 
 def empty(
@@ -408,7 +413,9 @@ def empty(
 ):
     """A tensor of the given size (ember fills it with zeros; torch leaves memory as it was)."""
     shape = _shape(_size_argument(size, kwargs, "empty"), "empty")
-    return _filled(shape, 0, dtype or D.get_default_dtype(), device, requires_grad)
+    dtype, device = factory_out(dtype, device, out, "empty")
+    result = _filled(shape, 0, dtype or D.get_default_dtype(), device, requires_grad)
+    return write_out(result, out, "empty")
 
 
 def _size_argument(size, kwargs, fn):
@@ -502,9 +509,11 @@ def full(
             f"full(): argument 'size' (position 1) must be tuple of ints, not {type(size).__name__}"
         )
     value = _fill_number(fill_value, "full")
+    dtype, device = factory_out(dtype, device, out, "full")
     dtype = dtype or D.scalar_dtype(value)  # a tensor's value counts as a Python number
     _check_fill_value(value, dtype)
-    return _filled(_shape((size,), "full"), value, dtype, device, requires_grad)
+    result = _filled(_shape((size,), "full"), value, dtype, device, requires_grad)
+    return write_out(result, out, "full")
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
@@ -592,6 +601,7 @@ def arange(
     start, end, step = _number(start), _number(end), _number(step)
     if any(isinstance(v, complex) for v in (start, end, step)):
         raise RuntimeError("value cannot be converted to type double without overflow")
+    dtype, device = factory_out(dtype, device, out, "arange")
     if dtype is None:
         whole = all(isinstance(v, int) for v in (start, end, step))  # bools count as ints
         dtype = D.int64 if whole else D.get_default_dtype()
@@ -614,7 +624,7 @@ def arange(
         values = int(start) + np.arange(n, dtype=np.int64) * int(step)
     else:  # counted and computed in double precision, then rounded to the dtype
         values = start + np.arange(n, dtype=np.float64) * step
-    return _finish(values, dtype, device, requires_grad)
+    return write_out(_finish(values, dtype, device, requires_grad), out, "arange")
 
 
 def range(
@@ -637,9 +647,11 @@ def range(
         stacklevel=2,
     )
     start, end, step = _number(start), _number(end), _number(step)
+    dtype, device = factory_out(dtype, device, out, "range")
     n = math.floor((end - start) / step) + 1
     values = start + np.arange(max(n, 0), dtype=np.float64) * step
-    return _finish(values, dtype or D.get_default_dtype(), device, requires_grad)
+    result = _finish(values, dtype or D.get_default_dtype(), device, requires_grad)
+    return write_out(result, out, "range")
 
 
 def _steps(steps, fn):
@@ -701,6 +713,7 @@ def linspace(
     """
     start, end = _endpoint(start, "start", "linspace"), _endpoint(end, "end", "linspace")
     steps = _steps(steps, "linspace")
+    dtype, device = factory_out(dtype, device, out, "linspace")
     if dtype is None:
         complex_ends = isinstance(start, complex) or isinstance(end, complex)
         dtype = D.default_complex_dtype() if complex_ends else D.get_default_dtype()
@@ -713,7 +726,7 @@ def linspace(
         values = np.trunc(_even_steps(int(start), int(end), steps, np.dtype(np.float64)))
     else:
         values = _even_steps(start, end, steps, D.to_numpy_dtype(dtype))
-    return _finish(values, dtype, device, requires_grad)
+    return write_out(_finish(values, dtype, device, requires_grad), out, "linspace")
 
 
 def logspace(
@@ -735,6 +748,7 @@ def logspace(
     """
     start, end = _endpoint(start, "start", "logspace"), _endpoint(end, "end", "logspace")
     steps = _steps(steps, "logspace")
+    dtype, device = factory_out(dtype, device, out, "logspace")
     dtype = dtype or D.get_default_dtype()
     if requires_grad:
         _check_requires_grad(dtype)
@@ -742,7 +756,7 @@ def logspace(
     values = np.power(base, _even_steps(start, end, steps, wide))
     if dtype.category == D.INT:
         values = np.trunc(values)
-    return _finish(values, dtype, device, requires_grad)
+    return write_out(_finish(values, dtype, device, requires_grad), out, "logspace")
 
 
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
@@ -760,7 +774,9 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
             raise RuntimeError(f"{name} must be greater or equal to 0, got {value}")
     n = operator.index(n)
     m = n if m is None else operator.index(m)
-    return _finish(np.eye(n, m), dtype or D.get_default_dtype(), device, requires_grad)
+    dtype, device = factory_out(dtype, device, out, "eye")
+    result = _finish(np.eye(n, m), dtype or D.get_default_dtype(), device, requires_grad)
+    return write_out(result, out, "eye")
 
 
 # ---------------------------------------------------------------------------- ember.Tensor(...)

@@ -15,6 +15,7 @@ from .._tensor import Tensor
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
 from . import unchecked_lapack
+from .binary import write_out
 from .inverse import (
     LinAlgError,
     _BackendLinAlgError,
@@ -184,12 +185,12 @@ def qr(A, mode="reduced", *, out=None):
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(f"qr received unrecognized mode '{mode}' but expected one of "
                            "'reduced' (default), 'r', or 'complete'")
-    return QRResult(*QR(mode).apply(A))
+    return write_out(QRResult(*QR(mode).apply(A)), out, "linalg.qr", same_dtype=True)
 
 
 def legacy_qr(input, some=True, *, out=None):
     """Same as torch.qr (some=True is mode 'reduced', some=False 'complete')."""
-    return qr(input, "reduced" if some else "complete")
+    return qr(input, "reduced" if some else "complete", out=out)
 
 
 # ---------------------------------------------------------------------------- svd
@@ -252,19 +253,32 @@ class SVD(_MultiOutput):
         return u @ inner @ vh + extra
 
 
+def _check_driver(A, driver):
+    """torch's error for ``driver=`` on the CPU.  On CUDA the driver only picks cuSOLVER's
+    algorithm (gesvd, gesvdj, gesvda), not the result, so CuPy's own choice stands."""
+    if driver is not None and A.device.type == "cpu":
+        raise RuntimeError("torch.linalg.svd: keyword argument `driver=` is only supported on "
+                           "CUDA inputs with cuSOLVER backend.")
+
+
 def svd(A, full_matrices=True, *, driver=None, out=None):
     """A = U diag(S) Vh with S descending (batched). Same as torch.linalg.svd; the signs of
     singular vectors depend on LAPACK, so compare U S Vh, S, or |U| rather than U itself."""
     _check_matrix(A, "linalg.svd", square=False)
-    return SVDResult(*SVD(full_matrices).apply(A))
+    _check_driver(A, driver)
+    return write_out(SVDResult(*SVD(full_matrices).apply(A)), out, "linalg.svd",
+                     same_dtype=True)
 
 
 def svdvals(A, *, driver=None, out=None):
     """The singular values, descending. Same as torch.linalg.svdvals."""
     _check_matrix(A, "linalg.svdvals", square=False)
+    _check_driver(A, driver)
     if not (A.requires_grad and _grad_state.enabled):
-        return _constant(A, _xp(A).linalg.svd(A._data, compute_uv=False))
-    return SVD(False).apply(A)[1]
+        result = _constant(A, _xp(A).linalg.svd(A._data, compute_uv=False))
+    else:
+        result = SVD(False).apply(A)[1]
+    return write_out(result, out, "linalg.svdvals", same_dtype=True)
 
 
 def legacy_svd(input, some=True, compute_uv=True, *, out=None):
@@ -274,10 +288,12 @@ def legacy_svd(input, some=True, compute_uv=True, *, out=None):
         batch = tuple(input.shape[:-2])
         zeros = _xp(input).zeros
         dt = input._data.dtype
-        return LegacySVDResult(_constant(input, zeros(batch + (m, m), dt)), svdvals(input),
-                               _constant(input, zeros(batch + (n, n), dt)))
-    u, s, vh = svd(input, full_matrices=not some)
-    return LegacySVDResult(u, s, vh.mT)
+        result = LegacySVDResult(_constant(input, zeros(batch + (m, m), dt)), svdvals(input),
+                                 _constant(input, zeros(batch + (n, n), dt)))
+    else:
+        u, s, vh = svd(input, full_matrices=not some)
+        result = LegacySVDResult(u, s, vh.mT)
+    return write_out(result, out, "svd", same_dtype=True)
 
 
 # ---------------------------------------------------------------------------- eigh
@@ -336,7 +352,7 @@ def eigh(A, UPLO="L", *, out=None):
     signs are LAPACK's, so compare Q diag(L) Q^H or |Q|."""
     _check_matrix(A, "linalg.eigh")
     _check_uplo(UPLO)
-    return EighResult(*Eigh(UPLO).apply(A))
+    return write_out(EighResult(*Eigh(UPLO).apply(A)), out, "linalg.eigh", same_dtype=True)
 
 
 def eigvalsh(A, UPLO="L", *, out=None):
@@ -345,8 +361,10 @@ def eigvalsh(A, UPLO="L", *, out=None):
     _check_matrix(A, "linalg.eigvalsh")
     _check_uplo(UPLO)
     if not (A.requires_grad and _grad_state.enabled):
-        return _constant(A, _xp(A).linalg.eigvalsh(A._data, UPLO=UPLO))
-    return Eigh(UPLO).apply(A)[0]
+        result = _constant(A, _xp(A).linalg.eigvalsh(A._data, UPLO=UPLO))
+    else:
+        result = Eigh(UPLO).apply(A)[0]
+    return write_out(result, out, "linalg.eigvalsh", same_dtype=True)
 
 
 # ---------------------------------------------------------------------------- pinv, rank, power

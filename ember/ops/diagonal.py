@@ -5,6 +5,7 @@ The diagonal of dims (dim1, dim2) becomes the last dim of the result, as in torc
 """
 
 from ..autograd.function import Node, ViewNode
+from .binary import write_out
 from .shape import wrap_dim
 
 __all__ = ["tril", "triu", "diag", "diag_embed", "diagonal", "trace"]
@@ -37,12 +38,12 @@ def _triangle(input, diagonal, upper):
 
 def tril(input, diagonal=0, *, out=None):
     """The lower triangle: y[..., i, j] = x[..., i, j] if j - i <= diagonal else 0."""
-    return _triangle(input, diagonal, False)
+    return write_out(_triangle(input, diagonal, False), out, "tril", same_dtype=True)
 
 
 def triu(input, diagonal=0, *, out=None):
     """The upper triangle: y[..., i, j] = x[..., i, j] if j - i >= diagonal else 0."""
-    return _triangle(input, diagonal, True)
+    return write_out(_triangle(input, diagonal, True), out, "triu", same_dtype=True)
 
 
 # ---------------------------------------------------------------------------- diagonals
@@ -139,10 +140,12 @@ def diag(input, diagonal=0, *, out=None):
     2-D input: its diagonal ``diagonal`` as a 1-D tensor (a copy)."""
     if input.ndim == 1:
         n = input.shape[0] + abs(diagonal)
-        return DiagEmbed((n, n), int(diagonal), 0, 1).apply(input)
-    if input.ndim == 2:
-        return DiagonalCopy(int(diagonal), 0, 1).apply(input)
-    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+        result = DiagEmbed((n, n), int(diagonal), 0, 1).apply(input)
+    elif input.ndim == 2:
+        result = DiagonalCopy(int(diagonal), 0, 1).apply(input)
+    else:
+        raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+    return write_out(result, out, "diag", same_dtype=True)
 
 
 def trace(input):

@@ -180,12 +180,12 @@ def inv_ex(A, *, check_errors=False, out=None):
     return InvExResult(_finish(inverse, out), _constant(A, info))
 
 
-def _finish(result, out):
+def _finish(result, out, name=None, same_dtype=False):
     if out is None:
         return result
     from .binary import write_out
 
-    return write_out(result, out)
+    return write_out(result, out, name, same_dtype)
 
 
 class Det(Node):
@@ -255,7 +255,7 @@ def slogdet(A, *, out=None):
     """(sign(det A), log|det A|), stable where det itself would under/overflow. Same as
     torch.linalg.slogdet."""
     _check_matrix(A, "linalg.slogdet")
-    return SlogdetResult(*Slogdet().apply(A))
+    return _finish(SlogdetResult(*Slogdet().apply(A)), out, "linalg.slogdet", same_dtype=True)
 
 
 def logdet(input):

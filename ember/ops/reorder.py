@@ -108,7 +108,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         from .creation import arange
 
         idx = arange(len(counts), device=input.device)
-        return RepeatInterleave(counts, 0).apply(idx)
+        return _check_counted_size(RepeatInterleave(counts, 0).apply(idx), 0, output_size)
     if dim is None:
         input = flatten(input)
         dim = 0
@@ -121,7 +121,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
                                f"repeats.size(0) = {len(counts)} and input.size({d}) = {n}")
         if input._data.ndim == 0:
             input = reshape(input, (1,))
-        return RepeatInterleave(counts, d).apply(input)
+        return _check_counted_size(RepeatInterleave(counts, d).apply(input), d, output_size)
     r = int(repeats.item()) if isinstance(repeats, Tensor) else operator.index(repeats)
     if r < 0:
         raise RuntimeError("Repeats must be non-negative")
@@ -131,8 +131,19 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     shape = input._data.shape
     wide = shape[:d + 1] + (r,) + shape[d + 1:]
     merged = shape[:d] + (shape[d] * r,) + shape[d + 1:]
+    if output_size is not None and output_size != merged[d]:
+        raise RuntimeError(f"repeat_interleave: Invalid output_size, expected {merged[d]} but "
+                           f"got {output_size}")
     out = reshape(input.unsqueeze(d + 1).expand(wide), merged)
     return out.clone() if out._base is not None else out  # always a copy, as in torch
+
+
+def _check_counted_size(result, dim, output_size):
+    """``output_size`` is torch's promise of the result's length along ``dim`` (it saves a
+    device sync there); a wrong promise is an error, as in torch."""
+    if output_size is not None and output_size != result.shape[dim]:
+        raise RuntimeError("allocated size does not match required size")
+    return result
 
 
 def _counts_of(repeats):

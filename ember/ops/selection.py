@@ -12,6 +12,7 @@ from .. import _dtype as D
 from .._errors import broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import Node
+from .binary import write_out
 from .indexing import _put, _scalar, select_index
 
 # NOTE: where(condition) is nonzero(condition, as_tuple=True); ``where`` itself lives with the
@@ -224,11 +225,18 @@ def nonzero(input, *, out=None, as_tuple=False):
     dim with ``as_tuple=True``.  Same as torch.nonzero."""
     xp = _device.xp_for(input.device)
     data = input._data
+    if out is not None:
+        if as_tuple:
+            raise RuntimeError("nonzero does not support the out kwarg when as_tuple is True")
+        if out.dtype is not D.int64:
+            raise RuntimeError(f"nonzero: Expected out tensor to have scalar type Long but got "
+                               f"scalar type{out.dtype._short}")
     if as_tuple:
         if data.ndim == 0:
             data = data.reshape(1)
         return tuple(Tensor._make(i.astype(np.int64), input.device) for i in xp.nonzero(data))
-    return Tensor._make(xp.argwhere(data).astype(np.int64), input.device)
+    return write_out(Tensor._make(xp.argwhere(data).astype(np.int64), input.device), out,
+                     "nonzero")
 
 
 def argwhere(input):

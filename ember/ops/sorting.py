@@ -10,6 +10,7 @@ from .. import _device, return_types
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
+from .binary import write_out
 from .scatter import Gather
 from .shape import wrap_dim
 
@@ -47,12 +48,14 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     came from.  Equal values keep their order (ember's sort is always stable)."""
     if input.ndim == 0:
         wrap_dim(dim, 0)
-        return return_types.sort((input.clone(), input.new_zeros((), dtype=D.int64)))
-    dim = wrap_dim(dim, input.ndim)
-    xp = _device.xp_for(input.device)
-    indices = _argsort(xp, input._data, dim, descending)
-    values = _pick(input, dim, indices, "SortBackward0")
-    return return_types.sort((values, Tensor._make(indices, input.device)))
+        result = return_types.sort((input.clone(), input.new_zeros((), dtype=D.int64)))
+    else:
+        dim = wrap_dim(dim, input.ndim)
+        xp = _device.xp_for(input.device)
+        indices = _argsort(xp, input._data, dim, descending)
+        values = _pick(input, dim, indices, "SortBackward0")
+        result = return_types.sort((values, Tensor._make(indices, input.device)))
+    return write_out(result, out, "sort", same_dtype=True)
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -76,12 +79,14 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
     if input.ndim == 0:
-        return return_types.topk(tuple(sort(input)))
-    dim = wrap_dim(dim, input.ndim)
-    xp = _device.xp_for(input.device)
-    indices = _first(_argsort(xp, input._data, dim, largest), dim, k)
-    values = _pick(input, dim, indices, "TopkBackward0")
-    return return_types.topk((values, Tensor._make(indices, input.device)))
+        result = return_types.topk(tuple(sort(input)))
+    else:
+        dim = wrap_dim(dim, input.ndim)
+        xp = _device.xp_for(input.device)
+        indices = _first(_argsort(xp, input._data, dim, largest), dim, k)
+        values = _pick(input, dim, indices, "TopkBackward0")
+        result = return_types.topk((values, Tensor._make(indices, input.device)))
+    return write_out(result, out, "topk", same_dtype=True)
 
 
 def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
@@ -91,7 +96,8 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "
                            f"{wrap_dim(dim, input.ndim)}")
     if input.ndim == 0:
-        return return_types.kthvalue(tuple(sort(input)))
+        return write_out(return_types.kthvalue(tuple(sort(input))), out, "kthvalue",
+                         same_dtype=True)
     dim = wrap_dim(dim, input.ndim)
     xp = _device.xp_for(input.device)
     order = _argsort(xp, input._data, dim, False)
@@ -100,7 +106,7 @@ def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
     indices = Tensor._make(indices, input.device)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
-    return return_types.kthvalue((values, indices))
+    return write_out(return_types.kthvalue((values, indices)), out, "kthvalue", same_dtype=True)
 
 
 # ---------------------------------------------------------------------------- unique
@@ -196,6 +202,11 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("torch.searchsorted(): side and right can't be set to opposites, "
                                "got side of left while right was True")
         right = side == "right"
+    if out is not None and out.dtype is not (D.int32 if out_int32 else D.int64):
+        raise RuntimeError(
+            "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+            "Long(int64) depending on whether out_int32 flag is True, but we got output "
+            f"tensor's dtype {out.dtype._short} and out_int32 flag is {out_int32}")
     xp = _device.xp_for(sorted_sequence.device)
     seq = sorted_sequence._data
     scalar = not isinstance(input, Tensor)
@@ -216,7 +227,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             f"boundaries tensor {list(seq.shape)} and input value tensor "
             f"{list(values.shape)}")
     dtype = "int32" if out_int32 else "int64"
-    return Tensor._make(xp.asarray(result).astype(dtype), sorted_sequence.device)
+    result = Tensor._make(xp.asarray(result).astype(dtype), sorted_sequence.device)
+    return write_out(result, out, "searchsorted")
 
 
 def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
@@ -224,7 +236,7 @@ def bucketize(input, boundaries, *, out_int32=False, right=False, out=None):
     or boundaries[i-1] <= x < boundaries[i] (``right=True``)."""
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
-    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right, out=out)
 
 
 # Tensor methods (installed by ember/_methods.py through ops/indexing.py)

@@ -34,7 +34,8 @@ def _reduce(loss, reduction):
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    """mean((input - target)^2). Same as torch.nn.functional.mse_loss."""
+    """mean((input - target)^2); with ``weight``, sum(w (input - target)^2) / sum(w).
+    Same as torch.nn.functional.mse_loss."""
     if target._data.shape != input._data.shape:
         warnings.warn(
             f"Using a target size ({target.shape}) that is different to the input size "
@@ -46,10 +47,25 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
         reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"{reduction} is not a valid value for reduction")
+    if weight is not None:
+        return _weighted_mse(input, target, weight, reduction)
     input, target = _binary.operands(input, target)
     if input.dtype.category < D.FLOAT:
         raise RuntimeError(f'"mse_cpu" not implemented for \'{input.dtype._short}\'')
     return _nn.MseLoss(reduction).apply(input, target)
+
+
+def _weighted_mse(input, target, weight, reduction):
+    """Each squared error scaled by its weight; 'mean' divides by the total weight, not the
+    count, so a zero weight removes an element from the mean (as torch does)."""
+    if weight.shape != input.shape:
+        raise ValueError("Weights and input must have the same size.")
+    weighted = (input - target) ** 2 * weight
+    if reduction == "none":
+        return weighted
+    if reduction == "sum":
+        return weighted.sum()
+    return weighted.sum() / weight.sum()
 
 
 def _legacy(size_average, reduce, reduction):

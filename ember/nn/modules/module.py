@@ -6,6 +6,7 @@ being called, so errors can name the layer they happened in (``model.fc2``).
 """
 
 import threading
+import warnings
 from collections import OrderedDict, namedtuple
 
 from ... import _errors
@@ -369,6 +370,19 @@ class Module:
 
     def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
         """Parameters and persistent buffers by dotted name, in registration order."""
+        if args:
+            # the old positional form (destination, prefix, keep_vars), deprecated but still
+            # honoured by torch
+            warnings.warn("Positional args are being deprecated, use kwargs instead. Refer to "
+                          "https://pytorch.org/docs/main/generated/torch.nn.Module.html"
+                          "#torch.nn.Module.state_dict for details.", FutureWarning,
+                          stacklevel=2)
+            if destination is None:
+                destination = args[0]
+            if len(args) > 1 and prefix == "":
+                prefix = args[1]
+            if len(args) > 2 and keep_vars is False:
+                keep_vars = args[2]
         if destination is None:
             destination = OrderedDict()
         for name, p in self._parameters.items():
@@ -384,7 +398,9 @@ class Module:
         return destination
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copy values from ``state_dict`` into this module's parameters and buffers."""
+        """Copy values from ``state_dict`` into this module's parameters and buffers; with
+        ``assign=True`` the module takes the checkpoint's tensors themselves (their dtype and
+        device), each parameter keeping its ``requires_grad``."""
         if not hasattr(state_dict, "keys"):
             raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict)}.")
         own = self.state_dict(keep_vars=True)
@@ -400,12 +416,16 @@ class Module:
                               f"ember.Tensor or Tensor-like object from checkpoint but received "
                               f"{type(value)}")
                 continue
-            if isinstance(target, UninitializedParameter):  # a lazy module: take the shape
+            lazy = isinstance(target, UninitializedParameter)
+            if lazy and not assign:  # a lazy module: take the shape
                 target.materialize(value.shape)
-            if value.shape != target.shape:
+            elif not lazy and value.shape != target.shape:
                 errors.append(f"size mismatch for {key}: copying a param with shape "
                               f"{value.shape} from checkpoint, the shape in current model is "
                               f"{target.shape}.")
+                continue
+            if assign:
+                self._assign_from_state_dict(key, target, value)
                 continue
             with no_grad():
                 target.copy_(value)
@@ -422,6 +442,18 @@ class Module:
             hint = _prefix_hint(missing, unexpected)
             raise RuntimeError(message + hint)
         return _IncompatibleKeys(missing, unexpected)
+
+    def _assign_from_state_dict(self, key, target, value):
+        """Put ``value`` itself where ``key`` points (load_state_dict(assign=True))."""
+        path, _, name = key.rpartition(".")
+        owner = self.get_submodule(path)
+        if isinstance(target, Parameter):
+            # a plain tensor becomes a Parameter; either way it keeps the module's grad flag
+            if isinstance(value, Parameter):
+                value.requires_grad_(target.requires_grad)
+            else:
+                value = Parameter(value, requires_grad=target.requires_grad)
+        setattr(owner, name, value)
 
     # ------------------------------------------------------------------ modes and moves
 
