@@ -133,6 +133,24 @@ def cast(array, d):
     return array.astype(np_dtype, copy=False)
 
 
+# ---------------------------------------------------------------------------- accumulation
+
+# NOTE: a 16-bit float keeps 11 (float16) or 8 (bfloat16) significant bits, so a running sum
+# of ones stops growing at 2048 (256): every further 1 is rounded away. torch adds 16-bit
+# floats up in float32 and rounds the result once; NumPy adds them in their own dtype unless
+# told otherwise. Keyed by NumPy dtype (arrays' ``.dtype``): one dict lookup on the hot path.
+_WIDER_ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32)}
+if _ml_dtypes is not None:
+    _WIDER_ACCUMULATOR[np.dtype(_ml_dtypes.bfloat16)] = np.dtype(np.float32)
+
+
+def accumulator_dtype(np_dtype):
+    """The NumPy dtype that sums (and products, norms, variances) of ``np_dtype`` values are
+    accumulated in, as torch does: float32 for float16 and bfloat16, ``np_dtype`` itself (the
+    same object) for every other dtype. The caller rounds the result back to its dtype."""
+    return _WIDER_ACCUMULATOR.get(np_dtype, np_dtype)
+
+
 # ---------------------------------------------------------------------------- default dtype
 
 _default = [float32]

@@ -24,6 +24,7 @@ from heapq import heappop, heappush
 from .. import _tensor
 from .._compat import add_into
 from .._device import array_module_of as array_module
+from .._dtype import accumulator_dtype
 from . import anomaly_mode as _anomaly
 from . import diagnostics as _diagnostics
 from .function import BackwardFunction, _sequence
@@ -241,6 +242,13 @@ def sum_to_shape(x, shape, xp):
             axes.append(lead + i)
     if not axes:
         return x.reshape(shape)
+    if x.dtype.itemsize == 2:
+        # 16-bit floats are added up in float32 and rounded once, as torch does (a float16
+        # bias's gradient over 4096 rows would stop at 2048). NOTE: the itemsize test keeps
+        # float32/float64 off this path: the lookup and dtype= cost them ~100 ns per gradient.
+        acc = accumulator_dtype(x.dtype)
+        y = xp.add.reduce(x, axis=tuple(axes), dtype=acc, keepdims=True)
+        return y.astype(x.dtype, copy=False).reshape(shape)
     return xp.add.reduce(x, axis=tuple(axes), keepdims=True).reshape(shape)
 
 

@@ -26,9 +26,13 @@ class Cumsum(Node):
     def forward(self, x):
         xp = self.xp
         d = self.dim
+        dtype = x.dtype if self.dtype is None else self.dtype
+        acc = D.accumulator_dtype(dtype)  # float32 for 16-bit floats, rounded back below
         if self.reverse:
-            return xp.ascontiguousarray(xp.flip(xp.cumsum(xp.flip(x, d), axis=d), d))
-        return xp.cumsum(x, axis=d, dtype=self.dtype)
+            y = xp.flip(xp.cumsum(xp.flip(x, d), axis=d, dtype=acc), d)
+            return xp.ascontiguousarray(y if acc is dtype else y.astype(dtype))
+        y = xp.cumsum(x, axis=d, dtype=acc)
+        return y if acc is dtype else y.astype(dtype)
 
     def backward(self, grad):
         return Cumsum(self.dim, None, not self.reverse).apply(grad)
@@ -53,7 +57,11 @@ class Cumprod(Node):
         self.dtype = dtype
 
     def forward(self, x):
-        y = self.xp.cumprod(x, axis=self.dim, dtype=self.dtype)
+        dtype = x.dtype if self.dtype is None else self.dtype
+        acc = D.accumulator_dtype(dtype)  # float32 for 16-bit floats, rounded back below
+        y = self.xp.cumprod(x, axis=self.dim, dtype=acc)
+        if acc is not dtype:
+            y = y.astype(dtype)
         self.save(x, y)
         return y
 

@@ -79,13 +79,14 @@ class IndexAdd(Node):
         self.alpha = alpha
 
     def forward(self, x, source):
-        y = x.copy()
+        # NOTE: 16-bit floats are added up in float32 (as in torch), rounded once at the end
+        y = x.astype(D.accumulator_dtype(x.dtype), order="C")  # a copy, as x.copy()
         if self.alpha != 1:
             source = source * self.alpha
         if source.dtype != y.dtype:
             source = source.astype(y.dtype)
         self.xp.add.at(y, _dim_index(y, self.dim, self.index), source)
-        return y
+        return y.astype(x.dtype, copy=False)
 
     def backward(self, grad):
         grad_source = None

@@ -10,7 +10,7 @@ from .. import _dtype as D
 from .._compat import max_or
 from ..autograd.function import Node
 from .decompositions import svdvals
-from .reduction import reduce_dims, unsqueeze_reduced
+from .reduction import reduce_dims, unsqueeze_reduced, widened
 from .shape import wrap_dim
 
 __all__ = []  # public through ops/linalg.py (torch.*) and ember/linalg.py (torch.linalg.*)
@@ -33,6 +33,13 @@ class VectorNorm(Node):
         self.keepdim = keepdim
 
     def forward(self, x):
+        # 16-bit floats: the whole norm in float32, rounded once (the sum of |x|^p would stop
+        # growing in 16 bits, and x * x overflows float16 from |x| = 256)
+        y = widened(self.norm, x)
+        self.save(x, y)
+        return y
+
+    def norm(self, x):
         xp, p, dims, keep = self.xp, self.ord, self.dims, self.keepdim
         a = xp.abs(x)
         if p == _INF:
@@ -47,9 +54,7 @@ class VectorNorm(Node):
             y = xp.sqrt((a * a).sum(axis=dims, keepdims=keep))
         else:
             y = (a ** p).sum(axis=dims, keepdims=keep) ** (1 / p)
-        y = xp.asarray(y).astype(a.dtype, copy=False)
-        self.save(x, y)
-        return y
+        return xp.asarray(y).astype(a.dtype, copy=False)
 
     def backward(self, grad):
         x, y = self.saved

@@ -59,6 +59,26 @@ def reduced_count(shape, dims):
     return n
 
 
+def summed(xp, x, dims, keepdim, dtype=None):
+    """``x`` added up over ``dims`` into ``dtype`` (x's own by default). 16-bit floats are
+    accumulated in float32 and rounded once at the end (``D.accumulator_dtype``), as in torch."""
+    if dtype is None:
+        dtype = x.dtype
+    acc = D.accumulator_dtype(dtype)
+    y = xp.add.reduce(x, axis=dims, dtype=acc, keepdims=keepdim)
+    return y if acc is dtype else y.astype(dtype)
+
+
+def widened(fn, x):
+    """``fn(x)`` computed on x in its accumulator dtype (float32 for 16-bit floats) and
+    rounded back to x's dtype once: for reductions (var, std, norms) whose every step would
+    otherwise lose precision in 16 bits. Other dtypes call ``fn(x)`` as it is."""
+    acc = D.accumulator_dtype(x.dtype)
+    if acc is x.dtype:
+        return fn(x)
+    return fn(x.astype(acc)).astype(x.dtype)
+
+
 def quiet(xp):
     """Silence NumPy's warnings for 0/0 and x/0: torch returns nan/inf without a warning."""
     errstate = getattr(xp, "errstate", None)
@@ -78,7 +98,10 @@ class Sum(Node):
     def forward(self, x):
         if not self.dims:  # a 0-dim input: nothing to add up (the ufunc costs ~0.8 µs even so)
             return x.copy() if x.dtype == self.dtype else x.astype(self.dtype)
-        # NOTE: the ufunc itself, not ndarray.sum: no Python wrapper on the hot path
+        if self.dtype.itemsize == 2:  # float16/bfloat16 add up in float32 (see ``summed``)
+            return summed(self.xp, x, self.dims, self.keepdim, self.dtype)
+        # NOTE: float32/float64 skip ``summed``: its call and dtype lookup cost them ~70 ns (3-5%
+        # of loss.sum()), this itemsize test ~25 ns; and the ufunc, not ndarray.sum, for the same
         return self.xp.add.reduce(x, axis=self.dims, dtype=self.dtype, keepdims=self.keepdim)
 
     def backward(self, grad):
@@ -129,7 +152,9 @@ class Mean(Node):
         if x.size == 0:  # nan (0 / 0), without NumPy's "mean of empty slice" warning
             with quiet(self.xp):
                 return x.sum(axis=self.dims, keepdims=self.keepdim) / x.dtype.type(0)
-        return x.mean(axis=self.dims, keepdims=self.keepdim)
+        acc = D.accumulator_dtype(x.dtype)
+        y = x.mean(axis=self.dims, keepdims=self.keepdim, dtype=acc)
+        return y if acc is x.dtype else y.astype(x.dtype)
 
     def backward(self, grad):
         shape = self.input_shape(0)
@@ -183,7 +208,9 @@ class Nansum(Node):
 
     def forward(self, x):
         self.save(x)
-        return self.xp.nansum(x, axis=self.dims, keepdims=self.keepdim, dtype=self.dtype)
+        acc = D.accumulator_dtype(self.dtype)
+        y = self.xp.nansum(x, axis=self.dims, keepdims=self.keepdim, dtype=acc)
+        return y if acc is self.dtype else y.astype(self.dtype)
 
     def backward(self, grad):
         (x,) = self.saved
@@ -221,7 +248,13 @@ class Prod(Node):
         self.dtype = dtype
 
     def forward(self, x):
-        y = x.prod(axis=self.dims, keepdims=self.keepdim, dtype=self.dtype)
+        # NOTE: 16-bit floats multiply in float32 too, one rule for every reduction (torch's
+        # CPU prod rounds each partial product to 16 bits: it drifts from the exact product)
+        dtype = x.dtype if self.dtype is None else self.dtype
+        acc = D.accumulator_dtype(dtype)
+        y = x.prod(axis=self.dims, keepdims=self.keepdim, dtype=acc)
+        if acc is not dtype:
+            y = y.astype(dtype)
         self.save(x, y)
         return y
 
@@ -275,7 +308,7 @@ class Var(Node):
 
     def forward(self, x):
         self.save(x)
-        return self.variance(x)
+        return widened(self.variance, x)
 
     def centered(self, grad, x):
         """grad spread over the reduced dims, and x - mean(x)."""
@@ -293,9 +326,12 @@ class Std(Var):
     """y = sqrt(var(x))          grad_x = grad * (x - mean) / ((N - correction) y)
     NOTE: 0 where y = 0 (a constant slice), as in torch."""
 
-    def forward(self, x):
+    def deviation(self, x):
         with quiet(self.xp):
-            y = self.xp.sqrt(self.variance(x))
+            return self.xp.sqrt(self.variance(x))
+
+    def forward(self, x):
+        y = widened(self.deviation, x)  # the square root too, before rounding to 16 bits
         self.save(x, y)
         return y
 
@@ -393,7 +429,8 @@ class Logsumexp(Node):
         else:
             m = xp.zeros([1 if d in dims else s for d, s in enumerate(x.shape)], x.dtype)
         with quiet(xp):
-            y = xp.log(xp.exp(x - m).sum(axis=dims, keepdims=True)) + m
+            # NOTE: as torch, only the sum is widened: exp, log and + m round to x's dtype
+            y = xp.log(summed(xp, xp.exp(x - m), dims, True)) + m
         if not self.keepdim:
             y = y.reshape([s for d, s in enumerate(y.shape) if d not in dims])
         self.save(x, y)

@@ -43,6 +43,17 @@ def _pad_to(grad, shape):
     return _put(grad.new_zeros(shape), _leading(grad.shape), grad, False)
 
 
+def _widened_copy(x):
+    """A copy of ``x`` to add into, in its accumulator dtype (float32 for 16-bit floats, as in
+    torch): many additions into one place are then not each rounded to 16 bits."""
+    return x.astype(D.accumulator_dtype(x.dtype), order="C")  # a copy, as x.copy()
+
+
+def _add_at(xp, y, coords, values):
+    """y[coords] += values, repeated coordinates adding up, in y's (accumulator) dtype."""
+    xp.add.at(y, coords, values.astype(y.dtype, copy=False))
+
+
 def _check_bounds(index, size, dim, error=RuntimeError, prefix="", negative=False):
     """Every index value in [0, size) (or [-size, size) when ``negative``), else torch's error."""
     if not index.size:
@@ -145,11 +156,13 @@ class Scatter(Node):
     def forward(self, x, src):
         coords = _coords(self.xp, self.index, self.dim)
         src = src[_leading(self.index.shape)]
+        if self.reduce == "add":
+            y = _widened_copy(x)
+            _add_at(self.xp, y, coords, src)
+            return y.astype(x.dtype, copy=False)
         y = x.copy()
         if self.reduce is None:
             y[coords] = src
-        elif self.reduce == "add":
-            self.xp.add.at(y, coords, src)
         else:
             ufunc_at(self.xp, "multiply", y, coords, src)
         return y
@@ -197,9 +210,10 @@ class ScatterAdd(Node):
         self.index = index
 
     def forward(self, x, src):
-        y = x.copy()
-        self.xp.add.at(y, _coords(self.xp, self.index, self.dim), src[_leading(self.index.shape)])
-        return y
+        y = _widened_copy(x)
+        _add_at(self.xp, y, _coords(self.xp, self.index, self.dim),
+                src[_leading(self.index.shape)])
+        return y.astype(x.dtype, copy=False)
 
     def backward(self, grad):
         grad_src = None
@@ -244,24 +258,28 @@ class ScatterReduce(Node):
         hit = xp.zeros(x.shape, dtype=bool)  # the places something is sent to
         hit[coords] = True
         self.hit = hit
-        y = x.copy()
         if reduce in ("sum", "mean"):
+            y = _widened_copy(x)
             if not self.include_self:
                 y[coords] = 0
-            xp.add.at(y, coords, src)
+            _add_at(xp, y, coords, src)
+            y = y.astype(x.dtype, copy=False)
             if reduce == "mean":
-                count = xp.ones(x.shape, dtype=x.dtype)
+                # NOTE: as in torch, the sum and the count are each rounded to x's dtype first
+                count = xp.ones(x.shape, dtype=D.accumulator_dtype(x.dtype))
                 if not self.include_self:
                     count[coords] = 0
                 xp.add.at(count, coords, 1)
-                count = xp.maximum(count, 1)
+                count = xp.maximum(count, 1).astype(x.dtype, copy=False)
                 y = y // count if y.dtype.kind in "iu" else y / count
                 self.count = count
         elif reduce == "prod":
+            y = x.copy()
             if not self.include_self:
                 y[coords] = 1
             ufunc_at(xp, "multiply", y, coords, src)
         else:
+            y = x.copy()
             if not self.include_self:
                 y[coords] = _lowest(xp, y.dtype) if reduce == "amax" else _highest(xp, y.dtype)
             ufunc = xp.maximum if reduce == "amax" else xp.minimum

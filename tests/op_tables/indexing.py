@@ -39,6 +39,17 @@ def _mask(rng, *shape):
 
 _NO_GRAD = dict(grad=False, gradcheck=False, gradgrad=False)
 
+# float16 keeps 11 significant bits: 4096 values in [0.5, 1.5) added into 2 places stop near
+# 2048 each when added up in float16; torch adds them up in float32
+LONG = 4096
+HALF_LARGE = dict(dtypes=("float16",), noncontiguous=False, **_NO_GRAD)
+
+
+def _half_large(rng, dtype, rows=LONG):
+    """x (2, 3), an index sending each of ``rows`` rows to row 0 or 1, src (rows, 3)."""
+    return [_f(rng, dtype, 2, 3, low=0.5, high=1.5), rng.integers(0, 2, (rows, 3)),
+            _f(rng, dtype, rows, 3, low=0.5, high=1.5)]
+
 OPS = [
     # ------------------------------------------------------------------ x[index]
     OpInfo("getitem_int", lambda lib, x: x[1], samples=[(3, 4), (5,)],
@@ -140,6 +151,16 @@ OPS = [
                                                          lib.ones(2, 4))]),
     OpInfo("index_add_", lambda lib, x, i, s: x.clone().index_add_(1, i, s),
            samples=[lambda rng, dt: [_f(rng, dt, 3, 4), np.array([1, 1]), _f(rng, dt, 3, 2)]]),
+    # float16, > 2048 terms added into one place
+    OpInfo("scatter_add_half_large", lambda lib, x, i, s: x.scatter_add(0, i, s),
+           samples=[_half_large], **HALF_LARGE),
+    OpInfo("scatter_reduce_sum_half_large", lambda lib, x, i, s: x.scatter_reduce(0, i, s, "sum"),
+           samples=[_half_large], **HALF_LARGE),
+    OpInfo("scatter_reduce_mean_half_large",
+           lambda lib, x, i, s: x.scatter_reduce(0, i, s, "mean", include_self=False),
+           samples=[_half_large], **HALF_LARGE),
+    OpInfo("index_add_half_large", lambda lib, x, i, s: x.index_add(0, i[:, 0], s),
+           samples=[_half_large], **HALF_LARGE),
     OpInfo("index_copy", lambda lib, x, i, s: x.index_copy(1, i, s),
            samples=[lambda rng, dt: [_f(rng, dt, 3, 4), np.array([3, 0]), _f(rng, dt, 3, 2)]],
            errors=[lambda lib: lib.zeros(3, 4).index_copy(0, lib.tensor([0, 5]),

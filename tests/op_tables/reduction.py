@@ -36,6 +36,12 @@ TRUTH = np.array([[0.0, 1.0, 2.0], [0.5, 0.0, 0.0], [1.0, 1.5, -2.0]])
 
 _NO_GRAD = dict(grad=False, gradcheck=False, gradgrad=False)
 
+# float16 keeps 11 significant bits: a sum of 4096 terms in [0.5, 1.5) added up in float16
+# stops near 2048, so these cases see whether ember accumulates 16-bit floats in float32 as
+# torch does (tests/test_half_accumulation.py checks bfloat16 and the gradients).
+LONG = 4096
+HALF_LARGE = dict(dtypes=("float16",), domain=(0.5, 1.5), noncontiguous=False, **_NO_GRAD)
+
 OPS = [
     # ----------------------------------------------------------------- sum, mean, prod
     OpInfo("sum_dims", lambda lib, a: a.sum(-1),
@@ -141,6 +147,18 @@ OPS = [
     OpInfo("mode_repeats", lambda lib, a: a.mode(), samples=[MODES], gradcheck=False),
     OpInfo("mode_dim", lambda lib, a: lib.mode(a, 0, keepdim=True), samples=[MODES.T],
            gradcheck=False),
+    # ----------------------------------------------------------------- float16, > 2048 terms
+    OpInfo("sum_half_large", lambda lib, a: a.sum(0), samples=[(LONG, 3)], **HALF_LARGE),
+    OpInfo("mean_half_large", lambda lib, a: a.mean(0), samples=[(LONG, 3)], **HALF_LARGE),
+    OpInfo("nansum_half_large", lambda lib, a: a.nansum(0), samples=[(LONG, 3)], **HALF_LARGE),
+    OpInfo("var_half_large", lambda lib, a: a.var(0), samples=[(LONG, 3)], **HALF_LARGE),
+    OpInfo("std_half_large", lambda lib, a: a.std(0), samples=[(LONG, 3)], **HALF_LARGE),
+    OpInfo("norm_half_large", lambda lib, a: a.norm(dim=0), samples=[(LONG, 3)], **HALF_LARGE),
+    OpInfo("logsumexp_half_large", lambda lib, a: a.logsumexp(0), samples=[(LONG, 3)],
+           **HALF_LARGE),
+    OpInfo("cumsum_half_large", lambda lib, a: a.cumsum(0), samples=[(LONG, 3)], **HALF_LARGE),
+    OpInfo("cumprod_half_large", lambda lib, a: a.cumprod(0), samples=[(LONG, 3)],
+           **{**HALF_LARGE, "domain": (0.999, 1.001)}),
     # ----------------------------------------------------------------- truth values
     OpInfo("all", lambda lib, a: a.all(), samples=[TRUTH, (2, 3)], **_NO_GRAD),
     OpInfo("all_dim", lambda lib, a: lib.all(a, 1, keepdim=True), samples=[TRUTH], **_NO_GRAD),
