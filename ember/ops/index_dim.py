@@ -8,6 +8,7 @@ Each one's gradient is another of them: index_select <-> index_add.
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
+from .binary import write_out
 from .scatter import _check_bounds, _index_tensor
 from .shape import wrap_dim
 
@@ -43,6 +44,10 @@ def _vector_index(index, op, like, dtypes, message):
 
 def index_select(input, dim, index, *, out=None):
     """y = the slices of ``input`` along ``dim`` at the positions in ``index`` (1-D)."""
+    if out is not None:
+        if isinstance(out, Tensor) and isinstance(input, Tensor) and out.dtype is not input.dtype:
+            raise RuntimeError("index_select(): self and result must have the same scalar type")
+        return write_out(index_select(input, dim, index), out, "index_select")
     idx = _vector_index(index, "index_select", input, (D.int64, D.int32),
                         "index_select(): Expected dtype int32 or int64 for index")
     if idx is None:

@@ -10,6 +10,7 @@ from .. import _dtype as D
 from .._compat import ufunc_at
 from .._tensor import Tensor
 from ..autograd.function import Node
+from .binary import write_out
 from .shape import wrap_dim
 
 __all__ = ["gather", "scatter", "scatter_add", "scatter_reduce", "take_along_dim"]
@@ -114,7 +115,10 @@ class Gather(Node):
 
 
 def gather(input, dim, index, *, sparse_grad=False, out=None):
-    """y[i][j] = input[index[i][j]][j] for dim = 0 (index picks along ``dim``)."""
+    """y[i][j] = input[index[i][j]][j] for dim = 0 (index picks along ``dim``).
+    ``sparse_grad`` asks torch for a sparse gradient; ember's is dense, with the same values."""
+    if out is not None:
+        return write_out(gather(input, dim, index), out, "gather", same_dtype=True)
     idx = _index_tensor(index, "gather", input)
     if input.ndim == 0:
         return gather(input.reshape(1), 0, index.reshape(1)).reshape(index.shape)
@@ -344,6 +348,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 def take_along_dim(input, indices, dim=None, *, out=None):
     """y = input.gather(dim, indices) with input and indices broadcast apart from ``dim``;
     without ``dim``, over the flattened input."""
+    if out is not None:
+        return write_out(take_along_dim(input, indices, dim), out, "take_along_dim",
+                         same_dtype=True)
     if not isinstance(indices, Tensor) or indices.dtype is not D.int64:
         raise RuntimeError("torch.take_along_dim(): dtype of indices should be Long but got "
                            f"{getattr(indices, 'dtype', D.int64)._short}")
