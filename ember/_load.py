@@ -521,8 +521,18 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=None, mmap=No
     container, pickle.UnpicklingError for the pickle (RefusedGlobalError for a global outside
     the allowlist).
     """
+    if pickle_module is not None and pickle_module is not pickle:
+        raise NotImplementedError("ember.load unpickles with its own checked unpickler: "
+                                  "pickle_module= other than pickle is not supported")
     if weights_only is None:
         weights_only = os.environ.get("TORCH_FORCE_NO_WEIGHTS_ONLY_LOAD", "0") in ("0", "")
+    if pickle_load_args:
+        if weights_only:  # as torch: they are ignored by the weights-only unpickler
+            warnings.warn("pickle_load_args only works if `weights_only=False`.", stacklevel=2)
+        else:
+            raise NotImplementedError(
+                "ember.load unpickles with its own checked unpickler: pickle_load_args "
+                f"({', '.join(sorted(pickle_load_args))}) are not supported")
     if not weights_only:
         warnings.warn("ember.load(weights_only=False) can run arbitrary code from the file; "
                       "use it only for files you trust.", stacklevel=2)

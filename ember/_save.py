@@ -69,8 +69,8 @@ class _CheckpointPickler(pickle._Pickler):
 
     dispatch = dict(pickle._Pickler.dispatch)
 
-    def __init__(self, file):
-        super().__init__(file, protocol=2)
+    def __init__(self, file, protocol=2):
+        super().__init__(file, protocol=protocol)
         self.storages = OrderedDict()  # id(root array) -> _Storage
 
     def _save_torch_name(self, obj):
@@ -165,9 +165,9 @@ def _aligned_info(zf, name, size):
     return info
 
 
-def _write_zip(obj, file, prefix):
+def _write_zip(obj, file, prefix, protocol=2):
     buffer = io.BytesIO()
-    pickler = _CheckpointPickler(buffer)
+    pickler = _CheckpointPickler(buffer, protocol)
     pickler.dump(obj)
     records = [("data.pkl", buffer.getvalue()), (".format_version", b"1"),
                (".storage_alignment", b"64"), ("byteorder", b"little")]
@@ -200,18 +200,23 @@ def save(obj, f, pickle_module=None, pickle_protocol=2, _use_new_zipfile_seriali
     atomically: to a temporary file in the same folder, flushed and fsynced, then renamed over
     the target, so an error or a crash during the save leaves any previous file intact.
     """
+    if pickle_module is not None and pickle_module is not pickle:
+        raise NotImplementedError("ember.save pickles with its own pickler (it writes torch's "
+                                  "names by hand): pickle_module= other than pickle is not "
+                                  "supported")
     if not _use_new_zipfile_serialization:
         raise NotImplementedError("ember.save writes the zip format only "
                                   "(_use_new_zipfile_serialization=False is not supported); "
                                   "ember.load reads the legacy format")
     if isinstance(f, (str, os.PathLike)):
         path = pathlib.Path(f)
-        _atomic_write(path, lambda fileobj: _write_zip(obj, fileobj, path.stem or "archive"))
+        _atomic_write(path, lambda fileobj: _write_zip(obj, fileobj, path.stem or "archive",
+                                                       pickle_protocol))
         return
     if not hasattr(f, "write"):
         raise AttributeError(f"ember.save: expected a path or a binary file object, got "
                              f"{type(f).__name__}")
-    _write_zip(obj, f, "archive")
+    _write_zip(obj, f, "archive", pickle_protocol)
 
 
 def _atomic_write(path, write):

@@ -379,7 +379,7 @@ import os, signal, sys
 import ember
 from ember import _save
 
-def dying(obj, fileobj, prefix):
+def dying(obj, fileobj, *rest):
     fileobj.write(b"half a checkpoint")
     fileobj.flush()
     os.kill(os.getpid(), signal.SIGKILL)
