@@ -1,5 +1,6 @@
 """16-bit floats are accumulated in float32, as in torch: every sum, mean, norm, variance,
-running sum and scatter-add of float16/bfloat16 values, forward and backward.
+running sum and scatter-add of float16/bfloat16 values, forward and backward; and the layers
+that add up: normalisation, average pools, softmax, matrix products, the summed MSE loss.
 
 A float16 keeps 11 significant bits and a bfloat16 8: added up in their own dtype, a running sum
 of ones stops growing at 2048 (256).  So the reductions here run over N = 4096 terms, against
@@ -205,3 +206,148 @@ def test_index_fill_value_gradient(dtype):
         zeros.index_fill(0, _index(lib, np.arange(N)), v).sum().backward()
         value[lib] = v.grad
     assert_same(value[ember], value[torch])
+
+
+# ---------------------------------------------------------------------------- fused layers
+
+def _functional(lib):
+    return lib.nn.functional
+
+
+# (name, fn(lib, x), input shape): pools, products and losses whose 16-bit result torch
+# rounds once from a float32 sum over N terms, so ember's must equal torch's
+LAYERS_FORWARD = [
+    ("avg_pool1d_global", lambda lib, x: _functional(lib).avg_pool1d(x, N), (3, N)),
+    ("avg_pool1d_sliding", lambda lib, x: _functional(lib).avg_pool1d(x, N, 1), (3, N + 15)),
+    ("avg_pool2d_padded", lambda lib, x: _functional(lib).avg_pool2d(
+        x, 64, 1, 1, count_include_pad=False), (2, 64, 64)),
+    ("adaptive_avg_pool1d", lambda lib, x: _functional(lib).adaptive_avg_pool1d(x, 2),
+     (3, 2 * N)),
+    ("adaptive_avg_pool2d", lambda lib, x: _functional(lib).adaptive_avg_pool2d(x, 1),
+     (3, 64, 64)),
+    ("matmul", lambda lib, x: x.mT @ x, (N, 3)),
+    ("mv", lambda lib, x: lib.mv(x.mT, x[:, 0]), (N, 3)),
+    ("linear", lambda lib, x: _functional(lib).linear(x.mT, x[:, :2].mT, x[0, :2]), (N, 3)),
+    ("addmm", lambda lib, x: lib.addmm(x[:3], x.mT, x, beta=0.5, alpha=2), (N, 3)),
+    ("mse_loss_sum", lambda lib, x: _functional(lib).mse_loss(x, x + 0.5, reduction="sum"),
+     (N, 3)),
+]
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name,fn,shape", LAYERS_FORWARD, ids=[c[0] for c in LAYERS_FORWARD])
+def test_layer_forward(name, fn, shape, dtype):
+    e, t = _pair(_values(*shape), dtype)
+    assert_same(fn(ember, e), fn(torch, t))
+
+
+def _weighted_grads(fn, array, dtype, reference_dtype=None):
+    """(fn's output, d(sum(fn(x) * w))/dx) for fixed weights w, in ember and in torch.
+    With ``reference_dtype`` (float32) torch computes in that dtype from the same values and
+    its results are rounded to ``dtype``: the one-rounding answer."""
+    e, t = _pair(array, dtype, requires_grad=True)
+    if reference_dtype is not None:
+        t = t.detach().to(getattr(torch, reference_dtype)).requires_grad_()
+    e_out, t_out = fn(ember, e), fn(torch, t)
+    weights = _values(*e_out.shape, seed=1)
+    (e_g,) = ember.autograd.grad((e_out * ember.tensor(weights).to(e.dtype)).sum(), e)
+    (t_g,) = torch.autograd.grad((t_out * torch.tensor(weights).to(t.dtype)).sum(), t)
+    half = getattr(torch, dtype)
+    return (e_out, t_out.detach().to(half)), (e_g, t_g.to(half))
+
+
+def _norm_params(lib, x, channels):
+    """A weight and a bias of ``channels`` values (not 1 and 0) in x's dtype: multiples of
+    1/64, exact in every float dtype, so that the float32 reference gets the same ones."""
+    weight = ((lib.arange(channels) % 64 + 32) / 64).to(x.dtype)
+    return weight, weight - 1
+
+
+# (name, fn(lib, x), input shape): each normalises groups of N values; forward and gradient
+# against torch computing in float32 from the same 16-bit values, rounded to 16 bits once.
+# NOTE: torch's own 16-bit gradients here come out up to 2% of their largest value apart
+# from that (they round along the way); ember's are the float32 ones, rounded once
+NORMS = [
+    ("batch_norm", lambda lib, x: _functional(lib).batch_norm(
+        x, None, None, *_norm_params(lib, x, 3), training=True), (N, 3)),
+    ("batch_norm_2d", lambda lib, x: _functional(lib).batch_norm(
+        x, None, None, *_norm_params(lib, x, 3), training=True), (16, 3, 16, 16)),
+    ("layer_norm", lambda lib, x: _functional(lib).layer_norm(
+        x, (N,), *_norm_params(lib, x, N)), (3, N)),
+    ("group_norm", lambda lib, x: _functional(lib).group_norm(
+        x, 2, *_norm_params(lib, x, 4)), (2, 4, N // 2)),
+    ("instance_norm", lambda lib, x: _functional(lib).instance_norm(x), (2, 3, N)),
+]
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name,fn,shape", NORMS, ids=[c[0] for c in NORMS])
+def test_norm_forward_and_gradient(name, fn, shape, dtype):
+    (e_out, t_out), (e_g, t_g) = _weighted_grads(fn, _values(*shape), dtype, "float32")
+    assert_same(e_out, t_out)
+    assert_same(e_g, t_g)
+
+
+@pytest.mark.parametrize("dtype", HALF)
+def test_batch_norm_running_statistics(dtype):
+    """The running mean and variance move towards float32 batch statistics."""
+    stats = {}
+    for lib in (ember, torch):
+        x = lib.tensor(_values(N, 3)).to(getattr(lib, dtype))
+        mean, var = lib.zeros(3, dtype=x.dtype), lib.ones(3, dtype=x.dtype)
+        _functional(lib).batch_norm(x, mean, var, training=True, momentum=1.0)
+        stats[lib] = mean, var
+    for e, t in zip(stats[ember], stats[torch]):
+        assert_same(e, t)
+
+
+# (name, fn(lib, x), input shape): each sample's gradient adds up the shares of up to N
+# overlapping windows, against torch computing in float32, rounded once.
+# NOTE: torch's own 16-bit average-pool gradients add the shares in 16 bits: in bfloat16
+# they stop growing near 1/8 of the true value (as its prod, see test_prod_in_float32)
+POOLS_BACKWARD = [
+    ("avg_pool1d", lambda lib, x: _functional(lib).avg_pool1d(x, N, 1), (2, 2 * N - 1)),
+    ("avg_pool2d", lambda lib, x: _functional(lib).avg_pool2d(x, 64, 1), (1, 127, 127)),
+    ("avg_pool1d_global", lambda lib, x: _functional(lib).avg_pool1d(x, N), (3, N)),
+]
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name,fn,shape", POOLS_BACKWARD, ids=[c[0] for c in POOLS_BACKWARD])
+def test_pool_gradient(name, fn, shape, dtype):
+    _, (e_g, t_g) = _weighted_grads(fn, _values(*shape), dtype, "float32")
+    assert_same(e_g, t_g)
+
+
+# (name, fn(lib, x), input shape): gradients that torch computes in float32 from 16-bit
+# saved values and rounds once; ember's must equal its 16-bit ones
+LAYERS_BACKWARD = [
+    ("softmax", lambda lib, x: lib.softmax(x, 1), (3, N)),
+    ("matmul", lambda lib, x: x.mT @ x, (N, 3)),
+    ("linear_weight", lambda lib, w: _functional(lib).linear(
+        lib.tensor(_values(N, 3)).to(w.dtype), w), (2, 3)),
+]
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name,fn,shape", LAYERS_BACKWARD, ids=[c[0] for c in LAYERS_BACKWARD])
+def test_layer_gradient(name, fn, shape, dtype):
+    _, (e_g, t_g) = _weighted_grads(fn, _values(*shape), dtype)
+    assert_same(e_g, t_g)
+
+
+@pytest.mark.parametrize("dtype", HALF)
+@pytest.mark.parametrize("name", ["log_softmax", "cross_entropy"])
+def test_log_softmax_gradient(name, dtype):
+    """grad - exp(y) * sum(grad) over N equal logits: 1 - 4096 * exp(y) keeps 0.3% of the
+    terms, so exp(y) rounded to 16 bits first would move the gradient by up to 20%."""
+    grads = {}
+    for lib in (ember, torch):
+        x = lib.zeros(3, N, dtype=getattr(lib, dtype), requires_grad=True)
+        if name == "log_softmax":
+            lib.log_softmax(x, 1).sum().backward()
+        else:
+            target = lib.tensor([0, 1, 2])
+            _functional(lib).cross_entropy(x, target, reduction="sum").backward()
+        grads[lib] = x.grad
+    assert_same(grads[ember], grads[torch])

@@ -36,6 +36,8 @@ class Softmax(Node):
 
     def backward(self, grad):
         (y,) = self.saved
+        if y.dtype.itemsize == 2:  # 16-bit floats: the products and their sum in float32; the
+            y, grad = y.float(), grad.float()  # engine rounds the gradient back once
         return y * (grad - (grad * y).sum(self.dim, keepdim=True))
 
 
@@ -55,6 +57,8 @@ class LogSoftmax(Node):
 
     def backward(self, grad):
         (y,) = self.saved
+        if y.dtype.itemsize == 2:  # 16-bit floats: exp(y) times the sum in float32, then the
+            y, grad = y.float(), grad.float()  # engine rounds the gradient back once
         return grad - y.exp() * grad.sum(self.dim, keepdim=True)
 
 
@@ -75,11 +79,11 @@ class MseLoss(Node):
         if self.reduction == "none":
             return loss
         # NOTE: the ufunc, not ndarray.sum/mean (slow Python wrappers on tiny arrays); 16-bit
-        # floats are summed in float32, as ndarray.mean does
-        wide = "float32" if loss.dtype.itemsize < 4 and self.reduction == "mean" else None
+        # floats are summed in float32 and rounded once (the rule of reduction.summed)
+        wide = "float32" if loss.dtype.itemsize == 2 else None
         total = self.xp.add.reduce(loss, axis=None, dtype=wide)
         if self.reduction == "sum":
-            return total
+            return total if wide is None else total.astype(loss.dtype)
         return (total / self.count).astype(loss.dtype)  # an empty input gives nan (0 / 0)
 
     def backward(self, grad):

@@ -92,7 +92,8 @@ class Normalize(Node):
                 y *= weight.reshape(self.param_view)
         if self.has_bias:
             y += _spread(params[-1].reshape(self.param_view), spread, xp)
-        mean, rstd = mean.astype(x.dtype, copy=False), rstd.astype(x.dtype, copy=False)
+        # mean and rstd stay in float32 for 16-bit floats (as torch saves them): backward
+        # starts from the unrounded statistics
         if weight is not None:
             self.save(x, mean, rstd, weight)
         else:
@@ -101,6 +102,10 @@ class Normalize(Node):
 
     def backward(self, grad):
         x, mean, rstd, *weight = self.saved
+        if x.dtype.itemsize == 2:  # 16-bit floats: every sum and product below in float32;
+            # the engine rounds each gradient back to its input's dtype once
+            x, grad = x.float(), grad.float()
+            weight = [w.float() for w in weight]
         weight = weight[0].reshape(self.param_view) if weight else None
         if _grad_state.enabled:  # create_graph: mean and rstd as functions of x, so that
             # the second derivative sees how they change with x

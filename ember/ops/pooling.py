@@ -18,7 +18,9 @@ other's gradient.  Adaptive pools (windows of varying size) live in ``resample.p
 import itertools
 import math
 
+from .. import _dtype as D
 from ..autograd.function import Node, NoGradNode
+from .reduction import summed
 
 __all__ = []
 
@@ -328,22 +330,24 @@ class AvgPool(Node):
     def forward(self, x):
         xp = self.xp
         w = self.window
+        # 16-bit floats are added up and divided in float32 and rounded once, as in torch
+        acc = D.accumulator_dtype(x.dtype)
         if w.is_global():
-            axes = tuple(range(x.ndim - len(w.size), x.ndim))
-            total = x.sum(axis=axes, keepdims=True)
+            total = summed(xp, x, tuple(range(x.ndim - len(w.size), x.ndim)), True, acc)
         else:
             xpad = w.pad(xp, x, 0)
             total = None
             for offset in w.offsets():
                 v = w.tap(xpad, offset)
                 if total is None:
-                    total = v.copy()
+                    total = v.astype(acc)  # a copy, as it is added to
                 else:
                     total += v
         div = _divisor(xp, w, self.count_include_pad, self.divisor_override)
         if x.dtype.kind in "iub":
             return xp.trunc(total / div).astype(x.dtype)  # C integer division, as torch
-        return (total / xp.asarray(div, dtype=x.dtype)).astype(x.dtype, copy=False)
+        # NOTE: the divisor in total's dtype: a count such as 4097 has no bfloat16 value
+        return (total / xp.asarray(div, dtype=total.dtype)).astype(x.dtype, copy=False)
 
     def backward(self, grad):
         shape = self.input_shape(0)
@@ -362,10 +366,16 @@ class AvgPoolBackward(Node):
         xp = self.xp
         p = self.pool
         w = p.window
+        dtype = g.dtype
+        # 16-bit floats: the shares divided and added up in float32 (a sample of overlapping
+        # windows gets one from each), rounded back once at the end
+        acc = D.accumulator_dtype(dtype)
+        if acc is not dtype:
+            g = g.astype(acc)
         g = g / xp.asarray(_divisor(xp, w, p.count_include_pad, p.divisor_override), g.dtype)
         lead = self.shape[:len(self.shape) - len(w.size)]
         if w.is_global():  # every sample gets the same share
-            return xp.ascontiguousarray(xp.broadcast_to(g, self.shape))
+            return xp.broadcast_to(g, self.shape).astype(dtype)  # a copy, rounded back once
         ypad = xp.zeros(lead + w.padded, dtype=g.dtype)
         overlap = any(s < k for s, k in zip(w.stride, w.kernel))
         for offset in w.offsets():
@@ -373,7 +383,8 @@ class AvgPoolBackward(Node):
                 w.tap(ypad, offset)[...] += g
             else:  # each sample belongs to one window at most
                 w.tap(ypad, offset)[...] = g
-        return xp.ascontiguousarray(w.crop(ypad))
+        y = w.crop(ypad)
+        return xp.ascontiguousarray(y) if acc is dtype else y.astype(dtype)  # rounded once
 
     def backward(self, grad):
         p = self.pool

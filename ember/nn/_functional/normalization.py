@@ -260,15 +260,16 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
                 f"input, but got {name} of shape {list(p.shape)} and input of shape "
                 f"{list(shape)}")
         _check_param_dtype(input, p)
-    per_group = input.numel() // (batch * num_groups) if batch * num_groups else 0
-    grouped = input.reshape(batch, num_groups, per_group)
-    out = Normalize((2,), eps, name="NativeGroupNormBackward0").apply(grouped).reshape(shape)
-    view = _view(len(shape), channels)
-    if weight is not None:
-        out = out * weight.reshape(view)
-    if bias is not None:
-        out = out + bias.reshape(view)
-    return out
+    # (N, groups, channels per group, spatial): normalised over the last two dims, weight and
+    # bias (one per channel) applied inside the one node, so that 16-bit inputs are rounded
+    # once, from float32, as torch does
+    spatial = 1
+    for s in shape[2:]:
+        spatial *= s
+    grouped = input.reshape(batch, num_groups, channels // num_groups, spatial)
+    node = Normalize((2, 3), eps, (num_groups, channels // num_groups, 1), (0, 3),
+                     weight is not None, bias is not None, "NativeGroupNormBackward0")
+    return node.apply(*[t for t in (grouped, weight, bias) if t is not None]).reshape(shape)
 
 
 # ---------------------------------------------------------------------------- the others
