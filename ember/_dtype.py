@@ -316,3 +316,27 @@ builtins_bool = _builtins.bool
 builtins_int = _builtins.int
 builtins_float = _builtins.float
 builtins_complex = _builtins.complex
+
+
+# Python's number types name a dtype wherever torch takes one: dtype=float is float64
+_PYTHON_TYPE_DTYPES = {builtins_bool: bool, builtins_int: int64, builtins_float: float64,
+                       builtins_complex: complex128}
+
+
+def check_dtype(d, fn):
+    """The ``dtype=`` argument of ``fn`` as a dtype (None stays None).
+
+    Every factory and conversion that takes ``dtype=`` asks here, so a string or a NumPy type
+    gets torch's TypeError instead of failing deep inside the op."""
+    if d is None or type(d) is dtype:
+        return d
+    if type(d) is type and d in _PYTHON_TYPE_DTYPES:
+        return _PYTHON_TYPE_DTYPES[d]
+    name = d if isinstance(d, str) else getattr(d, "__name__", None)
+    fix = f"dtype=ember.{name}" if name in _BY_NAME else "a dtype such as dtype=ember.float32"
+    raise TypeError(f"{fn}(): argument 'dtype' must be torch.dtype, not {type(d).__name__}\n"
+                    f"  ember: dtype takes one of ember's dtype objects, not a string or a NumPy "
+                    f"type: write {fix}.")
+
+
+_BY_NAME = {d.name for d in ALL_DTYPES}

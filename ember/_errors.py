@@ -27,6 +27,31 @@ def broadcast_error(shape_a, shape_b, op=None):
                         "broadcast together")
 
 
+def _broadcast_pair(a, b):
+    """The shape of ``a`` and ``b`` broadcast together, or None where they do not."""
+    ndim = max(len(a), len(b))
+    a = (1,) * (ndim - len(a)) + tuple(a)
+    b = (1,) * (ndim - len(b)) + tuple(b)
+    out = []
+    for x, y in zip(a, b):
+        if x != y and x != 1 and y != 1:
+            return None
+        out.append(y if x == 1 else x)
+    return tuple(out)
+
+
+def broadcast_failure(shapes, op=None):
+    """torch's error for the first of ``shapes`` that does not broadcast with those before it
+    (torch's "tensor a" is the shape so far, "tensor b" the next one); None if all broadcast."""
+    so_far = ()
+    for shape in shapes:
+        joined = _broadcast_pair(so_far, shape)
+        if joined is None:
+            return broadcast_error(so_far, shape, op)
+        so_far = joined
+    return None
+
+
 def _no_context():
     return ""
 
@@ -73,3 +98,31 @@ def dtype_mismatch(op, name_a, dtype_a, name_b, dtype_b):
     return RuntimeError(
         f"{name_a} and {name_b} must have the same dtype, but got {dtype_a._short} and "
         f"{dtype_b._short}" + place + hint)
+
+
+def _bytes_in_words(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"):
+        if n < 1024 or unit == "EiB":
+            return f"{n:.0f} {unit}" if unit == "bytes" else f"{n:.1f} {unit}"
+        n /= 1024
+
+
+def allocation_error(error, shape, itemsize):
+    """NumPy's failure to make an array of ``shape`` (MemoryError, or ValueError "array is too
+    big") as torch's RuntimeError; any other error unchanged."""
+    numel = 1
+    for s in shape:
+        numel *= s
+    nbytes = numel * itemsize
+    if nbytes >= 2**63:  # more bytes than a 64-bit size can count
+        return RuntimeError(
+            f"Storage size calculation overflowed with sizes={list(shape)}\n"
+            f"  ember: {numel} elements of {itemsize} bytes need more than 2**63 bytes; "
+            "check the sizes (a product of dimensions, or a stray large number).")
+    if not isinstance(error, MemoryError):
+        return error
+    return RuntimeError(
+        f"DefaultCPUAllocator: can't allocate memory: you tried to allocate {nbytes} bytes. "
+        "Error code 12 (Cannot allocate memory)\n"
+        f"  ember: a tensor of shape {_fmt_shape(shape)} needs {_bytes_in_words(nbytes)}, more "
+        "than this machine can give; check the sizes, or work on smaller batches.")

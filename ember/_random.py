@@ -23,6 +23,7 @@ import numpy as np
 
 from . import _device
 from . import _dtype as D
+from ._errors import allocation_error
 from ._random_math import box_muller16, fma, libm
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "default_generator",
@@ -465,7 +466,12 @@ def _tensor(array, dtype, device, requires_grad=False):
 def _new(shape, dtype, device, requires_grad, fill, *args, generator=None):
     """A fresh tensor of ``shape`` filled in place by ``fill``, then made to require grad."""
     dtype = dtype or D.get_default_dtype()
-    t = _tensor(np.zeros(shape, dtype=D.to_numpy_dtype(dtype)), dtype, device)
+    np_dtype = D.to_numpy_dtype(dtype)
+    try:
+        zeros = np.zeros(shape, dtype=np_dtype)
+    except (MemoryError, ValueError) as e:  # sizes too large: torch's words, not NumPy's
+        raise allocation_error(e, shape, np_dtype.itemsize) from None
+    t = _tensor(zeros, dtype, device)
     fill(t, *args, generator=generator)
     if requires_grad:
         t.requires_grad_(True)
@@ -541,19 +547,20 @@ def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=Non
     return write_out(result, out, "randperm")
 
 
-def _like(input, dtype, device, requires_grad, fill, *args, generator=None):
+def _like(fn, input, dtype, device, requires_grad, fill, *args, generator=None):
+    dtype = D.check_dtype(dtype, fn)
     return _new(input.shape, dtype or input.dtype, device or input.device, requires_grad, fill,
                 *args, generator=generator)
 
 
 def rand_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
               memory_format=None, generator=None):
-    return _like(input, dtype, device, requires_grad, uniform_, generator=generator)
+    return _like("rand_like", input, dtype, device, requires_grad, uniform_, generator=generator)
 
 
 def randn_like(input, *, dtype=None, layout=None, device=None, requires_grad=False,
                memory_format=None, generator=None):
-    return _like(input, dtype, device, requires_grad, normal_, generator=generator)
+    return _like("randn_like", input, dtype, device, requires_grad, normal_, generator=generator)
 
 
 def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=None,
@@ -561,7 +568,8 @@ def randint_like(input, low=0, high=None, *, dtype=None, layout=None, device=Non
     """``randint_like(input, high)`` or ``randint_like(input, low, high)``."""
     if high is None:
         low, high = 0, low
-    return _like(input, dtype, device, requires_grad, random_, low, high, generator=generator)
+    return _like("randint_like", input, dtype, device, requires_grad, random_, low, high,
+                 generator=generator)
 
 
 def normal(mean, std=1.0, size=None, *, generator=None, out=None, dtype=None, layout=None,

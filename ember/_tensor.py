@@ -383,6 +383,7 @@ class Tensor:
         kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        dtype = D.check_dtype(dtype, "to")
         # torch's overloads: (device, dtype), (dtype) or (tensor), then non_blocking, copy
         rest = list(args)
         if rest and isinstance(rest[0], Tensor):
@@ -690,10 +691,8 @@ class Tensor:
             data = move_array(data, self.device)
         try:
             self._data[...] = data
-        except ValueError:
-            raise RuntimeError(f"The size of tensor a ({self.shape[-1] if self.ndim else 1}) must "
-                               f"match the size of tensor b ({src.shape[-1] if src.ndim else 1})"
-                               f" at non-singleton dimension {max(self.ndim - 1, 0)}") from None
+        except ValueError:  # src does not broadcast to self's shape
+            raise _copy_shape_error(self.shape, src.shape) from None
         self._counter().value += 1
         return self
 
@@ -706,32 +705,37 @@ class Tensor:
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from .ops.creation import tensor
 
-        return tensor(data, dtype=dtype or self.dtype, device=device or self.device,
-                      requires_grad=requires_grad)
+        return tensor(
+            data, dtype=D.check_dtype(dtype, "new_tensor") or self.dtype,
+            device=device or self.device, requires_grad=requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
         from .ops.creation import zeros
 
-        return zeros(*size, dtype=dtype or self.dtype, device=device or self.device,
-                     requires_grad=requires_grad)
+        return zeros(
+            *size, dtype=D.check_dtype(dtype, "new_zeros") or self.dtype,
+            device=device or self.device, requires_grad=requires_grad)
 
     def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
         from .ops.creation import ones
 
-        return ones(*size, dtype=dtype or self.dtype, device=device or self.device,
-                    requires_grad=requires_grad)
+        return ones(
+            *size, dtype=D.check_dtype(dtype, "new_ones") or self.dtype,
+            device=device or self.device, requires_grad=requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
         from .ops.creation import full
 
-        return full(size, fill_value, dtype=dtype or self.dtype, device=device or self.device,
-                    requires_grad=requires_grad)
+        return full(
+            size, fill_value, dtype=D.check_dtype(dtype, "new_full") or self.dtype,
+            device=device or self.device, requires_grad=requires_grad)
 
     def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
         from .ops.creation import empty
 
-        return empty(*size, dtype=dtype or self.dtype, device=device or self.device,
-                     requires_grad=requires_grad)
+        return empty(
+            *size, dtype=D.check_dtype(dtype, "new_empty") or self.dtype,
+            device=device or self.device, requires_grad=requires_grad)
 
     # ------------------------------------------------------------------ Python operators
     # (the hot path: operator -> op function -> Node.apply; + - * / @ are the op functions
@@ -1049,6 +1053,18 @@ _LEGACY_NAMES = {
     "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
     "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
 }
+
+
+def _copy_shape_error(shape, src_shape):
+    """torch's error for ``copy_`` from a tensor that does not broadcast to ``shape``."""
+    from ._errors import broadcast_failure
+
+    error = broadcast_failure([shape, src_shape], "copy_")
+    if error is not None:
+        return error
+    return RuntimeError(  # they broadcast, but to a larger shape than the destination's
+        f"output with shape {list(shape)} doesn't match the broadcast shape "
+        f"{list(np.broadcast_shapes(tuple(shape), tuple(src_shape)))}")
 
 
 def _legacy_type_name(t):

@@ -33,7 +33,7 @@ import itertools
 import numpy as _np
 
 from .. import _device, _tensor
-from .._errors import broadcast_error
+from .._errors import allocation_error, broadcast_failure
 from . import anomaly_mode as _anomaly
 from .grad_mode import no_grad
 from .grad_mode import state as _grad_state
@@ -85,6 +85,12 @@ class Node:
     def backward(self, *grads):
         raise RuntimeError(f"the derivative for '{type(self).__name__}' is not implemented")
 
+    def _broadcast_shapes(self, shapes):
+        """The shapes forward broadcasts together, given the inputs' shapes, in the order
+        torch's error names them. An op that broadcasts other arrays too (a mask given to the
+        constructor) or only some dims (matmul's batch dims) says so here."""
+        return shapes
+
     # ------------------------------------------------------------------ running forward
 
     def apply(self, *inputs):
@@ -111,13 +117,18 @@ class Node:
             self.xp = _device.xp_for(dev)
         if record:
             self._saved = ()
+        # NOTE: NumPy's errors become torch's here, in one place for every op (a try block
+        # costs nothing until it raises)
         if n == 1:
-            out = self.forward(first._data)
+            try:
+                out = self.forward(first._data)
+            except (ValueError, MemoryError) as e:
+                raise _backend_error(e, inputs, self) from None
         elif n == 2:
             try:
                 out = self.forward(first._data, second._data)
-            except ValueError as e:
-                raise _broadcast_error_or(e, inputs, self) from None
+            except (ValueError, MemoryError) as e:
+                raise _backend_error(e, inputs, self) from None
         else:
             out = _forward(self, inputs)
         make = _tensor.make
@@ -362,23 +373,26 @@ def _device_and_record(inputs, node):
 
 
 def _forward(node, inputs):
-    """``node.forward`` on the inputs' arrays; NumPy's broadcast error becomes torch's."""
-    n = len(inputs)
-    if n == 1:
-        return node.forward(inputs[0]._data)
+    """``node.forward`` on the inputs' arrays; NumPy's errors become torch's."""
     try:
+        if len(inputs) == 1:  # isnan, argmax...: no list to build
+            return node.forward(inputs[0]._data)
         return node.forward(*[t._data for t in inputs])
-    except ValueError as e:
-        raise _broadcast_error_or(e, inputs, node) from None
+    except (ValueError, MemoryError) as e:
+        raise _backend_error(e, inputs, node) from None
 
 
-def _broadcast_error_or(error, inputs, node):
-    """NumPy's broadcast ValueError of two inputs as torch's RuntimeError; others unchanged."""
-    if len(inputs) == 2:
-        a, b = inputs[0]._data.shape, inputs[1]._data.shape
-        if a != b:
-            return broadcast_error(a, b, type(node).__name__.lower())
-    return error
+def _backend_error(error, inputs, node):
+    """The exception NumPy raised in ``node.forward`` as torch's: shapes that do not broadcast
+    (in the order torch names them, from ``node._broadcast_shapes``) or memory that could not
+    be had. Any other error comes back unchanged."""
+    if isinstance(error, MemoryError):
+        shape, dtype = getattr(error, "shape", None), getattr(error, "dtype", None)
+        if shape is None or dtype is None or node.xp is not _np:
+            return error
+        return allocation_error(error, shape, dtype.itemsize)
+    shapes = node._broadcast_shapes([t._data.shape for t in inputs])
+    return broadcast_failure(shapes, type(node).__name__.lower()) or error
 
 
 def _wrap(out, dev):

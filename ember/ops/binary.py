@@ -184,6 +184,7 @@ def write_out(result, out, name=None, same_dtype=False):
 def factory_out(dtype, device, out, name=None):
     """The dtype and device a factory (zeros, arange, rand, ...) makes when given ``out=``:
     ``out``'s own, which an explicit ``dtype`` must equal, as in torch."""
+    dtype = D.check_dtype(dtype, name)
     if out is None:
         return dtype, device
     if not isinstance(out, Tensor):

@@ -4,7 +4,6 @@ lerp, and where.  Promotion and ``out=`` come from ``binary.py``.
 """
 
 from .. import _dtype as D
-from .._errors import broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import Node
 from .binary import (
@@ -301,21 +300,8 @@ def lerp(input, end, weight, *, out=None):
                                   f"'{input.dtype._short}'")
     if not isinstance(weight, Tensor):
         weight = scalar_tensor(weight, input.dtype, input.device)
-    try:
-        result = Lerp().apply(input, end, weight)
-    except ValueError:
-        raise _broadcast_error3(input, end, weight) from None
+    result = Lerp().apply(input, end, weight)
     return write_out(result, out, "lerp")
-
-
-def _broadcast_error3(*tensors):
-    shapes = [t._data.shape for t in tensors]
-    for i in range(len(shapes)):
-        for j in range(i + 1, len(shapes)):
-            error = broadcast_error(shapes[i], shapes[j])
-            if "must match" in str(error):
-                return error
-    return broadcast_error(shapes[0], shapes[1])
 
 
 # ---------------------------------------------------------------------------- where
@@ -328,6 +314,9 @@ class Where(Node):
 
     def forward(self, a, b):
         return self.xp.where(self.condition, a, b)
+
+    def _broadcast_shapes(self, shapes):
+        return [self.condition.shape, *shapes]  # torch names the condition first
 
     def backward(self, grad):
         cond = Tensor._make(self.condition, grad.device)
@@ -352,10 +341,7 @@ def where(condition, input=None, other=None, *, out=None):
         dt = D.result_type(input, other)
         a = scalar_tensor(input, dt, condition.device)
         b = scalar_tensor(other, dt, condition.device)
-    try:
-        result = Where(condition._data).apply(a, b)
-    except ValueError:
-        raise _broadcast_error3(condition, a, b) from None
+    result = Where(condition._data).apply(a, b)
     return write_out(result, out, "where")
 
 

@@ -13,6 +13,7 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
+from .._errors import allocation_error
 from .._tensor import Size, Tensor
 from .binary import factory_out, write_out
 
@@ -263,6 +264,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
             UserWarning,
             stacklevel=2,
         )
+    dtype = D.check_dtype(dtype, "tensor")
     array, inferred = _data_to_array(data, dtype)
     if requires_grad:
         _check_requires_grad(dtype or inferred)
@@ -271,6 +273,7 @@ def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=Fal
 
 def as_tensor(data, dtype=None, device=None):
     """Like ``tensor`` but shares memory with a NumPy array or tensor when it can."""
+    dtype = D.check_dtype(dtype, "as_tensor")
     if isinstance(data, Tensor):
         return data.to(dtype=dtype, device=device)
     if isinstance(data, np.ndarray) and _device.canonical(device).type == "cpu":
@@ -358,8 +361,13 @@ def _filled(shape, value, dtype, device, requires_grad):
     if isinstance(value, complex) and dtype.category != D.COMPLEX:
         value = bool(value) if dtype is D.bool else value.real  # checked: imag is 0
     # cast through an array: floats truncate, negative ints wrap into unsigned types
-    value = np.asarray(value).astype(D.to_numpy_dtype(dtype))
-    t = Tensor._make(xp.full(shape, value, dtype=D.to_numpy_dtype(dtype)), dev)
+    np_dtype = D.to_numpy_dtype(dtype)
+    value = np.asarray(value).astype(np_dtype)
+    try:
+        array = xp.full(shape, value, dtype=np_dtype)
+    except (MemoryError, ValueError) as e:  # sizes too large: torch's words, not NumPy's
+        raise allocation_error(e, shape, np_dtype.itemsize) from None
+    t = Tensor._make(array, dev)
     if requires_grad:
         _check_requires_grad(dtype)
         t._requires_grad = True
@@ -519,7 +527,7 @@ def full(
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     """A 0-dim tensor holding ``s`` (of the default dtype unless ``dtype`` is given)."""
     value = _fill_number(s, "scalar_tensor")
-    dtype = dtype or D.get_default_dtype()
+    dtype = D.check_dtype(dtype, "scalar_tensor") or D.get_default_dtype()
     _check_fill_value(value, dtype)
     return _filled((), value, dtype, device, requires_grad)
 
@@ -529,7 +537,7 @@ def _like(input, value, dtype, device, requires_grad, fn):
         raise TypeError(
             f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
         )
-    dtype = dtype or input.dtype
+    dtype = D.check_dtype(dtype, fn) or input.dtype
     _check_fill_value(value, dtype)
     return _filled(tuple(input.shape), value, dtype, device or input.device, requires_grad)
 

@@ -40,7 +40,7 @@ class Cumsum(Node):
 
 def cumsum(input, dim, *, dtype=None):
     """Running sum along ``dim``. Same as torch.cumsum."""
-    dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype))
+    dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype, "cumsum"))
     if input.dim() == 0:
         wrap_dim(dim, 0)
         return Cumsum(0, dt).apply(input.reshape(1)).reshape(())
@@ -113,7 +113,7 @@ def _mask(array, like):
 
 def cumprod(input, dim, *, dtype=None):
     """Running product along ``dim``. Same as torch.cumprod."""
-    dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype))
+    dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype, "cumprod"))
     if input.dim() == 0:
         wrap_dim(dim, 0)
         return Cumprod(0, dt).apply(input.reshape(1)).reshape(())

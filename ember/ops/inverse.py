@@ -287,6 +287,10 @@ class Solve(Node):
         self.save(a_in, x)
         return x
 
+    def _broadcast_shapes(self, shapes):
+        a, b = shapes
+        return [b[:-2], a[:-2]]  # only the batch dims broadcast; torch names B's first
+
     def backward(self, grad):
         a, x = self.saved
         grad_b = Solve().apply(a.mH, grad)
@@ -311,12 +315,7 @@ def solve(A, B, *, left=True, out=None):
         raise RuntimeError(f"linalg.solve: Incompatible shapes of A and B for the equation "
                            f"{'AX = B' if left else 'XA = B'} ({A.shape[-2]}x{n} and "
                            f"{B.shape[-2]}x{B.shape[-1]})")
-    try:
-        x = Solve().apply(A, B)
-    except ValueError:
-        from .._errors import broadcast_error
-
-        raise broadcast_error(A.shape[:-2], B.shape[:-2], "linalg.solve") from None
+    x = Solve().apply(A, B)
     if not left:
         x = x.mT
     return _finish(x.squeeze(-1) if vector else x, out)

@@ -120,10 +120,10 @@ def _spread(grad, dims, shape, keepdim):
     return grad.expand(shape)
 
 
-def _accumulate_dtype(input, dtype):
+def _accumulate_dtype(input, dtype, fn):
     """sum/prod/cumsum of bool and integer tensors is int64, as in torch."""
     if dtype is not None:
-        return dtype
+        return D.check_dtype(dtype, fn)
     if input.dtype.category <= D.INT:
         return D.int64
     return input.dtype
@@ -134,7 +134,7 @@ def sum(input, dim=None, keepdim=False, *, dtype=None):
     if dim is None and dtype is None and input.dtype.category >= D.FLOAT:
         # NOTE: loss.sum(), the common call, without the checks and conversions below
         return Sum(tuple(range(input._data.ndim)), keepdim, input._data.dtype).apply(input)
-    dt = _accumulate_dtype(input, dtype)
+    dt = _accumulate_dtype(input, dtype, "sum")
     node = Sum(reduce_dims(dim, input._data.ndim), keepdim, D.to_numpy_dtype(dt))
     if dim is not None:
         node._name = "SumBackward1"
@@ -167,7 +167,7 @@ class Mean(Node):
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean over ``dim`` (all elements by default). Same as torch.mean."""
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(D.check_dtype(dtype, "mean"))
     if input.dtype.category < D.FLOAT:
         raise RuntimeError(
             "mean(): could not infer output dtype. Input dtype must be either a floating point "
@@ -220,7 +220,7 @@ class Nansum(Node):
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` treating NaN as 0. Same as torch.nansum."""
-    dt = _accumulate_dtype(input, dtype)
+    dt = _accumulate_dtype(input, dtype, "nansum")
     node = Nansum(reduce_dims(dim, input._data.ndim), keepdim, D.to_numpy_dtype(dt))
     return node.apply(input)
 
@@ -228,7 +228,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """Mean of the non-NaN elements over ``dim`` (NaN where there are none)."""
     if dtype is not None:
-        input = input.to(dtype)
+        input = input.to(D.check_dtype(dtype, "nanmean"))
     if input.dtype.category < D.FLOAT:
         raise RuntimeError("nanmean(): expected input to have floating point or complex dtype "
                            f"but got {input.dtype._short}")
@@ -270,7 +270,7 @@ class Prod(Node):
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all elements, or over one ``dim``. Same as torch.prod."""
-    dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype))
+    dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype, "prod"))
     if dim is None:
         return Prod(tuple(range(input.dim())), False, dt).apply(input)
     if not isinstance(dim, int):

@@ -9,7 +9,6 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
-from .._errors import broadcast_error
 from .._tensor import Tensor
 from ..autograd.function import Node
 from .binary import write_out
@@ -40,6 +39,9 @@ class MaskedFill(Node):
     def forward(self, x, value):
         return self.xp.where(self.mask, value.astype(x.dtype), x)
 
+    def _broadcast_shapes(self, shapes):
+        return [self.mask.shape, shapes[0]]  # torch names the mask first
+
     def backward(self, grad):
         mask = Tensor._make(self.mask, grad.device)
         grad_x = grad.masked_fill(mask, 0) if self.needs_input_grad[0] else None
@@ -59,10 +61,7 @@ def masked_fill(input, mask, value):
         value = value if value.dtype is input.dtype else value.to(input.dtype)
     else:
         value = _scalar(value, input)
-    try:
-        return MaskedFill(mask).apply(input, value)
-    except ValueError:  # NumPy's broadcast error, in torch's words
-        raise broadcast_error(input.shape, mask.shape, "masked_fill") from None
+    return MaskedFill(mask).apply(input, value)
 
 
 class MaskedSelect(Node):
@@ -78,6 +77,9 @@ class MaskedSelect(Node):
         self.mask = xp.broadcast_to(self.mask, shape)
         return xp.broadcast_to(x, shape)[self.mask]
 
+    def _broadcast_shapes(self, shapes):
+        return [self.mask.shape, shapes[0]]  # torch names the mask first
+
     def backward(self, grad):
         return _put(grad.new_zeros(self.mask.shape), (self.mask,), grad, False)
 
@@ -85,12 +87,7 @@ class MaskedSelect(Node):
 def masked_select(input, mask):
     """The elements of ``input`` where ``mask`` is True, as a 1-D tensor (both broadcast)."""
     mask = _check_mask(mask, "masked_select:")
-    try:
-        return MaskedSelect(mask).apply(input)
-    except ValueError:
-        from .._errors import broadcast_error
-
-        raise broadcast_error(input.shape, mask.shape, "masked_select") from None
+    return MaskedSelect(mask).apply(input)
 
 
 class MaskedScatter(Node):

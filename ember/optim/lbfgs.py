@@ -98,7 +98,10 @@ class LBFGS(Optimizer):
         if xp.abs(flat_grad).max() <= tolerance_grad:
             return orig_loss
 
-        d, t = _array(state.get("d")), state.get("t")
+        # NOTE: t is kept as a tensor when it is one in torch (a step from the line search);
+        # it must come back as an array too, or s = d * t becomes a tensor and the maths
+        # below mixes tensors with arrays
+        d, t = _array(state.get("d")), _array(state.get("t"))
         old_dirs = [_array(v) for v in state.get("old_dirs", [])]
         old_stps = [_array(v) for v in state.get("old_stps", [])]
         ro = [_array(v) for v in state.get("ro", [])]
@@ -180,7 +183,8 @@ class LBFGS(Optimizer):
         state["H_diag"] = _number(H_diag, device)
         state["prev_flat_grad"] = _tensor(prev_flat_grad, device)
         state["prev_loss"] = prev_loss
-        state["al"] = [_number(v, device) for v in state.get("al", [])]
+        if "al" in state:  # made by the first two-loop recursion, history_size long
+            state["al"] = [_number(v, device) for v in state["al"]]
         return orig_loss
 
 

@@ -197,8 +197,14 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
             + _bce_shape_hint(input, target))
-    if input.numel() and not bool(((input >= 0) & (input <= 1)).all()):
-        raise RuntimeError("all elements of input should be between 0 and 1")
+    # both are probabilities: a target outside [0, 1] (class labels like 2, or NaN) would
+    # give a finite but meaningless loss, so torch refuses it as it refuses such an input
+    for name, t in (("input", input), ("target", target)):
+        if t.numel() and not bool(((t >= 0) & (t <= 1)).all()):
+            raise RuntimeError(
+                f"all elements of {name} should be between 0 and 1\n  ember: binary_cross_entropy "
+                "takes probabilities: apply sigmoid to raw scores (or use "
+                "binary_cross_entropy_with_logits), and use cross_entropy for class indices")
     if target.dtype is not input.dtype:
         target = target.to(input.dtype)
     loss = _BinaryCrossEntropy().apply(input, target)

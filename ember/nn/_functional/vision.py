@@ -105,6 +105,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
             f"{[m for m, k in _LINEAR.items() if k == input.dim() - 2] or ['nearest']}")
     if mode == "area":
         return _adaptive_avg(n, input, sizes)
+    _check_sizes(input, sizes)
     if mode in ("nearest", "nearest-exact"):
         return _resize_nearest(input, sizes, scales, mode == "nearest-exact")
     if mode not in _LINEAR:
@@ -123,6 +124,23 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         name = _NAMES[mode] if d == n - 1 else None
         input = R.resample_axis(input, 2 + d, taps, name)
     return input
+
+
+def _check_sizes(input, sizes):
+    """torch's error for an empty input or output size (0 from size=0, or a scale_factor too
+    small or negative): resampling needs at least one sample on each side."""
+    spatial = tuple(input.shape[2:])
+    if min(spatial) > 0 and min(sizes) > 0:
+        return
+    names = ("D", "H", "W")[3 - len(sizes):]
+    given = ", ".join(f"{a}: {s}" for a, s in zip(names, spatial))
+    wanted = ", ".join(f"{a}: {s}" for a, s in zip(names, sizes))
+    joint = " and" if len(sizes) == 1 else ""  # torch's 1-D message has the "and"
+    raise RuntimeError(
+        f"Input and output sizes should be greater than 0, but got input ({given}){joint} "
+        f"output ({wanted})\n  ember: interpolate makes sizes {list(sizes)} from input sizes "
+        f"{list(spatial)}; give a size of at least 1 per dim, or a positive scale_factor "
+        "large enough to leave one sample.")
 
 
 def _resize_nearest(input, sizes, scales, exact):
