@@ -181,7 +181,6 @@ FIRST_LINE_DIFFERS = {
     "setitem_slice-error0": "ember reports the shape mismatch of the assignment, torch its expand",
     "getitem_mask-error0": "torch names the indexed tensor's whole shape",
     "masked_fill-error0": "torch names the dtype by its C++ name (float)",
-    "matmul_broadcast-error0": "ember checks the dtypes before the shapes",
     "matmul_broadcast-error3": "torch names the batch dims it compared",
     "max_dim-error1": "torch lists its overloads",
     "prod_dim-error0": "torch lists its overloads",

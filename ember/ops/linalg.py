@@ -51,6 +51,10 @@ class Matmul(Node):
     def __init__(self, name):
         self._name = name
 
+    def _broadcast_shapes(self, shapes):
+        """Only the batch dims broadcast (a 1-D operand has none)."""
+        return [s[:-2] for s in shapes]
+
     def forward(self, a, b):
         # 16-bit floats are accumulated in float32, as torch's CPU matmul does: NumPy already
         # does so for float16 and bfloat16, but hands the bfloat16 product back as float32, to
@@ -130,12 +134,7 @@ def matmul(input, other, *, out=None):
     inner_b = shape_b[0] if len(shape_b) == 1 else shape_b[-2]
     if shape_a[-1] != inner_b:
         raise _shape_error(a, b)
-    try:
-        result = Matmul(_matmul_name(len(shape_a), len(shape_b))).apply(a, b)
-    except ValueError:  # batch dims that do not broadcast
-        from .._errors import broadcast_error
-
-        raise broadcast_error(a.shape[:-2], b.shape[:-2], "matmul") from None
+    result = Matmul(_matmul_name(len(shape_a), len(shape_b))).apply(a, b)
     return _out(result, out)
 
 
@@ -335,13 +334,7 @@ def _add_scaled(input, product, beta, alpha, name, out):
                            f"{input.dtype._short}")
     if alpha != 1:
         product = product * alpha
-    try:
-        result = AddScaled(beta, name).apply(input, product)
-    except ValueError:
-        from .._errors import broadcast_error
-
-        raise broadcast_error(input.shape, product.shape, name[:-len("Backward0")]) from None
-    return _out(result, out)
+    return _out(AddScaled(beta, name).apply(input, product), out)
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1, out=None):
@@ -394,12 +387,7 @@ def _linalg_cross(input, other, dim, op):
     if input.shape[d] != 3 or other.shape[d] != 3:
         raise RuntimeError(f"{op}: inputs dimension {dim} must have length 3. Got "
                            f"{input.shape[d]} and {other.shape[d]}")
-    try:
-        return Cross(d - ndim).apply(input, other)
-    except ValueError:
-        from .._errors import broadcast_error
-
-        raise broadcast_error(input.shape, other.shape, op) from None
+    return Cross(d - ndim).apply(input, other)
 
 
 def linalg_cross(input, other, *, dim=-1, out=None):
