@@ -17,7 +17,7 @@ import torch
 
 import ember
 
-from conftest import assert_same
+from conftest import HAVE_BFLOAT16, assert_same, to_numpy
 
 N = 4096
 HALF = ["float16", "bfloat16"]
@@ -351,3 +351,41 @@ def test_log_softmax_gradient(name, dtype):
             _functional(lib).cross_entropy(x, target, reduction="sum").backward()
         grads[lib] = x.grad
     assert_same(grads[ember], grads[torch])
+
+
+@pytest.mark.parametrize("name", ["einsum", "tensordot", "inner", "conv2d", "conv_transpose2d",
+                                  "scaled_dot_product_attention"])
+def test_bfloat16_products_stay_bfloat16_like_torch(name):
+    """NumPy has no bfloat16 einsum and hands bfloat16 matrix products back as float32; torch
+    returns bfloat16. Small integers keep every product and sum exact in bfloat16, so the
+    values must equal torch's, and so must the gradients."""
+    if not HAVE_BFLOAT16:
+        pytest.skip("bfloat16 needs the optional ml_dtypes package")
+    rng = np.random.default_rng(0)
+    shapes = {"einsum": [(4, 6), (6, 5)], "tensordot": [(4, 6), (6, 5)], "inner": [(4, 6), (5, 6)],
+              "conv2d": [(1, 2, 5, 5), (3, 2, 3, 3)], "conv_transpose2d": [(1, 3, 4, 4),
+                                                                       (3, 2, 3, 3)],
+              "scaled_dot_product_attention": [(1, 2, 4, 8)] * 3}[name]
+    values = [rng.integers(-2, 3, size=s).astype(np.float32) for s in shapes]
+
+    def run(lib):
+        xs = [lib.tensor(v).to(lib.bfloat16).requires_grad_() for v in values]
+        fn = {"einsum": lambda a, b: lib.einsum("ij,jk->ik", a, b),
+              "tensordot": lambda a, b: lib.tensordot(a, b, 1),
+              "inner": lib.inner,
+              "conv2d": lib.nn.functional.conv2d,
+              "conv_transpose2d": lib.nn.functional.conv_transpose2d,
+              "scaled_dot_product_attention":
+                  lib.nn.functional.scaled_dot_product_attention}[name]
+        y = fn(*xs)
+        y.float().pow(2).sum().backward()
+        return y, [x.grad for x in xs]
+
+    ey, eg = run(ember)
+    ty, tg = run(torch)
+    assert ey.dtype is ember.bfloat16 and all(g.dtype is ember.bfloat16 for g in eg)
+    # attention's softmax is not exact in bfloat16: within a few of its ulps (2**-8 relative)
+    tol = 4 * 2.0 ** -8 if name == "scaled_dot_product_attention" else 0
+    np.testing.assert_allclose(to_numpy(ey), to_numpy(ty), rtol=tol, atol=tol)
+    for e, t in zip(eg, tg):
+        np.testing.assert_allclose(to_numpy(e), to_numpy(t), rtol=4 * tol, atol=4 * tol)

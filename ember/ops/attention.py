@@ -50,7 +50,7 @@ class ScaledDotProductAttention(Node):
         p = _safe_softmax(xp, s).astype(q.dtype, copy=False)
         d = p * keep if keep is not None else p
         self.save(q, k, v, *extra, p)
-        return xp.matmul(d, v)
+        return xp.matmul(d, v).astype(q.dtype, copy=False)  # NumPy: bfloat16 products in float32
 
     def backward(self, grad):
         q, k, v, *extra, p = self.saved

@@ -186,7 +186,7 @@ class Conv(Node):
         y = _batch_major(xp, y, x.shape[0], geo.out_size)
         if b is not None:
             y += b.reshape((-1,) + (1,) * len(geo.out_size))
-        return y
+        return y.astype(x.dtype, copy=False)  # NumPy hands a bfloat16 product back as float32
 
     def backward(self, grad):
         x, w = self.saved
@@ -249,7 +249,7 @@ class ConvWeight(Node):
         cols = im2col(xp, x, geo)  # (groups, Cg * K, N * P)
         y_cols = _group_major(xp, y, geo.groups)  # (groups, O / groups, N * P)
         w = xp.matmul(y_cols, cols.transpose(0, 2, 1))
-        return w.reshape(self.weight_shape)
+        return w.reshape(self.weight_shape).astype(x.dtype, copy=False)  # bfloat16: see Conv
 
     def backward(self, grad):
         x, y = self.saved

@@ -52,10 +52,15 @@ class Einsum(Node):
         # NOTE: optimize lets NumPy call BLAS and pick a contraction order; planning costs
         # microseconds, so single operands and tiny products skip it
         big = len(arrays) > 1 and sum(a.size for a in arrays) > 4096
+        dtype = arrays[0].dtype
+        wide = D.accumulator_dtype(dtype)
+        if wide is not dtype:  # 16-bit floats: summed in float32, rounded once (NumPy's einsum
+            arrays = [a.astype(wide) for a in arrays]  # has no bfloat16 at all)
         try:
-            return self.xp.einsum(equation, *arrays, optimize=big or len(arrays) > 2)
+            y = self.xp.einsum(equation, *arrays, optimize=big or len(arrays) > 2)
         except ValueError as e:
             raise RuntimeError(f"einsum(): {e}") from None
+        return y if wide is dtype else self.xp.asarray(y).astype(dtype)
 
     def backward(self, grad):
         operands = self.saved
