@@ -23,6 +23,8 @@ import torch
 
 import ember
 
+from conftest import subprocess_env
+
 # ---------------------------------------------------------------------------- file builders
 
 
@@ -392,9 +394,10 @@ ember.save({"w": ember.ones(3)}, sys.argv[1])
 def test_next_save_removes_temporaries_of_a_killed_save(tmp_path):
     path = tmp_path / "model.pt"
     other = tmp_path / "model.pt.5"
-    run = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(path)], cwd=os.getcwd())
+    run = subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(path)],
+                         env=subprocess_env())
     assert run.returncode == -signal.SIGKILL
-    subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(other)], cwd=os.getcwd())
+    subprocess.run([sys.executable, "-c", _KILLED_SAVE, str(other)], env=subprocess_env())
     assert len(os.listdir(tmp_path)) == 2  # the two killed saves' temporaries
     ember.save({"w": ember.arange(3.0)}, path)
     left = sorted(os.listdir(tmp_path))

@@ -203,10 +203,11 @@ class Node:
                     break
             else:
                 saved.append(v)
-                self._saved_other = True
         self._saved = tuple(saved)
         self._saved_versions = tuple(versions)
-        return self._saved_other
+        if len(versions) < len(saved):
+            self._saved_other = True
+        return len(versions) < len(saved)
 
     def _note_saved_output(self, raw_outputs, outputs):
         """If forward saved one of its outputs, remember that output's version counter."""
@@ -352,18 +353,10 @@ class NoGradNode(Node):
 
 def _device_and_record(inputs, node):
     """The inputs' common device (torch's error if they differ) and whether to record: grad
-    mode is on in this thread and an input requires grad."""
+    mode is on in this thread and an input requires grad.  (Node.apply spells out one and two
+    inputs; this is the general form.)"""
     first = inputs[0]
     dev = first.device
-    n = len(inputs)
-    # NOTE: one and two inputs are spelled out: loops cost on tiny tensors
-    if n == 1:
-        return dev, first._requires_grad and _grad_state.enabled
-    if n == 2:
-        second = inputs[1]
-        if second.device is not dev:
-            dev = _common_device(first, second, node)
-        return dev, (first._requires_grad or second._requires_grad) and _grad_state.enabled
     record = False
     for t in inputs:
         if t.device is not dev:
