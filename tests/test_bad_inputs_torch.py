@@ -90,6 +90,23 @@ def test_python_number_types_name_a_dtype_as_in_torch():
                                                                  ).split(".")[1]
 
 
+@pytest.mark.parametrize("make", ["lib.ones(2, 3)", "lib.nn.Parameter(lib.ones(2))",
+                                  "lib.ones(2, 3)[0]"])
+def test_assigning_dtype_raises_as_torch_and_keeps_the_tensor(make):
+    # torch: AttributeError "attribute 'dtype' of 'torch._C.TensorBase' objects is not writable";
+    # the tensor keeps its dtype and its values (nothing is reinterpreted)
+    errors = []
+    for lib in (torch, ember):
+        x = eval(make, {"lib": lib})
+        with pytest.raises(AttributeError) as info:
+            x.dtype = lib.float64
+        assert x.dtype == lib.float32 and x.tolist() == eval(make, {"lib": lib}).tolist()
+        errors.append(_first_line(info.value))
+    assert errors[1].startswith("attribute 'dtype' of 'Tensor' objects is not writable")
+    assert errors[0].startswith("attribute 'dtype' of ")  # torch names its C base class
+    assert "x.to(ember.float64)" in errors[1]  # and ember says how to convert
+
+
 # ---------------------------------------------------------------------------- interpolate
 
 INTERPOLATE = [

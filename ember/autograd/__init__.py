@@ -62,7 +62,7 @@ def _ones_seed(out):
                            f"{list(out.shape)} needs gradient=... of the same shape; "
                            "to train, reduce the loss to one number first "
                            "(loss.mean() or loss.sum()).")
-    if out.dtype.category < _dtype.FLOAT:  # neither floating nor complex
+    if out._dtype.category < _dtype.FLOAT:  # neither floating nor complex
         raise RuntimeError("grad can be implicitly created only for real scalar outputs "
                            f"but got {out.dtype}")
     if out.device is _device.CPU and data.ndim == 0:  # a loss: copy a kept one, the fastest way

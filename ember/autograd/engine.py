@@ -96,7 +96,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
             for (target, nr, shape, dtype), g in zip(node._edges, input_grads):
                 if nr < 0:  # a leaf (see function._edge)
                     if g is not None:
-                        if g._data.shape != shape or g.dtype is not dtype:
+                        if g._data.shape != shape or g._dtype is not dtype:
                             g = _fit(g, shape, dtype)
                         if into_grad:
                             _accumulate(target, g, create_graph)
@@ -107,7 +107,7 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     continue
                 if reached is not None and target not in reached:
                     continue  # leads to no input: pruned
-                if g._data.shape != shape or g.dtype is not dtype:
+                if g._data.shape != shape or g._dtype is not dtype:
                     g = _fit(g, shape, dtype)
                 slot = buffers.get(target)
                 if slot is None:  # the first gradient for this node: schedule it

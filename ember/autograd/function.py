@@ -169,7 +169,7 @@ class Node:
             self._note_saved_output(out, outs)
             return outs
         result = make(out, dev, True, self)
-        if result.dtype.category < 2:  # integer and bool results have no gradient
+        if result._dtype.category < 2:  # integer and bool results have no gradient
             return _integer_outputs_need_no_grad(result)
         if saved_other:
             self._note_saved_output((out,), (result,))
@@ -446,10 +446,10 @@ def _edge(t):
         _refresh_view(t)
     fn = t.grad_fn
     if fn is not None:
-        return (fn, t.output_nr, t._data.shape, t.dtype)
+        return (fn, t.output_nr, t._data.shape, t._dtype)
     if t._requires_grad:
-        return (t, -1, t._data.shape, t.dtype)  # output_nr -1 marks a leaf for the engine
-    return (None, 0, t._data.shape, t.dtype)
+        return (t, -1, t._data.shape, t._dtype)  # output_nr -1 marks a leaf for the engine
+    return (None, 0, t._data.shape, t._dtype)
 
 
 def _common_device(a, b, node):

@@ -15,7 +15,7 @@ def linear(input, weight, bias=None):
     """y = input @ weight^T + bias. Same as torch.nn.functional.linear."""
     if input.device is not weight.device:
         raise device_mismatch(input.device, weight.device, "linear")
-    if input.dtype is not weight.dtype:
+    if input._dtype is not weight._dtype:
         raise dtype_mismatch("linear", "mat1", input.dtype, "mat2", weight.dtype)
     # NOTE: the arrays' shapes, not Tensor.shape: that builds a Size each time
     shape, weight_shape = input._data.shape, weight._data.shape
@@ -23,7 +23,7 @@ def linear(input, weight, bias=None):
     if not shape or shape[-1] != in_features:
         raise _linear_shape_error(input, weight)
     if bias is not None and len(shape) == 2:
-        if len(weight_shape) == 2 and bias.dtype is input.dtype:
+        if len(weight_shape) == 2 and bias._dtype is input._dtype:
             return _linalg.Linear().apply(bias, input, weight)
         return _linalg.addmm(bias, input, weight.t())  # raises addmm's error for these
     if bias is not None and len(shape) > 2 and len(weight_shape) == 2 and bias.dtype is input.dtype:

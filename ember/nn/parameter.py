@@ -79,7 +79,7 @@ class UninitializedParameter(Parameter):
 
         data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)
         self._data = data._data
-        self.dtype = data.dtype
+        self._dtype = data.dtype
         self.device = data.device
         self.__class__ = Parameter
 

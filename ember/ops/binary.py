@@ -40,7 +40,7 @@ def operands(a, b):
     """``a`` and ``b`` as tensors of their common (PyTorch) dtype."""
     if isinstance(a, Tensor):
         if isinstance(b, Tensor):
-            if a.dtype is b.dtype:
+            if a._dtype is b._dtype:
                 return a, b  # the fast path: nothing to promote
             dt = D.result_type(a, b)
             return _cast(a, dt), _cast(b, dt)
@@ -113,7 +113,7 @@ def not_implemented(op, dt):
 
 
 def _conj(t):
-    return t.conj() if t.dtype.category == D.COMPLEX else t
+    return t.conj() if t._dtype.category == D.COMPLEX else t
 
 
 def to_float(a, b):

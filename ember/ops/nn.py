@@ -89,7 +89,7 @@ class MseLoss(Node):
     def backward(self, grad):
         x, target = self.saved
         scale = 2 / self.count if self.reduction == "mean" else 2
-        if x.dtype.category == D.COMPLEX:
+        if x._dtype.category == D.COMPLEX:
             grad_x = (x - target).conj() * (grad * scale)
         else:  # one node instead of three ops: this runs at every training step
             grad_x = MseLossGrad(scale).apply(x, target, grad)

@@ -131,7 +131,7 @@ def _accumulate_dtype(input, dtype, fn):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (all elements by default). Same as torch.sum."""
-    if dim is None and dtype is None and input.dtype.category >= D.FLOAT:
+    if dim is None and dtype is None and input._dtype.category >= D.FLOAT:
         # NOTE: loss.sum(), the common call, without the checks and conversions below
         return Sum(tuple(range(input._data.ndim)), keepdim, input._data.dtype).apply(input)
     dt = _accumulate_dtype(input, dtype, "sum")

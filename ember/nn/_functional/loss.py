@@ -50,7 +50,7 @@ def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", we
     if weight is not None:
         return _weighted_mse(input, target, weight, reduction)
     input, target = _binary.operands(input, target)
-    if input.dtype.category < D.FLOAT:
+    if input._dtype.category < D.FLOAT:
         raise RuntimeError(f'"mse_cpu" not implemented for \'{input.dtype._short}\'')
     return _nn.MseLoss(reduction).apply(input, target)
 
