@@ -268,7 +268,7 @@ class Tensor:
             f"when it is made. To convert, make a new tensor: x = x.to({value!r})")
 
     dtype = property(_operator.attrgetter("_dtype"), _dtype_not_writable,
-                     doc="The tensor's element type (an ``ember.dtype``), as ``torch.Tensor.dtype``.")
+                     doc="The element type (an ``ember.dtype``), as ``torch.Tensor.dtype``.")
     del _dtype_not_writable
 
     # ------------------------------------------------------------------ shape and memory

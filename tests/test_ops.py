@@ -181,15 +181,11 @@ FIRST_LINE_DIFFERS = {
     "setitem_slice-error0": "ember reports the shape mismatch of the assignment, torch its expand",
     "getitem_mask-error0": "torch names the indexed tensor's whole shape",
     "masked_fill-error0": "torch names the dtype by its C++ name (float)",
-    "matmul_broadcast-error3": "torch names the batch dims it compared",
     "max_dim-error1": "torch lists its overloads",
     "prod_dim-error0": "torch lists its overloads",
     "view-error5": "torch's argument parser words it",
     "meshgrid_ij-error0": "torch prints the tensor in its legacy format",
     "pow_int-error2": "torch names the C++ type (int8_t)",
-    "repeat-error1": "torch reports the first negative size",
-    "repeat_interleave_tensor-error3": "torch names its CPU kernel",
-    "tensordot-error0": "torch counts the dim from the end",
 }
 
 

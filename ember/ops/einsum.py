@@ -209,7 +209,7 @@ def tensordot(a, b, dims=2, out=None):
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
         if dims > a.ndim or dims > b.ndim:
             raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
-        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+        dims_a, dims_b = list(range(-dims, 0)), list(range(dims))  # a's counted from its end
     else:
         dims_a, dims_b = dims
         dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
@@ -218,15 +218,16 @@ def tensordot(a, b, dims=2, out=None):
             raise RuntimeError("both dimension lists should have same length")
     if a.dtype is not b.dtype:
         raise RuntimeError(f"expected scalar type {a.dtype._short} but found {b.dtype._short}")
+    given = list(zip(dims_a, dims_b))  # as the caller counts them, for the error message
     dims_a = [wrap_dim(d, a.ndim) for d in dims_a]
     dims_b = [wrap_dim(d, b.ndim) for d in dims_b]
     subs_a = list(_LETTERS[:a.ndim])
     subs_b = list(_LETTERS[a.ndim:a.ndim + b.ndim])
-    for da, db in zip(dims_a, dims_b):
+    for da, db, (ga, gb) in zip(dims_a, dims_b, given):
         if a.shape[da] != b.shape[db]:
             raise RuntimeError(f"contracted dimensions need to match, but first has size "
-                               f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} "
-                               f"in dim {db}")
+                               f"{a.shape[da]} in dim {ga} and second has size {b.shape[db]} "
+                               f"in dim {gb}")
         subs_b[db] = subs_a[da]
     output = [c for k, c in enumerate(subs_a) if k not in dims_a]
     output += [c for k, c in enumerate(subs_b) if k not in dims_b]

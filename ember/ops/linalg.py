@@ -129,11 +129,11 @@ def matmul(input, other, *, out=None):
     if not shape_a or not shape_b:
         raise RuntimeError(f"both arguments to matmul need to be at least 1D, but they are "
                            f"{a.ndim}D and {b.ndim}D")
+    inner_b = shape_b[0] if len(shape_b) == 1 else shape_b[-2]
+    if shape_a[-1] != inner_b:  # torch reports the shapes first, then the dtypes
+        raise _shape_error(a, b)
     _check_same_dtype(a, b, "matmul")
     _check_not_bool(a)
-    inner_b = shape_b[0] if len(shape_b) == 1 else shape_b[-2]
-    if shape_a[-1] != inner_b:
-        raise _shape_error(a, b)
     result = Matmul(_matmul_name(len(shape_a), len(shape_b))).apply(a, b)
     return _out(result, out)
 

@@ -45,7 +45,7 @@ def repeat(input, *sizes):
     if any(r < 0 for r in reps):
         padded = (1,) * (len(reps) - len(shape)) + shape
         out = [r * s for r, s in zip(reps, padded)]
-        bad = next(r for r in reps if r < 0)
+        bad = next((o for o in out if o < 0), min(reps))  # torch names the first negative size
         raise RuntimeError(f"Trying to create tensor with negative dimension {bad}: {out}")
     return Repeat(reps).apply(input)
 
@@ -150,7 +150,7 @@ def _counts_of(repeats):
     if repeats._data.ndim > 1:
         raise RuntimeError("repeats must be 0-dim or 1-dim tensor")
     if repeats.dtype.category != D.INT:
-        raise NotImplementedError(f'"repeat_interleave" not implemented for '
+        raise NotImplementedError(f'"repeat_interleave_cpu" not implemented for '
                                   f"'{repeats.dtype._short}'")
     counts = tuple(repeats._host().reshape(-1).tolist())
     if any(c < 0 for c in counts):
