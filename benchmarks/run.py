@@ -76,6 +76,11 @@ def linear_regression_1000_epochs(lib):
     return run
 
 
+def tensor_from_list(lib):
+    values = [0.37 * i for i in range(100)]  # what data pipelines and learner code hand over
+    return lambda: lib.tensor(values)
+
+
 # name, workload, calls per sample, rounds, target ratio (from the issue named first).
 # Tiny workloads take many short rounds: the machines here change speed from one second to the
 # next, and a round times torch and ember back to back, so each round's ratio sees one speed.
@@ -84,6 +89,7 @@ WORKLOADS = [
     ("a. add, 1 element, with grad", add_with_grad, 1000, 101, 1.0),
     ("b. (w*x+b).sum().backward(), scalars", scalar_forward_backward, 100, 61, 0.5),
     ("c. linear regression, 1000 epochs", linear_regression_1000_epochs, 1, 15, 0.5),
+    ("tensor(list of 100 floats)", tensor_from_list, 100, 61, 1.5),
     ("nn: MLP 784-256-128-10 + Adam, batch 128", models.mlp_adam_step, 5, 7, 1.2),
     ("nn: LeNet-5 step, batch 64", models.lenet5_step, 3, 7, 1.5),
     ("nn: ResNet-18 (CIFAR) step, batch 32", models.resnet18_step, 1, 7, 2.0),

@@ -45,7 +45,7 @@ _PYTHON_NUMBERS = {bool: D.BOOL, int: D.INT, float: D.FLOAT, complex: D.COMPLEX}
 def _finish(array, dtype, device, requires_grad):
     """Place a NumPy array on ``device`` as a tensor of ``dtype``."""
     dev = _device.canonical(device)
-    if dtype is not None:
+    if dtype is not None and array.dtype != dtype.np:
         with np.errstate(over="ignore", invalid="ignore"):  # out-of-range floats become inf
             array = D.cast(array, dtype)
     if dev.type != "cpu":
@@ -70,11 +70,14 @@ def _type_name(obj):
 
 
 # ---------------------------------------------------------------------------- tensor(data)
-# Nested Python data becomes a tensor in three steps, as in torch:
+# Nested Python data becomes a tensor in three steps:
 #   1. the shape, read by following the first element of each level;
-#   2. the dtype, from every value (bool < int64 < default float < default complex; NumPy
-#      scalars, arrays and tensors bring their own dtype and are promoted with the rest);
-#   3. the values, flattened while every level is checked to have the length of step 1.
+#   2. the values, flattened while every level is checked to have the length of step 1;
+#   3. the dtype, from every value (bool < int64 < default float < default complex; NumPy
+#      scalars, arrays and tensors bring their own dtype and are promoted with the rest).
+# torch finds the dtype before the values; ember reads it from the flat values' types (one
+# pass over a list, not three) and walks the data for the dtype only when a value is not a
+# plain Python number, or when flattening fails (so that torch's dtype error comes first).
 
 
 def _is_sequence(obj):
@@ -164,9 +167,9 @@ def _leaf_number(x, dtype):
     return float(x)
 
 
-def _numbers_to_array(values, shape, dtype):
-    """A flat list of Python numbers as an array of ``shape`` and ``dtype`` (checked casts)."""
-    kinds = set(map(type, values))
+def _numbers_to_array(values, kinds, shape, dtype):
+    """A flat list of Python numbers (of the types ``kinds``) as an array of ``shape`` and
+    ``dtype`` (checked casts)."""
     if dtype.category == D.INT and complex in kinds:
         raise TypeError("'complex' object cannot be interpreted as an integer")
     if dtype.category == D.FLOAT and complex in kinds:
@@ -174,7 +177,12 @@ def _numbers_to_array(values, shape, dtype):
     if dtype.category in (D.BOOL, D.COMPLEX):
         return np.array(values, dtype=dtype.np).reshape(shape)
     if dtype.category == D.FLOAT:
-        with np.errstate(over="ignore"):
+        if dtype.itemsize >= 4:  # float32/64: NumPy rounds each Python float once, as torch
+            try:
+                return np.array(values, dtype=dtype.np).reshape(shape)
+            except FloatingPointError:  # np.seterr(over="raise") and a value beyond float32
+                pass
+        with np.errstate(over="ignore"):  # out-of-range values become inf, as in torch
             return D.cast(np.array(values, dtype=np.float64).reshape(shape), dtype)
     # integer dtypes: whole values must fit; fractional ones are truncated
     if float in kinds:
@@ -233,14 +241,27 @@ def _data_to_array(data, dtype):
     if isinstance(data, (str, bytes)):
         raise TypeError(f"new(): invalid data type '{type(data).__name__}'")
     shape = _data_shape(data)
-    inferred = _data_dtype(data) if dtype is None else None
-    target = dtype or inferred
     values = []
     if 0 not in shape:
-        _flatten(data, shape, 0, values)
-    if not set(map(type, values)) <= _PYTHON_NUMBERS.keys():
+        try:
+            _flatten(data, shape, 0, values)
+        except (TypeError, ValueError):
+            if dtype is None:
+                _data_dtype(data)  # torch infers the dtype first: its error comes first
+            raise
+    kinds = set(map(type, values))
+    plain = kinds <= _PYTHON_NUMBERS.keys()
+    inferred = None
+    if dtype is None:
+        if plain and values:  # only Python numbers: their kinds decide (a quick path)
+            inferred = _category_dtype(max(_PYTHON_NUMBERS[k] for k in kinds))
+        else:
+            inferred = _data_dtype(data)
+    target = dtype or inferred
+    if not plain:
         values = [v if type(v) in _PYTHON_NUMBERS else _leaf_number(v, target) for v in values]
-    return _numbers_to_array(values, shape, target), inferred
+        kinds = set(map(type, values))
+    return _numbers_to_array(values, kinds, shape, target), inferred
 
 
 def tensor(data, *, dtype=None, device=None, requires_grad=False, pin_memory=False):
