@@ -3,7 +3,7 @@ globals that ``load(weights_only=True)`` accepts (``add_safe_globals``, as torch
 
 import contextlib
 
-from . import _load
+from . import _unpickler
 from ._load import load
 from ._save import save
 
@@ -22,24 +22,24 @@ def add_safe_globals(safe_globals):
     """Allow these classes/functions (or (object, "module.name") pairs) in weights-only loads."""
     for entry in safe_globals:
         name, obj = _qualified(entry)
-        _load._user_safe[name] = obj
+        _unpickler._user_safe[name] = obj
 
 
 def get_safe_globals():
-    return list(_load._user_safe.values())
+    return list(_unpickler._user_safe.values())
 
 
 def clear_safe_globals():
-    _load._user_safe.clear()
+    _unpickler._user_safe.clear()
 
 
 @contextlib.contextmanager
 def safe_globals(safe_globals):
     """Allow the given globals for the loads inside the ``with`` block only."""
-    saved = dict(_load._user_safe)
+    saved = dict(_unpickler._user_safe)
     add_safe_globals(safe_globals)
     try:
         yield
     finally:
-        _load._user_safe.clear()
-        _load._user_safe.update(saved)
+        _unpickler._user_safe.clear()
+        _unpickler._user_safe.update(saved)

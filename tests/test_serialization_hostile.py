@@ -324,7 +324,7 @@ def test_deleted_bytes_give_one_error_naming_the_file(tmp_path, method):
                 ember.load(path)
             except (RuntimeError, pickle.UnpicklingError) as e:
                 assert type(e) in (RuntimeError, pickle.UnpicklingError,
-                                   ember.serialization._load.RefusedGlobalError), repr(e)
+                                   ember._unpickler.RefusedGlobalError), repr(e)
                 assert "damaged.pt" in str(e), f"deleting {length} at {start}: {e!r}"
 
 

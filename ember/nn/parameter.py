@@ -1,6 +1,6 @@
 """nn.Parameter: a tensor that a Module registers as one of its parameters."""
 
-from .. import _load
+from .. import _unpickler
 from .._tensor import Tensor
 
 
@@ -56,7 +56,7 @@ class Buffer(Tensor):
         pass
 
 
-_load.register_parameter_class(Parameter)
+_unpickler.register_parameter_class(Parameter)
 
 
 class UninitializedParameter(Parameter):
