@@ -248,7 +248,11 @@ class ConvWeight(Node):
         self.save(x, y)
         cols = im2col(xp, x, geo)  # (groups, Cg * K, N * P)
         y_cols = _group_major(xp, y, geo.groups)  # (groups, O / groups, N * P)
-        w = xp.matmul(y_cols, cols.transpose(0, 2, 1))
+        # NOTE: w = y_cols @ cols^T, computed as (cols @ y_cols^T)^T: the same products, but
+        # OpenBLAS splits the long N * P sum far better with the weight's Cg * K rows first
+        # (ResNet-18's first stage: 66 against 82 ms on one thread, 73 against 276 ms on two)
+        w_t = xp.matmul(cols, y_cols.transpose(0, 2, 1))  # (groups, Cg * K, O / groups)
+        w = w_t.transpose(0, 2, 1)
         return w.reshape(self.weight_shape).astype(x.dtype, copy=False)  # bfloat16: see Conv
 
     def backward(self, grad):
