@@ -8,9 +8,8 @@ import warnings
 
 import numpy as np
 
-from .. import _device
+from .. import _device, return_types
 from .. import _dtype as D
-from .. import return_types
 from .._tensor import Tensor
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
@@ -270,13 +269,11 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     qs = q.reshape((nq,) + (1,) * (len(rows) + 1))
     nan_row = isnan(values[..., -1:])  # NaNs sort last: a row holds one iff its last is NaN
     if ignore_nan:
+        # NOTE: a row of only NaNs has count 0: its rank is clamped to 0 (a NaN), as torch
         count = (~isnan(values)).sum(-1, keepdim=True).to(input.dtype)
-        ranks = qs * (count - 1)
-        last = (count - 1).clamp(min=0)
-        ranks = ranks.where(count > 0, ranks.new_full((), n - 1))
+        ranks = (qs * (count - 1)).clamp(min=0)
     else:
         ranks = qs * float(n - 1)
-        last = None
         ranks = ranks.where(~nan_row, ranks.new_full((), n - 1))
     if interpolation == "lower":
         ranks = ranks.floor()
@@ -286,8 +283,6 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         ranks = ranks.round()
     below = ranks.floor()
     above = ranks.ceil()
-    if last is not None:  # nanquantile: never past the last non-NaN value of a row
-        above = above.minimum(last.where(count > 0, last.new_full((), n - 1)))
     spread = values.expand((nq,) + rows + (n,))
     lo = gather(spread, -1, below.long())
     if interpolation in ("linear", "midpoint"):
@@ -384,7 +379,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     weighted = centred if w is None else centred * w
     c = weighted @ centred.t().conj()
     c = c / dof if not isinstance(dof, int) else c / float(dof)
-    return c.squeeze() if ndim < 2 else c
+    return c.squeeze() if ndim < 2 or x.shape[0] == 1 else c
 
 
 def corrcoef(input):

@@ -13,7 +13,6 @@ import operator
 
 import numpy as np
 
-from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node, ViewNode
 from .binary import write_out

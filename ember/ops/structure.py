@@ -115,10 +115,10 @@ def rot90(input, k=1, dims=(0, 1)):
         raise RuntimeError(f"expected total rotation dims == 2, but got dims = {len(dims)}")
     if ndim < 2:
         raise RuntimeError(f"expected total dims >= 2, but got total dims = {ndim}")
-    if dims[0] == dims[1] or abs(dims[0] - dims[1]) == ndim:
+    d0, d1 = wrap_dim(dims[0], ndim), wrap_dim(dims[1], ndim)
+    if d0 == d1:
         raise RuntimeError(f"expected rotation dims to be different, but got dim0 = {dims[0]} "
                            f"and dim1 = {dims[1]}")
-    d0, d1 = wrap_dim(dims[0], ndim), wrap_dim(dims[1], ndim)
     k = operator.index(k) % 4
     if k == 1:
         return transpose(flip(input, (d1,)), d0, d1)
