@@ -62,7 +62,7 @@ def bincount(input, weights=None, minlength=0):
     if data.ndim != 1 or (data.size and data.min() < 0):
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     xp = _device.xp_for(input.device)
-    if weights is None:
+    if weights is None or data.size == 0:  # NOTE: torch counts an empty input in int64 always
         counts = xp.bincount(data.astype(np.int64), minlength=minlength).astype(np.int64)
         return Tensor._make(counts, input.device)
     if weights._data.ndim != 1 or weights._data.shape[0] != data.shape[0]:
@@ -127,8 +127,15 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002 - torch's n
     if lo == hi:
         lo, hi = lo - 1, hi + 1
     _finite_range(lo, hi, "torch.histc: range of [{lo}, {hi}] is not finite")
-    edges = xp.linspace(lo, hi, bins + 1).astype(values.dtype)
-    counts = _count_bins(xp, values, edges, None).astype(values.dtype)
+    # NOTE: the bin is floor((x - lo) * bins / (hi - lo)), each step rounded in the input's
+    # dtype as torch does it (so a float16 value near an edge lands where torch puts it);
+    # x == hi goes into the last bin
+    scalar = values.dtype.type
+    lo_t, hi_t = scalar(lo), scalar(hi)
+    inside = (values >= lo_t) & (values <= hi_t)
+    pos = (values - lo_t) * scalar(bins) / (hi_t - lo_t)
+    pos = xp.minimum(xp.where(inside, pos, 0).astype(np.int64), bins - 1)
+    counts = xp.bincount(pos[inside], minlength=bins).astype(values.dtype)
     return write_out(Tensor._make(counts, input.device), out, "histc")
 
 
@@ -303,13 +310,20 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=N
     """The q-th quantiles of the values along ``dim`` (q a number or a 1-D tensor in [0, 1];
     a tensor q adds a leading dim). Same as torch.quantile."""
     result = _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
-    return write_out(result, out, "quantile")
+    return _quantile_out(result, out)
 
 
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
     """quantile ignoring NaN values (NaN where a row is all NaN). Same as torch.nanquantile."""
     result = _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
-    return write_out(result, out, "nanquantile")
+    return _quantile_out(result, out)
+
+
+def _quantile_out(result, out):
+    if out is not None and isinstance(out, Tensor) and out.dtype is not result.dtype:
+        # NOTE: torch says "quantile()" for nanquantile too
+        raise RuntimeError("quantile() out tensor must be same dtype as the input tensor")
+    return write_out(result, out, "quantile")
 
 
 # ---------------------------------------------------------------------------- covariance

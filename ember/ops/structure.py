@@ -140,7 +140,7 @@ def _triangle_indices(name, row, col, offset, dtype, device, upper):
     if col < 0:
         raise RuntimeError(f"col must be non-negative, got{col}")
     dtype = D.check_dtype(dtype, name) or D.int64
-    if dtype.category != D.INT:
+    if dtype not in (D.int32, D.int64):
         raise NotImplementedError(f'"{name}" not implemented for \'{dtype._short}\'')
     # row-major order: row by row, each row's columns from left to right
     if upper:
