@@ -200,8 +200,8 @@ def test_nanquantile_rows():
     nan = float("nan")
     rows = [[1.0, nan, 3, 4], [nan] * 4, [2.0, 2, 2, 2]]
     for how in ["linear", "lower", "higher", "midpoint", "nearest"]:
-        same(lambda lib: lib.nanquantile(lib.tensor(rows), 0.4, dim=1, interpolation=how))
-        same(lambda lib: lib.quantile(lib.tensor(rows), 0.4, dim=1, interpolation=how))
+        same(lambda lib: lib.nanquantile(lib.tensor(rows), 0.4, dim=1, interpolation=how))  # noqa: B023
+        same(lambda lib: lib.quantile(lib.tensor(rows), 0.4, dim=1, interpolation=how))  # noqa: B023
 
 
 def test_quantile_errors_more():
@@ -272,7 +272,7 @@ def test_triangle_indices(fn, row, col, offset):
 def test_triangle_indices_dtypes_and_errors(fn):
     same(lambda lib: getattr(lib, fn)(3, 4, dtype=lib.int32))
     for dtype in ("int16", "int8", "uint8", "float32", "bool"):  # int32 and int64 only
-        same_error(lambda lib: getattr(lib, fn)(3, 4, dtype=getattr(lib, dtype)))
+        same_error(lambda lib: getattr(lib, fn)(3, 4, dtype=getattr(lib, dtype)))  # noqa: B023
     same_error(lambda lib: getattr(lib, fn)(-1, 4))
     same_error(lambda lib: getattr(lib, fn)(3, -4))
 
@@ -553,3 +553,42 @@ def test_complex_fill_moves_version_and_respects_leaf():
     assert z._version == version + 1
     same_error(lambda lib: lib.zeros(3, dtype=lib.cfloat, requires_grad=True).normal_(),
                first_line=False)
+
+
+# ---------------------------------------------------------------------------- devices
+
+def test_ops_keep_the_device(fake_cuda):
+    """On the NumPy-backed fake 'cuda': results stay on the inputs' device, index arrays made
+    by the ops (positions, combinations) follow, and values equal the CPU's."""
+    cpu = ember.arange(12.0, dtype=ember.float64).reshape(3, 4)
+    cases = [
+        lambda x: x.as_strided((3, 3), (1, 2), 1),
+        lambda x: x.unfold(1, 2, 1),
+        lambda x: ember.combinations(x[0]),
+        lambda x: ember.diagonal_scatter(x, x[0, :3] * 0),
+        lambda x: ember.as_strided_scatter(x, x[0, :2], (2,), (5,)),
+        lambda x: ember.quantile(x, 0.3, dim=1),
+        lambda x: ember.cov(x),
+        lambda x: ember.diff(x, prepend=x[:, :1]),
+        lambda x: ember.block_diag(x, x[0]),
+    ]
+    for make in cases:
+        x = cpu.to("cuda").requires_grad_()
+        y = make(x)
+        assert y.device.type == "cuda"
+        (g,) = ember.autograd.grad((y * y).sum(), x)
+        assert g.device.type == "cuda"
+        x0 = cpu.clone().requires_grad_()
+        y0 = make(x0)
+        (g0,) = ember.autograd.grad((y0 * y0).sum(), x0)
+        np.testing.assert_array_equal(y.detach().cpu().numpy(), y0.detach().numpy())
+        np.testing.assert_array_equal(g.cpu().numpy(), g0.numpy())
+    ints = ember.tensor([1, 3, 3, 0]).to("cuda")
+    assert ember.bincount(ints).device.type == "cuda"
+    assert ember.isin(ints, 3).device.type == "cuda"
+    assert ember.histc(cpu.to("cuda"), 4).device.type == "cuda"
+    assert ember.histogram(cpu.to("cuda"), 4).bin_edges.device.type == "cuda"
+    assert ember.hann_window(4, device="cuda").device.type == "cuda"
+    assert ember.tril_indices(3, 3, device="cuda").device.type == "cuda"
+    z = ember.randn(4, dtype=ember.cfloat, device="cuda")
+    assert z.device.type == "cuda" and z.dtype is ember.complex64

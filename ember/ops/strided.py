@@ -50,6 +50,15 @@ def _positions(size, stride, offset):
     return pos
 
 
+def index_tensor(array, device):
+    """A NumPy int64 array (positions, counts) as a tensor on ``device``."""
+    if device.type != "cpu":
+        from .convert import move_array
+
+        array = move_array(array, device)
+    return Tensor._make(array, device)
+
+
 def _geometry(t):
     """(size, stride, storage offset) of ``t``, as torch reports them."""
     return tuple(t._data.shape), tuple(t.stride()), t.storage_offset()
@@ -116,12 +125,12 @@ class AsStrided(ViewNode):
         out_pos = _positions(self.size, self.stride, self.offset).reshape(-1)
         dev = grad.device
         storage = grad.new_zeros((self.storage_numel,))
-        storage = index_add(storage, 0, Tensor._make(out_pos, dev), grad.reshape(-1))
+        storage = index_add(storage, 0, index_tensor(out_pos, dev), grad.reshape(-1))
         in_pos = self.in_positions
-        grad_x = storage[Tensor._make(in_pos, dev)]
+        grad_x = storage[index_tensor(in_pos, dev)]
         counts = np.bincount(in_pos.reshape(-1), minlength=self.storage_numel)[in_pos]
         if counts.size and counts.max() > 1:
-            grad_x = grad_x / Tensor._make(counts.astype(grad._data.dtype), dev)
+            grad_x = grad_x / index_tensor(counts, dev).to(grad.dtype)
         return grad_x
 
 
@@ -253,7 +262,7 @@ class ScatterInto(Node):
             if (index < 0).any():  # read a zero appended after the last element instead
                 flat = cat([flat, flat.new_zeros((1,))])
                 index = np.where(index < 0, grad.numel(), index)
-            grad_src = take(flat, Tensor._make(index, dev))
+            grad_src = take(flat, index_tensor(index, dev))
         return grad_x, grad_src
 
 

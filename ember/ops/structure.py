@@ -13,6 +13,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from .binary import write_out
 from .shape import narrow, transpose, wrap_dim
+from .strided import index_tensor
 
 __all__ = ["diff", "isin", "rot90", "tril_indices", "triu_indices", "block_diag",
            "cartesian_prod", "combinations", "diagflat"]
@@ -233,7 +234,7 @@ def combinations(input, r=2, with_replacement=False):
         itertools.combinations
     rows = list(choose(range(input.shape[0]), r))
     index = np.array(rows, dtype=np.int64).reshape(len(rows), r)
-    return input[Tensor._make(index, input.device)]
+    return input[index_tensor(index, input.device)]
 
 
 def diagflat(input, offset=0):
