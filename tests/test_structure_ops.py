@@ -204,6 +204,22 @@ def test_nanquantile_rows():
         same(lambda lib: lib.quantile(lib.tensor(rows), 0.4, dim=1, interpolation=how))  # noqa: B023
 
 
+def test_quantile_nearest_ties_to_even():
+    for q in (0.5, 0.3, 0.1, 0.9):  # ranks 2.5, 1.5, 0.5, 4.5 among 6 values
+        same(lambda lib: lib.quantile(lib.arange(6.0), q, interpolation="nearest"))  # noqa: B023
+
+
+def test_histogram_requiring_grad_has_no_derivative():
+    for make in (lambda lib: lib.histogram(lib.ones(3, requires_grad=True), 2),
+                 lambda lib: lib.histogram(lib.ones(3), 2, weight=lib.ones(3, requires_grad=True))):
+        e, t = both(make)
+        assert e.hist.requires_grad == t.hist.requires_grad
+        assert e.bin_edges.requires_grad == t.bin_edges.requires_grad
+        same_error(lambda lib: make(lib).hist.sum().backward())  # noqa: B023
+    e, t = both(lambda lib: lib.histc(lib.ones(3, requires_grad=True), 2))
+    assert not e.requires_grad and not t.requires_grad
+
+
 def test_quantile_errors_more():
     same_error(lambda lib: lib.quantile(lib.ones(3), float("nan")))
     same_error(lambda lib: lib.quantile(lib.ones(3, dtype=lib.float16), 0.5))

@@ -21,24 +21,28 @@ __all__ = ["bincount", "histc", "histogram", "quantile", "nanquantile", "cov", "
 
 class _NoDerivative(Node):
     """Counts computed without a graph, recorded only so that backward raises torch's error
-    (torch marks bincount's and histogram's results as requiring grad when the weights do)."""
+    (torch marks bincount's and histogram's results as requiring grad when their inputs do)."""
 
     def __init__(self, result, op):
-        self.result = result
+        self.result = result  # an array, or a tuple of arrays
         self.op = op
 
     def forward(self, *inputs):
         return self.result
 
-    def backward(self, grad):
+    def backward(self, *grads):
         raise RuntimeError(f"derivative for aten::{self.op} is not implemented")
 
 
-def _counts_result(array, device, weights, op):
-    """``array`` as a tensor; through _NoDerivative when the weights require grad."""
-    if weights is not None and weights._requires_grad and _grad_state.enabled:
-        return _NoDerivative(array, op).apply(weights)
-    return Tensor._make(array, device)
+def _counts_result(result, device, inputs, op):
+    """``result`` (an array or a tuple of arrays) as tensors; through _NoDerivative when one
+    of ``inputs`` requires grad."""
+    inputs = [t for t in inputs if t is not None]
+    if _grad_state.enabled and any(t._requires_grad for t in inputs):
+        return _NoDerivative(result, op).apply(*inputs)
+    if isinstance(result, tuple):
+        return tuple(Tensor._make(a, device) for a in result)
+    return Tensor._make(result, device)
 
 
 def _check_float(input, kernel):
@@ -70,7 +74,7 @@ def bincount(input, weights=None, minlength=0):
     out_dtype = np.float32 if weights.dtype is D.float32 else np.float64
     sums = xp.bincount(data.astype(np.int64), weights=weights._data.astype(np.float64),
                        minlength=minlength).astype(out_dtype)
-    return _counts_result(sums, input.device, weights, "bincount")
+    return _counts_result(sums, input.device, [weights], "bincount")
 
 
 # ---------------------------------------------------------------------------- histograms
@@ -202,9 +206,9 @@ def histogram(input, bins, *, range=None, weight=None, density=False, out=None):
         # NOTE: hist / (total * width), each bin's own width (torch's order of operations)
         hist = hist.astype(values.dtype) / hist.astype(values.dtype).sum()
         hist = hist / xp.diff(edges)
-    dev = input.device
-    hist = _counts_result(hist.astype(values.dtype), dev, weight, "histogram")
-    result = return_types.histogram((hist, Tensor._make(edges, dev)))
+    arrays = (hist.astype(values.dtype), edges)
+    counts = _counts_result(arrays, input.device, [input, weight], "histogram")
+    result = return_types.histogram(counts)
     return write_out(result, out, "histogram")
 
 

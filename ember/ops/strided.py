@@ -104,10 +104,10 @@ class AsStrided(ViewNode):
     is split evenly between the places of x that show it.
     """
 
-    def __init__(self, storage, size, stride, offset, in_positions, storage_numel):
+    def __init__(self, storage, size, stride, offset, in_geometry, storage_numel):
         self.storage = storage  # the array owning the memory (from its first element)
         self.size, self.stride, self.offset = size, stride, offset
-        self.in_positions = in_positions
+        self.in_geometry = in_geometry  # (size, stride, offset) of x in the same storage
         self.storage_numel = storage_numel
 
     def forward(self, x):
@@ -126,7 +126,7 @@ class AsStrided(ViewNode):
         dev = grad.device
         storage = grad.new_zeros((self.storage_numel,))
         storage = index_add(storage, 0, index_tensor(out_pos, dev), grad.reshape(-1))
-        in_pos = self.in_positions
+        in_pos = _positions(*self.in_geometry)
         grad_x = storage[index_tensor(in_pos, dev)]
         counts = np.bincount(in_pos.reshape(-1), minlength=self.storage_numel)[in_pos]
         if counts.size and counts.max() > 1:
@@ -139,13 +139,12 @@ def as_strided(input, size, stride, storage_offset=None):
     ``storage_offset`` elements from the storage's start (default: where ``input`` starts).
     Same as torch.as_strided: the view may overlap itself; writing to it writes the storage."""
     size, stride = _ints(size, "size"), _ints(stride, "stride")
-    in_size, in_stride, in_offset = _geometry(input)
-    offset = in_offset if storage_offset is None else operator.index(storage_offset)
+    geometry = _geometry(input)
+    offset = geometry[2] if storage_offset is None else operator.index(storage_offset)
     numel = _storage_numel(input)
     _check_strided(size, stride, offset, numel, input._data.itemsize)
     owner = _storage(input)._data
-    in_positions = _positions(in_size, in_stride, in_offset)
-    return AsStrided(owner, size, stride, offset, in_positions, numel).apply(input)
+    return AsStrided(owner, size, stride, offset, geometry, numel).apply(input)
 
 
 # ---------------------------------------------------------------------------- unfold
