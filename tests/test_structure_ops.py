@@ -333,6 +333,29 @@ def test_scatter_src_dtype_is_cast():
     same(lambda lib: lib.select_scatter(lib.zeros(2, 3), lib.ones(3, dtype=lib.int64), 0, 1))
 
 
+def test_scatter_errors_more():
+    same_error(lambda lib: lib.select_scatter(lib.tensor(1.0), lib.tensor(2.0), 0, 0))
+    same_error(lambda lib: lib.slice_scatter(lib.tensor(1.0), lib.tensor(2.0)))
+    same_error(lambda lib: lib.diagonal_scatter(lib.ones(3), lib.ones(1)))
+    same_error(lambda lib: lib.cov(lib.ones(2, 3), correction=0.5))
+    for make in (lambda lib: lib.diff(lib.ones(3), n=1.5),
+                 lambda lib: lib.combinations(lib.ones(3), 2.0),
+                 lambda lib: lib.histc(lib.ones(3), bins=2.5),
+                 lambda lib: lib.bincount(lib.tensor([1, 2]), minlength=2.0)):
+        same_error(make, first_line=False)  # torch's argument parser words these
+
+
+def test_quantile_gradient_reaches_q():
+    x = np.random.default_rng(5).normal(size=(3, 6))
+    grads = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x, requires_grad=True)
+        q = lib.tensor([0.2, 0.7], dtype=lib.float64, requires_grad=True)
+        grads.append(lib.autograd.grad(lib.quantile(xt, q, dim=1).sum(), (xt, q)))
+    for e, t in zip(*grads):
+        assert_same(e, t)
+
+
 def test_slice_scatter_out():
     same(lambda lib: lib.slice_scatter(lib.zeros(4, 3), lib.ones(2, 3), 0, 1, 3,
                                        out=lib.empty(0)))

@@ -288,8 +288,10 @@ def select_scatter(input, src, dim, index):
     """A copy of ``input`` with ``src`` written at ``input.select(dim, index)``.
     Same as torch.select_scatter."""
     ids = _element_ids(input)
+    if ids.ndim == 0:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, ids.ndim)
-    size = ids.shape[d] if ids.ndim else 1
+    size = ids.shape[d]
     index = operator.index(index)
     if not -size <= index < size:
         raise IndexError(f"select(): index {index} out of range for tensor of size "
@@ -301,6 +303,8 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1, *, out=None):
     """A copy of ``input`` with ``src`` written at ``input[..., start:end:step, ...]`` (the
     slice along ``dim``). Same as torch.slice_scatter."""
     ids = _element_ids(input)
+    if ids.ndim == 0:
+        raise IndexError("slice() cannot be applied to a 0-dim tensor.")
     d = wrap_dim(dim, ids.ndim)
     step = operator.index(step)
     if step <= 0:
