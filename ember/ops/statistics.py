@@ -247,8 +247,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     The values are sorted; quantile q sits at rank q * (n - 1) among the n sorted values
     (n: the non-NaN ones for nanquantile). A rank between two positions takes the lower or
     higher value, the nearer one (ties to even), their midpoint, or (linear) the lerp of the
-    two by the rank's fraction. A NaN in the values (quantile) or values that are all NaN
-    (nanquantile) give NaN: the rank then points at the last sorted value, a NaN.
+    two by the rank's fraction. NaNs sort last: for quantile a row holding a NaN gets the
+    rank n - 1 (a NaN); for nanquantile a row of only NaNs gets rank 0 (a NaN too).
     """
     from .binary_math import lerp
     from .nonfinite import isnan
@@ -278,12 +278,12 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     nq = q.shape[0]
     # ranks: one per (q, row), shape (nq, *rows, 1)
     qs = q.reshape((nq,) + (1,) * (len(rows) + 1))
-    nan_row = isnan(values[..., -1:])  # NaNs sort last: a row holds one iff its last is NaN
     if ignore_nan:
         # NOTE: a row of only NaNs has count 0: its rank is clamped to 0 (a NaN), as torch
         count = (~isnan(values)).sum(-1, keepdim=True).to(input.dtype)
         ranks = (qs * (count - 1)).clamp(min=0)
     else:
+        nan_row = isnan(values[..., -1:])  # a row holds a NaN iff its last sorted value is NaN
         ranks = qs * float(n - 1)
         ranks = ranks.where(~nan_row, ranks.new_full((), n - 1))
     if interpolation == "lower":
