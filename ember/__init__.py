@@ -34,6 +34,10 @@ from . import linalg
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.unary import *  # noqa: F403
+from .ops.statistics import *  # noqa: F403
+from .ops.strided import *  # noqa: F403
+from .ops.structure import *  # noqa: F403
+from .ops.windows import *  # noqa: F403
 
 _install_methods()
 

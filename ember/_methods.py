@@ -30,3 +30,8 @@ def install():
             setattr(Tensor, name, fn)
         for name, fn in getattr(module, "INPLACE", {}).items():
             setattr(Tensor, name, _inplace(fn))
+
+# structural, statistical and strided ops (issue 21 §3)
+from .ops import statistics, strided, structure  # noqa: E402
+
+_MODULES += (statistics, strided, structure)

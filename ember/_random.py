@@ -274,6 +274,29 @@ def _need_float(tensor, kernel):
         raise NotImplementedError(f'"{kernel}" not implemented for \'{tensor.dtype._short}\'')
 
 
+def _real_view(tensor):
+    """A float tensor sharing a complex tensor's memory, with its real and imaginary parts
+    as a last dim of 2 (torch's view_as_real): complex fills draw into it, as torch's do."""
+    from ._tensor import Tensor
+
+    data = tensor._data
+    part = data.real  # a view of the real parts, with the complex array's strides
+    xp = np if isinstance(data, np.ndarray) else _device.xp_for(tensor.device)
+    view = xp.lib.stride_tricks.as_strided(part, data.shape + (2,),
+                                           data.strides + (part.itemsize,))
+    return Tensor._make(view, tensor.device)
+
+
+def _fill_complex(tensor, fill, *args, generator=None):
+    """Fill a complex tensor by filling its real view (the real and imaginary parts in
+    memory order); the complex tensor's version moves once."""
+    tensor._check_inplace()
+    tensor._check_no_overlap()
+    fill(_real_view(tensor), *args, generator=generator)
+    tensor._counter().value += 1
+    return tensor
+
+
 def _acc(dtype):
     """The NumPy type the arithmetic of a float fill is done in (float32 for 16-bit floats)."""
     return np.float64 if dtype is D.float64 else np.float32
@@ -283,7 +306,10 @@ def _acc(dtype):
 
 
 def uniform_(tensor, from_=0.0, to=1.0, *, generator=None):
-    """Fill ``tensor`` with U(from, to): u * (to - from) + from, in the tensor's precision."""
+    """Fill ``tensor`` with U(from, to): u * (to - from) + from, in the tensor's precision.
+    A complex tensor gets such draws for its real and imaginary parts (as torch)."""
+    if tensor.dtype.category == D.COMPLEX:
+        return _fill_complex(tensor, uniform_, from_, to, generator=generator)
     _need_float(tensor, "check_uniform_bounds")
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
@@ -313,7 +339,15 @@ def _normal_values(gen, tensor, mean, std):
 
 
 def normal_(tensor, mean=0.0, std=1.0, *, generator=None):
-    """Fill ``tensor`` with N(mean, std^2) draws (Box-Muller), in place."""
+    """Fill ``tensor`` with N(mean, std^2) draws (Box-Muller), in place.
+
+    A complex tensor gets N(mean, std^2 / 2) draws for its real and imaginary parts, so that
+    E|z - mean|^2 = std^2 (torch's complex normal, which divides std by sqrt(2)).
+    """
+    if tensor.dtype.category == D.COMPLEX:
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+        return _fill_complex(tensor, normal_, mean, std / math.sqrt(2), generator=generator)
     _need_float(tensor, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")

@@ -62,3 +62,5 @@ kthvalue = _return_type("kthvalue", ("values", "indices"))
 sort = _return_type("sort", ("values", "indices"))
 topk = _return_type("topk", ("values", "indices"))
 aminmax = _return_type("aminmax", ("min", "max"))
+histogram = _return_type("histogram", ("hist", "bin_edges"))
+__all__ += ["histogram"]
