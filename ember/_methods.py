@@ -8,7 +8,18 @@ each op module ends with a ``METHODS`` table that makes it a method too (``x.exp
 
 from . import _random
 from ._tensor import Tensor
-from .ops import binary, indexing, linalg, nn, reduction, shape, unary
+from .ops import (
+    binary,
+    indexing,
+    linalg,
+    nn,
+    reduction,
+    shape,
+    statistics,
+    strided,
+    structure,
+    unary,
+)
 
 
 def _inplace(fn):
@@ -21,7 +32,8 @@ def _inplace(fn):
 
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
-_MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, _random)
+_MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, statistics, strided, structure,
+            _random)
 
 
 def install():
@@ -30,8 +42,3 @@ def install():
             setattr(Tensor, name, fn)
         for name, fn in getattr(module, "INPLACE", {}).items():
             setattr(Tensor, name, _inplace(fn))
-
-# structural, statistical and strided ops (issue 21 §3)
-from .ops import statistics, strided, structure  # noqa: E402
-
-_MODULES += (statistics, strided, structure)
