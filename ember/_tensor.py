@@ -168,11 +168,30 @@ class Tensor:
 
     @property
     def data(self):
-        """The same values without autograd history (shares memory)."""
-        return self.detach()
+        """The same values without autograd history, sharing memory but NOT the version
+        counter (torch's documented difference from ``detach()``): an in-place change through
+        ``x.data`` is invisible to autograd, so backward cannot tell that saved values changed.
+        """
+        return Tensor._make(self._data, self.device)
 
     @data.setter
     def data(self, value):
+        """``x.data = y``: ``x`` now holds ``y``'s values (shared; any shape or dtype), keeping
+        its own autograd state and version counter."""
+        if not isinstance(value, Tensor):
+            from ._legacy import _type_name
+
+            raise TypeError(f"Variable data has to be a tensor, but got {_type_name(value)}")
+        if (self.device.type == "meta") != (value.device.type == "meta"):
+            raise RuntimeError("Attempted to call `variable.set_data(tensor)`, but `variable` "
+                               "and `tensor` have incompatible tensor type.")
+        if self._requires_grad and value.dtype.category < D.FLOAT:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        self._set_payload(value)
+
+    def _set_payload(self, value):
+        """Hold ``value``'s array, dtype and device (``x.data = y``; Module.to moves this way)."""
         self._data = value._data
         self.dtype = value.dtype
         self.device = value.device
@@ -404,12 +423,13 @@ class Tensor:
         return to(self, dtype, device, copy)
 
     def type(self, dtype=None, non_blocking=False):
-        """Without arguments: the legacy type name (``'ember.FloatTensor'``); else a cast."""
+        """Without arguments: the legacy type name (``'torch.FloatTensor'``, as torch: programs
+        compare the string); else a conversion to a legacy type, its name, or a dtype."""
+        from . import _legacy
+
         if dtype is None:
-            return _legacy_type_name(self)
-        if isinstance(dtype, str):
-            dtype = _dtype_from_type_name(dtype)
-        return self.to(dtype)
+            return _legacy.type_name(self)
+        return _legacy.convert_type(self, dtype)
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -701,6 +721,13 @@ class Tensor:
         self.dtype = source.dtype
         self._counter().value += 1
         return self
+
+    def new(self, *args, device=None):
+        """Legacy ``x.new(2, 3)``, ``x.new([1, 2])``, ``x.new()``: as ``FloatTensor(...)`` with
+        this tensor's dtype and device (today's spelling: new_empty, new_tensor)."""
+        from ._legacy import NAMES, legacy_new
+
+        return legacy_new(args, self.dtype, self.device.type, device, NAMES[self.dtype.name])
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from .ops.creation import tensor
@@ -1047,14 +1074,6 @@ def _address(arr):
     return arr.data.ptr
 
 
-_LEGACY_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-    "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
-    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
-}
-
-
 def _copy_shape_error(shape, src_shape):
     """torch's error for ``copy_`` from a tensor that does not broadcast to ``shape``."""
     from ._errors import broadcast_failure
@@ -1065,19 +1084,6 @@ def _copy_shape_error(shape, src_shape):
     return RuntimeError(  # they broadcast, but to a larger shape than the destination's
         f"output with shape {list(shape)} doesn't match the broadcast shape "
         f"{list(np.broadcast_shapes(tuple(shape), tuple(src_shape)))}")
-
-
-def _legacy_type_name(t):
-    prefix = "ember.cuda." if t.device.type == "cuda" else "ember."
-    return prefix + _LEGACY_NAMES[t.dtype.name]
-
-
-def _dtype_from_type_name(name):
-    short = name.rsplit(".", 1)[-1]
-    for dname, legacy in _LEGACY_NAMES.items():
-        if legacy == short:
-            return getattr(D, dname)
-    raise ValueError(f"invalid type: '{name}'")
 
 
 def _rebuild(array, device, requires_grad):
