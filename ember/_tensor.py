@@ -324,6 +324,8 @@ class Tensor:
         strides = tuple(s // item for s in self._data.strides)
         # NOTE: numpy gives size-1 and empty dims arbitrary strides; torch's are contiguous-like
         strides = _torch_like_strides(self._data.shape, strides)
+        if self.device.type == "meta":  # NOTE: its one element has strides 0: say contiguous
+            strides = _contiguous_strides(self._data.shape)
         if dim is not None and self._data.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return strides if dim is None else strides[self._wrap_dim(dim)]
@@ -336,13 +338,13 @@ class Tensor:
         return int((_address(self._data) - _address(base)) // item)
 
     def data_ptr(self):
-        return _address(self._data)
+        return 0 if self.device.type == "meta" else _address(self._data)
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous) or self.device.type == "meta"
 
     def contiguous(self, memory_format=None):
-        if self._data.flags.c_contiguous:
+        if self._data.flags.c_contiguous or self.device.type == "meta":
             return self
         return self.clone()
 
@@ -361,7 +363,7 @@ class Tensor:
 
     @property
     def is_meta(self):
-        return False
+        return self.device.type == "meta"
 
     @property
     def is_sparse(self):
@@ -378,7 +380,7 @@ class Tensor:
         return strided
 
     def get_device(self):
-        return -1 if self.device.type == "cpu" else self.device.index
+        return self.device.index if self.device.type == "cuda" else -1
 
     def is_floating_point(self):
         return self.dtype.category == D.FLOAT
@@ -506,6 +508,8 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
+        if self.device.type == "meta":
+            raise RuntimeError(_META_ITEM)
         return self._host().reshape(()).item()
 
     def tolist(self):
@@ -513,7 +517,11 @@ class Tensor:
 
     def _host(self):
         """The values as a NumPy array (copied from the GPU when needed)."""
-        if self.device.type == "cpu" or isinstance(self._data, np.ndarray):
+        if self.device.type == "cpu":
+            return self._data
+        if self.device.type == "meta":
+            raise NotImplementedError(_META_COPY)
+        if isinstance(self._data, np.ndarray):
             return self._data
         return self._data.get()
 
@@ -521,6 +529,9 @@ class Tensor:
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if self.device.type == "meta":
+            raise TypeError("can't convert meta device type tensor to numpy. Use Tensor.cpu() "
+                            "to copy the tensor to host memory first.")
         arr = self._host()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
@@ -549,7 +560,7 @@ class Tensor:
         if self._data.size != 1:
             how_many = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
-        return bool(self._host().reshape(()))
+        return bool(self.item())
 
     def __float__(self):
         return float(self._python_scalar("double"))
@@ -602,7 +613,11 @@ class Tensor:
                                "support the deepcopy protocol at the moment.")
         if id(self) in memo:
             return memo[id(self)]
-        new = type(self)._make(self._data.copy(), self.device, self._requires_grad)
+        if self.device.type == "meta":  # no values to copy: a new one-element meta array
+            data = _device.meta_array(self._data.shape, self._data.dtype)
+        else:
+            data = self._data.copy()
+        new = type(self)._make(data, self.device, self._requires_grad)
         if type(self) is not Tensor:
             new.__dict__.update(self.__dict__)
         if self._grad is not None:
@@ -641,7 +656,7 @@ class Tensor:
 
     def _check_no_overlap(self):
         """torch's error for writing into a tensor whose elements share memory (an expand)."""
-        if 0 in self._data.strides and _overlaps(self._data):
+        if 0 in self._data.strides and _overlaps(self._data) and self.device.type != "meta":
             raise RuntimeError(_OVERLAP_MESSAGE)
 
     def _inplace(self, fn, *args, **kwargs):
@@ -704,10 +719,11 @@ class Tensor:
             if moved.shape != self.shape:
                 moved = expand(moved, self.shape)
             return self._assign(Copy().apply(self, moved))
-        from .ops.convert import move_array
+        from .ops.convert import check_copy_from_meta, move_array
 
         data = src._data
         if src.device is not self.device:
+            check_copy_from_meta(src.device, self.device)
             data = move_array(data, self.device)
         try:
             self._data[...] = data
@@ -993,6 +1009,12 @@ _OVERLAP_TOLERATED = {"masked_fill": "masked_fill_", "index_put": "index_put_",
                       "index_fill": "index_fill_", "_put": None, "tril": None, "triu": None}
 
 
+_META_ITEM = ("Tensor.item() cannot be called on meta tensors\n  ember: a meta tensor has a "
+              "shape and a dtype but no values; move a real tensor's values in, e.g. "
+              "module.to_empty(device='cpu') then load_state_dict(...)")
+_META_COPY = "Cannot copy out of meta tensor; no data!"
+
+
 def _overlaps(array):
     """Do two elements of ``array`` share memory? (torch's test: a stride 0 over a dim > 1)"""
     for size, stride in zip(array.shape, array.strides):
@@ -1014,6 +1036,8 @@ def _warn_expanded_write(op, stacklevel=4):
 def _inplace_overlapping(self, fn, args, kwargs):
     """An in-place op on an expanded tensor: torch's error, or for the few ops torch tolerates,
     write only the elements the op changed (so every alias of a changed value sees it)."""
+    if self.device.type == "meta":  # a meta tensor's one element: no values to protect
+        return self._assign(fn(self, *args, **kwargs))
     name = getattr(fn, "__name__", "")
     if name not in _OVERLAP_TOLERATED:
         raise RuntimeError(_OVERLAP_MESSAGE)

@@ -364,7 +364,10 @@ def _filled(shape, value, dtype, device, requires_grad):
     np_dtype = D.to_numpy_dtype(dtype)
     value = np.asarray(value).astype(np_dtype)
     try:
-        array = xp.full(shape, value, dtype=np_dtype)
+        if dev.type == "meta":  # shape and dtype only: one element seen everywhere
+            array = _device.meta_array(shape, np_dtype)
+        else:
+            array = xp.full(shape, value, dtype=np_dtype)
     except (MemoryError, ValueError) as e:  # sizes too large: torch's words, not NumPy's
         raise allocation_error(e, shape, np_dtype.itemsize) from None
     t = Tensor._make(array, dev)
