@@ -160,9 +160,13 @@ BoolTensor = CPU_TYPES["BoolTensor"]
 def legacy_new(args, dtype, device_type, device, type_name):
     """``FloatTensor(...)``: no arguments give an empty tensor, integers (or a Size) a tensor
     of that shape (zeros in ember; torch leaves the memory uninitialised), a sequence or NumPy
-    array a copy converted to ``dtype``, a tensor of that dtype itself (an alias)."""
+    array a copy converted to ``dtype``, a tensor of that dtype itself (an alias).
+    ``ember.Tensor(...)`` is ``dtype=None``: the default dtype, and a tensor of any dtype."""
     from .ops.creation import _is_int, _is_sequence, empty, tensor
 
+    any_tensor = dtype is None
+    if any_tensor:
+        dtype = D.get_default_dtype()
     if device_type == "cuda":
         if not _device.cuda_available():
             raise TypeError(
@@ -182,7 +186,7 @@ def legacy_new(args, dtype, device_type, device, type_name):
     if len(args) == 1:
         data = args[0]
         if isinstance(data, _tensor.Tensor):
-            if data.dtype is not dtype or data.device.type != device_type:
+            if not any_tensor and (data.dtype is not dtype or data.device.type != device_type):
                 raise TypeError(f"expected {_options(dtype, device_type)} (got "
                                 f"{_options(data.dtype, data.device.type)})")
             return data[...]  # an alias, as torch (AliasBackward0 when data requires grad)

@@ -82,9 +82,9 @@ class Tensor:
     __array_priority__ = 1000  # numpy scalars on the left defer to Tensor's operators
 
     def __init__(self, *args, device=None):
-        from .ops.creation import _legacy_new
+        from ._legacy import legacy_new
 
-        other = _legacy_new(args, device)
+        other = legacy_new(args, None, "cpu", device, "Tensor")
         for name in Tensor.__slots__[:-2]:
             setattr(self, name, getattr(other, name))
 

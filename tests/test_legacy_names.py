@@ -151,6 +151,35 @@ def test_legacy_constructor(case, name):
     check(expr)
 
 
+TENSOR_CASES = [
+    "m.Tensor(2, 3).shape",
+    "m.Tensor([1, 2])",
+    "m.Tensor()",
+    "m.Tensor((2, 3))",
+    "m.Tensor(m.Size([2])).shape",
+    "m.Tensor(np.array([1, 2]))",
+    "m.Tensor(m.ones(2, dtype=m.int64))",  # ember.Tensor takes a tensor of any dtype
+    "m.Tensor(m.ones(2, requires_grad=True))",
+    "m.Tensor(m.ones(2, requires_grad=True) * 2).grad_fn.name()",
+    "type(m.Tensor(m.nn.Parameter(m.ones(2)))) is m.Tensor",
+    "m.Tensor(2.5)",
+    "m.Tensor(-1)",
+    "m.Tensor('ab')",
+    "m.Tensor(None)",
+    "m.Tensor([1, 2], [3])",
+    "m.Tensor(m.Size([2]), 3)",
+    "m.Tensor(2, 3.0)",
+    "m.Tensor(2, device='meta')",
+    "m.Tensor(2, 3, dtype=m.float64)",
+]
+
+
+@pytest.mark.parametrize("expr", TENSOR_CASES)
+def test_tensor_legacy_constructor(expr):
+    # NOTE: torch's TypeError for an unknown keyword lists its overloads; ember's is Python's
+    check(expr, same_message="dtype=" not in expr)
+
+
 def test_legacy_constructor_aliases_a_tensor_of_its_type():
     for lib in (torch, ember):
         z = lib.ones(2)
