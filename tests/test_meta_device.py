@@ -234,7 +234,8 @@ def test_a_meta_tensor_of_any_size_holds_one_element():
     assert repr(huge) == repr(t)
     # results of ops are meta arrays again (one element), whatever NumPy computed
     x = ember.empty(300, 400, device="meta")
-    for y in (x + 1, x.exp(), x @ ember.empty(400, 50, device="meta"), x.sum(0),
+    for y in (x + 1, x.exp(), x @ ember.empty(400, 50, device="meta"), x.sum(0), x > 0,
+              x.argmax(1), x.max(0)[1],
               ember.ones(300, 400).to("meta"), copy.deepcopy(x), x.double()):
         assert y.is_meta and not any(y._data.strides)
 

@@ -350,6 +350,8 @@ class NoGradNode(Node):
         dev = _device_and_record(inputs, self)[0]
         if dev is not _CPU:
             self.xp = _device.xp_for(dev)
+            if dev.type == "meta":
+                _compute_as_meta(self)
         return _wrap(_forward(self, inputs), dev)
 
 
