@@ -77,6 +77,19 @@ from . import utils  # noqa: E402
 from . import serialization  # noqa: E402
 from .serialization import load, save  # noqa: E402
 from ._threads import get_num_threads, set_num_threads  # noqa: E402
+# the legacy type names (FloatTensor(2, 3), isinstance(x, LongTensor), x.type(DoubleTensor))
+from ._legacy import (  # noqa: E402
+    BFloat16Tensor,
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
 # nn.functional ops that torch also offers at the top level (same signatures)
 from .nn.functional import (  # noqa: E402
     adaptive_avg_pool1d,

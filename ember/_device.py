@@ -3,6 +3,9 @@
 ``cpu`` computes with NumPy, ``cuda`` with CuPy.  Ops never import numpy for their maths: they
 use the ``xp`` module of their inputs' device, so one forward serves both backends.
 
+``meta`` tensors have shapes and dtypes but no values: they hold ``meta_array``s (one element
+seen at every index) and compute their shapes with NumPy.
+
 Tests without a GPU can switch on a stand-in ``cuda`` backed by NumPy
 (``ember._device.enable_fake_cuda()``) to exercise moves and the mismatch error.
 """
@@ -70,7 +73,8 @@ _interned = {}
 CPU = device("cpu")
 
 # array module per device type; 'cuda' is filled in lazily (CuPy import is slow and optional)
-_backends = {"cpu": np}
+# 'meta' tensors have shapes and dtypes but no values: NumPy computes their shapes (see meta_array)
+_backends = {"cpu": np, "meta": np}
 
 
 def canonical(dev):
@@ -134,6 +138,28 @@ def cuda_available():
         return True
     except RuntimeError:
         return False
+
+
+def meta_array(shape, np_dtype):
+    """The array a ``meta`` tensor holds: one zero seen at every index (all strides 0), so a
+    meta tensor of any size costs one element.  Ops on meta tensors run NumPy on these arrays,
+    which gives results of the right shape and dtype; ``Node.apply`` turns each result back
+    into such an array (``to_meta``).  Writable, so in-place ops run as on any tensor (every
+    write lands on the one element, whose value means nothing)."""
+    return np.lib.stride_tricks.as_strided(np.zeros(1, dtype=np_dtype), shape=tuple(shape),
+                                           strides=(0,) * len(shape))
+
+
+def to_meta(out):
+    """An op's output (an array or a tuple of them) as meta arrays; views of meta arrays
+    (every stride 0 already) stay as they are."""
+    if type(out) is tuple:
+        return tuple([to_meta(o) for o in out])
+    if not hasattr(out, "strides"):  # not an array (an op's extra output such as a count)
+        return out
+    if out.ndim == 0 or not any(out.strides):
+        return out if isinstance(out, np.ndarray) else np.asarray(out)
+    return meta_array(out.shape, out.dtype)
 
 
 def array_module_of(arr):

@@ -74,6 +74,12 @@ def _module_context():
 
 
 def device_mismatch(dev_a, dev_b, op=None):
+    if dev_a.type == "meta" or dev_b.type == "meta":  # torch's words differ for meta tensors
+        return RuntimeError(
+            f"Tensor on device {dev_b} is not on the expected device {dev_a}!\n  ember: a meta "
+            "tensor has a shape and a dtype but no values; an op can mix it only with other "
+            "meta tensors (and 0-dim CPU tensors). Build the model on one device, or give the "
+            "meta model real tensors with module.to_empty(device=...).")
     where = _module_context() or op
     place = f"\n  in {where}: one tensor is on {dev_a}, another on {dev_b}" if where else ""
     return RuntimeError(

@@ -260,10 +260,24 @@ def _join_suffixes(text, suffixes, indent):
     return text + ")"
 
 
+def _meta_repr(t, prefix, indent):
+    """A meta tensor has no values: ``tensor(..., device='meta', size=(2, 3))``."""
+    suffixes = ["device='meta'", f"size={tuple(t.shape)}"]
+    if t.dtype is not D.get_default_dtype():
+        suffixes.append(f"dtype={t.dtype}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    return _join_suffixes(prefix + "...", suffixes, indent)
+
+
 def tensor_repr(t):
     """The text ``repr(t)`` and ``str(t)`` give, as torch prints it."""
     prefix = _prefix(t)
     indent = len(prefix)
+    if t.device.type == "meta":
+        return _meta_repr(t, prefix, indent)
     suffixes = []
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")

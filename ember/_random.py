@@ -269,6 +269,14 @@ def _fill(tensor, flat):
     return tensor
 
 
+def _meta_fill(tensor):
+    """A random fill of a ``meta`` tensor: there are no values to fill, and (as in torch) the
+    generator does not move."""
+    tensor._check_inplace()
+    tensor._counter().value += 1
+    return tensor
+
+
 def _need_float(tensor, kernel):
     if tensor.dtype.category != D.FLOAT:
         raise NotImplementedError(f'"{kernel}" not implemented for \'{tensor.dtype._short}\'')
@@ -314,6 +322,8 @@ def uniform_(tensor, from_=0.0, to=1.0, *, generator=None):
     if from_ > to:
         raise RuntimeError(f"uniform_ expects to return a [from, to) range, but found "
                            f"from={from_:g} > to={to:g}")
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     acc = _acc(tensor.dtype)
     lo, hi = acc(from_), acc(to)
     u = _generator(generator, tensor)._uniform(tensor.numel(), tensor.dtype)
@@ -351,6 +361,8 @@ def normal_(tensor, mean=0.0, std=1.0, *, generator=None):
     _need_float(tensor, "normal_kernel_cpu")
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std:g}")
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     gen = _generator(generator, tensor)
     return _fill(tensor, _normal_values(gen, tensor, float(mean), float(std)))
 
@@ -360,6 +372,8 @@ def log_normal_(tensor, mean=1.0, std=2.0, *, generator=None):
     _need_float(tensor, "log_normal_cpu")
     if std <= 0:
         raise RuntimeError(f"log_normal_ expects std > 0.0, but found std={std:g}")
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     z = fma(_normal_pairs(_generator(generator, tensor), tensor.numel()), float(std), float(mean))
     return _fill(tensor, libm(math.exp, z))
 
@@ -371,6 +385,8 @@ def bernoulli_(tensor, p=0.5, *, generator=None):
     """
     from ._tensor import Tensor
 
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     gen = _generator(generator, tensor)
     if isinstance(p, Tensor):
         order = _draw_order(tensor)
@@ -409,6 +425,8 @@ def random_(tensor, *args, generator=None, **kwargs):
         args = (kwargs.pop("from"),) + args
     if "to" in kwargs:
         args = (args[0] if args else 0, kwargs.pop("to"))
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     gen = _generator(generator, tensor)
     n = tensor.numel()
     if not args:
@@ -439,6 +457,8 @@ def exponential_(tensor, lambd=1.0, *, generator=None):
     _need_float(tensor, "exponential_cpu")
     if not lambd > 0:
         raise RuntimeError(f"exponential_ expects lambda > 0.0, but found lambda={lambd:g}")
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     u = _generator(generator, tensor)._uniform(tensor.numel(), D.float64)
     log = libm(math.log1p, -u) if tensor.dtype is D.float64 else np.log1p(-u)
     return _fill(tensor, -1.0 / lambd * log)
@@ -449,6 +469,8 @@ def geometric_(tensor, p, *, generator=None):
     ceil(log(u) / log(1 - p))."""
     if not 0 < p < 1:
         raise RuntimeError(f"geometric_ expects p to be in (0, 1), but got p={p:g}")
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     u = _generator(generator, tensor)._uniform(tensor.numel(), D.float64)
     with np.errstate(divide="ignore"):
         return _fill(tensor, np.ceil(np.log(u) / math.log1p(-p)))
@@ -459,6 +481,8 @@ def cauchy_(tensor, median=0.0, sigma=1.0, *, generator=None):
     _need_float(tensor, "cauchy_cpu")
     if not sigma > 0:
         raise RuntimeError(f"cauchy_ expects sigma > 0.0, but found sigma={sigma:g}")
+    if tensor.device.type == "meta":
+        return _meta_fill(tensor)
     u = _generator(generator, tensor)._uniform(tensor.numel(), D.float64)
     angle = math.pi * (u - 0.5)
     tan = libm(math.tan, angle) if tensor.dtype is D.float64 else np.tan(angle)

@@ -84,9 +84,9 @@ class Tensor:
     __array_priority__ = 1000  # numpy scalars on the left defer to Tensor's operators
 
     def __init__(self, *args, device=None):
-        from .ops.creation import _legacy_new
+        from ._legacy import legacy_new
 
-        other = _legacy_new(args, device)
+        other = legacy_new(args, None, "cpu", device, "Tensor")
         for name in Tensor.__slots__[:-2]:
             setattr(self, name, getattr(other, name))
 
@@ -170,11 +170,30 @@ class Tensor:
 
     @property
     def data(self):
-        """The same values without autograd history (shares memory)."""
-        return self.detach()
+        """The same values without autograd history, sharing memory but NOT the version
+        counter (torch's documented difference from ``detach()``): an in-place change through
+        ``x.data`` is invisible to autograd, so backward cannot tell that saved values changed.
+        """
+        return Tensor._make(self._data, self.device)
 
     @data.setter
     def data(self, value):
+        """``x.data = y``: ``x`` now holds ``y``'s values (shared; any shape or dtype), keeping
+        its own autograd state and version counter."""
+        if not isinstance(value, Tensor):
+            from ._legacy import _type_name
+
+            raise TypeError(f"Variable data has to be a tensor, but got {_type_name(value)}")
+        if (self.device.type == "meta") != (value.device.type == "meta"):
+            raise RuntimeError("Attempted to call `variable.set_data(tensor)`, but `variable` "
+                               "and `tensor` have incompatible tensor type.")
+        if self._requires_grad and value.dtype.category < D.FLOAT:
+            raise RuntimeError("data set to a tensor that requires gradients must be floating "
+                               "point or complex dtype")
+        self._set_payload(value)
+
+    def _set_payload(self, value):
+        """Hold ``value``'s array, dtype and device (``x.data = y``; Module.to moves this way)."""
         self._data = value._data
         self._dtype = value.dtype
         self.device = value.device
@@ -321,6 +340,8 @@ class Tensor:
         strides = tuple(s // item for s in self._data.strides)
         # NOTE: numpy gives size-1 and empty dims arbitrary strides; torch's are contiguous-like
         strides = _torch_like_strides(self._data.shape, strides)
+        if self.device.type == "meta":  # NOTE: its one element has strides 0: say contiguous
+            strides = _contiguous_strides(self._data.shape)
         if dim is not None and self._data.ndim == 0:
             raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
         return strides if dim is None else strides[self._wrap_dim(dim)]
@@ -333,13 +354,13 @@ class Tensor:
         return int((_address(self._data) - _address(base)) // item)
 
     def data_ptr(self):
-        return _address(self._data)
+        return 0 if self.device.type == "meta" else _address(self._data)
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous)
+        return bool(self._data.flags.c_contiguous) or self.device.type == "meta"
 
     def contiguous(self, memory_format=None):
-        if self._data.flags.c_contiguous:
+        if self._data.flags.c_contiguous or self.device.type == "meta":
             return self
         return self.clone()
 
@@ -358,7 +379,7 @@ class Tensor:
 
     @property
     def is_meta(self):
-        return False
+        return self.device.type == "meta"
 
     @property
     def is_sparse(self):
@@ -375,7 +396,7 @@ class Tensor:
         return strided
 
     def get_device(self):
-        return -1 if self.device.type == "cpu" else self.device.index
+        return self.device.index if self.device.type == "cuda" else -1
 
     def is_floating_point(self):
         return self.dtype.category == D.FLOAT
@@ -420,12 +441,13 @@ class Tensor:
         return to(self, dtype, device, copy)
 
     def type(self, dtype=None, non_blocking=False):
-        """Without arguments: the legacy type name (``'ember.FloatTensor'``); else a cast."""
+        """Without arguments: the legacy type name (``'torch.FloatTensor'``, as torch: programs
+        compare the string); else a conversion to a legacy type, its name, or a dtype."""
+        from . import _legacy
+
         if dtype is None:
-            return _legacy_type_name(self)
-        if isinstance(dtype, str):
-            dtype = _dtype_from_type_name(dtype)
-        return self.to(dtype)
+            return _legacy.type_name(self)
+        return _legacy.convert_type(self, dtype)
 
     def type_as(self, other):
         return self.to(other.dtype)
@@ -502,6 +524,8 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted "
                                "to Scalar")
+        if self.device.type == "meta":
+            raise RuntimeError(_META_ITEM)
         return self._host().reshape(()).item()
 
     def tolist(self):
@@ -509,7 +533,11 @@ class Tensor:
 
     def _host(self):
         """The values as a NumPy array (copied from the GPU when needed)."""
-        if self.device.type == "cpu" or isinstance(self._data, np.ndarray):
+        if self.device.type == "cpu":
+            return self._data
+        if self.device.type == "meta":
+            raise NotImplementedError(_META_COPY)
+        if isinstance(self._data, np.ndarray):
             return self._data
         return self._data.get()
 
@@ -517,6 +545,9 @@ class Tensor:
         if self._requires_grad:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use "
                                "tensor.detach().numpy() instead.")
+        if self.device.type == "meta":
+            raise TypeError("can't convert meta device type tensor to numpy. Use Tensor.cpu() "
+                            "to copy the tensor to host memory first.")
         arr = self._host()
         return arr if dtype is None else arr.astype(dtype, copy=False)
 
@@ -545,7 +576,7 @@ class Tensor:
         if self._data.size != 1:
             how_many = "no values" if self._data.size == 0 else "more than one value"
             raise RuntimeError(f"Boolean value of Tensor with {how_many} is ambiguous")
-        return bool(self._host().reshape(()))
+        return bool(self.item())
 
     def __float__(self):
         return float(self._python_scalar("double"))
@@ -598,7 +629,11 @@ class Tensor:
                                "support the deepcopy protocol at the moment.")
         if id(self) in memo:
             return memo[id(self)]
-        new = type(self)._make(self._data.copy(), self.device, self._requires_grad)
+        if self.device.type == "meta":  # no values to copy: a new one-element meta array
+            data = _device.meta_array(self._data.shape, self._data.dtype)
+        else:
+            data = self._data.copy()
+        new = type(self)._make(data, self.device, self._requires_grad)
         if type(self) is not Tensor:
             new.__dict__.update(self.__dict__)
         if self._grad is not None:
@@ -637,7 +672,7 @@ class Tensor:
 
     def _check_no_overlap(self):
         """torch's error for writing into a tensor whose elements share memory (an expand)."""
-        if 0 in self._data.strides and _overlaps(self._data):
+        if 0 in self._data.strides and _overlaps(self._data) and self.device.type != "meta":
             raise RuntimeError(_OVERLAP_MESSAGE)
 
     def _inplace(self, fn, *args, **kwargs):
@@ -700,10 +735,11 @@ class Tensor:
             if moved.shape != self.shape:
                 moved = expand(moved, self.shape)
             return self._assign(Copy().apply(self, moved))
-        from .ops.convert import move_array
+        from .ops.convert import check_copy_from_meta, move_array
 
         data = src._data
         if src.device is not self.device:
+            check_copy_from_meta(src.device, self.device)
             data = move_array(data, self.device)
         try:
             self._data[...] = data
@@ -717,6 +753,13 @@ class Tensor:
         self._dtype = source.dtype
         self._counter().value += 1
         return self
+
+    def new(self, *args, device=None):
+        """Legacy ``x.new(2, 3)``, ``x.new([1, 2])``, ``x.new()``: as ``FloatTensor(...)`` with
+        this tensor's dtype and device (today's spelling: new_empty, new_tensor)."""
+        from ._legacy import NAMES, legacy_new
+
+        return legacy_new(args, self.dtype, self.device.type, device, NAMES[self.dtype.name])
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         from .ops.creation import tensor
@@ -982,6 +1025,12 @@ _OVERLAP_TOLERATED = {"masked_fill": "masked_fill_", "index_put": "index_put_",
                       "index_fill": "index_fill_", "_put": None, "tril": None, "triu": None}
 
 
+_META_ITEM = ("Tensor.item() cannot be called on meta tensors\n  ember: a meta tensor has a "
+              "shape and a dtype but no values; move a real tensor's values in, e.g. "
+              "module.to_empty(device='cpu') then load_state_dict(...)")
+_META_COPY = "Cannot copy out of meta tensor; no data!"
+
+
 def _overlaps(array):
     """Do two elements of ``array`` share memory? (torch's test: a stride 0 over a dim > 1)"""
     for size, stride in zip(array.shape, array.strides):
@@ -1003,6 +1052,8 @@ def _warn_expanded_write(op, stacklevel=4):
 def _inplace_overlapping(self, fn, args, kwargs):
     """An in-place op on an expanded tensor: torch's error, or for the few ops torch tolerates,
     write only the elements the op changed (so every alias of a changed value sees it)."""
+    if self.device.type == "meta":  # a meta tensor's one element: no values to protect
+        return self._assign(fn(self, *args, **kwargs))
     name = getattr(fn, "__name__", "")
     if name not in _OVERLAP_TOLERATED:
         raise RuntimeError(_OVERLAP_MESSAGE)
@@ -1063,14 +1114,6 @@ def _address(arr):
     return arr.data.ptr
 
 
-_LEGACY_NAMES = {
-    "float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor",
-    "bfloat16": "BFloat16Tensor", "int64": "LongTensor", "int32": "IntTensor",
-    "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor", "bool": "BoolTensor",
-    "complex64": "ComplexFloatTensor", "complex128": "ComplexDoubleTensor",
-}
-
-
 def _copy_shape_error(shape, src_shape):
     """torch's error for ``copy_`` from a tensor that does not broadcast to ``shape``."""
     from ._errors import broadcast_failure
@@ -1081,19 +1124,6 @@ def _copy_shape_error(shape, src_shape):
     return RuntimeError(  # they broadcast, but to a larger shape than the destination's
         f"output with shape {list(shape)} doesn't match the broadcast shape "
         f"{list(np.broadcast_shapes(tuple(shape), tuple(src_shape)))}")
-
-
-def _legacy_type_name(t):
-    prefix = "ember.cuda." if t.device.type == "cuda" else "ember."
-    return prefix + _LEGACY_NAMES[t.dtype.name]
-
-
-def _dtype_from_type_name(name):
-    short = name.rsplit(".", 1)[-1]
-    for dname, legacy in _LEGACY_NAMES.items():
-        if legacy == short:
-            return getattr(D, dname)
-    raise ValueError(f"invalid type: '{name}'")
 
 
 def _rebuild(array, device, requires_grad):

@@ -41,6 +41,9 @@ def check(expr, same_message=True):
         np.testing.assert_array_equal(e, t)
     else:
         assert type(e).__name__ == type(t).__name__ or type(t) is torch.Size
+        if isinstance(t, str) and t.endswith("Tensor"):  # x.type(): torch's name itself
+            assert e == t
+            return
         assert repr(e) == repr(t).replace("torch.", "ember.")
 
 
@@ -402,16 +405,16 @@ def test_to_device_overloads(fake_cuda):
     assert z.device.type == "cuda" and z.dtype is ember.float64
     w = x.to(z)
     assert w.device.type == "cuda" and w.dtype is ember.float64
-    assert y.type() == "ember.cuda.FloatTensor"
+    assert y.type() == "torch.cuda.FloatTensor"
     assert y.cpu().device.type == "cpu"
     assert y.is_cuda and y.get_device() == 0
-    assert x.to(device=ember.device("cuda:0"), dtype=ember.int64).type() == "ember.cuda.LongTensor"
+    assert x.to(device=ember.device("cuda:0"), dtype=ember.int64).type() == "torch.cuda.LongTensor"
     with pytest.raises(TypeError, match="can't convert cuda:0 device type tensor to numpy"):
         y.numpy()
 
 
 def test_type_names():
-    assert ember.tensor([1.0]).type() == "ember.FloatTensor"
+    assert ember.tensor([1.0]).type() == "torch.FloatTensor"
     assert torch.tensor([1.0]).type() == "torch.FloatTensor"
     assert ember.tensor([1.5]).type("ember.LongTensor").dtype is ember.int64
     assert ember.tensor([1.5]).type("torch.DoubleTensor").dtype is ember.float64

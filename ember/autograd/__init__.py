@@ -3,6 +3,7 @@
 import numpy as _np
 
 from .. import _device, _dtype, _tensor
+from .._legacy import Variable
 from . import diagnostics, functional
 from .anomaly_mode import detect_anomaly, set_detect_anomaly
 from .diagnostics import set_graph_growth_warning
@@ -21,7 +22,8 @@ from .gradcheck import gradcheck, gradgradcheck
 __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "inference_mode",
            "is_grad_enabled", "is_inference_mode_enabled", "detect_anomaly",
            "set_detect_anomaly", "Node", "Function", "FunctionCtx", "once_differentiable",
-           "functional", "gradcheck", "gradgradcheck", "set_graph_growth_warning"]
+           "functional", "gradcheck", "gradgradcheck", "set_graph_growth_warning",
+           "Variable"]
 
 
 def _as_tuple(x):

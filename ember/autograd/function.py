@@ -115,6 +115,8 @@ class Node:
             dev, record = _device_and_record(inputs, self)
         if dev is not _CPU:
             self.xp = _device.xp_for(dev)
+            if dev.type == "meta":
+                _compute_as_meta(self)
         if record:
             self._saved = ()
         # NOTE: NumPy's errors become torch's here, in one place for every op (a try block
@@ -348,7 +350,21 @@ class NoGradNode(Node):
         dev = _device_and_record(inputs, self)[0]
         if dev is not _CPU:
             self.xp = _device.xp_for(dev)
+            if dev.type == "meta":
+                _compute_as_meta(self)
         return _wrap(_forward(self, inputs), dev)
+
+
+def _compute_as_meta(node):
+    """Run ``node`` on meta tensors: its forward computes on the meta arrays (zeros seen at
+    every index) as on any array, and each result becomes a meta array again (one element),
+    so meta tensors keep costing no memory.  The wrapper is this node's own ``forward``."""
+    forward = node.forward
+
+    def forward_as_meta(*arrays):
+        return _device.to_meta(forward(*arrays))
+
+    node.forward = forward_as_meta
 
 
 def _device_and_record(inputs, node):

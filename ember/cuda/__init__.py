@@ -5,6 +5,19 @@ error that says what to install.
 """
 
 from .. import _device
+from .._legacy import CUDA_TYPES as _CUDA_TYPES
+
+# the legacy type names: ember.cuda.FloatTensor(2, 3) (with a GPU), isinstance(x, LongTensor)
+FloatTensor = _CUDA_TYPES["FloatTensor"]
+DoubleTensor = _CUDA_TYPES["DoubleTensor"]
+HalfTensor = _CUDA_TYPES["HalfTensor"]
+BFloat16Tensor = _CUDA_TYPES["BFloat16Tensor"]
+ByteTensor = _CUDA_TYPES["ByteTensor"]
+CharTensor = _CUDA_TYPES["CharTensor"]
+ShortTensor = _CUDA_TYPES["ShortTensor"]
+IntTensor = _CUDA_TYPES["IntTensor"]
+LongTensor = _CUDA_TYPES["LongTensor"]
+BoolTensor = _CUDA_TYPES["BoolTensor"]
 
 
 def is_available():

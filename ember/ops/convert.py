@@ -32,7 +32,9 @@ class ToCopy(Node):
 
 
 def move_array(array, target):
-    """Copy an array to the backend of ``target`` (numpy <-> cupy)."""
+    """Copy an array to the backend of ``target`` (numpy <-> cupy; to ``meta``: no values)."""
+    if target.type == "meta":
+        return _device.meta_array(array.shape, array.dtype)
     xp = _device.xp_for(target)
     src = _device.array_module_of(array)
     if xp is src:
@@ -52,4 +54,15 @@ def to(input, dtype=None, device=None, copy=False):
             device = None
     if dtype is None and device is None:
         return input.clone() if copy else input
+    if device is not None:
+        check_copy_from_meta(input.device, device)
     return ToCopy(dtype, device).apply(input)
+
+
+def check_copy_from_meta(source, target):
+    """torch's error for moving a meta tensor (which has no values) to a real device."""
+    if source.type == "meta" and target.type != "meta":
+        raise NotImplementedError(
+            "Cannot copy out of meta tensor; no data!\n  ember: a meta tensor has a shape and a "
+            f"dtype but no values to copy to {target}; make a new tensor there instead "
+            "(ember.empty_like(t, device=...), or module.to_empty(device=...) for a model)")

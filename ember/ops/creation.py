@@ -14,7 +14,7 @@ import numpy as np
 from .. import _device
 from .. import _dtype as D
 from .._errors import allocation_error
-from .._tensor import Size, Tensor
+from .._tensor import Tensor
 from .binary import factory_out, write_out
 
 __all__ = [
@@ -385,7 +385,10 @@ def _filled(shape, value, dtype, device, requires_grad):
     np_dtype = D.to_numpy_dtype(dtype)
     value = np.asarray(value).astype(np_dtype)
     try:
-        array = xp.full(shape, value, dtype=np_dtype)
+        if dev.type == "meta":  # shape and dtype only: one element seen everywhere
+            array = _device.meta_array(shape, np_dtype)
+        else:
+            array = xp.full(shape, value, dtype=np_dtype)
     except (MemoryError, ValueError) as e:  # sizes too large: torch's words, not NumPy's
         raise allocation_error(e, shape, np_dtype.itemsize) from None
     t = Tensor._make(array, dev)
@@ -806,31 +809,3 @@ def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_g
     dtype, device = factory_out(dtype, device, out, "eye")
     result = _finish(np.eye(n, m), dtype or D.get_default_dtype(), device, requires_grad)
     return write_out(result, out, "eye")
-
-
-# ---------------------------------------------------------------------------- ember.Tensor(...)
-
-
-def _legacy_new(args, device):
-    """``ember.Tensor(...)``, the legacy constructor: sizes give an (uninitialised, here zero)
-    tensor of the default dtype, data a copy in the default dtype, a tensor itself."""
-    if not args:
-        return empty(0, device=device)
-    if len(args) == 1:
-        data = args[0]
-        if isinstance(data, Tensor):
-            return data
-        if isinstance(data, Size):
-            return empty(data, device=device)
-        if _is_sequence(data) or isinstance(data, (str, bytes)):
-            return tensor(data, dtype=D.get_default_dtype(), device=device)
-        if not _is_int(data):
-            raise TypeError(f"new(): data must be a sequence (got {_type_name(data)})")
-    for pos, s in enumerate(args, 1):
-        if not _is_int(s):
-            raise TypeError(
-                f"new(): argument 'size' failed to unpack the object at pos {pos} "
-                f'with error "type must be tuple of ints,but got '
-                f'{type(s).__name__}"'
-            )
-    return empty(*args, device=device)

@@ -384,7 +384,7 @@ def _check_overlapping_target(input, index, basic, value):
     index_put_, which torch still runs, with a deprecation warning."""
     from .._tensor import _OVERLAP_MESSAGE, _overlaps, _warn_expanded_write
 
-    if not _overlaps(input._data):
+    if not _overlaps(input._data) or input.device.type == "meta":  # (meta: no values)
         return
     if basic or not any(hasattr(i, "ndim") for i in index):  # x[True] is a view too
         if any(i is False for i in index):

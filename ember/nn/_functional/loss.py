@@ -282,7 +282,7 @@ def _picked_and_weights(logp, target, weight, ignore_index):
     valid = target != ignore_index
     safe = _where(valid, target, 0)
     bad = (safe < 0) | (safe >= classes)
-    if bool(bad.any()):
+    if bad.device.type != "meta" and bool(bad.any()):  # (meta tensors have no values)
         raise IndexError(f"Target {int(target[bad].reshape(-1)[0].item())} is out of bounds.")
     picked = logp.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
     if weight is None:

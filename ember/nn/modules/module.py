@@ -488,15 +488,22 @@ class Module:
         fn(self)
         return self
 
-    def _apply(self, fn):
+    def _apply(self, fn, recurse=True):
         """Change every parameter and buffer in place (same Parameter objects) with ``fn``."""
-        for module in self.children():
-            module._apply(fn)
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
         with no_grad():
-            for p in self._parameters.values():
+            for name, p in self._parameters.items():
                 if p is None:
                     continue
                 new = fn(p)
+                if (new.device.type == "meta") != (p.device.type == "meta"):
+                    # as torch: no payload swap between meta and real tensors, a new Parameter
+                    self._parameters[name] = Parameter(new, p.requires_grad)
+                    if p.grad is not None:
+                        self._parameters[name]._grad = fn(p.grad)
+                    continue
                 p.data = new
                 if p.grad is not None:
                     p._grad = fn(p.grad)
@@ -515,6 +522,14 @@ class Module:
             return t.to(device=device)
 
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse=True):
+        """Give every parameter and buffer new, uninitialised memory (zeros in ember) of the
+        same shape and dtype on ``device``: how a model built on the ``meta`` device (shapes
+        only) gets real tensors, to be filled by ``load_state_dict`` or an init."""
+        from ...ops.creation import empty_like
+
+        return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
 
     def cpu(self):
         return self._apply(lambda t: t.cpu())
