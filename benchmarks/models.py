@@ -124,3 +124,45 @@ def transformer_step(lib):
         optimizer.step()
 
     return step
+
+
+def transformer_lm_step(lib):
+    """The issue-16 language model: token + position embeddings, 2 pre-LN encoder layers with a
+    causal mask (d 128, 4 heads, feed-forward 512, exact GELU), a 1000-word output layer;
+    sequences of 64 tokens, batch 32, cross-entropy at every position, Adam."""
+    nn = lib.nn
+    lib.manual_seed(0)
+    vocab, d, seq, batch = 1000, 128, 64, 32
+
+    class LM(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.tokens = nn.Embedding(vocab, d)
+            self.positions = nn.Embedding(seq, d)
+            layer = nn.TransformerEncoderLayer(d, 4, dim_feedforward=512, dropout=0.1,
+                                               activation="gelu", batch_first=True,
+                                               norm_first=True)
+            self.layers = nn.TransformerEncoder(layer, 2, enable_nested_tensor=False)
+            self.norm = nn.LayerNorm(d)
+            self.out = nn.Linear(d, vocab)
+
+        def forward(self, idx, mask):
+            x = self.tokens(idx) + self.positions(lib.arange(idx.shape[1]))
+            return self.out(self.norm(self.layers(x, mask=mask, is_causal=True)))
+
+    model = LM()
+    optimizer = lib.optim.Adam(model.parameters(), lr=1e-3)
+    rng = np.random.default_rng(0)
+    idx = lib.tensor(rng.integers(0, vocab, size=(batch, seq + 1)))
+    inputs, targets = idx[:, :-1], idx[:, 1:]
+    mask = nn.Transformer.generate_square_subsequent_mask(seq)
+    criterion = nn.CrossEntropyLoss()
+
+    def step():
+        optimizer.zero_grad()
+        logits = model(inputs, mask)
+        loss = criterion(logits.reshape(-1, vocab), targets.reshape(-1))
+        loss.backward()
+        optimizer.step()
+
+    return step

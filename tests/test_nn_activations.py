@@ -243,3 +243,39 @@ def test_gumbel_softmax_same_draws_as_torch(hard, dim):
     (ye * ember.tensor(w)).sum().backward()
     (yt * torch.tensor(w)).sum().backward()
     assert_same(xe.grad, xt.grad)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16", "bfloat16"])
+def test_exact_gelu_node_to_third_order_as_torch(dtype):
+    """The exact GELU is one node (GeluBackward0, whose gradient is GeluBackwardBackward0), with
+    torch's roundings: in float32 (16-bit floats too) with 1 + erf rounded there, so the far
+    negative tail loses its digits as torch's does.  Tolerance, in units of rounding of
+    max(|value|, |x|, 1) (a unit of Phi(x) ~ 1 becomes |x| units in x * Phi(x)): 3 for the
+    value and the gradient (three roundings: erf, which torch's vectorised kernel does not
+    always round correctly, 1 + erf, the product), 6 for the second and third derivatives
+    (sums of about six rounded terms, in 16-bit floats rounded after each op)."""
+    rng = np.random.default_rng(3)
+    x = np.concatenate([[-30.0, -5.0, -1.5, -0.3, 0.0, 0.3, 1.5, 5.0, 30.0],
+                        rng.standard_normal(2000) * 2])
+    results = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.nn.functional.gelu(t)
+        (g,) = lib.autograd.grad(y.sum(), t, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), t, create_graph=True)
+        (ggg,) = lib.autograd.grad(gg.sum(), t)
+        results.append([v.detach().float().numpy().astype(np.float64) for v in (y, g, gg, ggg)])
+        assert y.dtype == t.dtype and g.dtype == t.dtype
+        assert y.grad_fn.name() == "GeluBackward0"
+        assert g.grad_fn.name() == "GeluBackwardBackward0"
+    eps = {"float32": 2.0 ** -23, "float64": 2.0 ** -52, "float16": 2.0 ** -10,
+           "bfloat16": 2.0 ** -7}[dtype]
+    for units, theirs, ours in zip((3, 3, 6, 6), *results):
+        scale = np.maximum(np.maximum(np.abs(theirs), np.abs(x)), 1.0)
+        np.testing.assert_array_less(np.abs(ours - theirs), units * eps * scale)
+
+
+def test_exact_gelu_refuses_integers_as_torch():
+    for lib in (torch, ember):
+        with pytest.raises(NotImplementedError, match="GeluKernelImpl"):
+            lib.nn.functional.gelu(lib.tensor([1, 2]))

@@ -238,6 +238,25 @@ def test_erf_float32_and_zero_dim():
         assert_same(*_both(name, 0.5, "float32"))
 
 
+def test_erf_family_in_float32_is_the_float64_value_rounded_once():
+    """For float32 results erf/erfc/erfinv stop at 1e-10 (fewer terms): the result is still the
+    exact value rounded once to float32, except where that value lies within ~1e-10 of a
+    rounding boundary (then one unit in the last place either way), and within one float32 unit
+    of torch's own float32 kernels."""
+    x = np.concatenate([np.linspace(-6, 6, 200001), np.geomspace(1e-30, 30, 3000), [1.5, -1.5]])
+    y = np.concatenate([np.linspace(-0.9999, 0.9999, 200001), 1 - np.geomspace(1e-7, 0.5, 500)])
+    for name, values in (("erf", x), ("erfc", x), ("erfinv", y)):
+        values = values.astype(np.float32)
+        single = getattr(ember, name)(ember.tensor(values)).numpy()
+        double = getattr(ember, name)(ember.tensor(values, dtype=ember.float64)).numpy()
+        rounded = double.astype(np.float32)
+        ulp = np.spacing(np.abs(rounded))
+        assert np.all(np.abs(single - rounded) <= ulp), name
+        assert np.mean(single == rounded) > 0.9999, name
+        theirs = getattr(torch, name)(torch.tensor(values)).numpy()
+        assert np.all(np.abs(single - theirs) <= 2 * ulp), name
+
+
 @pytest.mark.parametrize("name", ["softmax", "log_softmax"])
 def test_softmax_edge_cases(name):
     cases = [

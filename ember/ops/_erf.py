@@ -14,15 +14,23 @@ erfinv starts from Winitzki's closed-form guess (relative error below 2e-3) and 
 Halley's method; near |y| = 1 it solves erfc(x) = 1 - |y| instead (1 - |y| is exact there,
 erf(x) - |y| would lose the digits).
 
-Everything is computed in float64; the ops cast the result to the tensor's dtype.
+Everything is computed in float64; the ops cast the result to the tensor's dtype.  How many
+terms each formula takes depends on the precision the result needs: a float64 result gets the
+full 1e-17, a float32 (or 16-bit) result 1e-10, far below float32's rounding step of 6e-8, with
+19 series terms instead of 28 and a fraction of depth 40 instead of 90 (twice as fast).
 """
 
 import math
+
+import numpy as np
 
 _SPLIT = 1.5  # series below, continued fraction above
 _SERIES = [2 / math.sqrt(math.pi) * (-1) ** n / (math.factorial(n) * (2 * n + 1))
            for n in range(28)]  # the last term at |x| = 1.5 is below 1e-17 of the sum
 _FRACTION_DEPTH = 90  # enough for 1e-16 at x = 1.5 (it converges faster for larger x)
+# (series terms, fraction depth) for a result of at most single precision: 1e-10 at x = 1.5
+# (erfc(1.5) = 0.034 to 1e-10 relative: depth 40)
+_SINGLE = (19, 40)
 _WINITZKI_A = 0.147
 
 
@@ -34,59 +42,88 @@ def exp_minus_square(xp, x):
     return xp.exp(-s * s) * xp.exp(-(x - s) * (x + s))
 
 
-def _erf_series(xp, x):
+def _erf_series(xp, x, single=False):
     """erf(x) for |x| < 1.5: the Taylor series, by Horner's rule in x^2."""
+    series = _SERIES[:_SINGLE[0]] if single else _SERIES
     t = x * x
-    total = xp.full_like(x, _SERIES[-1])
-    for c in reversed(_SERIES[:-1]):
+    total = xp.full_like(x, series[-1])
+    for c in reversed(series[:-1]):
         total *= t  # in place: this loop is most of erf's time on big arrays
         total += c
     return x * total
 
 
-def _erfc_fraction(xp, x):
+def _erfc_fraction(xp, x, single=False):
     """erfc(x) for x >= 1.5 (or NaN): Laplace's continued fraction, evaluated from its tail."""
     x = xp.minimum(x, 30.0)  # erfc(30) underflows to 0; inf would give inf/inf
     k = x.copy()
-    for n in range(_FRACTION_DEPTH, 0, -1):
+    for n in range(_SINGLE[1] if single else _FRACTION_DEPTH, 0, -1):
         xp.divide(n / 2, k, out=k)  # k = x + (n/2) / k, in place
         k += x
     return exp_minus_square(xp, x) / (math.sqrt(math.pi) * k)
 
 
-def erf(xp, x):
-    """erf of a float64 array."""
+# NOTE: NumPy runs the ~20 passes of a series over a big array from memory; a chunk of this
+# many float64s (and its temporaries) stays in the CPU's cache: erf of 1M values twice as fast
+_CHUNK = 32768
+
+
+def _in_chunks(fn, xp, x, single):
+    """fn(xp, x, single) computed one cache-sized chunk of x at a time (on NumPy arrays)."""
+    if xp is not np or x.size <= _CHUNK:
+        return fn(xp, x, single)
+    flat = x.reshape(-1)
+    out = np.empty_like(flat)
+    for start in range(0, flat.size, _CHUNK):
+        out[start:start + _CHUNK] = fn(xp, flat[start:start + _CHUNK], single)
+    return out.reshape(x.shape)
+
+
+def erf(xp, x, single=False):
+    """erf of a float64 array (to 1e-10 only, when ``single``: for a float32 result)."""
+    return _in_chunks(_erf, xp, x, single)
+
+
+def erfc(xp, x, single=False):
+    """erfc of a float64 array (to 1e-10 relative only, when ``single``)."""
+    return _in_chunks(_erfc, xp, x, single)
+
+
+def erfinv(xp, y, single=False):
+    """erfinv of a float64 array: +-inf at +-1, NaN outside [-1, 1]."""
+    return _in_chunks(_erfinv, xp, y, single)
+
+
+def _erf(xp, x, single):
     out = xp.empty_like(x)
     small = xp.abs(x) < _SPLIT
-    out[small] = _erf_series(xp, x[small])
+    out[small] = _erf_series(xp, x[small], single)
     large = ~small
     x_large = x[large]
-    out[large] = xp.copysign(1 - _erfc_fraction(xp, xp.abs(x_large)), x_large)
+    out[large] = xp.copysign(1 - _erfc_fraction(xp, xp.abs(x_large), single), x_large)
     return out
 
 
-def erfc(xp, x):
-    """erfc of a float64 array."""
+def _erfc(xp, x, single):
     out = xp.empty_like(x)
     small = xp.abs(x) < _SPLIT
-    out[small] = 1 - _erf_series(xp, x[small])
+    out[small] = 1 - _erf_series(xp, x[small], single)
     large = ~small
     x_large = x[large]
-    tail = _erfc_fraction(xp, xp.abs(x_large))
+    tail = _erfc_fraction(xp, xp.abs(x_large), single)
     out[large] = xp.where(x_large < 0, 2 - tail, tail)
     return out
 
 
-def erfinv(xp, y):
-    """erfinv of a float64 array: +-inf at +-1, NaN outside [-1, 1]."""
+def _erfinv(xp, y, single):
     a = xp.abs(y)
     out = xp.where(a == 1, math.inf, math.nan)
     inside = a < 1
-    out[inside] = _erfinv_positive(xp, a[inside])
+    out[inside] = _erfinv_positive(xp, a[inside], single)
     return xp.copysign(out, y)
 
 
-def _erfinv_positive(xp, a):
+def _erfinv_positive(xp, a, single):
     """erfinv(a) for 0 <= a < 1."""
     # Winitzki's guess: x^2 = sqrt(b^2 - w/A) - b,  w = ln(1 - a^2),  b = 2/(pi A) + w/2
     w = xp.log((1 - a) * (1 + a))
@@ -98,8 +135,8 @@ def _erfinv_positive(xp, a):
     far = ~near_one
     for _ in range(3):
         r = xp.empty_like(x)
-        r[far] = erf(xp, x[far]) - a[far]
-        r[near_one] = (1 - a[near_one]) - erfc(xp, x[near_one])
+        r[far] = _erf(xp, x[far], single) - a[far]
+        r[near_one] = (1 - a[near_one]) - _erfc(xp, x[near_one], single)
         slope = 2 / math.sqrt(math.pi) * exp_minus_square(xp, x)
         x = x - r / (slope + x * r)
     return x

@@ -255,8 +255,10 @@ def logit(input, eps=None, *, out=None):
 # ---------------------------------------------------------------------------- error function
 
 def _in_float64(xp, fn, x):
-    """Run a float64 array function (ember/ops/_erf.py) and cast back to x's dtype."""
-    return fn(xp, x.astype("float64")).astype(x.dtype, copy=False)
+    """Run a float64 array function (ember/ops/_erf.py) and cast back to x's dtype; for a
+    result of float32 or less the function stops at the precision that needs (``single``)."""
+    single = x.dtype.itemsize <= 4
+    return fn(xp, x.astype("float64"), single).astype(x.dtype, copy=False)
 
 
 class Erf(Node):

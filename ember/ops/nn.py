@@ -1,12 +1,20 @@
-"""Fused neural-network primitives: softmax and log_softmax along one dim, the MSE loss.
+"""Fused neural-network primitives: softmax and log_softmax along one dim, the MSE loss, the
+exact GELU.
 
 They are single nodes rather than compositions of exp/sum/div because subtracting the maximum
 first keeps exp from overflowing, and because their gradients have short closed forms.  The
-MSE loss is one node (torch's MseLossBackward0) because training loops run it every step.
+MSE loss is one node (torch's MseLossBackward0) because training loops run it every step; the
+exact GELU is one node because as five ops (x * 0.5 * (1 + erf(x / sqrt 2))) it made ten
+passes over the activations and their gradients, and its erf is computed once, in forward.
 """
+
+import math
+
+import numpy as np
 
 from .. import _dtype as D
 from ..autograd.function import Node
+from . import _erf
 from .shape import wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
@@ -118,6 +126,67 @@ class MseLossGrad(Node):
         grad_target = -grad_x if need_target else None
         grad_grad = (x - target) * grad_y * self.scale if need_grad else None
         return grad_x if need_x else None, grad_target, grad_grad
+
+
+_INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)
+
+
+class Gelu(Node):
+    """y = x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, the standard normal CDF
+    dy/dx = Phi(x) + x * phi(x), phi(x) = exp(-x^2 / 2) / sqrt(2 pi): that product with the
+    incoming gradient is GeluGrad, a node of its own (so double backward works)."""
+
+    _name = "GeluBackward0"
+
+    def forward(self, x):
+        self.save(x)
+        # computed as torch rounds it: in x's precision (16-bit floats in float32), erf rounded
+        # once to it (ember's erf works in float64); 1 + erf loses the far negative tail's
+        # digits exactly as torch's does
+        dt = np.float64 if x.dtype.itemsize == 8 else np.float32
+        xw = x.astype(dt, copy=False)
+        erf = _erf.erf(self.xp, (xw * dt(math.sqrt(0.5))).astype(np.float64), dt is np.float32)
+        # Phi(x) is kept for backward: it depends on x alone, whose version backward checks
+        self.cdf = 0.5 * (1 + erf.astype(dt))
+        return (xw * self.cdf).astype(x.dtype, copy=False)
+
+    def backward(self, grad):
+        (x,) = self.saved
+        return GeluGrad(self.cdf).apply(grad, x)
+
+
+class GeluGrad(Node):
+    """y = g * (Phi(x) + x * phi(x))   (GELU's gradient; Phi(x) given by Gelu's forward)
+    dy/dg = Phi(x) + x * phi(x)  (GeluGrad again),   dy/dx = g * phi(x) * (2 - x^2)"""
+
+    _name = "GeluBackwardBackward0"
+
+    def __init__(self, cdf):
+        self.cdf = cdf
+
+    def forward(self, g, x):
+        self.save(g, x)
+        dt = self.cdf.dtype  # x's precision, float32 for 16-bit floats (as torch)
+        x = x.astype(dt, copy=False)
+        pdf = self.xp.exp(-0.5 * x * x) * dt.type(_INV_SQRT_2PI)
+        return (g * (self.cdf + x * pdf)).astype(g.dtype, copy=False)
+
+    def backward(self, grad):
+        g, x = self.saved
+        need_g, need_x = self.needs_input_grad
+        grad_g = GeluGrad(self.cdf).apply(grad, x) if need_g else None
+        grad_x = None
+        if need_x:
+            pdf = (x * x * -0.5).exp() * _INV_SQRT_2PI
+            grad_x = grad * g * pdf * (2 - x * x)
+        return grad_g, grad_x
+
+
+def gelu_exact(input):
+    """x * Phi(x) with the exact normal CDF (nn.functional.gelu's default)."""
+    if input.dtype.category != D.FLOAT:
+        raise NotImplementedError(f"\"GeluKernelImpl\" not implemented for '{input.dtype._short}'")
+    return Gelu().apply(input)
 
 
 def _prepare(input, dim, dtype, name):

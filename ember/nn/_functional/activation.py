@@ -11,7 +11,6 @@ import warnings
 from ...autograd.grad_mode import state as _grad_state
 from ...ops import nn as _nn_ops
 from ...ops.binary_math import where as _where
-from ...ops.floating import erf as _erf
 from ...ops.unary import relu as _relu
 
 __all__ = [
@@ -93,7 +92,7 @@ def gelu(input, approximate="none"):
     """x * Phi(x) (Phi: the standard normal CDF), or its tanh approximation
     0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) when approximate='tanh'."""
     if approximate == "none":
-        return input * 0.5 * (1 + _erf(input * _math.sqrt(0.5)))
+        return _nn_ops.gelu_exact(input)  # one node: ember/ops/nn.py
     if approximate == "tanh":
         inner = (input + input * input * input * 0.044715) * _math.sqrt(2 / _math.pi)
         return input * 0.5 * (1 + inner.tanh())
