@@ -8,7 +8,18 @@ each op module ends with a ``METHODS`` table that makes it a method too (``x.exp
 
 from . import _random
 from ._tensor import Tensor
-from .ops import binary, indexing, linalg, nn, reduction, shape, unary
+from .ops import (
+    along_dim,
+    binary,
+    indexing,
+    linalg,
+    nn,
+    pointwise,
+    reduction,
+    shape,
+    special_math,
+    unary,
+)
 
 
 def _inplace(fn):
@@ -21,7 +32,8 @@ def _inplace(fn):
 
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
-_MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, _random)
+_MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, _random,
+            special_math, pointwise, along_dim)
 
 
 def install():
