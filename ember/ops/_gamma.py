@@ -10,7 +10,8 @@
 The method is the same for the three gamma functions: move x up by the recurrence
 Gamma(x + 1) = x Gamma(x) until it is large, where an asymptotic series (Stirling's, or the
 Euler-Maclaurin tail of the zeta sum) is accurate to float64 in a few terms; negative x is
-mapped to 1 - x by the reflection formula Gamma(x) Gamma(1 - x) = pi / sin(pi x).
+mapped to 1 - x by the reflection formula Gamma(x) Gamma(1 - x) = pi / sin(pi x) (polygamma
+sums its series directly down to x = -40, and reflects only below).
 
 Poles follow torch: lgamma is +inf at 0 and the negative integers; digamma is -inf at +0, +inf
 at -0 and NaN at the negative integers; polygamma(n >= 1) is (-1)^(n+1) inf at 0 and the
@@ -70,9 +71,16 @@ def _reduce_half(xp, x):
     return x - xp.round(x)
 
 
-def sin_pi_abs(xp, x):
-    """|sin(pi x)| with pi x never rounded at large x (0 at the integers, exactly)."""
-    return xp.abs(xp.sin(math.pi * _reduce_half(xp, x)))
+def _log_sin_pi_abs(xp, x):
+    """log |sin(pi x)|, with pi x never rounded at large x (-inf at the integers, exactly).
+
+    For tiny r = x - round(x), sin(pi r) = pi r (1 - (pi r)^2/6 ...): log(pi) + log|r| keeps the
+    digits that pi r would lose as a subnormal."""
+    r = _reduce_half(xp, x)
+    tiny = xp.abs(r) < 1e-8
+    safe = xp.where(tiny, 1.0, r)
+    return xp.where(tiny, math.log(math.pi) + xp.log(xp.abs(r)),
+                    xp.log(xp.abs(xp.sin(math.pi * safe))))
 
 
 def _lgamma_positive(xp, x):
@@ -129,7 +137,8 @@ def lgamma(xp, x):
         result = _lgamma_positive(xp, positive)
         near = (positive >= 0.5) & (positive < 2.5)
         result = xp.where(near, _lgamma_near_zeros(xp, positive), result)
-        reflected = xp.log(math.pi / sin_pi_abs(xp, x)) - result
+        # log(pi) - log|sin|, not log(pi / |sin|): pi / sin(pi x) overflows for subnormal x
+        reflected = math.log(math.pi) - _log_sin_pi_abs(xp, x) - result
         result = xp.where(negative, reflected, result)
         # -inf: reflection would give inf - inf; torch says +inf, as at every pole
         return xp.where(x == -math.inf, math.inf, result)
@@ -178,8 +187,8 @@ def _zeta_tail_coefficients(s, count=10):
 
 
 def _hurwitz_zeta(xp, s, x):
-    """zeta(s, x) = sum_(k >= 0) (x + k)^-s for an integer s >= 2 and x >= 0: the first terms
-    summed until x + k >= 12 + s, the rest by Euler-Maclaurin (terms shrink like
+    """zeta(s, x) = sum_(k >= 0) (x + k)^-s for an integer s >= 2 (x not a pole): the first
+    terms summed until x + k >= 12 + s, the rest by Euler-Maclaurin (terms shrink like
     ((s + 2j) / (2 pi a))^2, so ten of them reach float64)."""
     z, steps = _shift_up(xp, x, 12.0 + s)
     total = xp.zeros_like(x)
@@ -191,7 +200,8 @@ def _hurwitz_zeta(xp, s, x):
     t = 1 / (a * a)
     tail = 1 / (s - 1) + 0.5 / a + _series(xp, _zeta_tail_coefficients(s), t)
     tail = tail * a ** (1 - s)  # not a^-s times a: a^-s underflows first
-    return total + xp.where(xp.isfinite(z), tail, 0.0)
+    tail = xp.where(xp.isfinite(z), tail, xp.where(z == math.inf, 0.0, math.nan))
+    return total + tail
 
 
 def _cot_derivative_polynomial(n):
@@ -207,23 +217,29 @@ def _cot_derivative_polynomial(n):
     return poly
 
 
+_REFLECT_BELOW = -40.0  # polygamma sums the series directly above this, reflects below
+
+
 def polygamma(xp, n, x):
     """psi^(n)(x) of a float64 array, n >= 1.
 
-    x >= 0: (-1)^(n+1) n! zeta(n+1, x).  x < 0: the n-th derivative of the reflection formula
-    digamma(x) = digamma(1 - x) - pi cot(pi x), that is
-    psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi^(n+1) C_n(cot(pi x))."""
+    x >= -40: (-1)^(n+1) n! zeta(n+1, x), whose first terms (x + k)^-(n+1) are summed
+    directly, negative x too.  x < -40 (where that would take too many terms): the n-th
+    derivative of the reflection formula digamma(x) = digamma(1 - x) - pi cot(pi x), that is
+    psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi^(n+1) C_n(cot(pi x)).
+    Near the zeros of psi^(n) at negative x (even n) both lose digits to cancellation: the
+    error there is absolute, ~1e-13 n!."""
     sign = (-1) ** (n + 1)
     with np.errstate(all="ignore"):
-        negative = x < 0
-        positive = xp.where(negative, 1 - x, x)
-        result = sign * math.factorial(n) * _hurwitz_zeta(xp, n + 1, positive)
+        reflect = x < _REFLECT_BELOW
+        direct = xp.where(reflect, 1 - x, x)
+        result = sign * math.factorial(n) * _hurwitz_zeta(xp, n + 1, direct)
         cot = 1 / xp.tan(math.pi * _reduce_half(xp, x))
         poly = xp.zeros_like(x)
         for c in reversed(_cot_derivative_polynomial(n)):
             poly = poly * cot + c
         reflected = (-1) ** n * result - math.pi ** (n + 1) * poly
-        result = xp.where(negative, reflected, result)
+        result = xp.where(reflect, reflected, result)
         # the poles (0, -0, the negative integers) and -inf; torch's trigamma gives NaN at -inf
         pole = (x <= 0) & (x == xp.floor(x))
         result = xp.where(pole, sign * math.inf, result)

@@ -140,8 +140,7 @@ def addcdiv_(self, tensor1, tensor2, *, value=1):
     if not _lean(self, tensor1, tensor2, value):
         return self._inplace(addcdiv, tensor1, tensor2, value=value)
     self._check_inplace()
-    with quiet:
-        quotient = tensor1._data / tensor2._data
+    quotient = tensor1._data / tensor2._data  # x/0 is quiet: ember filters NumPy's warnings
     if value != 1:
         quotient *= value
     self._data += quotient
@@ -167,6 +166,9 @@ def float_power(input, exponent, *, out=None):
     power = exponent.to(dt) if isinstance(exponent, Tensor) else exponent
     if not isinstance(base, Tensor) and not isinstance(power, Tensor):
         raise TypeError("float_power(): expected at least one Tensor")
+    if isinstance(out, Tensor) and out.dtype is not dt:
+        raise RuntimeError(f"the output given to float_power has dtype {out.dtype._short} but "
+                           f"the operation's result requires dtype {dt._short}")
     return _out(pow(base, power), out, "float_power")
 
 
@@ -185,7 +187,13 @@ class Ldexp(Node):
 
     @quiet
     def forward(self, a, b):
-        y = a * self.xp.exp2(b)
+        xp = self.xp
+        if a.dtype.itemsize == 2:
+            # 16-bit: 2^b alone may overflow (float16's 2^16) where a * 2^b does not; float64
+            # holds every such product exactly, rounded once
+            y = (a.astype("float64") * xp.exp2(b.astype("float64"))).astype(a.dtype)
+        else:
+            y = a * xp.exp2(b)
         self.save(a, b, y)
         return y
 

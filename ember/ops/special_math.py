@@ -112,6 +112,8 @@ def mvlgamma(input, p, *, out=None):
     ember does not check, and computes the formula elsewhere too. Same as torch.mvlgamma."""
     if p < 1:
         raise RuntimeError("p has to be greater than or equal to 1")
+    if input.dtype is D.bool:
+        raise RuntimeError("The input tensor may not be a boolean tensor.")
     _no_complex(input, "mvlgamma")
     x = float_input(input)
     # the p arguments x, x - 1/2, ..., x - (p-1)/2 side by side in a new last dim
