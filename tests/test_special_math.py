@@ -698,3 +698,10 @@ def test_gamma_family_chain_of_derivatives():
     np.testing.assert_allclose(ggg.numpy(), ember.polygamma(2, x.detach()).numpy(), rtol=1e-15)
     assert math.isclose(ember.digamma(ember.tensor(1.0, dtype=ember.float64)).item(),
                         -0.5772156649015329, rel_tol=1e-15)
+
+
+@pytest.mark.parametrize("n", [30, 171, 200])
+def test_polygamma_large_order(n):
+    """n! past float64's range (n > 170) gives +-inf, as torch's exp(lgamma(n + 1))."""
+    e, t = _both(lambda lib, v: lib.polygamma(n, v), np.array([1.0, 2.0, 0.5, 7.25, -3.3]))
+    assert_same(e, t, rtol=1e-13, atol=0)

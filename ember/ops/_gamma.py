@@ -204,6 +204,15 @@ def _hurwitz_zeta(xp, s, x):
     return total + tail
 
 
+def _to_float(value):
+    """An exact number (int, Fraction) as a float, +-inf past float64's range (n! for n > 170,
+    as torch's exp(lgamma(n + 1)))."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf
+
+
 def _cot_derivative_polynomial(n):
     """Coefficients (lowest first) of C_n with d^n/dx^n cot(pi x) = pi^n C_n(cot(pi x)):
     C_0(c) = c and C_(k+1)(c) = -(1 + c^2) C_k'(c), since d/dx cot(pi x) = -pi (1 + cot^2)."""
@@ -228,17 +237,18 @@ def polygamma(xp, n, x):
     derivative of the reflection formula digamma(x) = digamma(1 - x) - pi cot(pi x), that is
     psi^(n)(x) = (-1)^n psi^(n)(1 - x) - pi^(n+1) C_n(cot(pi x)).
     Near the zeros of psi^(n) at negative x (even n) both lose digits to cancellation: the
-    error there is absolute, ~1e-13 n!."""
+    error there is absolute, ~1e-16 n! / d^(n+1), d the distance to the nearest pole (torch's
+    direct sum too: at half-integers with n ~ 30 neither has a correct digit)."""
     sign = (-1) ** (n + 1)
     with np.errstate(all="ignore"):
         reflect = x < _REFLECT_BELOW
         direct = xp.where(reflect, 1 - x, x)
-        result = sign * math.factorial(n) * _hurwitz_zeta(xp, n + 1, direct)
+        result = sign * _to_float(math.factorial(n)) * _hurwitz_zeta(xp, n + 1, direct)
         cot = 1 / xp.tan(math.pi * _reduce_half(xp, x))
         poly = xp.zeros_like(x)
         for c in reversed(_cot_derivative_polynomial(n)):
-            poly = poly * cot + c
-        reflected = (-1) ** n * result - math.pi ** (n + 1) * poly
+            poly = poly * cot + _to_float(c)
+        reflected = (-1) ** n * result - _to_float(Fraction(math.pi) ** (n + 1)) * poly
         result = xp.where(reflect, reflected, result)
         # the poles (0, -0, the negative integers) and -inf; torch's trigamma gives NaN at -inf
         pole = (x <= 0) & (x == xp.floor(x))
