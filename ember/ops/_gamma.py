@@ -86,9 +86,9 @@ def _log_sin_pi_abs(xp, x):
 def _lgamma_positive(xp, x):
     """lgamma for x >= 1/2 (or inf/NaN): shift x up to 10, then Stirling's series.
 
-    lgamma(x) = lgamma(x + k) - log(x (x + 1) ... (x + k - 1)).  Near the zeros of lgamma
-    (x = 1, 2) the result is a difference of two numbers ~ 13 in size: its absolute error is a
-    few 1e-15 there, its relative error elsewhere a few 1e-16."""
+    lgamma(x) = lgamma(x + k) - log(x (x + 1) ... (x + k - 1)): a difference of two numbers
+    ~ 13 in size, whose absolute error (a few 1e-15) would be large relative to lgamma near its
+    zeros x = 1, 2; ``lgamma`` takes 1/2 <= x < 5/2 from ``_lgamma_near_zeros`` instead."""
     z, steps = _shift_up(xp, x, _LARGE)
     product = xp.ones_like(x)
     w = x.copy()

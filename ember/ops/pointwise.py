@@ -9,7 +9,8 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node, NoGradNode
 from ..autograd.grad_mode import state as _grad_state
-from .binary import _conj, need_tensor, not_implemented, operands, pow, quiet, scalar_array
+from .binary import _conj, need_tensor, not_implemented, operands, quiet, scalar_array
+from .binary import pow as _pow
 from .binary import write_out as _out
 
 __all__ = ["addcmul", "addcdiv", "float_power", "ldexp", "heaviside", "gcd", "lcm"]
@@ -169,7 +170,7 @@ def float_power(input, exponent, *, out=None):
     if isinstance(out, Tensor) and out.dtype is not dt:
         raise RuntimeError(f"the output given to float_power has dtype {out.dtype._short} but "
                            f"the operation's result requires dtype {dt._short}")
-    return _out(pow(base, power), out, "float_power")
+    return _out(_pow(base, power), out, "float_power")
 
 
 def float_power_(self, exponent):
