@@ -38,6 +38,11 @@ from .ops.statistics import *  # noqa: F403
 from .ops.strided import *  # noqa: F403
 from .ops.structure import *  # noqa: F403
 from .ops.windows import *  # noqa: F403
+# special functions, more element-wise and along-a-dim ops, module-level in-place functions
+from .ops.special_math import *  # noqa: F403
+from .ops.pointwise import *  # noqa: F403
+from .ops.along_dim import *  # noqa: F403
+from .ops.inplace import *  # noqa: F403
 
 _install_methods()
 
@@ -111,3 +116,4 @@ from .nn.functional import (  # noqa: E402
     pixel_shuffle,
     pixel_unshuffle,
 )
+from .nn.functional import celu_, rrelu_, selu_, threshold_  # noqa: E402 - torch has them too

@@ -9,12 +9,15 @@ each op module ends with a ``METHODS`` table that makes it a method too (``x.exp
 from . import _random
 from ._tensor import Tensor
 from .ops import (
+    along_dim,
     binary,
     indexing,
     linalg,
     nn,
+    pointwise,
     reduction,
     shape,
+    special_math,
     statistics,
     strided,
     structure,
@@ -33,7 +36,7 @@ def _inplace(fn):
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
 _MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, statistics, strided, structure,
-            _random)
+            special_math, pointwise, along_dim, _random)
 
 
 def install():

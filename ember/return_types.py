@@ -13,7 +13,7 @@ and pickles like a tuple and prints like ``torch.return_types.max``:
 from operator import itemgetter
 
 __all__ = ["max", "min", "median", "nanmedian", "mode", "cummax", "cummin", "kthvalue", "sort",
-           "topk", "aminmax"]
+           "topk", "aminmax", "frexp", "histogram"]
 
 
 class _ReturnType(tuple):
@@ -63,4 +63,4 @@ sort = _return_type("sort", ("values", "indices"))
 topk = _return_type("topk", ("values", "indices"))
 aminmax = _return_type("aminmax", ("min", "max"))
 histogram = _return_type("histogram", ("hist", "bin_edges"))
-__all__ += ["histogram"]
+frexp = _return_type("frexp", ("mantissa", "exponent"))
