@@ -254,11 +254,16 @@ def logit(input, eps=None, *, out=None):
 
 # ---------------------------------------------------------------------------- error function
 
-def _in_float64(xp, fn, x):
-    """Run a float64 array function (ember/ops/_erf.py) and cast back to x's dtype; for a
-    result of float32 or less the function stops at the precision that needs (``single``)."""
-    single = x.dtype.itemsize <= 4
-    return fn(xp, x.astype("float64"), single).astype(x.dtype, copy=False)
+def _in_float64(xp, fn, x, *args):
+    """Run a float64 array function (ember/ops/_erf.py, _gamma.py) and cast back to x's
+    dtype."""
+    return fn(xp, x.astype("float64"), *args).astype(x.dtype, copy=False)
+
+
+def _single(x):
+    """True for results of float32 or less: the erf family then stops at the precision
+    they need."""
+    return x.dtype.itemsize <= 4
 
 
 class Erf(Node):
@@ -266,7 +271,7 @@ class Erf(Node):
 
     def forward(self, x):
         self.save(x)
-        return _in_float64(self.xp, _erf.erf, x)
+        return _in_float64(self.xp, _erf.erf, x, _single(x))
 
     def backward(self, grad):
         (x,) = self.saved
@@ -284,7 +289,7 @@ class Erfc(Node):
 
     def forward(self, x):
         self.save(x)
-        return _in_float64(self.xp, _erf.erfc, x)
+        return _in_float64(self.xp, _erf.erfc, x, _single(x))
 
     def backward(self, grad):
         (x,) = self.saved
@@ -301,7 +306,7 @@ class Erfinv(Node):
     """y = erfinv(x), the y with erf(y) = x          dy/dx = sqrt(pi)/2 e^(y^2)"""
 
     def forward(self, x):
-        y = _in_float64(self.xp, _erf.erfinv, x)
+        y = _in_float64(self.xp, _erf.erfinv, x, _single(x))
         self.save(y)
         return y
 
