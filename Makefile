@@ -31,11 +31,11 @@ demo: $(DEMO_STAMP)
 	$(PY) examples/digits.py
 
 test: $(TEST_STAMP)
-	$(PY) -m ruff check ember tests benchmarks examples
+	$(PY) -m ruff check ember tests benchmarks examples scripts
 	OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1 OMP_NUM_THREADS=1 $(PY) -m pytest -n 2 tests
 
 lint: $(TEST_STAMP)
-	$(PY) -m ruff check ember tests benchmarks examples
+	$(PY) -m ruff check ember tests benchmarks examples scripts
 
 bench: $(TEST_STAMP)
 	$(PY) benchmarks/run.py
