@@ -9,6 +9,7 @@ each op module ends with a ``METHODS`` table that makes it a method too (``x.exp
 from . import _random
 from ._tensor import Tensor
 from .ops import binary, indexing, linalg, nn, reduction, shape, unary
+from .ops import stft as _stft_ops
 
 
 def _inplace(fn):
@@ -22,6 +23,7 @@ def _inplace(fn):
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
 _MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, _random)
+_MODULES += (_stft_ops,)  # Tensor.stft, Tensor.istft
 
 
 def install():
