@@ -144,7 +144,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     spec = spec.transpose(1, 2)  # (B, frequencies, frames)
     if input.ndim == 1:
         spec = spec.squeeze(0)
-    if not return_complex:
+    if return_complex is False:  # the deprecated layout: (..., 2) real and imaginary parts
         from .join import stack
 
         return stack([spec.real, spec.imag], -1)
@@ -177,8 +177,10 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     hop = n_fft // 4 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
 
+    onesided_given = onesided  # the error messages show the argument as given
+
     def error(what, sep=" : "):
-        return _istft_error(input, n_fft, hop, win, window, center, normalized, onesided,
+        return _istft_error(input, n_fft, hop, win, window, center, normalized, onesided_given,
                             length, return_complex, what, sep)
 
     if input.ndim not in (2, 3):
@@ -190,8 +192,6 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         raise error("expected 0 < win_length <= n_fft")
     if not 0 < hop <= win:
         raise error("expected 0 < hop_length <= win_length")
-    if window is not None and (window.ndim != 1 or window.shape[0] != win):
-        raise error("Invalid window shape. window has to be 1D and length of `win_length`")
     bins = input.shape[-2]
     if onesided is None:
         onesided = bins != n_fft
@@ -202,6 +202,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     elif bins != n_fft:
         raise error("expected the frequency dimension (3rd to the last) of the input tensor to "
                     f"match n_fft when onesided=False, but got {bins}")
+    if window is not None and (window.ndim != 1 or window.shape[0] != win):
+        raise error("Invalid window shape. window has to be 1D and length of `win_length`")
     if return_complex and onesided:
         raise RuntimeError("Cannot have onesided output if window or input is complex")
 
