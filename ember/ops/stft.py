@@ -15,6 +15,9 @@ import warnings
 
 from .. import _dtype as D
 from . import spectral
+from .creation import arange, ones, tensor, zeros
+from .join import stack
+from .padding import ConstantPad, circular_index, reflect_index, replicate_index
 
 __all__ = ["stft", "istft"]
 
@@ -36,27 +39,51 @@ def _flag(value):
     return "None" if value is None else int(value)
 
 
-def _padded_window(window, win_length, n_fft, xp_like):
-    """The window placed in the middle of n_fft samples (zeros around), or None for a
-    rectangular window over all n_fft samples."""
-    from ..nn.functional import pad
-    from .creation import ones
+def _zero_pad(x, before, after):
+    """``x`` with zeros added before and after along its last dim."""
+    if before == 0 and after == 0:
+        return x
+    return ConstantPad([(before, after)]).apply(x)
 
+
+_INDEX_MAPS = {"reflect": reflect_index, "replicate": replicate_index,
+               "circular": circular_index}
+
+
+def _center_pad(x, half, mode):
+    """``half`` samples added on both sides of the last dim, as F.pad(x, [half, half], mode)
+    on x seen as (1, B, L) (torch pads that 3-D view, so its checks name three dims)."""
+    if mode == "constant":
+        return _zero_pad(x, half, half)
+    if mode not in _INDEX_MAPS:
+        raise NotImplementedError(f"Unrecognised padding mode {mode}")
+    size = x.shape[-1] if x.ndim else 1
+    if mode == "reflect" and half >= size:
+        shape = [1] * (3 - x.ndim) + list(x.shape)
+        raise RuntimeError(f"Argument #4: Padding size should be less than the corresponding "
+                           f"input dimension, but got: padding ({half}, {half}) at dimension 2 "
+                           f"of input {shape}")
+    if mode == "circular" and half > size:
+        raise RuntimeError("Padding value causes wrapping around more than once.")
+    index = tensor(_INDEX_MAPS[mode](size, half, half), device=x.device)
+    return x.index_select(-1, index)
+
+
+def _padded_window(window, win_length, n_fft, like):
+    """The window placed in the middle of n_fft samples (zeros around), or None for a
+    rectangular window over all n_fft samples.  A missing window shorter than n_fft is ones
+    in the real dtype of ``like``."""
     if window is None:
         if win_length == n_fft:
             return None
-        window = ones(win_length, dtype=xp_like.dtype if xp_like.dtype.category == D.FLOAT
-                      else D.get_default_dtype(), device=xp_like.device)
+        real = like.real if like.is_complex() else like
+        window = ones(win_length, dtype=real.dtype, device=like.device)
     left = (n_fft - win_length) // 2
-    if left == 0 and win_length == n_fft:
-        return window
-    return pad(window, (left, n_fft - win_length - left))
+    return _zero_pad(window, left, n_fft - win_length - left)
 
 
 def _frame_index(n_frames, n_fft, hop, device):
     """index[m, k] = m * hop + k: the signal position of sample k of frame m."""
-    from .creation import arange
-
     starts = arange(n_frames, device=device) * hop
     return starts.unsqueeze(1) + arange(n_fft, device=device).unsqueeze(0)
 
@@ -67,8 +94,6 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     """The short-time Fourier transform: X[w, m] = sum_k window[k] x[m * hop + k]
     e^{-2 pi i w k / n_fft}, shape (B?, n_fft // 2 + 1 or n_fft, frames). Same as torch.stft.
     """
-    from ..nn.functional import pad
-
     if window is None:
         warnings.warn("A window was not provided. A rectangular window will be applied,which is "
                       "known to cause spectral leakage. Other windows such as torch.hann_window "
@@ -79,12 +104,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     if center:
         if align_to_window is not None:
             raise RuntimeError("stft align_to_window should only be set when center = false")
-        # torch pads a (1, 1, L) or (1, B, L) view, so reflect's size checks see three dims
-        shape = list(input.shape)
-        extended = [1] * (3 - input.ndim) + shape
-        half = n_fft // 2
-        padded = pad(input.reshape(extended), [half, half], pad_mode)
-        input = padded.reshape(shape[:-1] + [padded.shape[-1]])
+        input = _center_pad(input, n_fft // 2, pad_mode)
     hop = n_fft // 4 if hop_length is None else hop_length
     win = n_fft if win_length is None else win_length
 
@@ -129,7 +149,7 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     left = (n_fft - win) // 2
     if align_to_window:
         n_frames = 1 + (length - win) // hop
-        x = pad(x, (left, n_fft - win - left))
+        x = _zero_pad(x, left, n_fft - win - left)
     else:
         n_frames = 1 + (length - n_fft) // hop
     frames = x[:, _frame_index(n_frames, n_fft, hop, x.device)]  # (B, frames, n_fft)
@@ -145,8 +165,6 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     if input.ndim == 1:
         spec = spec.squeeze(0)
     if return_complex is False:  # the deprecated layout: (..., 2) real and imaginary parts
-        from .join import stack
-
         return stack([spec.real, spec.imag], -1)
     return spec
 
@@ -164,8 +182,6 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
           normalized=False, onesided=None, length=None, return_complex=False):
     """The inverse of stft: each frame's inverse transform times the window, overlap-added,
     divided by the overlap-added squared window. Same as torch.istft."""
-    from .creation import zeros
-
     if window is None:
         warnings.warn("A window was not provided. A rectangular window will be applied.Please "
                       "provide the same window used by stft to make the inversion lossless.To "
@@ -216,7 +232,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         if not onesided:  # a real signal is read from the non-negative half of the spectrum
             frames_spec = frames_spec.narrow(-1, 0, n_fft // 2 + 1)
         frames = spectral.irfft(frames_spec, n=n_fft, dim=-1, norm=norm)
-    w = _padded_window(window, win, n_fft, frames.real if frames.is_complex() else frames)
+    w = _padded_window(window, win, n_fft, frames)
     if w is not None:
         frames = frames * w
 
@@ -227,8 +243,8 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
     signal = signal.index_add(1, index, frames.reshape(batch, -1))
     # the squared window overlap-added in the same way: the least-squares denominator
     if w is None:
-        w2 = zeros(n_frames, n_fft, dtype=frames.real.dtype if frames.is_complex()
-                   else frames.dtype, device=frames.device) + 1
+        real = frames.real if frames.is_complex() else frames
+        w2 = ones(n_frames, n_fft, dtype=real.dtype, device=frames.device)
     else:
         w2 = (w * w.conj() if w.is_complex() else w * w).real.expand(n_frames, n_fft)
     envelope = zeros(expected, dtype=w2.dtype, device=frames.device)
@@ -249,9 +265,7 @@ def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tr
         warnings.warn("The length of signal is shorter than the length parameter. Result is "
                       "being padded with zeros in the tail. Please check your center and "
                       "hop_length settings.", UserWarning, stacklevel=2)
-        from ..nn.functional import pad
-
-        signal = pad(signal, (0, length - signal.shape[-1]))
+        signal = _zero_pad(signal, 0, length - signal.shape[-1])
     if input.ndim == 2:
         signal = signal.squeeze(0)
     return signal
