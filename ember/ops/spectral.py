@@ -128,9 +128,9 @@ class IRFFT(Node):
     """y = F^{-1} X, real, over ``dims``: X the Hermitian spectrum whose non-negative half along
     the last transformed dim is x (n // 2 + 1 bins for an output of n), scaled.
 
-    Along that dim, y_j = x_0 + sum_{0<k<n/2} (x_k e^{i theta} + conj(x_k e^{i theta}))
-    + x_{n/2} (-1)^j (the last term for even n; the imaginary parts of x_0 and x_{n/2} are not
-    read).  Each middle bin thus appears twice (as itself and as its mirror image), the edge
+    Along that dim (before scaling), y_j = Re x_0 + sum_{0<k<n/2} (x_k e^{i theta} +
+    conj(x_k e^{i theta})) + Re x_{n/2} (-1)^j (the last term for even n: the imaginary parts
+    of the edge bins are not read).  Each middle bin thus appears twice (as itself and as its mirror image), the edge
     bins once, and with the real output:
         grad_x = w * (F grad)[..., :n // 2 + 1],   w = 1 at k = 0 (and n/2), 2 in between
     the forward-direction transform with the same scale, keeping the non-negative half (RFFT),
