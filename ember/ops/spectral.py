@@ -130,8 +130,8 @@ class IRFFT(Node):
 
     Along that dim (before scaling), y_j = Re x_0 + sum_{0<k<n/2} (x_k e^{i theta} +
     conj(x_k e^{i theta})) + Re x_{n/2} (-1)^j (the last term for even n: the imaginary parts
-    of the edge bins are not read).  Each middle bin thus appears twice (as itself and as its mirror image), the edge
-    bins once, and with the real output:
+    of the edge bins are not read).  Each middle bin thus appears twice (as itself and as its
+    mirror image), the edge bins once, and with the real output:
         grad_x = w * (F grad)[..., :n // 2 + 1],   w = 1 at k = 0 (and n/2), 2 in between
     the forward-direction transform with the same scale, keeping the non-negative half (RFFT),
     the middle bins doubled."""
