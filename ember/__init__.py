@@ -31,6 +31,8 @@ from .ops.indexing import *  # noqa: F403
 from .ops.linalg import *  # noqa: F403
 from .ops.nn import *  # noqa: F403
 from . import linalg
+from . import fft
+from .ops.stft import istft, stft
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403
 from .ops.unary import *  # noqa: F403

@@ -19,6 +19,7 @@ from .ops import (
     shape,
     special_math,
     statistics,
+    stft,
     strided,
     structure,
     unary,
@@ -36,7 +37,7 @@ def _inplace(fn):
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
 _MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, statistics, strided, structure,
-            special_math, pointwise, along_dim, _random)
+            special_math, pointwise, along_dim, stft, _random)
 
 
 def install():

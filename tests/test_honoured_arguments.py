@@ -95,7 +95,7 @@ def _public_functions():
     """(qualified name, function) of every public Python function of ember's namespaces: the
     functions, and the public methods and ``__init__`` of the classes found there."""
     namespaces = (ember, F, ember.linalg, ember.nn, ember.nn.init, ember.nn.utils, ember.optim,
-                  ember.optim.lr_scheduler, ember.utils.data)
+                  ember.optim.lr_scheduler, ember.utils.data, ember.fft)
     found = {}
     for namespace in namespaces:
         for name in dir(namespace):
