@@ -1,0 +1,180 @@
+"""python -m ember.run: an unchanged PyTorch script runs on ember, as ``python script.py`` would
+run it (argv, __name__, sys.path[0], exit status, exceptions); ember.check knows the names."""
+
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+import ember
+from ember import check
+
+from conftest import subprocess_env
+
+
+def run_script(tmp_path, source, *args, via_ember=True, name="script.py"):
+    """Run ``source`` as a script in a child Python, through ember.run or plain python."""
+    script = tmp_path / name
+    script.write_text(textwrap.dedent(source))
+    prefix = [sys.executable, "-m", "ember.run"] if via_ember else [sys.executable]
+    return subprocess.run([*prefix, str(script), *args], capture_output=True, text=True,
+                          env=subprocess_env(), cwd=tmp_path, timeout=120)
+
+
+def test_argv_name_and_path_as_python_gives_them(tmp_path):
+    source = """
+        import os, sys
+        print(repr(__name__), sys.argv[1:], os.path.basename(sys.argv[0]))
+        print(sys.path[0] == os.path.dirname(os.path.realpath(__file__)))
+    """
+    ours = run_script(tmp_path, source, "a", "--b=1", "c d")
+    plain = run_script(tmp_path, source, "a", "--b=1", "c d", via_ember=False)
+    assert ours.returncode == 0, ours.stderr
+    assert ours.stdout == plain.stdout
+    assert ours.stdout.splitlines() == ["'__main__' ['a', '--b=1', 'c d'] script.py", "True"]
+
+
+def test_torch_imports_are_ember_modules_themselves(tmp_path):
+    source = """
+        import sys
+        import torch
+        import torch.nn as nn
+        import torch.nn.functional as F
+        from torch import optim
+        from torch.utils.data import DataLoader
+        from torchvision import transforms
+        import torchvision.transforms.functional as TF
+        import torchvision
+        import ember
+        import ember.vision.transforms.functional
+        checks = [torch is ember, nn is ember.nn, F is ember.nn.functional, optim is ember.optim,
+                  DataLoader is ember.utils.data.DataLoader, torchvision is ember.vision,
+                  transforms is ember.vision.transforms,
+                  TF is ember.vision.transforms.functional,
+                  sys.modules["torch.nn"] is ember.nn, sys.modules["torchvision"] is ember.vision]
+        x = torch.randn(3, 4)
+        layer = nn.Linear(4, 2)
+        checks += [isinstance(x, ember.Tensor), isinstance(layer, ember.nn.Module),
+                   isinstance(layer.weight, torch.nn.Parameter)]
+        print(checks)
+        print(F.relu(layer(x)).shape)
+    """
+    result = run_script(tmp_path, source)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines() == ["[" + ", ".join(["True"] * 13) + "]",
+                                          "ember.Size([3, 2])"]
+
+
+def test_a_missing_submodule_says_so_and_points_to_check(tmp_path):
+    result = run_script(tmp_path, "import torch\nimport torch.no_such_module\n")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("ModuleNotFoundError: ember has no module 'ember.no_such_module' "
+                           "(torch.no_such_module)")
+    assert "python -m ember.check" in last
+    # a try/except ImportError around an optional import still works
+    source = """
+        try:
+            import torchvision.no_such_module
+        except ImportError as e:
+            print(type(e).__name__, e.name)
+    """
+    result = run_script(tmp_path, source)
+    assert result.stdout == "ModuleNotFoundError torchvision.no_such_module\n", result.stderr
+
+
+def test_a_missing_top_level_name_says_so_and_points_to_check(tmp_path):
+    result = run_script(tmp_path, "import torch\ntorch.no_such_name(3)\n")
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.startswith("AttributeError: module 'ember' has no attribute 'no_such_name' "
+                           "(torch.no_such_name)")
+    assert "python -m ember.check" in last
+    assert not hasattr(ember, "no_such_name")  # hasattr still answers False
+
+
+def test_exit_status_and_exceptions_as_python(tmp_path):
+    cases = {
+        "import sys\nsys.exit(3)\n": 3,
+        "raise SystemExit('bye')\n": 1,
+        "raise ValueError('boom')\n": 1,
+        "print('fine')\n": 0,
+    }
+    for source, status in cases.items():
+        ours = run_script(tmp_path, source)
+        plain = run_script(tmp_path, source, via_ember=False)
+        assert ours.returncode == plain.returncode == status, source
+        assert ours.stderr.strip().splitlines()[-1:] == plain.stderr.strip().splitlines()[-1:]
+        assert ours.stdout == plain.stdout
+
+
+def test_module_mode_and_usage(tmp_path):
+    package = tmp_path / "pkg"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "train.py").write_text(
+        "import sys, torch\nprint(__name__, sys.argv[1:], torch.__name__)\n")
+    result = subprocess.run([sys.executable, "-m", "ember.run", "-m", "pkg.train", "x", "-y"],
+                            capture_output=True, text=True, env=subprocess_env(), cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == "__main__ ['x', '-y'] ember\n"
+    usage = subprocess.run([sys.executable, "-m", "ember.run"], capture_output=True, text=True,
+                           env=subprocess_env(), timeout=120)
+    assert usage.returncode == 2 and "usage: python -m ember.run" in usage.stderr
+    missing = subprocess.run([sys.executable, "-m", "ember.run", str(tmp_path / "nope.py")],
+                             capture_output=True, text=True, env=subprocess_env(), timeout=120)
+    assert missing.returncode == 2 and "nope.py" in missing.stderr
+
+
+@pytest.fixture
+def installed():
+    from ember import run
+
+    saved = {k: v for k, v in sys.modules.items() if k.partition(".")[0] in run.ALIASES}
+    for name in saved:
+        del sys.modules[name]  # this test process has the real torch imported
+    run.install()
+    run.install()  # idempotent
+    yield run
+    run.uninstall()
+    sys.modules.update(saved)
+
+
+def test_install_and_uninstall_in_process(installed):
+    from ember import run
+
+    assert sum(finder is run._finder for finder in sys.meta_path) == 1
+    import torch as mapped  # noqa: PLC0415 - the point of the test
+    import torch.nn.functional as functional  # noqa: PLC0415
+
+    assert mapped is ember and functional is ember.nn.functional
+    run.uninstall()
+    assert run._finder not in sys.meta_path
+    assert "torch" not in sys.modules and "torch.nn.functional" not in sys.modules
+
+
+SCRIPT = """\
+import torch
+import torchvision
+from torchvision import transforms
+torch.backends.cudnn.benchmark = True
+torch.backends.cudnn.deterministic = False
+print(torch.accelerator.is_available(), torch.backends.cuda.matmul.allow_tf32)
+device = torch.accelerator.current_accelerator() or torch.device("cpu")
+scaler = torch.amp.GradScaler(enabled=False)
+print(torch.pi, torch.testing.assert_close, torch.nn.parallel.DataParallel)
+print(transforms.Compose, torchvision.models.resnet18, torchvision.no_such_name)
+"""
+
+
+def test_check_knows_the_setup_names_and_torchvision():
+    report = check.check_source(SCRIPT)
+    assert set(report.missing) == {"torchvision.no_such_name"}
+    for name in ("torch.backends.cudnn.benchmark", "torch.backends.cudnn.deterministic",
+                 "torch.accelerator.is_available", "torch.backends.cuda.matmul.allow_tf32",
+                 "torch.accelerator.current_accelerator", "torch.amp.GradScaler", "torch.pi",
+                 "torch.testing.assert_close", "torch.nn.parallel.DataParallel",
+                 "torchvision.transforms.Compose", "torchvision.models.resnet18"):
+        assert name in report.supported, name
