@@ -105,3 +105,17 @@ def __getattr__(name):
         f"module 'ember' has no attribute '{name}' (torch.{name}): ember lacks this PyTorch "
         f"name; run python -m ember.check script.py to list every torch name a script uses "
         f"that ember lacks")
+
+# the setup surface scripts touch in their first lines (issue 21)
+from math import e, inf, nan, pi  # noqa: E402
+from ._memory_format import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
+from ._setup import *  # noqa: E402,F403
+from . import accelerator, amp, backends, distributed, onnx, testing  # noqa: E402
+from .amp import autocast  # noqa: E402
+from .amp.autocast_mode import is_autocast_enabled  # noqa: E402

@@ -68,15 +68,19 @@ class device:
 _interned = {}
 
 CPU = device("cpu")
+default_device = CPU  # where factories put tensors made without device= (set_default_device)
 
 # array module per device type; 'cuda' is filled in lazily (CuPy import is slow and optional)
 _backends = {"cpu": np}
 
 
 def canonical(dev):
-    """The device a tensor actually lives on: ``'cuda'`` becomes ``cuda:<current>``."""
+    """The device a tensor actually lives on: ``'cuda'`` becomes ``cuda:<current>``; None is
+    the default device (``ember.set_default_device``)."""
     if dev is None:
-        return CPU
+        if default_device is CPU:
+            return CPU
+        dev = default_device
     dev = device(dev)
     if dev.type == "cuda" and dev.index is None:
         return device("cuda", 0)

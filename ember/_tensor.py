@@ -320,9 +320,19 @@ class Tensor:
         return _address(self._data)
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous)
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous)
+        from . import _memory_format
+
+        return _memory_format.is_contiguous(self, _memory_format.check(memory_format,
+                                                                       "is_contiguous"))
 
     def contiguous(self, memory_format=None):
+        if memory_format is not None:
+            from . import _memory_format
+
+            fmt = _memory_format.check(memory_format, "contiguous")
+            return _memory_format.contiguous(self, fmt)
         if self._data.flags.c_contiguous:
             return self
         return self.clone()
@@ -330,7 +340,7 @@ class Tensor:
     def clone(self, *, memory_format=None):
         from .ops.shape import clone
 
-        return clone(self)
+        return clone(self, memory_format=memory_format)
 
     @property
     def is_cuda(self):
@@ -343,6 +353,14 @@ class Tensor:
     @property
     def is_meta(self):
         return False
+
+    @property
+    def is_xpu(self):
+        return False  # ember has no Intel GPU backend
+
+    @property
+    def is_mps(self):
+        return False  # ember has no Apple Metal backend
 
     @property
     def is_sparse(self):
@@ -380,7 +398,7 @@ class Tensor:
         device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         dtype = D.check_dtype(dtype, "to")
@@ -401,6 +419,8 @@ class Tensor:
             raise TypeError(f"to() received an invalid combination of arguments - got ({got})")
         if len(rest) == 2:
             copy = rest[1]
+        if memory_format is not None:  # channels_last & co: the strides change, not the values
+            return to(self, dtype, device, copy).contiguous(memory_format=memory_format)
         return to(self, dtype, device, copy)
 
     def type(self, dtype=None, non_blocking=False):

@@ -96,3 +96,6 @@ def manual_seed(seed):
 
 def manual_seed_all(seed):
     manual_seed(seed)
+
+
+from . import amp  # noqa: E402 - torch.cuda.amp (deprecated spellings of ember.amp)

@@ -6,3 +6,8 @@ from .modules import __all__ as _modules_all
 from .parameter import Buffer, Parameter, UninitializedParameter
 
 __all__ = ["Parameter", "Buffer", "UninitializedParameter", "functional", "init", *_modules_all]
+
+from . import parallel  # noqa: E402
+from .parallel import DataParallel  # noqa: E402
+
+__all__ += ["parallel", "DataParallel"]

@@ -89,7 +89,12 @@ class Copy(Node):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory. Same as torch.clone."""
+    """A copy with its own memory. Same as torch.clone (ember's copy is row-major whatever
+    ``memory_format`` asks; the values are the same)."""
+    if memory_format is not None:
+        from .._memory_format import check
+
+        check(memory_format, "clone")
     return Clone().apply(input)
 
 
