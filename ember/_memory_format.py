@@ -5,10 +5,12 @@ What they mean in ember: a tensor's values and shape never depend on the format;
 of its elements in memory (its strides) does.  NumPy arrays can have any strides, so
 ``x.contiguous(memory_format=ember.channels_last)`` really gives torch's channels-last strides
 (the channels dim varies fastest: NHWC in memory, still indexed NCHW), and
-``x.is_contiguous(memory_format=...)`` answers from the strides as torch does.  Ember's
-kernels gain no speed from it (NumPy has no NHWC-specialised convolution); it exists so that
-scripts that ask for it run and print the same strides.  ``clone``/``empty_like``/``Module.to``
-with a format give ember's row-major result (the values are the same).
+``x.is_contiguous(memory_format=...)`` answers from the strides as torch does; ``x.to``,
+``x.clone``, ``zeros_like``/``empty_like``/... and ``Module.to`` with ``channels_last`` give
+channels-last strides too.  Ember's kernels gain no speed from it (NumPy has no
+NHWC-specialised convolution); it exists so that scripts that ask for it run and print the same
+strides.  One difference: torch's default ``preserve_format`` keeps a channels-last input's
+strides in ``clone()``/``*_like``; ember's copies are row-major then (same values).
 """
 
 __all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last_3d",
@@ -56,10 +58,8 @@ def _rank_of(fmt, ndim):
 
 def is_contiguous(tensor, fmt):
     """Whether ``tensor``'s strides are those of ``fmt`` (size-1 dims may have any stride)."""
-    if fmt is None or fmt is contiguous_format:
+    if fmt is None or fmt is contiguous_format or fmt is preserve_format:
         return bool(tensor._data.flags.c_contiguous)
-    if fmt is preserve_format:
-        raise RuntimeError("is_contiguous: preserve_format is not a valid memory format here")
     rank, order = _ORDER[fmt]
     if tensor.dim() != rank:
         return False
@@ -72,14 +72,28 @@ def is_contiguous(tensor, fmt):
     return True
 
 
+def channels_last_copy(tensor, fmt):
+    """A differentiable copy of ``tensor`` with ``fmt``'s (channels-last) strides."""
+    order = _rank_of(fmt, tensor.dim())
+    back = sorted(range(len(order)), key=order.__getitem__)  # the inverse permutation
+    # NOTE: permuting to memory order, copying row-major and permuting back leaves the values
+    # and shape unchanged and the strides channels-last; autograd goes through both permutes.
+    return tensor.permute(*order).clone().permute(*back)
+
+
+def laid_out(array, fmt):
+    """A NumPy/CuPy array with ``fmt``'s strides (itself for the row-major formats)."""
+    if fmt not in _ORDER:
+        return array
+    order = _rank_of(fmt, array.ndim)
+    back = sorted(range(len(order)), key=order.__getitem__)
+    return array.transpose(order).copy().transpose(back)
+
+
 def contiguous(tensor, fmt):
     """``tensor`` laid out in ``fmt`` (itself when it already is): a differentiable copy."""
     if fmt is None or fmt is contiguous_format or fmt is preserve_format:
         return tensor if tensor._data.flags.c_contiguous else tensor.clone()
     if is_contiguous(tensor, fmt):
         return tensor
-    order = _rank_of(fmt, tensor.dim())
-    back = sorted(range(len(order)), key=order.__getitem__)  # the inverse permutation
-    # NOTE: permuting to memory order, copying row-major and permuting back leaves the values
-    # and shape unchanged and the strides channels-last; autograd goes through both permutes.
-    return tensor.permute(*order).clone().permute(*back)
+    return channels_last_copy(tensor, fmt)

@@ -53,7 +53,7 @@ def use_deterministic_algorithms(mode, *, warn_only=False):
             raise TypeError(f"_set_deterministic_algorithms(): argument '{name}'{position} must "
                             f"be bool, not {type(value).__name__}")
     _state["deterministic"] = mode
-    _state["warn_only"] = mode and warn_only
+    _state["warn_only"] = warn_only  # kept even when mode is False, as torch
 
 
 def are_deterministic_algorithms_enabled():

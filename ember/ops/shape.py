@@ -89,12 +89,13 @@ class Copy(Node):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory. Same as torch.clone (ember's copy is row-major whatever
-    ``memory_format`` asks; the values are the same)."""
+    """A copy with its own memory. Same as torch.clone (row-major unless ``memory_format`` is
+    channels_last; the default keeps no channels-last strides, see ember/_memory_format.py)."""
     if memory_format is not None:
-        from .._memory_format import check
+        from .. import _memory_format as M
 
-        check(memory_format, "clone")
+        if M.check(memory_format, "clone") in (M.channels_last, M.channels_last_3d):
+            return M.channels_last_copy(input, memory_format)
     return Clone().apply(input)
 
 

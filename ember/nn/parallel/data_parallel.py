@@ -66,7 +66,11 @@ class DataParallel(Module):
 
 def data_parallel(module, inputs, device_ids=None, output_device=None, dim=0,
                   module_kwargs=None):
-    """The functional form: ``DataParallel(module, ...)(*inputs, **module_kwargs)``."""
+    """The functional form: ``DataParallel(module, ...)(*inputs, **module_kwargs)``; without a
+    GPU torch's RuntimeError (unlike the class, the function needs one)."""
+    if not _device.cuda_available():
+        raise RuntimeError("device type could not be determined\n  ember: data_parallel needs "
+                           "a GPU (ember.cuda.is_available() is False); call the module itself")
     if not isinstance(inputs, tuple):
         inputs = (inputs,) if inputs is not None else ()
     wrapper = DataParallel(module, device_ids, output_device, dim)
