@@ -438,3 +438,45 @@ def test_setup_names_are_in_the_checkers_view():
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the checker runs nothing
         check.check_source("import torch\ntorch.autocast('cuda')\n")
+
+
+# ---------------------------------------------------------------------------- NumPy names
+
+ALIAS_CASES = [
+    lambda lib, x: lib.sum(x, axis=1), lambda lib, x: x.sum(axis=(0, 1), keepdims=True),
+    lambda lib, x: x.sum(1, keepdims=True), lambda lib, x: lib.mean(x, axis=0, keepdims=True),
+    lambda lib, x: x.prod(axis=1), lambda lib, x: x.nansum(axis=0),
+    lambda lib, x: x.nanmean(axis=1, keepdims=True),
+    lambda lib, x: x.std(axis=1, keepdims=True), lambda lib, x: x.var(axis=0, correction=0),
+    lambda lib, x: lib.var_mean(x, axis=1)[0], lambda lib, x: lib.std_mean(x, axis=1)[1],
+    lambda lib, x: x.max(axis=1, keepdims=True)[0], lambda lib, x: x.min(axis=0).indices,
+    lambda lib, x: x.amax(axis=1), lambda lib, x: x.amin(axis=(0, 1), keepdims=True),
+    lambda lib, x: x.argmax(axis=1), lambda lib, x: x.argmin(axis=0, keepdims=True),
+    lambda lib, x: x.median(axis=1).values, lambda lib, x: x.nanmedian(axis=0).values,
+    lambda lib, x: x.mode(axis=0).values, lambda lib, x: (x > 0).all(axis=1),
+    lambda lib, x: (x > 0).any(axis=0, keepdims=True), lambda lib, x: x.logsumexp(axis=1),
+    lambda lib, x: lib.count_nonzero(x, axis=0), lambda lib, x: x.cumsum(axis=1),
+    lambda lib, x: x.cumprod(axis=0), lambda lib, x: x.cummax(axis=1).values,
+    lambda lib, x: x.cummin(axis=0).indices, lambda lib, x: x.softmax(axis=1),
+    lambda lib, x: lib.log_softmax(x, axis=0), lambda lib, x: x[:1].squeeze(axis=0),
+    lambda lib, x: x.unsqueeze(axis=1), lambda lib, x: lib.cat([x, x], axis=1),
+    lambda lib, x: lib.concat([x, x], axis=0), lambda lib, x: lib.stack([x, x], axis=1),
+    lambda lib, x: x.unbind(axis=1)[1], lambda lib, x: x.chunk(2, axis=1)[0],
+    lambda lib, x: x.sort(axis=0).values, lambda lib, x: x.argsort(axis=0),
+    lambda lib, x: x.topk(2, axis=0).values, lambda lib, x: x.kthvalue(2, axis=1).values,
+    # both spellings of one argument, or neither where one is required: torch's TypeError
+    lambda lib, x: lib.sum(x, dim=1, axis=1), lambda lib, x: x.sum(1, keepdim=True, keepdims=True),
+    lambda lib, x: x.cumsum(), lambda lib, x: lib.softmax(x),
+    lambda lib, x: x.cumsum(0, axis=0),
+]
+
+
+@pytest.mark.parametrize("case", range(len(ALIAS_CASES)))
+def test_numpy_names_as_torch(case):
+    x_np = np.array([[3.0, -1.0, 2.0], [0.5, 4.0, -2.0]], dtype=np.float32)
+    theirs = _outcome_value(ALIAS_CASES[case], torch, torch.from_numpy(x_np))
+    ours = _outcome_value(ALIAS_CASES[case], ember, ember.from_numpy(x_np))
+    if isinstance(theirs, torch.Tensor):
+        assert_same(ours, theirs)
+    else:
+        assert ours == theirs

@@ -7,6 +7,7 @@ MSE loss is one node (torch's MseLossBackward0) because training loops run it ev
 
 from .. import _dtype as D
 from ..autograd.function import Node
+from ._numpy_names import REQUIRED, numpy_axis
 from .shape import wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
@@ -129,14 +130,18 @@ def _prepare(input, dim, dtype, name):
     return input, wrap_dim(dim, input.ndim)
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=REQUIRED, dtype=None, *, axis=None):
     """exp(input) / sum(exp(input)) along ``dim``, in ``dtype`` if given. Same as torch.softmax."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("softmax", dim, axis, REQUIRED)
     input, dim = _prepare(input, dim, dtype, "softmax")
     return Softmax(dim, input.ndim).apply(input)
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=REQUIRED, dtype=None, *, axis=None):
     """log(softmax(input)) along ``dim``, computed stably. Same as torch.log_softmax."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("log_softmax", dim, axis, REQUIRED)
     input, dim = _prepare(input, dim, dtype, "log_softmax")
     return LogSoftmax(dim, input.ndim).apply(input)
 
