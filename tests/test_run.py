@@ -10,7 +10,7 @@ import pytest
 import ember
 from ember import check
 
-from conftest import subprocess_env
+from conftest import same_random_streams_as_torch, subprocess_env
 
 
 def run_script(tmp_path, source, *args, via_ember=True, name="script.py"):
@@ -178,3 +178,85 @@ def test_check_knows_the_setup_names_and_torchvision():
                  "torch.testing.assert_close", "torch.nn.parallel.DataParallel",
                  "torchvision.transforms.Compose", "torchvision.models.resnet18"):
         assert name in report.supported, name
+
+
+TYPICAL = """
+import argparse
+import random
+
+import numpy as np
+import torch
+import torch.backends.cudnn as cudnn
+import torch.nn as nn
+import torch.nn.functional as F
+import torch.optim as optim
+from torch.utils.data import DataLoader, TensorDataset
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=1)
+parser.add_argument("--amp", action="store_true")
+args = parser.parse_args()
+
+torch.manual_seed(0)
+random.seed(0)
+np.random.seed(0)
+cudnn.benchmark = True
+cudnn.deterministic = True
+torch.backends.cuda.matmul.allow_tf32 = True
+torch.set_float32_matmul_precision("high")
+torch.use_deterministic_algorithms(True, warn_only=True)
+if torch.cuda.is_available():
+    device = torch.device("cuda")
+elif torch.backends.mps.is_available():
+    device = torch.device("mps")
+else:
+    device = torch.device("cpu")
+use_amp = args.amp and device.type == "cuda"
+
+
+class Net(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(4, 8)
+        self.fc2 = nn.Linear(8, 3)
+
+    def forward(self, x):
+        return self.fc2(F.relu(self.fc1(x)))
+
+
+model = Net().to(device)
+if torch.cuda.device_count() > 1:
+    model = nn.DataParallel(model)
+optimizer = optim.SGD(model.parameters(), lr=0.1)
+scaler = torch.amp.GradScaler(device.type, enabled=use_amp)
+x = torch.randn(32, 4)
+y = torch.randint(0, 3, (32,))
+loader = DataLoader(TensorDataset(x, y), batch_size=8, shuffle=True)
+for epoch in range(args.epochs):
+    for xb, yb in loader:
+        xb, yb = xb.to(device), yb.to(device)
+        optimizer.zero_grad(set_to_none=True)
+        with torch.autocast(device_type=device.type, enabled=use_amp):
+            loss = F.cross_entropy(model(xb), yb)
+        scaler.scale(loss).backward()
+        scaler.step(optimizer)
+        scaler.update()
+    print(f"epoch {epoch} loss {loss.item():.4f}")
+torch.testing.assert_close(model(x).sum(axis=1, keepdims=True).shape[1], 1)
+print("done on", device, torch.get_float32_matmul_precision())
+"""
+
+
+@same_random_streams_as_torch
+def test_a_typical_script_runs_unchanged(tmp_path):
+    """The first lines public training scripts share (seeds, cudnn flags, device choice, amp
+    scaler and autocast off on the CPU, DataParallel guard) run as they are."""
+    ours = run_script(tmp_path, TYPICAL, "--epochs", "2", "--amp")
+    assert ours.returncode == 0, ours.stderr
+    lines = ours.stdout.splitlines()
+    assert [line.split(" loss ")[0] for line in lines[:2]] == ["epoch 0", "epoch 1"]
+    assert lines[2] == "done on cpu high"
+    # the same script on torch prints the same losses (same seeds, shuffles and inits)
+    plain = run_script(tmp_path, TYPICAL, "--epochs", "2", "--amp", via_ember=False)
+    assert plain.returncode == 0, plain.stderr
+    assert ours.stdout == plain.stdout
