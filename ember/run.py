@@ -113,16 +113,36 @@ def main(argv=None):
         # as python -m: the current folder first on sys.path, argv[0] becomes the module's file
         sys.argv = [argv[1], *argv[2:]]
         sys.path[0] = os.getcwd()
-        runpy.run_module(argv[1], run_name="__main__", alter_sys=True)
-        return 0
+        return _run(runpy.run_module, argv[1], run_name="__main__", alter_sys=True)
     script = argv[0]
     if not os.path.exists(script):
         print(f"python -m ember.run: can't open file {script!r}: no such file", file=sys.stderr)
         return 2
     sys.argv = [script, *argv[1:]]
     sys.path[0] = os.path.dirname(os.path.realpath(script))  # as python script.py does
-    runpy.run_path(script, run_name="__main__")
+    return _run(runpy.run_path, script, run_name="__main__")
+
+
+def _run(runner, target, **kwargs):
+    """Run the script; an uncaught exception is reported as python reports it (through
+    sys.excepthook, exit status 1), its traceback starting at the script's own frames."""
+    try:
+        runner(target, **kwargs)
+    except (SystemExit, KeyboardInterrupt):
+        raise  # python's own exit status for these
+    except BaseException as e:  # noqa: BLE001 - reported below, as python would
+        tb = e.__traceback__
+        while tb is not None and _is_runner_frame(tb.tb_frame):
+            tb = tb.tb_next
+        sys.excepthook(type(e), e.with_traceback(tb), tb)  # python prints e's own traceback
+        return 1
     return 0
+
+
+def _is_runner_frame(frame):
+    """A frame of runpy or of this module (not of the script)."""
+    filename = frame.f_code.co_filename
+    return filename in (__file__, runpy.__file__) or filename == "<frozen runpy>"
 
 
 if __name__ == "__main__":
