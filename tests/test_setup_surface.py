@@ -313,6 +313,8 @@ CLOSE_CASES = [
     lambda lib: ([1, 2], [1, 2, 3]),
     lambda lib: (lib.tensor([1.0]), [1.0]),
     lambda lib: (lib.ones(2, 3, 4), lib.ones(2, 3, 4) + lib.tensor(1e-3)),
+    lambda lib: (np.array([1.0, 2.0]), np.array([1.0, 2.5])),
+    lambda lib: (np.array([1, 2]), np.array([1, 2])),
 ]
 
 

@@ -166,6 +166,10 @@ def _compare(actual, expected, where, options):
         for key in expected:
             _compare(actual[key], expected[key], where + [repr(key)], options)
         return
+    if isinstance(actual, np.ndarray) and isinstance(expected, np.ndarray):
+        from .. import from_numpy  # NumPy arrays compare as tensors, as in torch
+
+        actual, expected = from_numpy(actual), from_numpy(expected)
     try:
         if isinstance(actual, Tensor) and isinstance(expected, Tensor):
             if not options["allow_subclasses"] and type(actual) is not type(expected):
