@@ -99,12 +99,9 @@ from .nn.functional import (  # noqa: E402
 def __getattr__(name):
     """Only called for a name ember lacks (normal lookups never come here): say so, with the
     torch name, and point to the checker that lists every such name of a script."""
-    if name.startswith("__"):
-        raise AttributeError(f"module 'ember' has no attribute '{name}'")
-    raise AttributeError(
-        f"module 'ember' has no attribute '{name}' (torch.{name}): ember lacks this PyTorch "
-        f"name; run python -m ember.check script.py to list every torch name a script uses "
-        f"that ember lacks")
+    from ._missing import missing_name
+
+    raise missing_name(__name__, name)
 
 # the setup surface scripts touch in their first lines (issue 21)
 from math import e, inf, nan, pi  # noqa: E402

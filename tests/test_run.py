@@ -262,3 +262,27 @@ def test_a_typical_script_runs_unchanged(tmp_path):
     plain = run_script(tmp_path, TYPICAL, "--epochs", "2", "--amp", via_ember=False)
     assert plain.returncode == 0, plain.stderr
     assert ours.stdout == plain.stdout
+
+
+def test_missing_names_in_the_common_namespaces_say_so():
+    """nn.X, F.x, optim.X, torchvision.models.x ... name torch's spelling and ember.check;
+    hasattr and the names that exist are unchanged."""
+    import ember.nn.functional
+    import ember.vision.models
+
+    for module, torch_prefix in ((ember, "torch"), (ember.nn, "torch.nn"),
+                                 (ember.nn.functional, "torch.nn.functional"),
+                                 (ember.optim, "torch.optim"), (ember.cuda, "torch.cuda"),
+                                 (ember.utils.data, "torch.utils.data"),
+                                 (ember.vision, "torchvision"),
+                                 (ember.vision.models, "torchvision.models"),
+                                 (ember.vision.transforms, "torchvision.transforms")):
+        with pytest.raises(AttributeError) as info:
+            module.no_such_name_here  # noqa: B018 - the lookup is the test
+        assert str(info.value) == (
+            f"module '{module.__name__}' has no attribute 'no_such_name_here' "
+            f"({torch_prefix}.no_such_name_here): ember lacks this PyTorch name; run python -m "
+            f"ember.check script.py to list every torch name a script uses that ember lacks")
+        assert not hasattr(module, "no_such_name_here")
+        assert not hasattr(module, "__wrapped__")
+    assert ember.nn.Linear is ember.nn.modules.linear.Linear

@@ -11,3 +11,10 @@ from . import parallel  # noqa: E402
 from .parallel import DataParallel  # noqa: E402
 
 __all__ += ["parallel", "DataParallel"]
+
+
+def __getattr__(name):
+    """Only called for a name this module lacks: torch's name and ember.check in the error."""
+    from .._missing import missing_name
+
+    raise missing_name(__name__, name)
