@@ -347,20 +347,20 @@ class Tensor:
         return self.device.type == "cuda"
 
     @property
-    def is_cpu(self):
-        return self.device.type == "cpu"
-
-    @property
-    def is_meta(self):
-        return False
-
-    @property
     def is_xpu(self):
         return False  # ember has no Intel GPU backend
 
     @property
     def is_mps(self):
         return False  # ember has no Apple Metal backend
+
+    @property
+    def is_cpu(self):
+        return self.device.type == "cpu"
+
+    @property
+    def is_meta(self):
+        return False
 
     @property
     def is_sparse(self):
