@@ -119,3 +119,25 @@ from .nn.functional import (  # noqa: E402
     pixel_unshuffle,
 )
 from .nn.functional import celu_, rrelu_, selu_, threshold_  # noqa: E402 - torch has them too
+
+
+def __getattr__(name):
+    """Only called for a name ember lacks (normal lookups never come here): say so, with the
+    torch name, and point to the checker that lists every such name of a script."""
+    from ._missing import missing_name
+
+    raise missing_name(__name__, name)
+
+# the setup surface scripts touch in their first lines (issue 21)
+from math import e, inf, nan, pi  # noqa: E402
+from ._memory_format import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
+from ._setup import *  # noqa: E402,F403
+from . import accelerator, amp, backends, distributed, onnx, testing  # noqa: E402
+from .amp import autocast  # noqa: E402
+from .amp.autocast_mode import is_autocast_enabled  # noqa: E402

@@ -71,6 +71,7 @@ class device:
 _interned = {}
 
 CPU = device("cpu")
+default_device = CPU  # where factories put tensors made without device= (set_default_device)
 
 # array module per device type; 'cuda' is filled in lazily (CuPy import is slow and optional)
 # 'meta' tensors have shapes and dtypes but no values: NumPy computes their shapes (see meta_array)
@@ -78,9 +79,12 @@ _backends = {"cpu": np, "meta": np}
 
 
 def canonical(dev):
-    """The device a tensor actually lives on: ``'cuda'`` becomes ``cuda:<current>``."""
+    """The device a tensor actually lives on: ``'cuda'`` becomes ``cuda:<current>``; None is
+    the default device (``ember.set_default_device``)."""
     if dev is None:
-        return CPU
+        if default_device is CPU:
+            return CPU
+        dev = default_device
     dev = device(dev)
     if dev.type == "cuda" and dev.index is None:
         return device("cuda", 0)

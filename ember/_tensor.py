@@ -357,9 +357,19 @@ class Tensor:
         return 0 if self.device.type == "meta" else _address(self._data)
 
     def is_contiguous(self, memory_format=None):
-        return bool(self._data.flags.c_contiguous) or self.device.type == "meta"
+        if memory_format is None:
+            return bool(self._data.flags.c_contiguous) or self.device.type == "meta"
+        from . import _memory_format
+
+        return _memory_format.is_contiguous(self, _memory_format.check(memory_format,
+                                                                       "is_contiguous"))
 
     def contiguous(self, memory_format=None):
+        if memory_format is not None:
+            from . import _memory_format
+
+            fmt = _memory_format.check(memory_format, "contiguous")
+            return _memory_format.contiguous(self, fmt)
         if self._data.flags.c_contiguous or self.device.type == "meta":
             return self
         return self.clone()
@@ -367,11 +377,19 @@ class Tensor:
     def clone(self, *, memory_format=None):
         from .ops.shape import clone
 
-        return clone(self)
+        return clone(self, memory_format=memory_format)
 
     @property
     def is_cuda(self):
         return self.device.type == "cuda"
+
+    @property
+    def is_xpu(self):
+        return False  # ember has no Intel GPU backend
+
+    @property
+    def is_mps(self):
+        return False  # ember has no Apple Metal backend
 
     @property
     def is_cpu(self):
@@ -417,7 +435,7 @@ class Tensor:
         device = kwargs.pop("device", None)
         copy = kwargs.pop("copy", False)
         kwargs.pop("non_blocking", None)
-        kwargs.pop("memory_format", None)
+        memory_format = kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got an unexpected keyword argument '{next(iter(kwargs))}'")
         dtype = D.check_dtype(dtype, "to")
@@ -438,6 +456,8 @@ class Tensor:
             raise TypeError(f"to() received an invalid combination of arguments - got ({got})")
         if len(rest) == 2:
             copy = rest[1]
+        if memory_format is not None:  # channels_last & co: the strides change, not the values
+            return to(self, dtype, device, copy).contiguous(memory_format=memory_format)
         return to(self, dtype, device, copy)
 
     def type(self, dtype=None, non_blocking=False):

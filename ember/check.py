@@ -1,9 +1,10 @@
 """``python -m ember.check script.py``: will this PyTorch script run on ember?
 
-The script is read, never run: its syntax tree (``ast``) gives every ``torch.*``, ``nn.*`` and
-``F.*`` name it uses, whatever the import spelling (``import torch.nn as nn``,
+The script is read, never run: its syntax tree (``ast``) gives every ``torch.*``, ``nn.*``,
+``F.*`` and ``torchvision.*`` name it uses, whatever the import spelling (``import torch.nn as nn``,
 ``from torch.nn import functional as F``, ``from torch.optim import Adam``).  Each name is
-looked up in ember itself (``torch.nn.functional.relu`` -> ``ember.nn.functional.relu``), so the
+looked up in ember itself (``torch.nn.functional.relu`` -> ``ember.nn.functional.relu``,
+``torchvision.transforms.ToTensor`` -> ``ember.vision.transforms.ToTensor``), so the
 answer is always the one of the installed ember; there is no hand-kept list.
 
 Tensor methods are checked too, where the script makes the receiver plain: a variable assigned
@@ -17,6 +18,13 @@ status is 1 when something is missing (usable in CI), 0 otherwise.
 import ast
 import importlib
 import sys
+
+# the torch packages a script imports, and the ember module each one is (as ember.run maps them)
+_ROOTS = {"torch": "ember", "torchvision": "ember.vision"}
+
+
+def _is_torch_module(name):
+    return name.partition(".")[0] in _ROOTS
 
 __all__ = ["check_source", "check_file", "main"]
 
@@ -51,10 +59,10 @@ class Report:
 
 def _resolve(torch_name):
     """Whether ``torch.a.b`` exists as ``ember.a.b`` (importing ember's submodules as needed).
-    ``torch.Tensor.x`` is looked up on ember.Tensor."""
+    ``torch.Tensor.x`` is looked up on ember.Tensor; ``torchvision.x`` is ``ember.vision.x``."""
     parts = torch_name.split(".")
-    obj = importlib.import_module("ember")
-    path = "ember"
+    path = _ROOTS[parts[0]]
+    obj = importlib.import_module(path)
     for part in parts[1:]:
         path += "." + part
         if hasattr(obj, part):
@@ -78,16 +86,17 @@ class _Finder(ast.NodeVisitor):
     # -- imports
     def visit_Import(self, node):
         for alias in node.names:
-            if alias.name == "torch" or alias.name.startswith("torch."):
+            if _is_torch_module(alias.name):
                 self._use(alias.name, node.lineno)
                 if alias.asname:
                     self.aliases[alias.asname] = alias.name
                 else:
-                    self.aliases["torch"] = "torch"
+                    top = alias.name.partition(".")[0]
+                    self.aliases[top] = top
 
     def visit_ImportFrom(self, node):
         module = node.module or ""
-        if node.level or not (module == "torch" or module.startswith("torch.")):
+        if node.level or not _is_torch_module(module):
             return
         for alias in node.names:
             if alias.name == "*":
@@ -132,7 +141,7 @@ class _Finder(ast.NodeVisitor):
             if name is not None:
                 last = name.split(".")[-1]
                 # torch.randn(...) is a tensor; nn.Linear(...) (a class) is not
-                return name.count(".") == 1 and last[:1].islower()
+                return name.startswith("torch.") and name.count(".") == 1 and last[:1].islower()
             if isinstance(func, ast.Attribute):
                 return self._is_tensor(func.value)
         if isinstance(value, ast.Attribute) and isinstance(value.value, ast.Name):
@@ -150,7 +159,7 @@ class _Finder(ast.NodeVisitor):
         return ".".join([self.aliases[node.id]] + parts[::-1])
 
     def _use(self, name, line):
-        if name != "torch":
+        if name not in _ROOTS:
             self.report.add(name, line, _resolve(name))
 
 

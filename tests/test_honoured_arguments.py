@@ -30,7 +30,9 @@ from conftest import assert_same, to_numpy
 HARMLESS_EVERYWHERE = {
     "layout": "ember has one layout, strided (ember.strided); there is no sparse layout to ask for",
     "pin_memory": "NumPy arrays have no pinned memory; pinning changes no value",
-    "memory_format": "ember has only the default row-major format (no ember.channels_last)",
+    "memory_format": "ember's new tensors (clone, *_like, Module.to) are row-major whatever the "
+                     "format, with the same values; Tensor.contiguous/to/is_contiguous honour "
+                     "channels_last",
     "non_blocking": "ember's copies are synchronous; the values are the same",
     "_stacklevel": "torch's own legacy argument for the warning's stack level, unused in torch",
 }

@@ -109,3 +109,13 @@ def manual_seed(seed):
 
 def manual_seed_all(seed):
     manual_seed(seed)
+
+
+from . import amp  # noqa: E402 - torch.cuda.amp (deprecated spellings of ember.amp)
+
+
+def __getattr__(name):
+    """Only called for a name this module lacks: torch's name and ember.check in the error."""
+    from .._missing import missing_name
+
+    raise missing_name(__name__, name)

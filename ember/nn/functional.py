@@ -198,3 +198,10 @@ from ._functional.padding import *  # noqa: E402, F403
 from ._functional.pooling import *  # noqa: E402, F403
 from ._functional.sparse import *  # noqa: E402, F403
 from ._functional.vision import *  # noqa: E402, F403
+
+
+def __getattr__(name):
+    """Only called for a name this module lacks: torch's name and ember.check in the error."""
+    from .._missing import missing_name
+
+    raise missing_name(__name__, name)

@@ -556,13 +556,19 @@ def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False):
     return _filled((), value, dtype, device, requires_grad)
 
 
-def _like(input, value, dtype, device, requires_grad, fn):
+def _like(input, value, dtype, device, requires_grad, fn, memory_format=None):
     if not isinstance(input, Tensor):
         raise TypeError(
             f"{fn}(): argument 'input' (position 1) must be Tensor, not {type(input).__name__}"
         )
     dtype = D.check_dtype(dtype, fn) or input.dtype
     _check_fill_value(value, dtype)
+    if memory_format is not None:  # channels_last: the same values, other strides
+        from .. import _memory_format as M
+
+        t = _filled(tuple(input.shape), value, dtype, device or input.device, False)
+        t = Tensor._make(M.laid_out(t._data, M.check(memory_format, fn)), t.device)
+        return t.requires_grad_(requires_grad) if requires_grad else t
     return _filled(tuple(input.shape), value, dtype, device or input.device, requires_grad)
 
 
@@ -570,21 +576,21 @@ def zeros_like(
     input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
 ):
     """Zeros of ``input``'s shape, dtype and device."""
-    return _like(input, 0, dtype, device, requires_grad, "zeros_like")
+    return _like(input, 0, dtype, device, requires_grad, "zeros_like", memory_format)
 
 
 def ones_like(
     input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
 ):
     """Ones of ``input``'s shape, dtype and device."""
-    return _like(input, 1, dtype, device, requires_grad, "ones_like")
+    return _like(input, 1, dtype, device, requires_grad, "ones_like", memory_format)
 
 
 def empty_like(
     input, *, dtype=None, layout=None, device=None, requires_grad=False, memory_format=None
 ):
     """A tensor of ``input``'s shape, dtype and device (ember fills it with zeros)."""
-    return _like(input, 0, dtype, device, requires_grad, "empty_like")
+    return _like(input, 0, dtype, device, requires_grad, "empty_like", memory_format)
 
 
 def full_like(
@@ -600,7 +606,7 @@ def full_like(
     """``fill_value`` in ``input``'s shape, dtype and device (the value does not change the
     dtype)."""
     value = _fill_number(fill_value, "full_like")
-    return _like(input, value, dtype, device, requires_grad, "full_like")
+    return _like(input, value, dtype, device, requires_grad, "full_like", memory_format)
 
 
 # ---------------------------------------------------------------------------- ranges

@@ -7,6 +7,7 @@ from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
+from ._numpy_names import REQUIRED, numpy_axis
 from .extrema import TakeAlong
 from .reduction import Prod, _accumulate_dtype, sum
 from .shape import wrap_dim
@@ -38,8 +39,10 @@ class Cumsum(Node):
         return Cumsum(self.dim, None, not self.reverse).apply(grad)
 
 
-def cumsum(input, dim, *, dtype=None):
+def cumsum(input, dim=REQUIRED, *, dtype=None, axis=None):
     """Running sum along ``dim``. Same as torch.cumsum."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("cumsum", dim, axis, REQUIRED)
     dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype, "cumsum"))
     if input.dim() == 0:
         wrap_dim(dim, 0)
@@ -111,8 +114,10 @@ def _mask(array, like):
     return Tensor._make(array, like.device)
 
 
-def cumprod(input, dim, *, dtype=None):
+def cumprod(input, dim=REQUIRED, *, dtype=None, axis=None):
     """Running product along ``dim``. Same as torch.cumprod."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("cumprod", dim, axis, REQUIRED)
     dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype, "cumprod"))
     if input.dim() == 0:
         wrap_dim(dim, 0)

@@ -13,6 +13,7 @@ from .. import return_types
 from .._compat import accumulate
 from .._tensor import Tensor
 from ..autograd.function import Node, NoGradNode
+from ._numpy_names import REQUIRED, numpy_axis, numpy_names
 from .reduction import reduce_dims, unsqueeze_reduced
 from .shape import wrap_dim
 
@@ -244,9 +245,11 @@ def _other(input, other):
     return maximum, minimum
 
 
-def max(input, dim=None, keepdim=False, *, other=None):
+def max(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """max(input): the largest element; max(input, dim, keepdim=False): (values, indices)
     along ``dim``; max(input, other): the element-wise maximum. Same as torch.max."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("max", dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor):
         dim, other = None, dim
     if other is not None:
@@ -257,9 +260,11 @@ def max(input, dim=None, keepdim=False, *, other=None):
     return _pick("max", input, _argmax_at, dim, keepdim, "MaxBackward0", return_types.max)
 
 
-def min(input, dim=None, keepdim=False, *, other=None):
+def min(input, dim=None, keepdim=False, *, other=None, axis=None, keepdims=None):
     """min(input), min(input, dim, keepdim=False) -> (values, indices), or min(input, other).
     Same as torch.min."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("min", dim, keepdim, axis, keepdims)
     if isinstance(dim, Tensor):
         dim, other = None, dim
     if other is not None:
@@ -270,16 +275,20 @@ def min(input, dim=None, keepdim=False, *, other=None):
     return _pick("min", input, _argmin_at, dim, keepdim, "MinBackward0", return_types.min)
 
 
-def amax(input, dim=(), keepdim=False):
+def amax(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Largest value over ``dim`` (all dims for ()); the gradient is shared among ties.
     Same as torch.amax."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("amax", dim, keepdim, axis, keepdims, ())
     dims = reduce_dims(dim, input.dim())
     _check_numel("amax", input, dims)
     return Extreme(_amax, dims, keepdim, "AmaxBackward0", nan_equal=False).apply(input)
 
 
-def amin(input, dim=(), keepdim=False):
+def amin(input, dim=(), keepdim=False, *, axis=None, keepdims=None):
     """Smallest value over ``dim`` (all dims for ()). Same as torch.amin."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("amin", dim, keepdim, axis, keepdims, ())
     dims = reduce_dims(dim, input.dim())
     _check_numel("amin", input, dims)
     return Extreme(_amin, dims, keepdim, "AminBackward0", nan_equal=False).apply(input)
@@ -298,14 +307,18 @@ def _arg(op, finder, input, dim, keepdim):
     return index
 
 
-def argmax(input, dim=None, keepdim=False):
+def argmax(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Position of the largest element (of the flattened tensor when dim is None).
     Same as torch.argmax."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("argmax", dim, keepdim, axis, keepdims)
     return _arg("argmax", _argmax_at, input, dim, keepdim)
 
 
-def argmin(input, dim=None, keepdim=False):
+def argmin(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """Position of the smallest element. Same as torch.argmin."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("argmin", dim, keepdim, axis, keepdims)
     return _arg("argmin", _argmin_at, input, dim, keepdim)
 
 
@@ -317,9 +330,11 @@ def _check_sortable(op, input):
 _ALL = object()  # "no dim given": median(input) differs from median(input, dim=None)
 
 
-def median(input, dim=_ALL, keepdim=False):
+def median(input, dim=_ALL, keepdim=False, *, axis=None, keepdims=None):
     """median(input): the lower median of all elements (NaN if any is NaN);
     median(input, dim, keepdim=False): (values, indices). Same as torch.median."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("median", dim, keepdim, axis, keepdims, _ALL)
     _check_sortable("median", input)
     if dim is _ALL:
         return _full(_lower_median, "MedianBackward0", input)
@@ -327,8 +342,10 @@ def median(input, dim=_ALL, keepdim=False):
                  return_types.median)
 
 
-def nanmedian(input, dim=_ALL, keepdim=False):
+def nanmedian(input, dim=_ALL, keepdim=False, *, axis=None, keepdims=None):
     """The lower median ignoring NaN (NaN where all are NaN). Same as torch.nanmedian."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("nanmedian", dim, keepdim, axis, keepdims, _ALL)
     _check_sortable("nanmedian", input)
     if dim is _ALL:
         return _full(_lower_nanmedian, "NanmedianBackward0", input)
@@ -336,20 +353,26 @@ def nanmedian(input, dim=_ALL, keepdim=False):
                  return_types.nanmedian)
 
 
-def mode(input, dim=-1, keepdim=False):
+def mode(input, dim=-1, keepdim=False, *, axis=None, keepdims=None):
     """(values, indices): the most frequent value along ``dim`` (the smallest of equally
     frequent ones) and its last position. Same as torch.mode."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("mode", dim, keepdim, axis, keepdims, -1)
     return _pick("mode", input, _mode_at, dim, keepdim, "ModeBackward0", return_types.mode)
 
 
-def cummax(input, dim):
+def cummax(input, dim=REQUIRED, *, axis=None):
     """(values, indices): the running maximum along ``dim`` and where it was reached.
     Same as torch.cummax."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("cummax", dim, axis, REQUIRED)
     return _pick("cummax", input, _cummax_at, dim, True, "CummaxBackward0", return_types.cummax)
 
 
-def cummin(input, dim):
+def cummin(input, dim=REQUIRED, *, axis=None):
     """(values, indices): the running minimum along ``dim``. Same as torch.cummin."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("cummin", dim, axis, REQUIRED)
     return _pick("cummin", input, _cummin_at, dim, True, "CumminBackward0", return_types.cummin)
 
 

@@ -9,6 +9,7 @@ import operator
 
 from .. import _dtype as D
 from ..autograd.function import Node
+from ._numpy_names import numpy_axis
 from .shape import Slice, _is_int, _size_args, expand, mark_multi_view, reshape, unsqueeze, wrap_dim
 
 __all__ = ["cat", "concat", "concatenate", "stack", "hstack", "vstack", "dstack",
@@ -56,11 +57,13 @@ class Cat(Node):
         return tuple(next(pieces) if k else grad.new_zeros((0,)) for k in self.keep)
 
 
-def cat(tensors, dim=0, *, out=None):
+def cat(tensors, dim=0, *, out=None, axis=None):
     """Join tensors along an existing dim (dtypes promote). Same as torch.cat.
 
     NOTE: as in torch, 1-D empty tensors (shape (0,)) are skipped whatever the others' shapes.
     """
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("cat", dim, axis, 0)
     tensors = list(tensors)
     if not tensors:
         raise ValueError("ember.cat(): expected a non-empty list of Tensors")
@@ -179,8 +182,10 @@ def split(tensor, split_size_or_sections, dim=0):
     return _split(tensor, sizes, d, "SplitWithSizesBackward0")
 
 
-def chunk(input, chunks, dim=0):
+def chunk(input, chunks, dim=0, *, axis=None):
     """At most ``chunks`` pieces of equal size (the last may be smaller). Same as torch.chunk."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("chunk", dim, axis, 0)
     shape = input._data.shape
     if not shape:
         raise RuntimeError("chunk expects at least a 1-dimensional tensor")
@@ -267,8 +272,10 @@ class Stack(Node):
         return Unbind(self.dim).apply(grad)
 
 
-def stack(tensors, dim=0, *, out=None):
+def stack(tensors, dim=0, *, out=None, axis=None):
     """Join equal-shaped tensors along a new dim. Same as torch.stack."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("stack", dim, axis, 0)
     tensors = _tensor_list(tensors, "stack")
     shape = tensors[0]._data.shape
     for i, x in enumerate(tensors[1:], 1):
@@ -301,8 +308,10 @@ class Unbind(Node):
         return stack(_fill_missing(self, grads), self.dim)
 
 
-def unbind(input, dim=0):
+def unbind(input, dim=0, *, axis=None):
     """The slices along ``dim``, without that dim (views). Same as torch.unbind."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("unbind", dim, axis, 0)
     shape = input._data.shape
     if not shape:
         raise IndexError("Dimension specified as 0 but tensor has no dimensions")

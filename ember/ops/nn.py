@@ -15,6 +15,7 @@ import numpy as np
 from .. import _dtype as D
 from ..autograd.function import Node
 from . import _erf
+from ._numpy_names import REQUIRED, numpy_axis
 from .shape import wrap_dim
 
 __all__ = ["softmax", "log_softmax"]
@@ -198,14 +199,18 @@ def _prepare(input, dim, dtype, name):
     return input, wrap_dim(dim, input.ndim)
 
 
-def softmax(input, dim, dtype=None):
+def softmax(input, dim=REQUIRED, dtype=None, *, axis=None):
     """exp(input) / sum(exp(input)) along ``dim``, in ``dtype`` if given. Same as torch.softmax."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("softmax", dim, axis, REQUIRED)
     input, dim = _prepare(input, dim, dtype, "softmax")
     return Softmax(dim, input.ndim).apply(input)
 
 
-def log_softmax(input, dim, dtype=None):
+def log_softmax(input, dim=REQUIRED, dtype=None, *, axis=None):
     """log(softmax(input)) along ``dim``, computed stably. Same as torch.log_softmax."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("log_softmax", dim, axis, REQUIRED)
     input, dim = _prepare(input, dim, dtype, "log_softmax")
     return LogSoftmax(dim, input.ndim).apply(input)
 

@@ -15,6 +15,7 @@ import warnings
 from .. import _dtype as D
 from ..autograd.engine import sum_to_shape
 from ..autograd.function import Node, NoGradNode
+from ._numpy_names import REQUIRED, numpy_axis, numpy_names
 from .shape import wrap_dim
 from .unary import float_input
 
@@ -129,8 +130,10 @@ def _accumulate_dtype(input, dtype, fn):
     return input.dtype
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):
+def sum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum over ``dim`` (all elements by default). Same as torch.sum."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("sum", dim, keepdim, axis, keepdims)
     if dim is None and dtype is None and input._dtype.category >= D.FLOAT:
         # NOTE: loss.sum(), the common call, without the checks and conversions below
         return Sum(tuple(range(input._data.ndim)), keepdim, input._data.dtype).apply(input)
@@ -164,8 +167,10 @@ class Mean(Node):
         return _spread(grad, self.dims, shape, self.keepdim)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):
+def mean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean over ``dim`` (all elements by default). Same as torch.mean."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("mean", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(D.check_dtype(dtype, "mean"))
     if input.dtype.category < D.FLOAT:
@@ -218,15 +223,19 @@ class Nansum(Node):
         return grad * (x == x)  # NOTE: x == x is False exactly at NaN
 
 
-def nansum(input, dim=None, keepdim=False, *, dtype=None):
+def nansum(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Sum over ``dim`` treating NaN as 0. Same as torch.nansum."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("nansum", dim, keepdim, axis, keepdims)
     dt = _accumulate_dtype(input, dtype, "nansum")
     node = Nansum(reduce_dims(dim, input._data.ndim), keepdim, D.to_numpy_dtype(dt))
     return node.apply(input)
 
 
-def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+def nanmean(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Mean of the non-NaN elements over ``dim`` (NaN where there are none)."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("nanmean", dim, keepdim, axis, keepdims)
     if dtype is not None:
         input = input.to(D.check_dtype(dtype, "nanmean"))
     if input.dtype.category < D.FLOAT:
@@ -268,8 +277,10 @@ class Prod(Node):
         return grad * cumulative.product_of_others(x, dims)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):
+def prod(input, dim=None, keepdim=False, *, dtype=None, axis=None, keepdims=None):
     """Product of all elements, or over one ``dim``. Same as torch.prod."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("prod", dim, keepdim, axis, keepdims)
     dt = D.to_numpy_dtype(_accumulate_dtype(input, dtype, "prod"))
     if dim is None:
         return Prod(tuple(range(input.dim())), False, dt).apply(input)
@@ -366,26 +377,42 @@ def _var_args(name, input, dim, unbiased, correction):
     return dims, correction
 
 
-def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
     """Variance over ``dim`` with ``correction`` (1: unbiased, the default). Same as torch.var."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("var", dim, keepdim, axis, keepdims)
     dims, correction = _var_args("var", input, dim, unbiased, correction)
     return Var(dims, correction, keepdim).apply(input)
 
 
-def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
     """Standard deviation over ``dim`` (sqrt of ``var``). Same as torch.std."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("std", dim, keepdim, axis, keepdims)
     dims, correction = _var_args("std", input, dim, unbiased, correction)
     return Std(dims, correction, keepdim).apply(input)
 
 
-def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def var_mean(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
     """(var, mean) over ``dim``. Same as torch.var_mean."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("var_mean", dim, keepdim, axis, keepdims)
     dims, correction = _var_args("var_mean", input, dim, unbiased, correction)
     return Var(dims, correction, keepdim).apply(input), Mean(dims, keepdim).apply(input)
 
 
-def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+def std_mean(
+    input, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None
+):
     """(std, mean) over ``dim``. Same as torch.std_mean."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("std_mean", dim, keepdim, axis, keepdims)
     dims, correction = _var_args("std_mean", input, dim, unbiased, correction)
     return Std(dims, correction, keepdim).apply(input), Mean(dims, keepdim).apply(input)
 
@@ -443,8 +470,10 @@ class Logsumexp(Node):
         return grad * (x - y).exp()
 
 
-def logsumexp(input, dim, keepdim=False):
+def logsumexp(input, dim=REQUIRED, keepdim=False, *, axis=None, keepdims=None):
     """log(sum(exp(input))) over ``dim``, without overflow. Same as torch.logsumexp."""
+    if axis is not None or keepdims is not None or dim is REQUIRED:
+        dim, keepdim = numpy_names("logsumexp", dim, keepdim, axis, keepdims, REQUIRED)
     input = float_input(input)
     if isinstance(dim, int):
         dim = (dim,)
@@ -473,18 +502,24 @@ def _truth(fn, input, dim, keepdim):
     return Truth(fn, dims, keepdim).apply(input)
 
 
-def all(input, dim=None, keepdim=False):
+def all(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """True where every element over ``dim`` is non-zero. Same as torch.all."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("all", dim, keepdim, axis, keepdims)
     return _truth("all", input, dim, keepdim)
 
 
-def any(input, dim=None, keepdim=False):
+def any(input, dim=None, keepdim=False, *, axis=None, keepdims=None):
     """True where some element over ``dim`` is non-zero. Same as torch.any."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("any", dim, keepdim, axis, keepdims)
     return _truth("any", input, dim, keepdim)
 
 
-def count_nonzero(input, dim=None):
+def count_nonzero(input, dim=None, *, axis=None):
     """Number of non-zero elements over ``dim`` (int64). Same as torch.count_nonzero."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("count_nonzero", dim, axis)
     return sum(input != 0, dim)
 
 

@@ -16,6 +16,7 @@ import operator
 from .. import _dtype as D
 from .._tensor import Size, Tensor
 from ..autograd.function import Node, ViewNode, _as_view
+from ._numpy_names import REQUIRED, numpy_axis
 
 __all__ = ["clone", "view", "reshape", "flatten", "unflatten", "transpose", "swapaxes",
            "swapdims", "permute", "t", "movedim", "moveaxis", "expand", "broadcast_to",
@@ -89,7 +90,13 @@ class Copy(Node):
 
 
 def clone(input, *, memory_format=None):
-    """A copy with its own memory. Same as torch.clone."""
+    """A copy with its own memory. Same as torch.clone (row-major unless ``memory_format`` is
+    channels_last; the default keeps no channels-last strides, see ember/_memory_format.py)."""
+    if memory_format is not None:
+        from .. import _memory_format as M
+
+        if M.check(memory_format, "clone") in (M.channels_last, M.channels_last_3d):
+            return M.channels_last_copy(input, memory_format)
     return Clone().apply(input)
 
 
@@ -435,8 +442,10 @@ class Squeeze(ViewNode):
         return grad.reshape(self.input_shape(0))
 
 
-def squeeze(input, dim=None):
+def squeeze(input, dim=None, *, axis=None):
     """Remove size-1 dims (all, or those of ``dim``, an int or tuple). Same as torch.squeeze."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("squeeze", dim, axis)
     shape = input._data.shape
     if dim is None:
         dims = tuple(i for i, s in enumerate(shape) if s == 1)
@@ -464,8 +473,10 @@ class Unsqueeze(ViewNode):
         return grad.squeeze(self.dim)
 
 
-def unsqueeze(input, dim):
+def unsqueeze(input, dim=REQUIRED, *, axis=None):
     """Insert a size-1 dim at ``dim``. Same as torch.unsqueeze."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("unsqueeze", dim, axis, REQUIRED)
     return Unsqueeze(wrap_dim(dim, input._data.ndim + 1)).apply(input)
 
 

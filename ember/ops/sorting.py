@@ -10,6 +10,7 @@ from .. import _device, return_types
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
+from ._numpy_names import numpy_axis, numpy_names
 from .binary import write_out
 from .scatter import Gather
 from .shape import wrap_dim
@@ -43,9 +44,11 @@ def _first(indices, dim, k):
     return indices[(slice(None),) * dim + (slice(0, k),)]
 
 
-def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+def sort(input, dim=-1, descending=False, stable=False, *, out=None, axis=None):
     """(values, indices) of ``input`` sorted along ``dim``; ``indices`` say where each value
     came from.  Equal values keep their order (ember's sort is always stable)."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("sort", dim, axis, -1)
     if input.ndim == 0:
         wrap_dim(dim, 0)
         result = return_types.sort((input.clone(), input.new_zeros((), dtype=D.int64)))
@@ -58,8 +61,10 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     return write_out(result, out, "sort", same_dtype=True)
 
 
-def argsort(input, dim=-1, descending=False, stable=False):
+def argsort(input, dim=-1, descending=False, stable=False, *, axis=None):
     """The indices that sort ``input`` along ``dim``. Same as torch.argsort."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("argsort", dim, axis, -1)
     if input.ndim == 0:
         wrap_dim(dim, 0)
         return input.new_zeros((), dtype=D.int64)
@@ -73,8 +78,10 @@ def msort(input):
     return sort(input, dim=0).values
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None, axis=None):
     """(values, indices) of the ``k`` largest (or smallest) elements along ``dim``."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("topk", dim, axis, -1)
     n = input.shape[wrap_dim(dim, input.ndim)] if input.ndim else 1
     if not 0 <= k <= n:
         raise RuntimeError("selected index k out of range")
@@ -89,8 +96,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     return write_out(result, out, "topk", same_dtype=True)
 
 
-def kthvalue(input, k, dim=-1, keepdim=False, *, out=None):
+def kthvalue(input, k, dim=-1, keepdim=False, *, out=None, axis=None, keepdims=None):
     """(values, indices) of the k-th smallest element (k counts from 1) along ``dim``."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("kthvalue", dim, keepdim, axis, keepdims, -1)
     n = input.shape[wrap_dim(dim, input.ndim)] if input.ndim else 1
     if not 1 <= k <= n:
         raise RuntimeError(f"kthvalue(): selected number k out of range for dimension "

@@ -17,3 +17,10 @@ from .sparse_adam import SparseAdam
 
 __all__ = ["ASGD", "Adadelta", "Adagrad", "Adam", "AdamW", "Adamax", "LBFGS", "NAdam",
            "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam", "lr_scheduler"]
+
+
+def __getattr__(name):
+    """Only called for a name this module lacks: torch's name and ember.check in the error."""
+    from .._missing import missing_name
+
+    raise missing_name(__name__, name)

@@ -515,8 +515,11 @@ class Module:
     def to(self, *args, **kwargs):
         """Move and/or cast parameters and buffers in place (a dtype casts floating ones only)."""
         dtype, device = _parse_to(args, kwargs)
+        memory_format = kwargs.get("memory_format")
 
         def convert(t):
+            if memory_format is not None and t.dim() in (4, 5):  # as torch: 4-d/5-d tensors
+                t = t.to(memory_format=memory_format)
             if dtype is not None and (t.is_floating_point() or t.is_complex()):
                 return t.to(device=device, dtype=dtype)
             return t.to(device=device)

@@ -27,3 +27,10 @@ __all__ = ["BatchSampler", "ChainDataset", "ConcatDataset", "DataLoader", "Datas
            "SequentialSampler", "StackDataset", "Subset", "SubsetRandomSampler",
            "TensorDataset", "WeightedRandomSampler", "default_collate", "default_convert",
            "get_worker_info", "random_split"]
+
+
+def __getattr__(name):
+    """Only called for a name this module lacks: torch's name and ember.check in the error."""
+    from ..._missing import missing_name
+
+    raise missing_name(__name__, name)

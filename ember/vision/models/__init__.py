@@ -34,3 +34,10 @@ from .shufflenetv2 import (
 from .squeezenet import SqueezeNet, squeezenet1_0, squeezenet1_1
 from .vgg import VGG, vgg11, vgg11_bn, vgg13, vgg13_bn, vgg16, vgg16_bn, vgg19, vgg19_bn
 from .vit import VisionTransformer, vit_b_16, vit_b_32, vit_l_16, vit_l_32
+
+
+def __getattr__(name):
+    """Only called for a name this module lacks: torch's name and ember.check in the error."""
+    from ..._missing import missing_name
+
+    raise missing_name(__name__, name)

@@ -28,3 +28,10 @@ from ._random import (
 )
 from ._random_color import ColorJitter, GaussianBlur, RandomErasing, RandomGrayscale
 from .functional import InterpolationMode
+
+
+def __getattr__(name):
+    """Only called for a name this module lacks: torch's name and ember.check in the error."""
+    from ..._missing import missing_name
+
+    raise missing_name(__name__, name)
