@@ -64,11 +64,11 @@ class Lstsq(Node):
 
 def lstsq(A, B, rcond=None, *, driver=None):
     """(solution, residuals, rank, singular_values) of min |A X - B|_F, as torch.linalg.lstsq:
-    solution (*, n, k); residuals |A X - B|^2 per column, only when m > n, every A has full
-    rank and the driver is not 'gelsy' (else empty); rank (int64) for gelsy / gelsd / gelss;
-    singular_values for gelsd / gelss (else empty).  ``rcond``: singular values below
-    rcond * s_max count as zero (default eps * max(m, n); 'gels' assumes full rank).  B may be
-    a batch of vectors (B.ndim == A.ndim - 1).
+    solution (*, n, k); residuals |A X - B|^2 per column (differentiable too), only when
+    m > n, every A has full rank and the driver is not 'gelsy' (else empty); rank (int64) for
+    gelsy / gelsd / gelss; singular_values for gelsd / gelss (else empty).  ``rcond``:
+    singular values below rcond * s_max count as zero (default eps * max(m, n); 'gels'
+    assumes full rank).  B may be a batch of vectors (B.ndim == A.ndim - 1).
     NOTE: every driver solves by the SVD here; for a rank-deficient A this is the least-norm
     solution, which gelsy / gelsd / gelss give too (gels gives none)."""
     op = "torch.linalg.lstsq"
@@ -104,8 +104,9 @@ def lstsq(A, B, rcond=None, *, driver=None):
     full_rank = bool((node.rank == min(m, n)).all()) if node.rank.size else True
     residuals = empty
     if m > n and driver != "gelsy" and (driver == "gels" or full_rank):
-        r = xp.abs(A._data @ x._data - B._data)
-        residuals = _constant(A, (r * r).sum(-2).astype(real))
+        # |A X - B|^2 per column, from X: differentiable, as torch's residuals are
+        r = A @ x - B
+        residuals = ((r * r.conj()).real if r.is_complex() else r * r).sum(-2)
     rank = _constant(A, xp.zeros((0,), dtype=xp.int64))
     if driver != "gels":
         rank = _constant(A, node.rank.astype(xp.int64))

@@ -97,10 +97,12 @@ def _powers(x, n):
 
 def linalg_vander(x, *, N=None):
     """The Vandermonde matrix of x (*, n): column j is x^j, j = 0 .. N - 1 (N = n by
-    default). Same as torch.linalg.vander (increasing powers)."""
-    if x.dtype is D.bool:
+    default); integer x gives int64. Same as torch.linalg.vander (increasing powers)."""
+    if x.dtype in (D.bool, D.float16, D.bfloat16):
         raise RuntimeError("linalg.vander supports floating point, complex, and integer "
-                           "tensors, but got Bool")
+                           f"tensors, but got {x.dtype._short}")
+    if x.dtype.category < D.FLOAT:
+        x = x.to(D.int64)
     n = x.shape[-1] if x.ndim else 1
     N = n if N is None else N
     if N <= 1:

@@ -259,13 +259,13 @@ def _lu_square_grad(low, up, g_low, g_up):
     return _solve_uh_right(up, _solve_lh(low, phi))
 
 
-def _lu_factor_ex(A, pivot, op):
+def _lu_factor_ex(A, pivot, op="torch.lu_factor"):
     if A.ndim < 2:
-        raise RuntimeError(f"torch.{op}: Expected tensor with 2 or more dimensions. Got size: "
+        raise RuntimeError(f"{op}: Expected tensor with 2 or more dimensions. Got size: "
                            f"{list(A.shape)} instead")
     _check_float(A.dtype, "lu")
     if not pivot:
-        raise RuntimeError(f"{op}: LU without pivoting is not implemented on the CPU")
+        raise RuntimeError("linalg.lu_factor: LU without pivoting is not implemented on the CPU")
     return LUFactor().apply(A)
 
 
@@ -274,7 +274,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False, out=None):
     LAPACK's int32 pivots (1-based row swaps) and info (0, or the first step whose pivot was
     zero: U is then singular).  A may be rectangular and batched. Same as
     torch.linalg.lu_factor_ex."""
-    lu, pivots, info = _lu_factor_ex(A, pivot, "linalg.lu_factor_ex")
+    lu, pivots, info = _lu_factor_ex(A, pivot)
     if check_errors:
         _raise_singular(info, A, "torch.linalg.lu_factor_ex")
     result = return_types.linalg_lu_factor_ex((lu, pivots, info))
@@ -295,7 +295,7 @@ def lu_factor(A, *, pivot=True, out=None):
     """(LU, pivots): P A = L U with partial pivoting, L and U in one matrix, pivots LAPACK's
     (int32, 1-based row swaps).  A zero pivot (singular U) raises, as lu_solve would divide
     by it. Same as torch.linalg.lu_factor."""
-    lu, pivots, info = _lu_factor_ex(A, pivot, "linalg.lu_factor")
+    lu, pivots, info = _lu_factor_ex(A, pivot)
     _raise_singular(info, A, "torch.linalg.lu_factor")
     return _finish(return_types.linalg_lu_factor((lu, pivots)), out, "linalg.lu_factor",
                    same_dtype=True)
@@ -314,7 +314,7 @@ def _unpack(lu, pivots, like):
 def lu(A, *, pivot=True, out=None):
     """(P, L, U) with A = P L U: P a permutation, L unit lower-triangular (m x k), U upper
     triangular (k x n), k = min(m, n).  A singular A does not raise. Same as torch.linalg.lu."""
-    lu_, pivots, _ = _lu_factor_ex(A, pivot, "linalg.lu_factor")
+    lu_, pivots, _ = _lu_factor_ex(A, pivot, "linalg.lu")
     return _finish(return_types.linalg_lu(_unpack(lu_, pivots, A)), out, "linalg.lu",
                    same_dtype=True)
 
@@ -337,7 +337,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 def legacy_lu(A, pivot=True, get_infos=False, out=None):
     """(LU, pivots) or, with get_infos, (LU, pivots, infos). Same as torch.lu (the older name of
     linalg.lu_factor / lu_factor_ex)."""
-    lu_, pivots, info = _lu_factor_ex(A, pivot, "linalg.lu_factor")
+    lu_, pivots, info = _lu_factor_ex(A, pivot)
     if get_infos:
         result = (lu_, pivots, info)
     else:
