@@ -16,6 +16,7 @@ from opinfo import OpInfo
 INF = float("inf")
 # torch raises when differentiating these: ember's gradient is checked by gradcheck alone
 _NO_TORCH_GRAD = {"grad": False, "gradgrad": False}
+_NO_GRAD = {"grad": False, "gradgrad": False, "gradcheck": False}
 
 
 def _pivoted(shape, extra=()):
@@ -76,6 +77,16 @@ def _full_rank(shape, extra):
             v, _ = np.linalg.qr(rng.standard_normal((n, k)))
             mats.append((u * np.linspace(2, 1, k)) @ v.T)
         a = np.stack(mats).reshape(shape)
+        return [a.astype(dtype)] + [rng.uniform(-1, 1, size=s).astype(dtype) for s in extra]
+    return make
+
+
+def _small_diagonal(shape, extra=()):
+    """Sample: random with its diagonal shrunk 100 times (made symmetric by the op's lambda):
+    Bunch-Kaufman then picks 2 x 2 pivot blocks and swaps."""
+    def make(rng, dtype):
+        a = rng.uniform(-1, 1, size=shape)
+        a = a - 0.99 * a * np.eye(shape[-1])
         return [a.astype(dtype)] + [rng.uniform(-1, 1, size=s).astype(dtype) for s in extra]
     return make
 
@@ -151,6 +162,30 @@ OPS = [
     OpInfo("lu_solve_legacy",
            lambda lib, a, b: lib.lu_solve(b, *lib.linalg.lu_factor(a)),
            samples=[_pivoted((3, 3), [(3, 2)])]),
+    # ------------------------------------------------------------------ LDL (no gradient in torch)
+    OpInfo("ldl_factor", lambda lib, a: lib.linalg.ldl_factor(a + a.mT),
+           samples=[(4, 4), (2, 3, 5, 5), _small_diagonal((2, 6, 6)), _small_diagonal((7, 7))],
+           **_NO_GRAD,
+           errors=[lambda lib: lib.linalg.ldl_factor(lib.ones(3)),
+                   lambda lib: lib.linalg.ldl_factor(lib.ones(3, 4)),
+                   lambda lib: lib.linalg.ldl_factor(lib.ones(3, 3, dtype=lib.int64)),
+                   lambda lib: lib.linalg.ldl_factor(lib.ones(3, 3, dtype=lib.float16))]),
+    OpInfo("ldl_factor_ex", lambda lib, a: lib.linalg.ldl_factor_ex(a + a.mT),
+           samples=[_small_diagonal((5, 5)), np.zeros((3, 3)),
+                    np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]])],
+           **_NO_GRAD),
+    OpInfo("ldl_solve", lambda lib, a, b: lib.linalg.ldl_solve(
+               *lib.linalg.ldl_factor(a + a.mT), b),
+           samples=[_small_diagonal((5, 5), [(5, 2)]), _small_diagonal((2, 4, 4), [(2, 4, 3)])],
+           **_NO_GRAD,
+           errors=[lambda lib: lib.linalg.ldl_solve(*lib.linalg.ldl_factor(lib.eye(3)),
+                                                    lib.ones(4, 2)),
+                   lambda lib: lib.linalg.ldl_solve(*lib.linalg.ldl_factor(lib.eye(3)),
+                                                    lib.ones(3)),
+                   lambda lib: lib.linalg.ldl_solve(*lib.linalg.ldl_factor(lib.eye(3)),
+                                                    lib.ones(3, 2, dtype=lib.float64)),
+                   lambda lib: lib.linalg.ldl_solve(lib.eye(3), lib.ones(2, dtype=lib.int32),
+                                                    lib.ones(3, 2))]),
     # ------------------------------------------------------------------ eig, matrix_exp
     OpInfo("linalg_eig", _eig_invariants,
            samples=[_with_eigenvalues([-2.0, -0.5, 1.0, 2.5]),
