@@ -19,8 +19,9 @@ _COND_NORMS = (None, 2, -2, 1, -1, math.inf, -math.inf, "fro", "nuc")
 
 def cond(A, p=None, *, out=None):
     """The condition number |A|_p |A^-1|_p.  p = None or 2: s_max / s_min (any m x n A);
-    p = -2: s_min / s_max; p = 1, -1, inf, -inf, 'fro', 'nuc': the matrix norms of A and of
-    A^-1 (square A; inf where A is singular). Always real. Same as torch.linalg.cond."""
+    p = -2: s_min / s_max; p = 'nuc': (sum s)(sum 1/s); p = 1, -1, inf, -inf, 'fro': the
+    matrix norms of A and of A^-1 (square A; inf where A is singular). Always real. Same as
+    torch.linalg.cond."""
     if p not in _COND_NORMS:
         raise RuntimeError(f"linalg.cond got an invalid norm type: {p}")
     if p in (None, 2, -2):
@@ -39,10 +40,18 @@ def cond(A, p=None, *, out=None):
     if A.numel() == 0:
         return _finish(_constant(A, _xp(A).zeros(tuple(A.shape[:-2]),
                                                   dtype=A._data.real.dtype)), out)
+    if p == "nuc":
+        # |A|_* |A^-1|_* = (sum s) (sum 1 / s) from the singular values, as torch computes it
+        # (a singular A: inf, or NaN when A = 0)
+        s = svdvals(A)
+        return _finish(s.sum(-1) * (1 / s).sum(-1), out)
     inverse, info = inv_ex(A)
-    # a singular A has no inverse: its condition number is infinite (torch's convention)
+    # a singular A has no inverse: its condition number is infinite (torch's convention); its
+    # inf / NaN "inverse" is zeroed first, so that the norms (an SVD for 'nuc') stay finite
+    singular = info > 0
+    inverse = inverse.masked_fill(singular.unsqueeze(-1).unsqueeze(-1), 0)
     result = matrix_norm(A, p) * matrix_norm(inverse, p)
-    return _finish(result.masked_fill(info > 0, math.inf), out)
+    return _finish(result.masked_fill(singular, math.inf), out)
 
 
 # ---------------------------------------------------------------------------- tensorinv, solve

@@ -336,13 +336,9 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 
 def legacy_lu(A, pivot=True, get_infos=False, out=None):
     """(LU, pivots) or, with get_infos, (LU, pivots, infos). Same as torch.lu (the older name of
-    linalg.lu_factor / lu_factor_ex)."""
+    linalg.lu_factor_ex); unlike linalg.lu_factor, a singular A does not raise, as in torch."""
     lu_, pivots, info = _lu_factor_ex(A, pivot)
-    if get_infos:
-        result = (lu_, pivots, info)
-    else:
-        _raise_singular(info, A, "torch.linalg.lu_factor")
-        result = (lu_, pivots)
+    result = (lu_, pivots, info) if get_infos else (lu_, pivots)
     return _finish(result, out, "lu", same_dtype=True)
 
 
