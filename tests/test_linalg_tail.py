@@ -3,8 +3,6 @@ names, LAPACK's pivots, singular inputs (errors, info codes, inf / NaN), complex
 result dtypes, which lstsq fields each driver fills, out=, the older torch.* names and the
 Tensor methods.  Tolerances are torch's for the dtype (assert_same) unless a line says why."""
 
-import warnings
-
 import numpy as np
 import pytest
 import torch
@@ -13,7 +11,8 @@ import ember
 
 from conftest import assert_same, pair
 
-warnings.filterwarnings("ignore", message="torch.(lu|lu_solve|triangular_solve) is deprecated")
+pytestmark = pytest.mark.filterwarnings(
+    "ignore:(torch|ember).(lu|lu_solve|triangular_solve) is deprecated")
 
 
 def _rand(*shape, seed=0, complex_=False):
@@ -436,3 +435,13 @@ def test_out_arguments():
         torch.linalg.eigvals(ta, out=torch.empty(3, dtype=torch.float64))
     with pytest.raises(RuntimeError):
         ember.linalg.eigvals(ea, out=ember.empty(3, dtype=ember.float64))
+
+
+def test_older_names_warn_as_torch():
+    # torch warns once per process (so it cannot be watched here after the tests above)
+    e = ember.eye(2, dtype=ember.float64)
+    piv = ember.tensor(np.array([1, 2], dtype=np.int32))
+    for call in (lambda: ember.lu(e), lambda: ember.lu_solve(e, e, piv),
+                 lambda: ember.triangular_solve(e, e)):
+        with pytest.warns(UserWarning, match="is deprecated in favor of"):
+            call()

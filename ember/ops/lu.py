@@ -8,6 +8,8 @@ elimination with partial pivoting.  Pivots are LAPACK's: ``pivots[i] = p`` (1-ba
 ``ember.linalg`` re-exports these under torch.linalg's names.
 """
 
+import warnings
+
 import numpy as np
 
 from .. import _dtype as D
@@ -118,6 +120,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False, out=None):
 def triangular_solve(input, A, upper=True, transpose=False, unitriangular=False, *, out=None):
     """(X, A) with A X = input (transpose: A^T X = input). Same as torch.triangular_solve (the
     older name of linalg.solve_triangular; note the order of the arguments)."""
+    warnings.warn("ember.triangular_solve is deprecated in favor of ember.linalg.solve_triangular "
+                  "and will be removed in a future release.\nember.linalg.solve_triangular has "
+                  "its arguments reversed and does not return a copy of one of the inputs.\n"
+                  "X = ember.triangular_solve(B, A).solution\nshould be replaced with\n"
+                  "X = ember.linalg.solve_triangular(A, B).", UserWarning, stacklevel=2)
     if transpose:
         A_used, upper_used = A.mT, not upper
     else:
@@ -337,6 +344,14 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True, *, out=N
 def legacy_lu(A, pivot=True, get_infos=False, out=None):
     """(LU, pivots) or, with get_infos, (LU, pivots, infos). Same as torch.lu (the older name of
     linalg.lu_factor_ex); unlike linalg.lu_factor, a singular A does not raise, as in torch."""
+    warnings.warn("ember.lu is deprecated in favor of ember.linalg.lu_factor / "
+                  "ember.linalg.lu_factor_ex and will be removed in a future release.\n"
+                  "LU, pivots = ember.lu(A, compute_pivots)\nshould be replaced with\n"
+                  "LU, pivots = ember.linalg.lu_factor(A, compute_pivots)\nand\n"
+                  "LU, pivots, info = ember.lu(A, compute_pivots, get_infos=True)\n"
+                  "should be replaced with\n"
+                  "LU, pivots, info = ember.linalg.lu_factor_ex(A, compute_pivots)",
+                  UserWarning, stacklevel=2)
     lu_, pivots, info = _lu_factor_ex(A, pivot)
     result = (lu_, pivots, info) if get_infos else (lu_, pivots)
     return _finish(result, out, "lu", same_dtype=True)
@@ -387,4 +402,8 @@ def _lu_solve_left(LU, pivots, B, adjoint):
 def legacy_lu_solve(input, LU_data, LU_pivots, *, out=None):
     """X with A X = input from torch.lu's (LU_data, LU_pivots). Same as torch.lu_solve (the
     older name of linalg.lu_solve; note the order of the arguments)."""
+    warnings.warn("ember.lu_solve is deprecated in favor of ember.linalg.lu_solve and will be "
+                  "removed in a future release.\nNote that ember.linalg.lu_solve has its "
+                  "arguments reversed.\nX = ember.lu_solve(B, LU, pivots)\nshould be replaced "
+                  "with\nX = ember.linalg.lu_solve(LU, pivots, B)", UserWarning, stacklevel=2)
     return lu_solve(LU_data, LU_pivots, input, out=out)
