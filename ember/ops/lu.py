@@ -3,8 +3,8 @@ lu, lu_solve, and the older torch.* names lu, lu_unpack, lu_solve, triangular_so
 
 NumPy's LAPACK wrappers have no triangular solve and no getrf, so both are written here as
 plain loops over the matrix size, vectorised over the batch: back substitution, and Gaussian
-elimination with partial pivoting.  Pivots are LAPACK's: ``pivots[i] = p`` (1-based) means
-"row i was swapped with row p" at step i, and P A = L U is built from those swaps in order.
+elimination with partial pivoting.  Pivots are LAPACK's, counting rows from 1: at step i,
+row i was swapped with row pivots[i - 1], and P is those swaps, made in order.
 ``ember.linalg`` re-exports these under torch.linalg's names.
 """
 
