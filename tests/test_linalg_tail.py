@@ -445,3 +445,15 @@ def test_older_names_warn_as_torch():
                  lambda: ember.triangular_solve(e, e)):
         with pytest.warns(UserWarning, match="is deprecated in favor of"):
             call()
+
+
+@pytest.mark.parametrize("call", [lambda lib: lib.lstsq(lib.ones(3, 2), lib.ones(3, 1)),
+                                  lambda lib: lib.ones(2, 2).eig(),
+                                  lambda lib: lib.eig(lib.ones(2, 2), True)])
+def test_removed_names_raise_torch_error(call):
+    with pytest.raises(RuntimeError) as t_err:
+        call(torch)
+    with pytest.raises(RuntimeError) as e_err:
+        call(ember)
+    assert _first_line(e_err.value) == _first_line(t_err.value)
+    assert "torch.linalg." in str(e_err.value).splitlines()[-1]  # the call to write instead

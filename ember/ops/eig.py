@@ -165,3 +165,15 @@ def matrix_exp(A):
     with a degree-13 Pade approximant. Same as torch.linalg.matrix_exp and torch.matrix_exp."""
     _check_matrix(A, "linalg.matrix_exp")
     return MatrixExp().apply(A)
+
+
+def removed_eig(*args, **kwargs):
+    """torch.eig (and Tensor.eig) were removed in torch 1.9: calling them raises torch's
+    error, which names the replacement."""
+    raise RuntimeError("This function was deprecated since version 1.9 and is now removed. "
+                       "`torch.linalg.eig` returns complex tensors of dtype `cfloat` or "
+                       "`cdouble` rather than real tensors mimicking complex tensors.\n\n"
+                       "L, _ = torch.eig(A) should be replaced with:\n"
+                       "L_complex = torch.linalg.eigvals(A)\n\nand\n\n"
+                       "L, V = torch.eig(A, eigenvectors=True) should be replaced with:\n"
+                       "L_complex, V_complex = torch.linalg.eig(A)")

@@ -118,6 +118,19 @@ def lstsq(A, B, rcond=None, *, driver=None):
     return return_types.linalg_lstsq((x, residuals, rank, singular_values))
 
 
+def removed_lstsq(*args, **kwargs):
+    """torch.lstsq (and Tensor.lstsq) were removed in torch 1.9: calling them raises torch's
+    error, which names the replacement."""
+    raise RuntimeError("This function was deprecated since version 1.9 and is now removed. "
+                       "`torch.lstsq` is deprecated in favor of `torch.linalg.lstsq`.\n"
+                       "Note the order of the arguments: torch.lstsq(B, A) was "
+                       "torch.linalg.lstsq(A, B), whose named tuple holds the residuals in "
+                       "'residuals' (torch.lstsq put them in the last m - n rows of the "
+                       "solution) and no QR decomposition (use torch.linalg.qr for it):\n"
+                       "X = torch.lstsq(B, A).solution[:A.size(1)]\nshould be replaced with\n"
+                       "X = torch.linalg.lstsq(A, B).solution")
+
+
 # ---------------------------------------------------------------------------- householder
 
 def householder_product(A, tau, *, out=None):

@@ -424,7 +424,8 @@ matrix_power = _inv.matrix_power
 
 
 # the torch.* names of ops in lu.py, eig.py, least_squares.py and linalg_compositions.py
-__all__ += ["lu", "lu_solve", "lu_unpack", "triangular_solve", "matrix_exp", "orgqr", "vander"]
+__all__ += ["lu", "lu_solve", "lu_unpack", "triangular_solve", "matrix_exp", "orgqr", "vander",
+            "lstsq", "eig"]
 lu = _lu.legacy_lu
 lu_solve = _lu.legacy_lu_solve
 lu_unpack = _lu.lu_unpack
@@ -432,6 +433,8 @@ triangular_solve = _lu.triangular_solve
 matrix_exp = _eig.matrix_exp
 orgqr = _lstsq.orgqr
 vander = _compositions.vander
+lstsq = _lstsq.removed_lstsq  # removed from torch: both raise torch's error
+eig = _eig.removed_eig
 
 
 # Tensor methods (installed by ember/_methods.py)
@@ -443,5 +446,5 @@ METHODS = {
     "pinverse": pinverse, "matrix_power": matrix_power,
 }
 METHODS.update({"lu": lu, "lu_solve": lu_solve, "triangular_solve": triangular_solve,
-                "matrix_exp": matrix_exp, "orgqr": orgqr})
+                "matrix_exp": matrix_exp, "orgqr": orgqr, "lstsq": lstsq, "eig": eig})
 INPLACE = {"addmm_": addmm, "addmv_": addmv, "addbmm_": addbmm, "baddbmm_": baddbmm}
