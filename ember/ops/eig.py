@@ -14,8 +14,9 @@ import numpy as np
 from .. import _dtype as D
 from .. import return_types
 from ..autograd.function import Node
+from ..autograd.grad_mode import state as _grad_state
 from .decompositions import _check_phase_invariant
-from .inverse import _check_matrix, _diag, _eye, _finish, _MultiOutput, solve
+from .inverse import _check_matrix, _constant, _diag, _eye, _finish, _MultiOutput, _xp, solve
 
 __all__ = []  # public through ops/linalg.py (torch.*) and ember/linalg.py (torch.linalg.*)
 
@@ -93,7 +94,15 @@ def eigvals(A, *, out=None):
     """The eigenvalues of a square matrix, complex, in LAPACK's order. Same as
     torch.linalg.eigvals."""
     _check_eig(A, "linalg.eigvals")
-    return _finish(Eig().apply(A)[0], out, "linalg.eigvals", same_dtype=True)
+    if A.requires_grad and _grad_state.enabled:
+        return _finish(Eig().apply(A)[0], out, "linalg.eigvals", same_dtype=True)
+    # without a gradient, no eigenvectors: LAPACK's Schur form without Schur vectors, as torch
+    xp = _xp(A)
+    if not bool(xp.isfinite(A._data).all()):
+        # NOTE: torch 2.13 returns NaNs here, or crashes inside LAPACK; ember refuses clearly
+        raise RuntimeError("torch.linalg.eigvals: input tensor should not contain infs or NaNs.")
+    w = xp.linalg.eigvals(A._data).astype(np.result_type(A._data.dtype, np.complex64))
+    return _finish(_constant(A, w), out, "linalg.eigvals", same_dtype=True)
 
 
 # ---------------------------------------------------------------------------- matrix_exp

@@ -35,8 +35,13 @@ def cond(A, p=None, *, out=None):
         largest, smallest = s[..., 0], s[..., -1]
         result = smallest / largest if p == -2 else largest / smallest
         return _finish(result, out)
-    _check_matrix(A, f"linalg.cond(ord={p})")
-    _check_matrix(A, "linalg.inv")
+    op = f"linalg.cond(ord={p})"
+    if A.ndim < 2:
+        raise RuntimeError(f"{op}: The input tensor A must have at least 2 dimensions.")
+    if A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"{op}: A must be batches of square matrices, but they are "
+                           f"{A.shape[-2]} by {A.shape[-1]} matrices")
+    _check_matrix(A, "linalg.inv")  # the dtype, named as torch names it
     if A.numel() == 0:
         return _finish(_constant(A, _xp(A).zeros(tuple(A.shape[:-2]),
                                                   dtype=A._data.real.dtype)), out)
@@ -47,7 +52,7 @@ def cond(A, p=None, *, out=None):
         return _finish(s.sum(-1) * (1 / s).sum(-1), out)
     inverse, info = inv_ex(A)
     # a singular A has no inverse: its condition number is infinite (torch's convention); its
-    # inf / NaN "inverse" is zeroed first, so that the norms (an SVD for 'nuc') stay finite
+    # inf / NaN "inverse" is zeroed first, so that the norms stay finite
     singular = info > 0
     inverse = inverse.masked_fill(singular.unsqueeze(-1).unsqueeze(-1), 0)
     result = matrix_norm(A, p) * matrix_norm(inverse, p)

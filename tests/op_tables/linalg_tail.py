@@ -241,7 +241,9 @@ OPS = [
     # inverse its graph saved): ember's gradient is checked by gradcheck alone
     OpInfo("cond_fro", lambda lib, a: lib.linalg.cond(a, "fro"),
            samples=[_full_rank((3, 3), []), _full_rank((2, 3, 3), [])], **_NO_TORCH_GRAD,
-           errors=[lambda lib: lib.linalg.cond(lib.ones(3), "fro")]),
+           errors=[lambda lib: lib.linalg.cond(lib.ones(3), "fro"),
+                   lambda lib: lib.linalg.cond(lib.ones(3, 3, dtype=lib.int64), "fro"),
+                   lambda lib: lib.linalg.cond(lib.ones(3, 4), "nuc")]),
     OpInfo("cond_inf", lambda lib, a: lib.linalg.cond(a, INF), samples=[_full_rank((3, 3), [])],
            **_NO_TORCH_GRAD),
     OpInfo("cond_nuc", lambda lib, a: lib.linalg.cond(a, "nuc"), samples=[_full_rank((3, 3), [])]),
