@@ -28,6 +28,12 @@ __all__ = []  # public through ember/linalg.py (torch.linalg.*)
 _ALPHA = (1 + math.sqrt(17)) / 8
 
 
+def _host(x):
+    """The values as a NumPy array: the pivoting loops run on the CPU (a GPU array is copied
+    here, and the results go back to its device)."""
+    return x.get() if hasattr(x, "get") else np.asarray(x)
+
+
 def _size(x):
     """How LAPACK measures entries when choosing pivots: |re| + |im| for complex numbers."""
     if np.iscomplexobj(x):
@@ -130,13 +136,15 @@ class LDLFactor(Node):
 
     def forward(self, a):
         batch, n = a.shape[:-2], a.shape[-1]
-        flat = np.asarray(a).reshape((-1, n, n))
+        flat = _host(a).reshape((-1, n, n))
         ld = np.zeros_like(flat)
         pivots = np.zeros(flat.shape[:2], dtype=np.int32)
         info = np.zeros(flat.shape[0], dtype=np.int32)
         for b in range(flat.shape[0]):
             ld[b], pivots[b], info[b] = _bunch_kaufman(flat[b], self.hermitian)
-        return (ld.reshape(a.shape), pivots.reshape(batch + (n,)), info.reshape(batch))
+        xp = self.xp
+        return (xp.asarray(ld.reshape(a.shape)), xp.asarray(pivots.reshape(batch + (n,))),
+                xp.asarray(info.reshape(batch)))
 
     def backward(self, *grads):
         raise RuntimeError("derivative for aten::linalg_ldl_factor_ex is not implemented")
@@ -233,6 +241,7 @@ class LDLSolve(Node):
         self.hermitian = hermitian
 
     def forward(self, ld, b):
+        ld, b = _host(ld), _host(b)
         batch = np.broadcast_shapes(ld.shape[:-2], b.shape[:-2], self.pivots.shape[:-1])
         n = ld.shape[-1]
         ld_b = np.broadcast_to(ld, batch + ld.shape[-2:]).reshape((-1, n, n))
@@ -241,7 +250,7 @@ class LDLSolve(Node):
         x = np.empty_like(b_b)
         for i in range(x.shape[0]):
             x[i] = _sytrs(ld_b[i], piv_b[i], b_b[i], self.hermitian)
-        return x.reshape(batch + b.shape[-2:])
+        return self.xp.asarray(x.reshape(batch + b.shape[-2:]))
 
     def backward(self, *grads):
         raise RuntimeError("derivative for aten::linalg_ldl_solve is not implemented")
@@ -266,5 +275,5 @@ def ldl_solve(LD, pivots, B, *, hermitian=False, out=None):
     if B.shape[-2] != n:
         raise RuntimeError(f"Incompatible matrix sizes for {op}: each A matrix is {n} by {n} "
                            f"but each b matrix is {B.shape[-2]} by {B.shape[-1]}")
-    x = LDLSolve(pivots._data.astype(np.int64), hermitian).apply(LD, B)
+    x = LDLSolve(_host(pivots._data).astype(np.int64), hermitian).apply(LD, B)
     return _finish(x, out)
