@@ -17,6 +17,8 @@ INF = float("inf")
 # torch raises when differentiating these: ember's gradient is checked by gradcheck alone
 _NO_TORCH_GRAD = {"grad": False, "gradgrad": False}
 _NO_GRAD = {"grad": False, "gradgrad": False, "gradcheck": False}
+# forward values and result dtypes for complex inputs too (their gradients: test_linalg_tail)
+_WITH_COMPLEX = ("float32", "float64", "complex64", "complex128")
 
 
 def _pivoted(shape, extra=()):
@@ -105,6 +107,7 @@ OPS = [
     # ------------------------------------------------------------------ triangular solves
     OpInfo("solve_triangular_upper",
            lambda lib, a, b: lib.linalg.solve_triangular(a, b, upper=True),
+           dtypes=_WITH_COMPLEX,
            samples=[_triangular((3, 3), [(3, 2)]), _triangular((2, 4, 4), [(2, 4, 3)]),
                     _triangular((2, 1, 3, 3), [(4, 3, 2)])],
            errors=[lambda lib: lib.linalg.solve_triangular(lib.ones(3, 3), lib.ones(3),
@@ -129,6 +132,7 @@ OPS = [
            samples=[lambda rng, dtype: _triangular((3, 3), [(3, 2)])(rng, dtype)[::-1]]),
     # ------------------------------------------------------------------ LU
     OpInfo("lu_factor", lambda lib, a: lib.linalg.lu_factor(a),
+           dtypes=_WITH_COMPLEX,
            samples=[_pivoted((4, 4)), _pivoted((2, 3, 3)), _pivoted((3, 5)), _pivoted((5, 3))],
            errors=[lambda lib: lib.linalg.lu_factor(lib.zeros(3, 3)),
                    lambda lib: lib.linalg.lu_factor(lib.ones(3)),
@@ -139,11 +143,13 @@ OPS = [
            samples=[_pivoted((2, 4, 4)), _pivoted((2, 5))],
            errors=[lambda lib: lib.linalg.lu_factor_ex(lib.zeros(2, 2), check_errors=True)]),
     OpInfo("linalg_lu", lambda lib, a: lib.linalg.lu(a),
+           dtypes=_WITH_COMPLEX,
            samples=[_pivoted((4, 4)), _pivoted((2, 3, 5)), _pivoted((5, 3))]),
     OpInfo("lu_legacy", lambda lib, a: lib.lu(a), samples=[_pivoted((3, 3))]),
     OpInfo("lu_unpack", lambda lib, a: lib.lu_unpack(*lib.linalg.lu_factor(a)),
            samples=[_pivoted((4, 4)), _pivoted((2, 4, 3))]),
     OpInfo("lu_solve", _lu_solve,
+           dtypes=_WITH_COMPLEX,
            samples=[_pivoted((3, 3), [(3, 2)]), _pivoted((2, 4, 4), [(3, 1, 4, 2)])],
            errors=[lambda lib: _lu_solve(lib, lib.eye(3), lib.ones(4, 2)),
                    lambda lib: _lu_solve(lib, lib.eye(3), lib.ones(3)),
@@ -164,6 +170,7 @@ OPS = [
            samples=[_pivoted((3, 3), [(3, 2)])]),
     # ------------------------------------------------------------------ LDL (no gradient in torch)
     OpInfo("ldl_factor", lambda lib, a: lib.linalg.ldl_factor(a + a.mT),
+           dtypes=_WITH_COMPLEX,
            samples=[(4, 4), (2, 3, 5, 5), _small_diagonal((2, 6, 6)), _small_diagonal((7, 7))],
            **_NO_GRAD,
            errors=[lambda lib: lib.linalg.ldl_factor(lib.ones(3)),
@@ -196,9 +203,11 @@ OPS = [
                    lambda lib: lib.linalg.eig(lib.ones(2, 2, dtype=lib.int64)),
                    lambda lib: lib.linalg.eig(lib.tensor([[1.0, float("nan")], [0.0, 1.0]]))]),
     OpInfo("linalg_eigvals", lambda lib, a: lib.linalg.eigvals(a).real,
+           dtypes=_WITH_COMPLEX,
            samples=[_with_eigenvalues([-2.0, 1.0, 3.0])],
            errors=[lambda lib: lib.linalg.eigvals(lib.ones(3))]),
     OpInfo("matrix_exp", lambda lib, a: lib.linalg.matrix_exp(a),
+           dtypes=_WITH_COMPLEX,
            samples=[(3, 3), (2, 4, 4), _scaled((3, 3), 5.0), (1, 1),
                     _scaled((2, 2, 2), np.array([[[0.1]], [[8.0]]]))],
            errors=[lambda lib: lib.linalg.matrix_exp(lib.ones(3, 4)),
@@ -224,6 +233,7 @@ OPS = [
     OpInfo("lstsq_gelss_wide", lambda lib, a, b: lib.linalg.lstsq(a, b, driver="gelss")[:3],
            samples=[_full_rank((3, 5), [(3, 2)])]),
     OpInfo("householder_product", lambda lib, a, t: lib.linalg.householder_product(a, t),
+           dtypes=_WITH_COMPLEX,
            samples=[((4, 3), (2,)), ((2, 5, 3), (2, 3)), ((3, 3), (3,))], domain=(-1, 1),
            errors=[lambda lib: lib.linalg.householder_product(lib.ones(3, 4), lib.ones(2)),
                    lambda lib: lib.linalg.householder_product(lib.ones(4, 3), lib.ones(4)),
