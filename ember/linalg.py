@@ -18,6 +18,21 @@ __all__ = ["LinAlgError", "cholesky", "cross", "det", "diagonal", "eigh", "eigva
            "vector_norm"]
 
 
+# the rest of torch.linalg (ops/lu.py, ldl.py, eig.py, least_squares.py,
+# linalg_compositions.py)
+from .ops.eig import eig, eigvals, matrix_exp  # noqa: E402
+from .ops.ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
+from .ops.least_squares import householder_product, lstsq  # noqa: E402
+from .ops.linalg_compositions import cond, tensorinv, tensorsolve  # noqa: E402
+from .ops.linalg_compositions import linalg_vander as vander  # noqa: E402
+from .ops.lu import lu, lu_factor, lu_factor_ex, lu_solve, solve_triangular  # noqa: E402
+
+__all__ += ["cond", "eig", "eigvals", "householder_product", "ldl_factor", "ldl_factor_ex",
+            "ldl_solve", "lstsq", "lu", "lu_factor",
+            "lu_factor_ex", "lu_solve", "matrix_exp", "solve_triangular", "tensorinv",
+            "tensorsolve", "vander"]
+
+
 def vecdot(x, y, *, dim=-1, out=None):
     """sum_i conj(x_i) y_i along ``dim`` (batch dims broadcast). Same as torch.linalg.vecdot."""
     x = x.conj() if x.is_complex() else x

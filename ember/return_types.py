@@ -64,3 +64,17 @@ topk = _return_type("topk", ("values", "indices"))
 aminmax = _return_type("aminmax", ("min", "max"))
 histogram = _return_type("histogram", ("hist", "bin_edges"))
 frexp = _return_type("frexp", ("mantissa", "exponent"))
+
+# the rest of torch.linalg (ember/ops/lu.py, eig.py, lstsq.py)
+__all__ += ["linalg_lu_factor", "linalg_lu_factor_ex", "linalg_lu", "lu_unpack",
+            "triangular_solve", "linalg_eig", "linalg_lstsq", "linalg_ldl_factor",
+            "linalg_ldl_factor_ex"]
+linalg_lu_factor = _return_type("linalg_lu_factor", ("LU", "pivots"))
+linalg_lu_factor_ex = _return_type("linalg_lu_factor_ex", ("LU", "pivots", "info"))
+linalg_lu = _return_type("linalg_lu", ("P", "L", "U"))
+lu_unpack = _return_type("lu_unpack", ("P", "L", "U"))
+triangular_solve = _return_type("triangular_solve", ("solution", "cloned_coefficient"))
+linalg_eig = _return_type("linalg_eig", ("eigenvalues", "eigenvectors"))
+linalg_lstsq = _return_type("linalg_lstsq", ("solution", "residuals", "rank", "singular_values"))
+linalg_ldl_factor = _return_type("linalg_ldl_factor", ("LD", "pivots"))
+linalg_ldl_factor_ex = _return_type("linalg_ldl_factor_ex", ("LD", "pivots", "info"))

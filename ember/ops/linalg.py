@@ -12,7 +12,11 @@ from .. import _dtype as D
 from .._errors import dtype_mismatch
 from ..autograd.function import Node
 from . import decompositions as _dec
+from . import eig as _eig
 from . import inverse as _inv
+from . import least_squares as _lstsq
+from . import linalg_compositions as _compositions
+from . import lu as _lu
 from . import norms as _norms
 from .einsum import einsum, kron, tensordot
 from .shape import wrap_dim
@@ -419,6 +423,20 @@ pinverse = _dec.pinverse
 matrix_power = _inv.matrix_power
 
 
+# the torch.* names of ops in lu.py, eig.py, least_squares.py and linalg_compositions.py
+__all__ += ["lu", "lu_solve", "lu_unpack", "triangular_solve", "matrix_exp", "orgqr", "vander",
+            "lstsq", "eig"]
+lu = _lu.legacy_lu
+lu_solve = _lu.legacy_lu_solve
+lu_unpack = _lu.lu_unpack
+triangular_solve = _lu.triangular_solve
+matrix_exp = _eig.matrix_exp
+orgqr = _lstsq.orgqr
+vander = _compositions.vander
+lstsq = _lstsq.removed_lstsq  # removed from torch: both raise torch's error
+eig = _eig.removed_eig
+
+
 # Tensor methods (installed by ember/_methods.py)
 METHODS = {
     "matmul": matmul, "mm": mm, "bmm": bmm, "mv": mv, "dot": dot, "vdot": vdot, "inner": inner,
@@ -427,4 +445,6 @@ METHODS = {
     "logdet": logdet, "slogdet": slogdet, "cholesky": cholesky, "qr": qr, "svd": svd,
     "pinverse": pinverse, "matrix_power": matrix_power,
 }
+METHODS.update({"lu": lu, "lu_solve": lu_solve, "triangular_solve": triangular_solve,
+                "matrix_exp": matrix_exp, "orgqr": orgqr, "lstsq": lstsq, "eig": eig})
 INPLACE = {"addmm_": addmm, "addmv_": addmv, "addbmm_": addbmm, "baddbmm_": baddbmm}
