@@ -18,7 +18,7 @@ __all__ = ["memory_format", "contiguous_format", "channels_last", "channels_last
 
 
 class memory_format:
-    """One of torch's memory formats (compare by identity)."""
+    """One of the memory formats (compare by identity), as torch.memory_format."""
 
     __slots__ = ("name",)
 
@@ -26,7 +26,7 @@ class memory_format:
         self.name = name
 
     def __repr__(self):
-        return f"torch.{self.name}"
+        return f"ember.{self.name}"  # as dtypes print: ember.float32
 
     def __reduce__(self):
         return self.name  # the module-level instance of that name
