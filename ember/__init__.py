@@ -119,6 +119,8 @@ from .nn.functional import (  # noqa: E402
     pixel_unshuffle,
 )
 from .nn.functional import celu_, rrelu_, selu_, threshold_  # noqa: E402 - torch has them too
+from .nn._functional.module_level import *  # noqa: E402,F403 - torch.dropout(input, p, train), ...
+from .ops.embedding import embedding_renorm_  # noqa: E402
 
 
 def __getattr__(name):

@@ -9,6 +9,7 @@ module's ``METHODS`` covers them all): ``selection.py`` (masks, take/put, nonzer
 (sort, topk, unique, searchsorted) and ``diagonal.py`` (tril/triu, diag, diagonal, trace).
 """
 
+import operator
 import re
 
 import numpy as np
@@ -17,8 +18,9 @@ from .. import _device
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node, ViewNode
+from .shape import wrap_dim
 
-__all__ = ["index_put"]
+__all__ = ["index_put", "select"]
 
 _INDEX_DTYPE_ERROR = "tensors used as indices must be long, int, byte or bool tensors"
 
@@ -402,6 +404,20 @@ def _check_overlapping_target(input, index, basic, value):
         _warn_expanded_write("masked_fill_")
 
 
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim``, that dim removed (a view: x.select(1, i) is
+    x[:, i]). Same as torch.select."""
+    shape = input._data.shape
+    if not shape:
+        raise IndexError("select() cannot be applied to a 0-dim tensor.")
+    d = wrap_dim(dim, len(shape))
+    size = shape[d]
+    if not -size <= index < size:
+        raise IndexError(f"select(): index {index} out of range for tensor of size "
+                         f"{list(shape)} at dimension {dim}")
+    return BasicIndex((slice(None),) * d + (operator.index(index),)).apply(input)
+
+
 # ---------------------------------------------------------------------------- the other families
 
 from . import diagonal as _diagonal  # noqa: E402
@@ -420,7 +436,7 @@ for _module in _FAMILIES:
     __all__ += _module.__all__
 
 # Tensor methods (installed by ember/_methods.py)
-METHODS = {"index_put": index_put}
+METHODS = {"index_put": index_put, "select": select}
 INPLACE = {"index_put_": index_put}
 for _module in _FAMILIES:
     METHODS.update(_module.METHODS)

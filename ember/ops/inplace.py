@@ -22,7 +22,7 @@ _NAMES = (
     # special functions and integer maths (ops/special_math.py, ops/pointwise.py)
     "deg2rad_", "rad2deg_", "i0_", "sinc_", "gcd_", "lcm_", "ldexp_",
     # filling, indexing, linear algebra, autograd
-    "fill_", "zero_", "index_put_", "addmv_", "detach_",
+    "fill_", "zero_", "index_put_", "addmv_", "detach_", "conj_physical_",
 )
 
 

@@ -28,7 +28,7 @@ from .trig import *  # noqa: F403
 __all__ = [
     "neg", "negative", "positive", "abs", "absolute", "sign", "sgn", "square", "reciprocal",
     "floor", "ceil", "round", "trunc", "fix", "frac", "logical_not", "real", "imag", "angle",
-    "conj", "bitwise_not",
+    "conj", "conj_physical", "bitwise_not",
 ] + floating.__all__ + trig.__all__ + clamping.__all__ + nonfinite.__all__
 
 
@@ -332,6 +332,16 @@ def conj(input):
     return Conj().apply(input)
 
 
+def conj_physical(input):
+    """The complex conjugate, computed into new memory (ember's conj always is), the tensor
+    itself for real dtypes. Same as torch.conj_physical."""
+    if input.dtype.category != D.COMPLEX:
+        return input
+    node = Conj()
+    node._name = "ConjPhysicalBackward0"
+    return node.apply(input)
+
+
 class LogicalNot(NoGradNode):
     """y = (x == 0) as bool; no gradient"""
 
@@ -373,9 +383,10 @@ _FUNCTIONS = {
 }
 METHODS = {
     **_FUNCTIONS, "positive": positive, "angle": angle, "conj": conj,
+    "conj_physical": conj_physical,
     **floating.METHODS, **trig.METHODS, **clamping.METHODS, **nonfinite.METHODS,
 }
 INPLACE = {
-    **{name + "_": fn for name, fn in _FUNCTIONS.items()},
+    **{name + "_": fn for name, fn in _FUNCTIONS.items()}, "conj_physical_": conj_physical,
     **floating.INPLACE, **trig.INPLACE, **clamping.INPLACE, **nonfinite.INPLACE,
 }
