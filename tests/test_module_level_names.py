@@ -100,3 +100,28 @@ def test_embedding_renorm_at_module_level_as_torch():
             lib.embedding_renorm_(w, lib.tensor([0, 2, 2]), 1.0, 2.0)
         results.append(_np(w))
     np.testing.assert_allclose(results[1], results[0], rtol=2 ** -21)
+
+
+@pytest.mark.parametrize("case", [
+    "x.resize_(2, 2)", "x.resize_(2, 3)", "x.resize_((3,))", "lib.resize_as_(x, lib.ones(3, 2))",
+    "lib.as_strided_(x, (2, 2), (1, 2))", "x.as_strided_((3,), (2,), 1)",
+])
+def test_resize_and_as_strided_in_place_as_torch(case):
+    """The same tensor comes back with the new shape; the values kept are those in memory
+    order (new elements of a grown tensor are uninitialised in both: not compared)."""
+    results = []
+    for lib in (torch, ember):
+        x = lib.arange(6.0)
+        version = x._version
+        y = eval(case, {"lib": lib, "x": x})
+        assert y is x and x._version > version
+        results.append((tuple(x.shape), x.flatten()[:min(6, x.numel())].tolist()))
+    assert results[1] == results[0]
+
+
+def test_resize_refusals_as_torch():
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+            lib.ones(4, requires_grad=True).resize_(2, 2)
+        with pytest.raises(NotImplementedError):
+            lib.resize_as_sparse_(lib.ones(2), lib.ones(2))

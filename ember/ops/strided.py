@@ -9,6 +9,7 @@ from 0 in memory order; a view (``t._base`` set) shares its base's storage and s
 from the storage's start, whatever part of it the input shows.
 """
 
+import math
 import operator
 
 import numpy as np
@@ -18,8 +19,8 @@ from ..autograd.function import Node, ViewNode
 from .binary import write_out
 from .shape import wrap_dim
 
-__all__ = ["as_strided", "select_scatter", "slice_scatter", "diagonal_scatter",
-           "as_strided_scatter"]
+__all__ = ["as_strided", "as_strided_", "resize_as_", "resize_as_sparse_", "select_scatter",
+           "slice_scatter", "diagonal_scatter", "as_strided_scatter"]
 
 
 # ---------------------------------------------------------------------------- storage geometry
@@ -339,6 +340,52 @@ def as_strided_scatter(input, src, size, stride, storage_offset=None):
     return _scatter(input, src, index, "as_strided_scatter")
 
 
+# ---------------------------------------------------------------------------- in place
+
+def as_strided_(input, size, stride, storage_offset=None):
+    """``input`` itself becomes ``as_strided(input, size, stride, storage_offset)``."""
+    from .shape import _shape_inplace
+
+    return _shape_inplace(as_strided)(input, size, stride, storage_offset)
+
+
+def resize_(input, *sizes):
+    """Give ``input`` the shape ``sizes`` in place, its values kept in memory order; when it
+    grows, the new elements are uninitialised (NumPy's empty), as torch's.  A tensor whose
+    values it cannot keep in place (not contiguous, or growing) gets new memory: views made
+    before no longer see it (torch grows the storage they share instead)."""
+    from .shape import _size_args
+
+    shape = _size_args(sizes)
+    if input._requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension "
+                           f"{min(shape)}: {list(shape)}")
+    data = input._data
+    numel = math.prod(shape)
+    if numel == data.size and data.flags.c_contiguous:
+        input._data = data.reshape(shape)
+    else:
+        flat = data.reshape(-1)
+        new = np.empty_like(flat, shape=(numel,))
+        keep = min(numel, flat.size)
+        new[:keep] = flat[:keep]
+        input._data = new.reshape(shape)
+    input._counter().value += 1
+    return input
+
+
+def resize_as_(input, the_template):
+    """resize_ to ``the_template``'s shape. Same as torch.resize_as_."""
+    return resize_(input, *the_template.shape)
+
+
+def resize_as_sparse_(input, the_template):
+    raise NotImplementedError("resize_as_sparse_ is for sparse tensors, and ember has no sparse "
+                              "layout (as torch, it does not run on a dense tensor)")
+
+
 METHODS = {
     "unfold": unfold,
     "as_strided": as_strided,
@@ -346,5 +393,10 @@ METHODS = {
     "slice_scatter": slice_scatter,
     "diagonal_scatter": diagonal_scatter,
     "as_strided_scatter": as_strided_scatter,
+    # in place, changing the tensor's shape (not through Tensor._inplace, which keeps it)
+    "as_strided_": as_strided_,
+    "resize_": resize_,
+    "resize_as_": resize_as_,
+    "resize_as_sparse_": resize_as_sparse_,
 }
 INPLACE = {}
