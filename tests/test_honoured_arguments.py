@@ -39,6 +39,8 @@ HARMLESS_EVERYWHERE = {
 
 # Parameters that one function may leave unread, and why.
 HARMLESS = {
+    ("ember.ops.strided.resize_as_sparse_", "input"): "always raises: no sparse layout in ember",
+    ("ember.ops.strided.resize_as_sparse_", "the_template"): "always raises, as input",
     ("ember._save.save", "_disable_byteorder_record"): "torch 2.13 writes the byteorder record "
                                                        "whatever it says",
     ("ember.ops.scatter.gather", "sparse_grad"): "asks for a sparse gradient; ember's dense one "
