@@ -50,7 +50,14 @@ from .batchnorm import *  # noqa: E402, F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import *  # noqa: E402, F403
 from .distance import *  # noqa: E402, F403
-from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
+from .dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from .flatten import Flatten, Unflatten
 from .instancenorm import *  # noqa: E402, F403
 from .linear import Bilinear, Identity, LazyLinear, Linear
@@ -98,7 +105,7 @@ __all__ = [
     "LogSoftmax", "Softmin", "Threshold", "PReLU", "GLU", "Tanhshrink", "Softshrink", "Hardshrink",
     "RReLU", "Softmax2d",
     # dropout
-    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     # losses
     "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "HuberLoss", "SmoothL1Loss", "KLDivLoss", "SoftMarginLoss", "CosineEmbeddingLoss",

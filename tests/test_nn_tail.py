@@ -1,0 +1,205 @@
+"""The nn tail against torch: lazy conv/norm layers, FeatureAlphaDropout, SyncBatchNorm,
+FractionalMaxPool, AdaptiveLogSoftmaxWithLoss, parametrize/parametrizations, fusion, skip_init.
+
+Layers are built in both libraries under the same seed (or with copied weights) and compared:
+outputs, gradients, reprs and state_dict keys. Tolerances are torch's float32/float64 defaults
+(conftest.TOLERANCES: rtol 1.3e-6 float32, from its rounding of a few operations) unless a test
+says why it needs more.
+"""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from tests.conftest import assert_same
+
+rng = np.random.default_rng(0)
+
+
+def _x(*shape, dtype=np.float32):
+    a = rng.normal(size=shape).astype(dtype)
+    return ember.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+
+
+def _copy_params(e_module, t_module):
+    """torch's parameters and buffers into ember's (same names, same order)."""
+    t_state = t_module.state_dict()
+    assert list(e_module.state_dict()) == list(t_state)
+    e_module.load_state_dict({k: ember.tensor(v.numpy()) for k, v in t_state.items()})
+
+
+# ------------------------------------------------------------------------------ lazy layers
+
+LAZY_CONVS = [
+    ("LazyConv1d", (5, 3), {"stride": 2, "padding": 1}, (2, 4, 9)),
+    ("LazyConv1d", (6, 3), {"groups": 2, "bias": False}, (4, 9)),  # unbatched
+    ("LazyConv2d", (5, 3), {"dilation": 2, "padding_mode": "reflect", "padding": 2}, (2, 3, 7, 8)),
+    ("LazyConv3d", (2, 2), {}, (1, 2, 4, 5, 3)),
+    ("LazyConvTranspose1d", (4, 3), {"stride": 2, "output_padding": 1}, (2, 3, 6)),
+    ("LazyConvTranspose2d", (6, 3), {"groups": 2}, (4, 5, 5)),  # unbatched
+    ("LazyConvTranspose3d", (2, 2), {"bias": False}, (1, 3, 3, 4, 2)),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape", LAZY_CONVS)
+def test_lazy_conv_materialises_as_torch(name, args, kwargs, shape):
+    torch.manual_seed(0)
+    t_layer = getattr(torch.nn, name)(*args, **kwargs)
+    ember.manual_seed(0)
+    e_layer = getattr(ember.nn, name)(*args, **kwargs)
+    assert repr(e_layer) == repr(t_layer)
+    assert repr(e_layer.weight) == "<UninitializedParameter>"
+    assert e_layer.has_uninitialized_params() and t_layer.has_uninitialized_params()
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+    params = list(e_layer.parameters())
+    opt = ember.optim.SGD(e_layer.parameters(), lr=0.1)
+    xe, xt = _x(*shape)
+    torch.manual_seed(1)
+    yt = t_layer(xt)
+    ember.manual_seed(1)
+    ye = e_layer(xe)
+    assert type(e_layer).__name__ == type(t_layer).__name__ == name[4:]
+    assert repr(e_layer) == repr(t_layer)
+    assert e_layer.in_channels == t_layer.in_channels
+    assert all(p is q for p, q in zip(e_layer.parameters(), params))
+    for pe, pt in zip(e_layer.parameters(), t_layer.parameters()):
+        assert type(pe) is ember.nn.Parameter
+        assert_same(pe, pt)  # the ordinary layer's init, drawn as torch draws it
+    assert_same(ye, yt)
+    ye.sum().backward()
+    yt.sum().backward()
+    assert_same(xe.grad, xt.grad)
+    for pe, pt in zip(e_layer.parameters(), t_layer.parameters()):
+        assert_same(pe.grad, pt.grad)
+    opt.step()  # the optimizer built before the first call moves the materialised weights
+    assert not np.allclose(e_layer.weight.detach().numpy(), t_layer.weight.detach().numpy())
+
+
+def test_lazy_conv_errors_and_state_dict_loading():
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+            lib.nn.LazyConv2d(4, 3, groups=2)(lib.ones(1, 3, 5, 5))
+    source = torch.nn.Conv2d(6, 4, 3, groups=2)
+    lazy = ember.nn.Sequential(ember.nn.LazyConv2d(4, 3, groups=2))
+    lazy.load_state_dict({"0." + k: ember.tensor(v.numpy()) for k, v in
+                          source.state_dict().items()})
+    assert not lazy[0].has_uninitialized_params()
+    xe, xt = _x(2, 6, 5, 5)
+    assert_same(lazy(xe), source(xt))
+    assert repr(lazy[0]) == repr(source)
+
+
+LAZY_NORMS = [
+    ("LazyBatchNorm1d", {}, (4, 3)),
+    ("LazyBatchNorm1d", {"affine": False, "momentum": None}, (4, 3, 5)),
+    ("LazyBatchNorm2d", {"bias": False}, (3, 2, 4, 4)),
+    ("LazyBatchNorm3d", {"track_running_stats": False}, (2, 3, 2, 3, 2)),
+    ("LazyInstanceNorm1d", {}, (2, 3, 6)),
+    ("LazyInstanceNorm2d", {"affine": False, "track_running_stats": False}, (2, 3, 4, 5)),
+    ("LazyInstanceNorm3d", {"eps": 1e-3}, (2, 2, 3, 3, 3)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs, shape", LAZY_NORMS)
+def test_lazy_norm_materialises_as_torch(name, kwargs, shape):
+    t_layer = getattr(torch.nn, name)(**kwargs)
+    e_layer = getattr(ember.nn, name)(**kwargs)
+    assert repr(e_layer) == repr(t_layer)
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+    if e_layer.track_running_stats:
+        assert repr(e_layer.running_mean) == repr(t_layer.running_mean) == "<UninitializedBuffer>"
+    for _ in range(2):  # the first call materialises; the second runs the ordinary layer
+        xe, xt = _x(*shape)
+        ye, yt = e_layer(xe), t_layer(xt)
+        assert_same(ye, yt)
+        (ye * ye).sum().backward()
+        (yt * yt).sum().backward()
+        assert_same(xe.grad, xt.grad, atol=1e-5)
+    assert type(e_layer).__name__ == type(t_layer).__name__ == name[4:]
+    assert repr(e_layer) == repr(t_layer)
+    for (ke, ve), (kt, vt) in zip(e_layer.state_dict().items(), t_layer.state_dict().items()):
+        assert ke == kt
+        assert_same(ve, vt)
+    for pe, pt in zip(e_layer.parameters(), t_layer.parameters()):
+        assert_same(pe.grad, pt.grad, atol=1e-5)
+
+
+def test_lazy_instance_norm_reads_dim_1_even_unbatched():
+    # torch's lazy norms take num_features = input.shape[1]: an unbatched (C, L) input gives L
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="to match num_features"):
+            lib.nn.LazyInstanceNorm1d()(lib.ones(3, 7))
+
+
+# ------------------------------------------------------------------------------ dropout
+
+@pytest.mark.parametrize("shape", [(4, 6), (3, 5, 4), (2, 3, 2, 2, 2)])
+@pytest.mark.parametrize("p", [0.0, 0.3, 1.0])
+def test_feature_alpha_dropout_draws_as_torch(shape, p):
+    xe, xt = _x(*shape)
+    torch.manual_seed(3)
+    yt = torch.nn.FeatureAlphaDropout(p)(xt)
+    ember.manual_seed(3)
+    layer = ember.nn.FeatureAlphaDropout(p)
+    ye = layer(xe)
+    assert repr(layer) == repr(torch.nn.FeatureAlphaDropout(p))
+    assert_same(ye, yt)
+    ye.sum().backward()
+    yt.sum().backward()
+    assert_same(xe.grad, xt.grad)
+    layer.eval()
+    assert layer(xe) is xe
+
+
+def test_feature_alpha_dropout_inplace_and_errors():
+    a = rng.normal(size=(3, 4, 2)).astype(np.float32)
+    e, t = ember.tensor(a), torch.tensor(a)
+    torch.manual_seed(5)
+    torch.nn.functional.feature_alpha_dropout(t, 0.4, True, inplace=True)
+    ember.manual_seed(5)
+    ember.nn.functional.feature_alpha_dropout(e, 0.4, True, inplace=True)
+    assert_same(e, t)
+    for lib in (torch, ember):
+        with pytest.raises(RuntimeError, match="at least 2 dimensions"):
+            lib.nn.functional.feature_alpha_dropout(lib.ones(5), 0.5, True)
+        with pytest.raises(ValueError, match="dropout probability"):
+            lib.nn.FeatureAlphaDropout(1.5)
+
+
+# ------------------------------------------------------------------------------ SyncBatchNorm
+
+def test_sync_batch_norm_is_batch_norm_on_one_process():
+    t_layer = torch.nn.SyncBatchNorm(3, momentum=0.2)
+    e_layer = ember.nn.SyncBatchNorm(3, momentum=0.2)
+    assert repr(e_layer) == repr(t_layer)
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+    for shape in [(4, 3), (2, 3, 4, 2, 2, 2)]:
+        xe, xt = _x(*shape)
+        assert_same(e_layer(xe), t_layer(xt))
+    for ve, vt in zip(e_layer.state_dict().values(), t_layer.state_dict().values()):
+        assert_same(ve, vt)
+    e_layer.eval()
+    t_layer.eval()
+    xe, xt = _x(5, 3, 2)
+    assert_same(e_layer(xe), t_layer(xt))
+    for lib in (torch, ember):
+        with pytest.raises(ValueError, match="expected at least 2D input"):
+            lib.nn.SyncBatchNorm(3)(lib.ones(3))
+
+
+def test_convert_sync_batchnorm_keeps_the_tensors():
+    def build(lib):
+        return lib.nn.Sequential(lib.nn.Conv2d(1, 3, 1), lib.nn.BatchNorm2d(3, affine=False),
+                                 lib.nn.Sequential(lib.nn.BatchNorm1d(2).eval()))
+
+    e_model, t_model = build(ember), build(torch)
+    e_bn = e_model[2][0]
+    e_conv = ember.nn.SyncBatchNorm.convert_sync_batchnorm(e_model)
+    t_conv = torch.nn.SyncBatchNorm.convert_sync_batchnorm(t_model)
+    assert repr(e_conv) == repr(t_conv)
+    assert e_conv[2][0].weight is e_bn.weight
+    assert e_conv[2][0].running_mean is e_bn.running_mean
+    assert not e_conv[2][0].training
+    converted = ember.nn.SyncBatchNorm.convert_sync_batchnorm(ember.nn.BatchNorm1d(4))
+    assert type(converted) is ember.nn.SyncBatchNorm
