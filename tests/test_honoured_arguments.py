@@ -66,8 +66,6 @@ HARMLESS = {
                                                          "NotImplementedError",
     ("ember.optim.optimizer.Optimizer.step", "closure"): "the base step only raises "
                                                          "NotImplementedError",
-    ("ember.optim.sparse_adam.SparseAdam.step", "closure"): "step raises NotImplementedError "
-                                                            "(SparseAdam is a named gap)",
     ("ember.nn.parameter.Parameter.__init__", "data"): "read by __new__",
     ("ember.nn.parameter.Parameter.__init__", "requires_grad"): "read by __new__",
     ("ember.nn.parameter.Buffer.__init__", "data"): "read by __new__",
@@ -75,6 +73,14 @@ HARMLESS = {
     ("ember.nn.parameter.UninitializedParameter.__init__", "requires_grad"): "read by __new__",
     ("ember.nn.parameter.UninitializedParameter.__init__", "device"): "read by __new__",
     ("ember.nn.parameter.UninitializedParameter.__init__", "dtype"): "read by __new__",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "requires_grad"): "read by __new__",
+    ("ember.nn.modules.conv._LazyConvMixin.initialize_parameters", "args"):
+        "forward's other arguments (a transposed conv's output_size) do not set in_channels",
+    ("ember.nn.modules.conv._LazyConvMixin.initialize_parameters", "kwargs"):
+        "forward's other arguments (a transposed conv's output_size) do not set in_channels",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "device"): "read by __new__",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "dtype"): "read by __new__",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "persistent"): "read by __new__",
     ("ember.nn.modules.linear.Identity.__init__", "args"): "torch's Identity ignores them too",
     ("ember.nn.modules.linear.Identity.__init__", "kwargs"): "torch's Identity ignores them too",
     ("ember.utils.data.sampler.Sampler.__init__", "data_source"): "torch's Sampler ignores it "
