@@ -203,3 +203,88 @@ def test_convert_sync_batchnorm_keeps_the_tensors():
     assert not e_conv[2][0].training
     converted = ember.nn.SyncBatchNorm.convert_sync_batchnorm(ember.nn.BatchNorm1d(4))
     assert type(converted) is ember.nn.SyncBatchNorm
+
+
+# ------------------------------------------------------------------------------ fusion
+
+def _trained_bn(lib, cls, n, shape, affine=True):
+    """A BatchNorm with non-trivial running statistics and affine parameters, then eval."""
+    bn = getattr(lib.nn, cls)(n, affine=affine)
+    gen = np.random.default_rng(7)
+    bn(lib.tensor(gen.normal(2.0, 3.0, size=shape).astype(np.float32)))
+    if affine:
+        with lib.no_grad():
+            bn.weight.copy_(lib.tensor(gen.normal(size=n).astype(np.float32)))
+            bn.bias.copy_(lib.tensor(gen.normal(size=n).astype(np.float32)))
+    return bn.eval()
+
+
+@pytest.mark.parametrize("conv, transpose, bias, affine", [
+    ("Conv2d", False, True, True), ("Conv1d", False, False, False),
+    ("ConvTranspose2d", True, True, True), ("ConvTranspose3d", True, False, True)])
+def test_fuse_conv_bn_eval_as_torch(conv, transpose, bias, affine):
+    nd = int(conv[-2])
+    t_conv = getattr(torch.nn, conv)(3, 4, 2, bias=bias).eval()
+    e_conv = getattr(ember.nn, conv)(3, 4, 2, bias=bias).eval()
+    _copy_params(e_conv, t_conv)
+    bn_cls = f"BatchNorm{nd}d"
+    t_bn = _trained_bn(torch, bn_cls, 4, (5, 4) + (3,) * nd, affine)
+    e_bn = _trained_bn(ember, bn_cls, 4, (5, 4) + (3,) * nd, affine)
+    t_fused = torch.nn.utils.fuse_conv_bn_eval(t_conv, t_bn, transpose)
+    e_fused = ember.nn.utils.fuse_conv_bn_eval(e_conv, e_bn, transpose)
+    assert e_fused is not e_conv and type(e_fused) is type(e_conv)
+    assert type(e_fused.weight) is ember.nn.Parameter and e_fused.weight.requires_grad
+    for name in ("weight", "bias"):
+        assert_same(getattr(e_fused, name), getattr(t_fused, name))
+    xe, xt = _x(2, 3, *(4,) * nd)
+    assert_same(e_fused(xe), e_bn(e_conv(xe)), atol=1e-5)  # one layer computes the two
+    assert_same(e_fused(xe), t_fused(xt))
+
+
+def test_fuse_linear_bn_eval_as_torch_and_errors():
+    t_lin, e_lin = torch.nn.Linear(3, 4).eval(), ember.nn.Linear(3, 4).eval()
+    _copy_params(e_lin, t_lin)
+    t_bn = _trained_bn(torch, "BatchNorm1d", 4, (6, 4))
+    e_bn = _trained_bn(ember, "BatchNorm1d", 4, (6, 4))
+    t_fused = torch.nn.utils.fusion.fuse_linear_bn_eval(t_lin, t_bn)
+    e_fused = ember.nn.utils.fusion.fuse_linear_bn_eval(e_lin, e_bn)
+    assert_same(e_fused.weight, t_fused.weight)
+    assert_same(e_fused.bias, t_fused.bias)
+    w, rm, rv = (ember.ones(4, 3, dtype=ember.float64), ember.zeros(4), ember.ones(4))
+    fw, fb = ember.nn.utils.fuse_linear_bn_weights(w, None, rm, rv, 0.0, ember.ones(4) * 2,
+                                                   ember.zeros(4))
+    assert fw.dtype is ember.float64 and fb.dtype is ember.float64  # the weight's dtype
+    for lib in (torch, ember):
+        lin, bn = lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4)
+        with pytest.raises(AssertionError, match="Fusion only for eval!"):
+            lib.nn.utils.fuse_linear_bn_eval(lin, bn)
+        with pytest.raises(AssertionError, match="linear.out_features == bn.num_features"):
+            lib.nn.utils.fuse_linear_bn_eval(lin.eval(), lib.nn.BatchNorm1d(3).eval())
+        with pytest.raises(AssertionError, match="must not be None"):
+            lib.nn.utils.fuse_conv_bn_eval(lib.nn.Conv1d(2, 4, 1).eval(),
+                                           lib.nn.BatchNorm1d(4, track_running_stats=False).eval())
+
+
+# ------------------------------------------------------------------------------ skip_init
+
+def test_skip_init_builds_without_initialising():
+    ember.manual_seed(0)
+    layer = ember.nn.utils.skip_init(ember.nn.Linear, 5, out_features=2, dtype=ember.float64)
+    state = ember.random.get_rng_state()
+    ember.manual_seed(0)
+    assert ember.equal(state, ember.random.get_rng_state())  # nothing drawn
+    assert type(layer) is ember.nn.Linear and layer.weight.shape == (2, 5)
+    assert layer.weight.device.type == "cpu" and layer.weight.dtype is ember.float64
+    assert repr(layer) == repr(torch.nn.utils.skip_init(torch.nn.Linear, 5, 2))
+
+    class NoDevice(ember.nn.Module):
+        def __init__(self, n):
+            super().__init__()
+
+    for lib, cls in ((torch, int), (ember, int)):
+        with pytest.raises((RuntimeError, TypeError)):
+            lib.nn.utils.skip_init(cls)
+    with pytest.raises(RuntimeError, match="Module must support a 'device' arg"):
+        ember.nn.utils.skip_init(NoDevice, 3)
+    with pytest.raises(RuntimeError, match="Expected a Module"):
+        ember.nn.utils.skip_init(dict)
