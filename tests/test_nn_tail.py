@@ -288,3 +288,268 @@ def test_skip_init_builds_without_initialising():
         ember.nn.utils.skip_init(NoDevice, 3)
     with pytest.raises(RuntimeError, match="Expected a Module"):
         ember.nn.utils.skip_init(dict)
+
+
+# ------------------------------------------------------------------------------ parametrize
+
+def _symmetric(lib):
+    class Symmetric(lib.nn.Module):
+        def forward(self, X):
+            return X.triu() + X.triu(1).transpose(-1, -2)
+
+        def right_inverse(self, A):
+            return A.triu()
+
+    return Symmetric()
+
+
+def _scaled(lib):
+    class Scaled(lib.nn.Module):  # no right_inverse: registered as the identity
+        def forward(self, X):
+            return X * 2
+
+    return Scaled()
+
+
+def _linear_pair(n_in=4, n_out=4, bias=True):
+    t_layer = torch.nn.Linear(n_in, n_out, bias=bias)
+    e_layer = ember.nn.Linear(n_in, n_out, bias=bias)
+    _copy_params(e_layer, t_layer)
+    return e_layer, t_layer
+
+
+def test_register_parametrization_as_torch():
+    e_layer, t_layer = _linear_pair()
+    e_weight = e_layer.weight
+    e_opt = ember.optim.SGD(e_layer.parameters(), lr=0.1)
+    P_e, P_t = ember.nn.utils.parametrize, torch.nn.utils.parametrize
+    assert not P_e.is_parametrized(e_layer)
+    P_e.register_parametrization(e_layer, "weight", _symmetric(ember))
+    P_t.register_parametrization(t_layer, "weight", _symmetric(torch))
+    assert type(e_layer).__name__ == type(t_layer).__name__ == "ParametrizedLinear"
+    assert isinstance(e_layer, ember.nn.Linear)
+    assert P_e.type_before_parametrizations(e_layer) is ember.nn.Linear
+    assert repr(e_layer) == repr(t_layer)
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+    assert e_layer.parametrizations.weight.original is e_weight  # the same object, new values
+    assert P_e.is_parametrized(e_layer) and P_e.is_parametrized(e_layer, "weight")
+    assert not P_e.is_parametrized(e_layer, "bias")
+    assert_same(e_layer.parametrizations.weight.original, t_layer.parametrizations.weight.original)
+    assert_same(e_layer.weight, t_layer.weight)
+    xe, xt = _x(3, 4)
+    ye, yt = e_layer(xe), t_layer(xt)
+    assert_same(ye, yt)
+    (ye * ye).sum().backward()
+    (yt * yt).sum().backward()
+    assert_same(xe.grad, xt.grad)
+    assert_same(e_weight.grad, t_layer.parametrizations.weight.original.grad)
+    e_opt.step()  # the optimizer built before still updates the stored original
+    assert e_layer.parametrizations.weight.original is e_weight
+    # assignment goes through right_inverse
+    value = rng.normal(size=(4, 4)).astype(np.float32)
+    e_layer.weight = ember.tensor(value)
+    t_layer.weight = torch.tensor(value)
+    assert_same(e_layer.parametrizations.weight.original, t_layer.parametrizations.weight.original)
+    # a second parametrization composes after the first
+    P_e.register_parametrization(e_layer, "weight", _scaled(ember))
+    P_t.register_parametrization(t_layer, "weight", _scaled(torch))
+    assert repr(e_layer) == repr(t_layer)
+    assert_same(e_layer.weight, t_layer.weight)
+    with pytest.raises(RuntimeError, match="parametrization Scaled does not implement "
+                                           "right_inverse"):
+        e_layer.weight = ember.ones(4, 4)
+    # cached(): computed once per block
+    calls = []
+    e_layer.parametrizations.weight[0].register_forward_hook(lambda *args: calls.append(1))
+    with P_e.cached():
+        assert e_layer.weight is e_layer.weight
+    assert len(calls) == 1
+    e_layer.weight  # noqa: B018 - outside the block: computed again
+    assert len(calls) == 2
+
+
+@pytest.mark.parametrize("leave_parametrized", [True, False])
+def test_remove_parametrizations_as_torch(leave_parametrized):
+    e_layer, t_layer = _linear_pair()
+    e_weight = e_layer.weight
+    for lib, layer in ((ember, e_layer), (torch, t_layer)):
+        lib.nn.utils.parametrize.register_parametrization(layer, "weight", _symmetric(lib))
+        lib.nn.utils.parametrize.register_parametrization(layer, "bias", _scaled(lib))
+        lib.nn.utils.parametrize.remove_parametrizations(layer, "weight", leave_parametrized)
+    assert repr(e_layer) == repr(t_layer)
+    assert type(e_layer).__name__ == "ParametrizedLinear"
+    assert e_layer.weight is e_weight and type(e_layer.weight) is ember.nn.Parameter
+    assert_same(e_layer.weight, t_layer.weight)
+    for lib, layer in ((ember, e_layer), (torch, t_layer)):
+        lib.nn.utils.parametrize.remove_parametrizations(layer, "bias", leave_parametrized)
+    assert type(e_layer) is ember.nn.Linear and not hasattr(e_layer, "parametrizations")
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict()) == ["weight", "bias"]
+    assert_same(e_layer.bias, t_layer.bias)
+
+
+def test_parametrize_errors_as_torch():
+    for lib in (torch, ember):
+        P = lib.nn.utils.parametrize
+        layer = lib.nn.Linear(3, 4)
+        with pytest.raises(ValueError, match="does not have a parameter, a buffer, or a "
+                                             "parametrized element with name 'kernel'"):
+            P.register_parametrization(layer, "kernel", _scaled(lib))
+        with pytest.raises(ValueError, match="does not have a parametrization on weight"):
+            P.remove_parametrizations(layer, "weight")
+
+        class Shrink(lib.nn.Module):
+            def forward(self, X):
+                return X[:2]
+
+        with pytest.raises(ValueError, match="may not change the shape of the tensor"):
+            P.register_parametrization(layer, "weight", Shrink())
+        P.register_parametrization(layer, "weight", Shrink(), unsafe=True)
+        assert layer.weight.shape == (2, 3)
+        P.register_parametrization(layer, "bias", _scaled(lib))
+        with pytest.raises(ValueError, match="may not change the shape of the tensor"):
+            P.register_parametrization(layer, "bias", Shrink())
+        with pytest.raises(RuntimeError, match="Serialization of parametrized modules is only "
+                                               "supported through state_dict()"):
+            layer.__getstate__()
+    import copy
+
+    layer = ember.nn.utils.parametrize.register_parametrization(ember.nn.Linear(3, 3), "weight",
+                                                                _symmetric(ember))
+    clone = copy.deepcopy(layer)
+    assert type(clone) is type(layer) and clone.parametrizations.weight.original is not \
+        layer.parametrizations.weight.original
+    assert ember.equal(clone.weight, layer.weight)
+
+
+# ------------------------------------------------------------------------------ parametrizations
+
+@pytest.mark.parametrize("make, dim", [("Linear", 0), ("Linear", 1), ("Conv2d", 0),
+                                       ("Conv2d", None), ("Conv1d", -2)])
+def test_weight_norm_parametrization_as_torch(make, dim):
+    args = (3, 4) if make == "Linear" else (3, 4, 2)
+    t_layer = getattr(torch.nn, make)(*args)
+    e_layer = getattr(ember.nn, make)(*args)
+    _copy_params(e_layer, t_layer)
+    t_layer = torch.nn.utils.parametrizations.weight_norm(t_layer, dim=dim)
+    e_layer = ember.nn.utils.parametrizations.weight_norm(e_layer, dim=dim)
+    assert repr(e_layer).replace("ember", "torch") == repr(t_layer)
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+    for ve, vt in zip(e_layer.state_dict().values(), t_layer.state_dict().values()):
+        assert_same(ve, vt)
+    xe, xt = _x(2, *((3,) if make == "Linear" else (3,) + (5,) * int(make[-2])))
+    ye, yt = e_layer(xe), t_layer(xt)
+    assert_same(ye, yt)
+    ye.square().sum().backward()
+    yt.square().sum().backward()
+    for pe, pt in zip(e_layer.parameters(), t_layer.parameters()):
+        assert_same(pe.grad, pt.grad, atol=1e-5)
+
+
+@pytest.mark.parametrize("make, args, kwargs", [
+    ("Linear", (5, 3), {}),
+    ("Conv2d", (2, 3, 2), {"n_power_iterations": 3}),
+    ("ConvTranspose1d", (2, 3, 2), {}),  # dim 1 by default
+    ("Conv1d", (2, 3, 2), {"dim": -1, "eps": 1e-6}),
+])
+def test_spectral_norm_parametrization_as_torch(make, args, kwargs):
+    t_layer = getattr(torch.nn, make)(*args)
+    e_layer = getattr(ember.nn, make)(*args)
+    _copy_params(e_layer, t_layer)
+    torch.manual_seed(4)
+    t_layer = torch.nn.utils.parametrizations.spectral_norm(t_layer, **kwargs)
+    ember.manual_seed(4)
+    e_layer = ember.nn.utils.parametrizations.spectral_norm(e_layer, **kwargs)
+    assert repr(e_layer) == repr(t_layer)
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+    e_opt = ember.optim.SGD(e_layer.parameters(), lr=0.1)
+    t_opt = torch.optim.SGD(t_layer.parameters(), lr=0.1)
+    shape = (2, args[0]) + (4,) * (0 if make == "Linear" else int(make[-2]))
+    for train in (True, True, False):
+        e_layer.train(train)
+        t_layer.train(train)
+        xe, xt = _x(*shape)
+        ye, yt = e_layer(xe), t_layer(xt)
+        # power iteration: ~10 dependent float32 steps, each a normalised matrix-vector product
+        assert_same(ye, yt, rtol=1e-5, atol=1e-5)
+        ye.square().sum().backward()
+        yt.square().sum().backward()
+        e_opt.step()
+        t_opt.step()
+        e_opt.zero_grad()
+        t_opt.zero_grad()
+        for ve, vt in zip(e_layer.state_dict().values(), t_layer.state_dict().values()):
+            assert_same(ve, vt, rtol=1e-5, atol=1e-5)
+
+
+def test_spectral_norm_errors_as_torch():
+    for lib in (torch, ember):
+        sn = lib.nn.utils.parametrizations.spectral_norm
+        with pytest.raises(ValueError, match="has no parameter or buffer with name 'kernel'"):
+            sn(lib.nn.Linear(2, 2), "kernel")
+        with pytest.raises(IndexError, match="Dimension out of range"):
+            sn(lib.nn.Linear(2, 2), dim=2)
+        with pytest.raises(ValueError, match="Expected n_power_iterations to be positive"):
+            sn(lib.nn.Linear(2, 2), n_power_iterations=0)
+
+
+ORTHOGONAL = [
+    ((4, 4), {}),  # matrix_exp
+    ((4, 6), {}),  # wide: householder (transposed), random completion of the base
+    ((6, 3), {"orthogonal_map": "matrix_exp"}),
+    ((5, 5), {"orthogonal_map": "cayley"}),
+    ((3, 5), {"orthogonal_map": "cayley"}),
+    ((6, 4), {"orthogonal_map": "householder", "use_trivialization": False}),
+    ((4, 4), {"orthogonal_map": "householder", "use_trivialization": False}),
+]
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("shape, kwargs", ORTHOGONAL)
+def test_orthogonal_parametrization_as_torch(shape, kwargs, dtype):
+    t_layer = torch.nn.Linear(shape[1], shape[0]).to(getattr(torch, dtype))
+    e_layer = ember.nn.Linear(shape[1], shape[0]).to(getattr(ember, dtype))
+    _copy_params(e_layer, t_layer)
+    torch.manual_seed(2)
+    torch.nn.utils.parametrizations.orthogonal(t_layer, **kwargs)
+    ember.manual_seed(2)
+    ember.nn.utils.parametrizations.orthogonal(e_layer, **kwargs)
+    assert repr(e_layer) == repr(t_layer)
+    assert list(e_layer.state_dict()) == list(t_layer.state_dict())
+    # QR, matrix exponential and solve in another order than LAPACK's: a few dozen roundings
+    tol = {"float32": (1e-5, 1e-5), "float64": (1e-12, 1e-12)}[dtype]
+    e_opt = ember.optim.SGD(e_layer.parameters(), lr=0.2)
+    t_opt = torch.optim.SGD(t_layer.parameters(), lr=0.2)
+    for _ in range(3):  # the steps move original away from its start: every map is exercised
+        for ve, vt in zip(e_layer.state_dict().values(), t_layer.state_dict().values()):
+            assert_same(ve, vt, *tol)
+        assert_same(e_layer.weight, t_layer.weight, *tol)
+        xe, xt = _x(2, shape[1], dtype=dtype)
+        ye, yt = e_layer(xe), t_layer(xt)
+        assert_same(ye, yt, *tol)
+        (ye * ye.detach().sin()).sum().backward()
+        (yt * yt.detach().sin()).sum().backward()
+        for pe, pt in zip(e_layer.parameters(), t_layer.parameters()):
+            assert_same(pe.grad, pt.grad, *tol)
+        e_opt.step()
+        t_opt.step()
+        e_opt.zero_grad()
+        t_opt.zero_grad()
+    w = e_layer.weight.detach().double()
+    gram = w @ w.T if shape[0] < shape[1] else w.T @ w
+    assert_same(gram, torch.eye(min(shape), dtype=torch.float64), atol=1e-5)
+
+
+def test_orthogonal_errors_as_torch():
+    for lib in (torch, ember):
+        orth = lib.nn.utils.parametrizations.orthogonal
+        with pytest.raises(ValueError, match="Expected a matrix or batch of matrices. Got a "
+                                             "tensor of 1 dimensions."):
+            orth(lib.nn.Linear(2, 2), "bias")
+        with pytest.raises(ValueError, match='orthogonal_map has to be one of "matrix_exp"'):
+            orth(lib.nn.Linear(2, 2), orthogonal_map="qr")
+        layer = orth(lib.nn.Linear(3, 3), use_trivialization=False)
+        with pytest.raises(NotImplementedError, match="not possible to assign to the matrix "
+                                                      "exponential"):
+            layer.weight = lib.eye(3)
+        with pytest.raises(ValueError, match="Expected a matrix or batch of matrices of shape"):
+            orth(lib.nn.Linear(3, 3)).weight = lib.eye(2)
