@@ -59,6 +59,10 @@ HARMLESS = {
         "the *_with_indices functions always return indices (torch ignores it too)",
     ("ember.nn._functional.pooling.adaptive_max_pool3d_with_indices", "return_indices"):
         "the *_with_indices functions always return indices (torch ignores it too)",
+    ("ember.nn._functional.fractional.fractional_max_pool2d_with_indices", "return_indices"):
+        "the *_with_indices functions always return indices (torch ignores it too)",
+    ("ember.nn._functional.fractional.fractional_max_pool3d_with_indices", "return_indices"):
+        "the *_with_indices functions always return indices (torch ignores it too)",
     ("ember._random.fork_rng", "_caller"): "only names the caller in torch's many-devices "
                                            "warning; ember has one CUDA generator",
     ("ember._random.fork_rng", "_devices_kw"): "only names the argument in that same warning",

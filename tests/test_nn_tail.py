@@ -553,3 +553,101 @@ def test_orthogonal_errors_as_torch():
             layer.weight = lib.eye(3)
         with pytest.raises(ValueError, match="Expected a matrix or batch of matrices of shape"):
             orth(lib.nn.Linear(3, 3)).weight = lib.eye(2)
+
+
+# ------------------------------------------------------------------------------ fractional pools
+
+FRACTIONAL = [
+    (2, (2, 3, 10, 9), {"kernel_size": (2, 3), "output_size": (4, 5)}),
+    (2, (3, 7, 8), {"kernel_size": 2, "output_ratio": (0.7, 0.4)}),  # unbatched
+    (2, (2, 2, 6, 6), {"kernel_size": 3, "output_size": 4}),  # overlapping windows
+    (2, (1, 2, 5, 5), {"kernel_size": 2, "output_size": (1, 4)}),
+    (3, (2, 3, 7, 8, 9), {"kernel_size": (2, 3, 2), "output_size": (4, 5, 6)}),
+    (3, (2, 5, 6, 7), {"kernel_size": 2, "output_ratio": (0.5, 0.6, 0.7)}),  # unbatched
+]
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("n, shape, kwargs", FRACTIONAL)
+def test_fractional_max_pool_draws_and_pools_as_torch(n, shape, kwargs, dtype):
+    xe, xt = _x(*shape, dtype=dtype)
+    torch.manual_seed(8)
+    t_pool = getattr(torch.nn, f"FractionalMaxPool{n}d")(return_indices=True, **kwargs)
+    yt, it = t_pool(xt)
+    ember.manual_seed(8)
+    e_pool = getattr(ember.nn, f"FractionalMaxPool{n}d")(return_indices=True, **kwargs)
+    ye, ie = e_pool(xe)  # u drawn with rand, as torch draws it: the same windows
+    assert repr(e_pool) == repr(t_pool)
+    assert_same(ie, it)
+    assert_same(ye, yt)
+    assert ye.grad_fn.name() == f"FractionalMaxPool{n}DBackward0"
+    g = rng.normal(size=tuple(yt.shape)).astype(dtype)
+    ye.backward(ember.tensor(g))
+    yt.backward(torch.tensor(g))
+    assert_same(xe.grad, xt.grad)  # overlapping windows add their gradients
+
+
+@pytest.mark.parametrize("n", [2, 3])
+def test_fractional_max_pool_given_samples_and_ties(n):
+    shape = (2, 3) + (9,) * n
+    a = rng.integers(0, 3, size=shape).astype(np.float32)  # many ties: the first one wins
+    a[0, 0, 2] = np.nan  # NaN propagates: the window's last NaN wins
+    samples = rng.random((3, 3, n)).astype(np.float32)  # more rows than the batch: allowed
+    e_fn = getattr(ember.nn.functional, f"fractional_max_pool{n}d")
+    t_fn = getattr(torch.nn.functional, f"fractional_max_pool{n}d")
+    ye, ie = e_fn(ember.tensor(a), 2, output_size=4, return_indices=True,
+                  _random_samples=ember.tensor(samples))
+    yt, it = t_fn(torch.tensor(a), 2, output_size=4, return_indices=True,
+                  _random_samples=torch.tensor(samples))
+    assert_same(ie, it)
+    assert_same(ye, yt)
+    fixed = getattr(ember.nn, f"FractionalMaxPool{n}d")(2, output_size=4,
+                                                        _random_samples=ember.tensor(samples))
+    assert list(fixed.state_dict()) == ["_random_samples"]
+    assert_same(fixed(ember.tensor(a)), yt)
+
+
+FRACTIONAL_ERRORS = [
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 7, 6), 3, output_size=(6, 6))),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool3d(
+        lib.ones(2, 3, 5, 6, 7), 2, output_size=(3, 6, 3))),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 7, 6), 3, output_size=2, _random_samples=lib.rand(2, 3, 3))),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 7, 6), 3, output_size=2, _random_samples=lib.rand(1, 3, 2))),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 7, 6), 3, output_size=2, _random_samples=lib.rand(2, 2, 2))),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 7, 6), 3, output_size=2,
+        _random_samples=lib.rand(2, 3, 2, dtype=lib.float64))),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 7, 6), (3, 2, 1), output_size=2)),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool3d(
+        lib.ones(2, 3, 5, 6, 7), 2, output_size=(3, 3))),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool3d(
+        lib.ones(2, 3, 4, 5, 6, 7), 2, output_size=2)),
+    (RuntimeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 0, 6), 3, output_size=2)),
+    (NotImplementedError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(2, 3, 4, 5, dtype=lib.int64), 2, output_size=2,
+        _random_samples=lib.ones(2, 3, 2, dtype=lib.int64))),
+    (ValueError, lambda lib: lib.nn.functional.fractional_max_pool2d(lib.ones(1, 4, 4), 2)),
+    (TypeError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(1, 4, 4), 2, output_ratio=0.5)),
+    (IndexError, lambda lib: lib.nn.functional.fractional_max_pool2d(
+        lib.ones(7, 6), 3, output_size=2)),
+    (ValueError, lambda lib: lib.nn.FractionalMaxPool2d(2, output_ratio=(1.5, 0.5))),
+    (ValueError, lambda lib: lib.nn.FractionalMaxPool3d(2, output_size=3, output_ratio=0.5)),
+    (ValueError, lambda lib: lib.nn.FractionalMaxPool3d(2)),
+]
+
+
+@pytest.mark.parametrize("error, call", FRACTIONAL_ERRORS)
+def test_fractional_max_pool_errors_as_torch(error, call):
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises(error) as err:
+            call(lib)
+        messages.append(str(err.value).split("\n")[0])
+    assert messages[0] == messages[1]

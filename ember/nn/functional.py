@@ -206,6 +206,7 @@ from ._functional.attention import *  # noqa: E402, F403
 from ._functional.conv import *  # noqa: E402, F403
 from ._functional.ctc import *  # noqa: E402, F403
 from ._functional.distance import *  # noqa: E402, F403
+from ._functional.fractional import *  # noqa: E402, F403
 from ._functional.likelihood_loss import *  # noqa: E402, F403
 from ._functional.loss import *  # noqa: E402, F403
 from ._functional.margin_loss import *  # noqa: E402, F403
