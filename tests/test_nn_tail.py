@@ -651,3 +651,75 @@ def test_fractional_max_pool_errors_as_torch(error, call):
             call(lib)
         messages.append(str(err.value).split("\n")[0])
     assert messages[0] == messages[1]
+
+
+# ------------------------------------------------------------------------------ adaptive softmax
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("kwargs", [{"cutoffs": [3, 6]}, {"cutoffs": [2], "head_bias": True},
+                                    {"cutoffs": (4, 5, 8), "div_value": 2.0}])
+def test_adaptive_log_softmax_as_torch(kwargs, dtype):
+    torch.manual_seed(3)
+    t_asm = torch.nn.AdaptiveLogSoftmaxWithLoss(8, 10, **kwargs).to(torch.float64 if dtype ==
+                                                                     np.float64 else torch.float32)
+    ember.manual_seed(3)
+    e_asm = ember.nn.AdaptiveLogSoftmaxWithLoss(8, 10, **kwargs)
+    e_asm = e_asm.to(ember.float64 if dtype == np.float64 else ember.float32)
+    assert repr(e_asm) == repr(t_asm)
+    assert list(e_asm.state_dict()) == list(t_asm.state_dict())
+    for pe, pt in zip(e_asm.parameters(), t_asm.parameters()):
+        assert_same(pe, pt)  # Linear's initialisation, drawn in torch's order
+    xe, xt = _x(7, 8, dtype=dtype)
+    target = np.array([0, 9, 3, 5, 2, 6, 7])
+    oe, le = e_asm(xe, ember.tensor(target))
+    ot, lt = t_asm(xt, torch.tensor(target))
+    assert type(e_asm(xe, ember.tensor(target))).__name__ == "_ASMoutput"
+    assert_same(oe, ot)
+    assert_same(le, lt)
+    le.backward()
+    lt.backward()
+    assert_same(xe.grad, xt.grad)
+    for pe, pt in zip(e_asm.parameters(), t_asm.parameters()):
+        if pt.grad is None:  # a cluster no target falls in is not run
+            assert pe.grad is None
+        else:
+            assert_same(pe.grad, pt.grad)
+    assert_same(e_asm.log_prob(xe), t_asm.log_prob(xt))
+    # predict: all-shortlist, all-cluster and mixed batches (the head's bias steers them)
+    assert_same(e_asm.predict(xe), t_asm.predict(xt))
+    for shift in (-50.0, 50.0):
+        with torch.no_grad(), ember.no_grad():
+            t_asm.head.weight[-1] += shift
+            e_asm.head.weight[-1] += shift
+        assert_same(e_asm.predict(xe), t_asm.predict(xt))
+    o1e, l1e = e_asm(xe[0], ember.tensor(target[1]))  # unbatched
+    o1t, l1t = t_asm(xt[0], torch.tensor(target[1]))
+    assert_same(o1e, o1t)
+    assert_same(l1e, l1t)
+
+
+ASM_ERRORS = [
+    (ValueError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [])),
+    (ValueError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [5, 3])),
+    (ValueError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(8, 10, [3, 10])),
+    (RuntimeError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(
+        lib.ones(2, 4), lib.tensor([1, 10]))),
+    (RuntimeError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(
+        lib.ones(3, 4), lib.tensor([1, 2]))),
+    (RuntimeError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(
+        lib.ones(2, 4, 1), lib.tensor([1, 2]))),
+    (RuntimeError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(
+        lib.ones(2, 4), lib.tensor(1))),
+    (RuntimeError, lambda lib: lib.nn.AdaptiveLogSoftmaxWithLoss(4, 10, [3])(
+        lib.ones(2, 4), lib.ones(2, 2, dtype=lib.int64))),
+]
+
+
+@pytest.mark.parametrize("error, call", ASM_ERRORS)
+def test_adaptive_log_softmax_errors_as_torch(error, call):
+    messages = []
+    for lib in (torch, ember):
+        with pytest.raises(error) as err:
+            call(lib)
+        messages.append(str(err.value).split("\n")[0].replace("torch.Size", "Size"))
+    assert messages[0] == messages[1].replace("ember.Size", "Size")

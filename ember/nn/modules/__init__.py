@@ -2,6 +2,7 @@
 
 # Families whose files list their layers in __all__.
 from . import (  # noqa: E402
+    adaptive,
     attention,
     batchnorm,
     conv,
@@ -45,6 +46,7 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import *  # noqa: E402, F403
 from .attention import *  # noqa: E402, F403
 from .batchnorm import *  # noqa: E402, F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
@@ -116,4 +118,4 @@ __all__ = [
 for _family in (attention, batchnorm, conv, distance, instancenorm, normalization, padding, pooling,
                 rnn, sparse, transformer, upsampling):
     __all__ += _family.__all__
-
+__all__ += adaptive.__all__
