@@ -63,6 +63,10 @@ HARMLESS = {
         "the *_with_indices functions always return indices (torch ignores it too)",
     ("ember.nn._functional.pooling.adaptive_max_pool3d_with_indices", "return_indices"):
         "the *_with_indices functions always return indices (torch ignores it too)",
+    ("ember.nn._functional.fractional.fractional_max_pool2d_with_indices", "return_indices"):
+        "the *_with_indices functions always return indices (torch ignores it too)",
+    ("ember.nn._functional.fractional.fractional_max_pool3d_with_indices", "return_indices"):
+        "the *_with_indices functions always return indices (torch ignores it too)",
     ("ember._random.fork_rng", "_caller"): "only names the caller in torch's many-devices "
                                            "warning; ember has one CUDA generator",
     ("ember._random.fork_rng", "_devices_kw"): "only names the argument in that same warning",
@@ -70,8 +74,6 @@ HARMLESS = {
                                                          "NotImplementedError",
     ("ember.optim.optimizer.Optimizer.step", "closure"): "the base step only raises "
                                                          "NotImplementedError",
-    ("ember.optim.sparse_adam.SparseAdam.step", "closure"): "step raises NotImplementedError "
-                                                            "(SparseAdam is a named gap)",
     ("ember.nn.parameter.Parameter.__init__", "data"): "read by __new__",
     ("ember.nn.parameter.Parameter.__init__", "requires_grad"): "read by __new__",
     ("ember.nn.parameter.Buffer.__init__", "data"): "read by __new__",
@@ -79,6 +81,14 @@ HARMLESS = {
     ("ember.nn.parameter.UninitializedParameter.__init__", "requires_grad"): "read by __new__",
     ("ember.nn.parameter.UninitializedParameter.__init__", "device"): "read by __new__",
     ("ember.nn.parameter.UninitializedParameter.__init__", "dtype"): "read by __new__",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "requires_grad"): "read by __new__",
+    ("ember.nn.modules.conv._LazyConvMixin.initialize_parameters", "args"):
+        "forward's other arguments (a transposed conv's output_size) do not set in_channels",
+    ("ember.nn.modules.conv._LazyConvMixin.initialize_parameters", "kwargs"):
+        "forward's other arguments (a transposed conv's output_size) do not set in_channels",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "device"): "read by __new__",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "dtype"): "read by __new__",
+    ("ember.nn.parameter.UninitializedBuffer.__init__", "persistent"): "read by __new__",
     ("ember.nn.modules.linear.Identity.__init__", "args"): "torch's Identity ignores them too",
     ("ember.nn.modules.linear.Identity.__init__", "kwargs"): "torch's Identity ignores them too",
     ("ember.utils.data.sampler.Sampler.__init__", "data_source"): "torch's Sampler ignores it "

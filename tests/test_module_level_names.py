@@ -89,6 +89,7 @@ def test_feature_dropout_needs_two_dims_as_torch():
             lib.feature_dropout(lib.ones(3), 0.5, True)
         with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
             lib.feature_alpha_dropout(lib.ones(3), 0.5, True)
+        assert lib.feature_dropout(lib.ones(3), 0.5, False).tolist() == [1.0] * 3  # not training
 
 
 def test_embedding_renorm_at_module_level_as_torch():

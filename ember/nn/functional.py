@@ -103,7 +103,6 @@ def _linear_shape_error(input, weight):
 import math as _math  # noqa: E402 - the section's own imports, kept next to it
 
 from ..ops.creation import empty as _empty  # noqa: E402
-from ..ops.creation import empty_like as _empty_like  # noqa: E402
 from ._functional.activation import _SELU_ALPHA, _SELU_SCALE, _write_into  # noqa: E402
 
 
@@ -173,9 +172,26 @@ def alpha_dropout(input, p=0.5, training=False, inplace=False):
     _check_dropout_p(p)
     if not training or p == 0 or input.numel() == 0:
         return input
+    return _alpha_noise(input, input.shape, p, inplace)
+
+
+def feature_alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """alpha_dropout of whole channels: one draw per (N, C) = input.shape[:2], broadcast over
+    the remaining dims (as torch, an unbatched input's first two dims are taken as N, C)."""
+    _check_dropout_p(p)
+    if not training or p == 0 or input.numel() == 0:
+        return input
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    return _alpha_noise(input, tuple(input.shape[:2]) + (1,) * (input.ndim - 2), p, inplace)
+
+
+def _alpha_noise(input, noise_shape, p, inplace):
+    """input * keep * a + b, keep ~ Bernoulli(1 - p) of ``noise_shape`` (drawn as torch draws
+    it, so the same seed gives torch's mask)."""
     if p == 1:
         return input.mul_(0) if inplace else input * 0
-    keep = _empty_like(input).bernoulli_(1 - p)
+    keep = _empty(noise_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
     alpha = _SELU_ALPHA * _SELU_SCALE  # SELU's negative saturation value is -alpha
     a = 1 / _math.sqrt((alpha * alpha * p + 1) * (1 - p))
     # kept: a x + alpha a p; dropped: alpha a p - alpha a  (= a * (-alpha) + the same shift)
@@ -190,6 +206,7 @@ from ._functional.attention import *  # noqa: E402, F403
 from ._functional.conv import *  # noqa: E402, F403
 from ._functional.ctc import *  # noqa: E402, F403
 from ._functional.distance import *  # noqa: E402, F403
+from ._functional.fractional import *  # noqa: E402, F403
 from ._functional.likelihood_loss import *  # noqa: E402, F403
 from ._functional.loss import *  # noqa: E402, F403
 from ._functional.margin_loss import *  # noqa: E402, F403

@@ -85,3 +85,36 @@ class UninitializedParameter(Parameter):
 
     def __repr__(self):
         return "<UninitializedParameter>"
+
+
+class UninitializedBuffer(Tensor):
+    """A buffer whose shape is not known yet (lazy norms such as LazyBatchNorm1d).
+
+    ``materialize(shape)`` gives it storage of that shape, in place, and turns it into a plain
+    Tensor, as torch does.
+    """
+
+    def __new__(cls, requires_grad=False, device=None, dtype=None, persistent=True):
+        from ..ops.creation import empty
+
+        data = empty(0, device=device, dtype=dtype)
+        t = cls._make(data._data, data.device)
+        if requires_grad:
+            t.requires_grad_(True)
+        t.persistent = persistent
+        return t
+
+    def __init__(self, requires_grad=False, device=None, dtype=None, persistent=True):
+        pass  # all the work is done in __new__
+
+    def materialize(self, shape, device=None, dtype=None):
+        from ..ops.creation import empty
+
+        data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)
+        self._data = data._data
+        self._dtype = data.dtype
+        self.device = data.device
+        self.__class__ = Tensor
+
+    def __repr__(self):
+        return "<UninitializedBuffer>"

@@ -230,3 +230,66 @@ def adaptive_table(xp, size, out):
     kmax = max(int((end - start).max()), 1) if out else 1
     table = start[:, None] + xp.arange(kmax)[None, :]
     return xp.minimum(table, (end - 1)[:, None])
+
+
+class FractionalMaxIndices(NoGradNode):
+    """Flat positions of the maxima of fractional max pooling's windows (Graham, 2014).
+
+    Along a dim of size L pooled to ``out`` windows of size k, with u in [0, 1) drawn per
+    (sample, channel): alpha = (L - k) / (out - 1), window i starts at
+    int((i + u) alpha) - int(u alpha) for i < out - 1, and the last at L - k. The arithmetic is
+    done in the input's dtype (as torch does, so the same u gives torch's windows); the max
+    follows torch's rule (the first largest, or the last NaN). Integer output: no gradient.
+
+    ``samples``: array (lead..., n) of u, one column per pooled dim, in torch's column order.
+    """
+
+    def __init__(self, kernel, out, samples, columns):
+        self.kernel = tuple(kernel)
+        self.out = tuple(out)
+        self.samples = samples
+        self.columns = columns  # which column of samples each pooled dim reads
+
+    def forward(self, x):
+        xp = self.xp
+        n = len(self.out)
+        size = x.shape[x.ndim - n:]
+        lead = x.shape[:x.ndim - n]
+        # starts[d]: (lead..., out_d) window starts along pooled dim d
+        starts = [self._starts(xp, self.samples[..., c], size[d], self.out[d], self.kernel[d])
+                  for d, c in enumerate(self.columns)]
+        # the flat position of every window's first element, (lead..., *out)
+        first = 0
+        for d in range(n):
+            shape = lead + (1,) * d + (self.out[d],) + (1,) * (n - d - 1)
+            first = first * size[d] + starts[d].reshape(shape)
+        first = xp.broadcast_to(first, lead + self.out)
+        rows = x.reshape(math.prod(lead), -1)
+        best = xp.full(lead + self.out, _lowest(xp, x.dtype), dtype=x.dtype)
+        arg = first.copy()
+
+        def taps():
+            for offset in np.ndindex(*self.kernel):
+                shift = 0
+                for d in range(n):
+                    shift = shift * size[d] + offset[d]
+                position = first + shift
+                values = xp.take_along_axis(rows, position.reshape(rows.shape[0], -1), axis=1)
+                yield position, values.reshape(position.shape)
+
+        return _torch_argmax(xp, taps(), best, arg).astype(xp.int64, copy=False)
+
+    @staticmethod
+    def _starts(xp, u, size, out, k):
+        """(lead..., out) window starts along one dim, from u of shape (lead...)."""
+        dtype = u.dtype if u.dtype.kind == "f" and u.dtype.itemsize >= 4 else np.dtype("float32")
+        u = u.astype(dtype)
+        starts = xp.empty(u.shape + (out,), dtype=xp.int64)
+        if out > 1:
+            alpha = dtype.type(size - k) / dtype.type(out - 1)
+            i = xp.arange(out - 1).astype(dtype)
+            shifted = ((i + u[..., None]) * alpha).astype(xp.int64)
+            starts[..., :-1] = shifted - (u * alpha).astype(xp.int64)[..., None]
+        if out > 0:
+            starts[..., -1] = size - k
+        return starts

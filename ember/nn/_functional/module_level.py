@@ -6,12 +6,9 @@ torch's argument names (``train``, always given), plus the feature (channel) dro
 input of two or more dims and their in-place ``_`` forms.  ``ember/__init__.py`` re-exports them.
 """
 
-import math
-
-from ..functional import _apply_noise, _check_dropout_p, _write_into
+from ..functional import _alpha_noise, _apply_noise, _check_dropout_p
 from ..functional import alpha_dropout as _alpha_dropout
 from ..functional import dropout as _dropout
-from .activation import _SELU_ALPHA, _SELU_SCALE
 
 __all__ = ["dropout", "dropout_", "alpha_dropout", "alpha_dropout_", "feature_dropout",
            "feature_dropout_", "feature_alpha_dropout", "feature_alpha_dropout_"]
@@ -46,10 +43,9 @@ def feature_dropout(input, p, train, inplace=False):
     """Drops whole channels (dim 1) of an input of two or more dims. Same as
     torch.feature_dropout."""
     _check_dropout_p(p)
-    shape = _channels(input)
     if not train or p == 0 or input.numel() == 0:
         return input
-    return _apply_noise(input, shape, p, inplace)
+    return _apply_noise(input, _channels(input), p, inplace)
 
 
 def feature_dropout_(input, p, train):
@@ -60,16 +56,9 @@ def feature_alpha_dropout(input, p, train, inplace=False):
     """alpha_dropout (see nn.functional.alpha_dropout) with one draw per channel. Same as
     torch.feature_alpha_dropout."""
     _check_dropout_p(p)
-    shape = _channels(input)
     if not train or p == 0 or input.numel() == 0:
         return input
-    if p == 1:
-        return input.mul_(0) if inplace else input * 0
-    keep = input.new_empty(shape).bernoulli_(1 - p)
-    alpha = _SELU_ALPHA * _SELU_SCALE
-    a = 1 / math.sqrt((alpha * alpha * p + 1) * (1 - p))
-    out = input * (keep * a) + ((keep - 1) * (alpha * a) + alpha * a * p)
-    return _write_into(input, out) if inplace else out
+    return _alpha_noise(input, _channels(input), p, inplace)
 
 
 def feature_alpha_dropout_(input, p, train):

@@ -2,6 +2,7 @@
 
 # Families whose files list their layers in __all__.
 from . import (  # noqa: E402
+    adaptive,
     attention,
     batchnorm,
     conv,
@@ -45,12 +46,20 @@ from .activation import (
     Tanhshrink,
     Threshold,
 )
+from .adaptive import *  # noqa: E402, F403
 from .attention import *  # noqa: E402, F403
 from .batchnorm import *  # noqa: E402, F403
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import *  # noqa: E402, F403
 from .distance import *  # noqa: E402, F403
-from .dropout import AlphaDropout, Dropout, Dropout1d, Dropout2d, Dropout3d
+from .dropout import (
+    AlphaDropout,
+    Dropout,
+    Dropout1d,
+    Dropout2d,
+    Dropout3d,
+    FeatureAlphaDropout,
+)
 from .flatten import Flatten, Unflatten
 from .instancenorm import *  # noqa: E402, F403
 from .linear import Bilinear, Identity, LazyLinear, Linear
@@ -98,7 +107,7 @@ __all__ = [
     "LogSoftmax", "Softmin", "Threshold", "PReLU", "GLU", "Tanhshrink", "Softshrink", "Hardshrink",
     "RReLU", "Softmax2d",
     # dropout
-    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout",
+    "Dropout", "Dropout1d", "Dropout2d", "Dropout3d", "AlphaDropout", "FeatureAlphaDropout",
     # losses
     "MSELoss", "L1Loss", "CrossEntropyLoss", "NLLLoss", "BCELoss", "BCEWithLogitsLoss",
     "HuberLoss", "SmoothL1Loss", "KLDivLoss", "SoftMarginLoss", "CosineEmbeddingLoss",
@@ -109,4 +118,4 @@ __all__ = [
 for _family in (attention, batchnorm, conv, distance, instancenorm, normalization, padding, pooling,
                 rnn, sparse, transformer, upsampling):
     __all__ += _family.__all__
-
+__all__ += adaptive.__all__

@@ -1,4 +1,5 @@
-"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d, Unfold and Fold (the maths is in
+"""Convolution layers: Conv1d/2d/3d, ConvTranspose1d/2d/3d, their lazy forms (LazyConv*,
+LazyConvTranspose*: in_channels read from the first input), Unfold and Fold (the maths is in
 F.conv*, F.unfold, F.fold)."""
 
 import math
@@ -6,11 +7,13 @@ import math
 from ...ops.creation import empty
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "Conv3d", "ConvTranspose1d", "ConvTranspose2d",
-           "ConvTranspose3d", "Unfold", "Fold"]
+           "ConvTranspose3d", "LazyConv1d", "LazyConv2d", "LazyConv3d", "LazyConvTranspose1d",
+           "LazyConvTranspose2d", "LazyConvTranspose3d", "Unfold", "Fold"]
 
 _PADDING_MODES = ("zeros", "reflect", "replicate", "circular")
 
@@ -227,6 +230,104 @@ class ConvTranspose3d(_ConvTranspose):
     """Transposed 3-D convolution over (N, C_in, D, H, W); arguments as ConvTranspose1d."""
 
     nd = 3
+
+
+class _LazyConvMixin(LazyModuleMixin):
+    """in_channels = input.shape[1] (input.shape[0] unbatched) on the first call; until then
+    in_channels is 0 and weight and bias are UninitializedParameters."""
+
+    def _make_lazy(self, bias, device, dtype):
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self):
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs):
+        if not self.has_uninitialized_params():
+            return
+        batched = input.ndim == self.nd + 2
+        if not batched and input.ndim != self.nd + 1:
+            raise RuntimeError(f"Expected {self.nd + 1}D (unbatched) or {self.nd + 2}D "
+                               f"(batched) input to {type(self).__name__}, but got input of "
+                               f"size: {list(input.shape)}")
+        self.in_channels = input.shape[1] if batched else input.shape[0]
+        if self.in_channels % self.groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        if self.transposed:
+            shape = (self.in_channels, self.out_channels // self.groups) + self.kernel_size
+        else:
+            shape = (self.out_channels, self.in_channels // self.groups) + self.kernel_size
+        self.weight.materialize(shape)
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,))
+        self.reset_parameters()
+
+    def _sizes_from_parameters(self):
+        if self.transposed:
+            self.in_channels = self.weight.shape[0]
+        else:
+            self.in_channels = self.weight.shape[1] * self.groups
+
+
+class _LazyConv(_LazyConvMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):
+        # built as a 0 -> 0 channel layer without bias, then given uninitialized parameters
+        super().__init__(0, 0, kernel_size, stride, padding, dilation, groups, False,
+                         padding_mode, device, dtype)
+        self.out_channels = out_channels
+        self._make_lazy(bias, device, dtype)
+
+
+class _LazyConvTranspose(_LazyConvMixin):
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):
+        super().__init__(0, 0, kernel_size, stride, padding, output_padding, groups, False,
+                         dilation, padding_mode, device, dtype)
+        self.out_channels = out_channels
+        self._make_lazy(bias, device, dtype)
+
+
+class LazyConv1d(_LazyConv, Conv1d):
+    """A Conv1d whose in_channels is read from the first input (then it becomes a Conv1d).
+    Args: as Conv1d without in_channels."""
+
+    cls_to_become = Conv1d
+
+
+class LazyConv2d(_LazyConv, Conv2d):
+    """A Conv2d whose in_channels is read from the first input (then it becomes a Conv2d)."""
+
+    cls_to_become = Conv2d
+
+
+class LazyConv3d(_LazyConv, Conv3d):
+    """A Conv3d whose in_channels is read from the first input (then it becomes a Conv3d)."""
+
+    cls_to_become = Conv3d
+
+
+class LazyConvTranspose1d(_LazyConvTranspose, ConvTranspose1d):
+    """A ConvTranspose1d whose in_channels is read from the first input (then it becomes a
+    ConvTranspose1d).  Args: as ConvTranspose1d without in_channels."""
+
+    cls_to_become = ConvTranspose1d
+
+
+class LazyConvTranspose2d(_LazyConvTranspose, ConvTranspose2d):
+    """A ConvTranspose2d whose in_channels is read from the first input."""
+
+    cls_to_become = ConvTranspose2d
+
+
+class LazyConvTranspose3d(_LazyConvTranspose, ConvTranspose3d):
+    """A ConvTranspose3d whose in_channels is read from the first input."""
+
+    cls_to_become = ConvTranspose3d
 
 
 class Unfold(Module):

@@ -52,3 +52,10 @@ class AlphaDropout(_DropoutNd):
     """Dropout that keeps the zero mean and unit variance of SELU activations."""
 
     _fn = "alpha_dropout"
+
+
+class FeatureAlphaDropout(_DropoutNd):
+    """AlphaDropout of whole channels: each (N, C) channel is dropped with probability p (to
+    SELU's saturation value) and the output is rescaled to keep zero mean and unit variance."""
+
+    _fn = "feature_alpha_dropout"

@@ -1,11 +1,13 @@
-"""InstanceNorm1d/2d/3d: each channel of each sample normalised over its spatial dims."""
+"""InstanceNorm1d/2d/3d: each channel of each sample normalised over its spatial dims, and
+their lazy forms (LazyInstanceNorm*, num_features read from the first input)."""
 
 import warnings
 
 from .. import functional as F
-from .batchnorm import _NormBase
+from .batchnorm import _LazyNormBase, _NormBase
 
-__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d"]
+__all__ = ["InstanceNorm1d", "InstanceNorm2d", "InstanceNorm3d", "LazyInstanceNorm1d",
+           "LazyInstanceNorm2d", "LazyInstanceNorm3d"]
 
 
 class _InstanceNorm(_NormBase):
@@ -72,4 +74,29 @@ class InstanceNorm2d(_InstanceNorm):
 class InstanceNorm3d(_InstanceNorm):
     __doc__ = ("Instance normalisation of (N, C, D, H, W) or (C, D, H, W) inputs.\n\n    "
                + _InstanceNorm.__doc__)
+    _spatial = 3
+
+
+class LazyInstanceNorm1d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm1d whose num_features is read from the first input (then it becomes an
+    InstanceNorm1d).  NOTE: as torch, affine and track_running_stats default to True here, and
+    num_features is input.shape[1] also for an unbatched input."""
+
+    cls_to_become = InstanceNorm1d
+    _spatial = 1
+
+
+class LazyInstanceNorm2d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm2d whose num_features is read from the first input (see
+    LazyInstanceNorm1d)."""
+
+    cls_to_become = InstanceNorm2d
+    _spatial = 2
+
+
+class LazyInstanceNorm3d(_LazyNormBase, _InstanceNorm):
+    """An InstanceNorm3d whose num_features is read from the first input (see
+    LazyInstanceNorm1d)."""
+
+    cls_to_become = InstanceNorm3d
     _spatial = 3

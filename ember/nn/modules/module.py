@@ -13,7 +13,7 @@ from ... import _errors
 from ..._tensor import Tensor
 from ...autograd.grad_mode import no_grad
 from ...autograd.grad_mode import state as _grad_state
-from ..parameter import Buffer, Parameter, UninitializedParameter
+from ..parameter import Buffer, Parameter, UninitializedBuffer, UninitializedParameter
 from ._backward_hooks import BackwardHookState
 
 
@@ -416,7 +416,7 @@ class Module:
                               f"ember.Tensor or Tensor-like object from checkpoint but received "
                               f"{type(value)}")
                 continue
-            lazy = isinstance(target, UninitializedParameter)
+            lazy = isinstance(target, (UninitializedParameter, UninitializedBuffer))
             if lazy and not assign:  # a lazy module: take the shape
                 target.materialize(value.shape)
             elif not lazy and value.shape != target.shape:

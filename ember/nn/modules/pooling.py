@@ -1,4 +1,5 @@
-"""Pooling layers: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, MaxUnpool, LPPool.
+"""Pooling layers: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool, MaxUnpool, LPPool,
+FractionalMaxPool.
 
 Each layer keeps its options and calls the function of the same name in nn.functional; the
 pools have no parameters.  Shapes: (N, C, *spatial) or unbatched (C, *spatial), where spatial
@@ -13,6 +14,7 @@ __all__ = [
     "AdaptiveAvgPool1d", "AdaptiveAvgPool2d", "AdaptiveAvgPool3d",
     "AdaptiveMaxPool1d", "AdaptiveMaxPool2d", "AdaptiveMaxPool3d",
     "MaxUnpool1d", "MaxUnpool2d", "MaxUnpool3d", "LPPool1d", "LPPool2d", "LPPool3d",
+    "FractionalMaxPool2d", "FractionalMaxPool3d",
 ]
 
 
@@ -288,3 +290,54 @@ class LPPool3d(_LPPoolNd):
     """(sum of x^p over each window)^(1/p) over the last 3 dims (see LPPool1d)."""
 
     _fn = "lp_pool3d"
+
+
+class _FractionalMaxPoolNd(Module):
+    """Options of the fractional max pools; ``_random_samples`` is a buffer (None unless given),
+    as in torch."""
+
+    n = 2
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):
+        super().__init__()
+        name = type(self).__name__
+        self.kernel_size = _single(kernel_size, self.n)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = _single(output_size, self.n) if output_size is not None else None
+        self.output_ratio = None
+        if output_ratio is not None:
+            self.output_ratio = ((output_ratio,) * self.n if isinstance(output_ratio, float)
+                                 else tuple(output_ratio))
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling "
+                             "ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and not all(0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def forward(self, input):
+        fn = F.fractional_max_pool2d if self.n == 2 else F.fractional_max_pool3d
+        return fn(input, self.kernel_size, self.output_size, self.output_ratio,
+                  self.return_indices, _random_samples=self._random_samples)
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling (Graham, 2014) over (N, C, H, W) or (C, H, W): windows of
+    ``kernel_size`` at pseudo-random starts, giving ``output_size`` (or ``output_ratio`` of
+    the input size, each in (0, 1)) outputs per plane.
+
+    Args: kernel_size, output_size=None, output_ratio=None, return_indices=False,
+    _random_samples=None ((N, C, 2) fixed draws in [0, 1); drawn per call when None).
+    """
+
+    n = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling over (N, C, T, H, W) or (C, T, H, W); arguments as
+    FractionalMaxPool2d, with triples and (N, C, 3) samples."""
+
+    n = 3
