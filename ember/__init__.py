@@ -94,3 +94,6 @@ from .nn.functional import (  # noqa: E402
     pixel_shuffle,
     pixel_unshuffle,
 )
+# torch.func, torch.compile / torch.compiler and torch.jit (ember runs them eagerly)
+from . import compiler, func, jit  # noqa: E402
+from .compiler import compile  # noqa: E402

@@ -117,9 +117,11 @@ def _in_dims_per_leaf(in_dims, args, where):
     prefix = in_dims if isinstance(in_dims, tuple) else (in_dims,) * len(args)
     dims = _pytree.broadcast_prefix(prefix, args)
     if dims is None:
+        dims_spec = _pytree.spec_str(_pytree.tree_flatten(prefix)[1])
+        args_spec = _pytree.spec_str(_pytree.tree_flatten(args)[1])
         raise ValueError(f"{where}: in_dims is not compatible with the structure of `inputs`. "
-                         f"in_dims has structure {_pytree.spec_str(_pytree.tree_flatten(prefix)[1])}"
-                         f" but inputs has structure {_pytree.spec_str(_pytree.tree_flatten(args)[1])}.")
+                         f"in_dims has structure {dims_spec} but inputs has structure "
+                         f"{args_spec}.")
     leaves = _pytree.tree_flatten(args)[0]
     normalized = []
     for x, d in zip(leaves, dims):
