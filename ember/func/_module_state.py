@@ -29,13 +29,29 @@ def _merge_dicts(parameter_and_buffer_dicts):
                      f"dicts, but got {type(parameter_and_buffer_dicts)}")
 
 
-def _slot(module, name):
-    """(the dict holding the tensor called ``name``, its key there)."""
+def _swap_in(module, name, value):
+    """Put ``value`` where the module keeps ``name``; returns how to undo it."""
     owner_path, _, leaf = name.rpartition(".")
     owner = module.get_submodule(owner_path) if owner_path else module
-    if leaf in owner._parameters:
-        return owner._parameters, leaf
-    return owner._buffers, leaf
+    for store in (owner._parameters, owner._buffers):
+        if leaf in store:
+            original = store[leaf]
+            store[leaf] = value
+
+            def undo(store=store, leaf=leaf, original=original):
+                store[leaf] = original
+            return undo
+    # a name the module does not have (strict=False): a plain attribute for the call, as torch
+    had = leaf in owner.__dict__
+    original = owner.__dict__.get(leaf)
+    object.__setattr__(owner, leaf, value)
+
+    def undo_attribute():
+        if had:
+            object.__setattr__(owner, leaf, original)
+        else:
+            object.__delattr__(owner, leaf)
+    return undo_attribute
 
 
 def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *,
@@ -48,7 +64,8 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     Args:
         tie_weights (bool, default True): a tensor given for one of several names the module
             shares one parameter under is used for all of them (False: only for that name).
-        strict (bool, default False): every parameter and buffer must be given.
+        strict (bool, default False): every parameter and buffer must be given, and no other
+            name (without strict, another name becomes a plain attribute for the call).
     """
     given = _merge_dicts(parameter_and_buffer_dicts)
     current = dict(module.named_parameters(remove_duplicate=False))
@@ -58,7 +75,7 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
     if tie_weights:
         given = _tie(given, current)
         missing = [k for k in missing if k not in given]
-    if unexpected or (strict and missing):
+    if strict and (unexpected or missing):
         lines = []
         if unexpected:
             lines.append("Unexpected key(s): " + ", ".join(f"'{k}'" for k in unexpected) + ".")
@@ -70,16 +87,14 @@ def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, 
         args = ()
     elif not isinstance(args, tuple):
         args = (args,)
-    saved = []
+    undo = []
     try:
         for name, value in given.items():
-            store, key = _slot(module, name)
-            saved.append((store, key, store[key]))
-            store[key] = value
+            undo.append(_swap_in(module, name, value))
         return module(*args, **(kwargs or {}))
     finally:
-        for store, key, original in reversed(saved):
-            store[key] = original
+        for step in reversed(undo):
+            step()
 
 
 def _tie(given, current):
