@@ -89,7 +89,9 @@ def test_grad_values(fn, shape):
 
 
 def test_grad_argnums_and_unused_inputs_get_zeros():
-    f = (lambda x, y, z: (x * y).sum() * 2)
+    def f(x, y, z):
+        return (x * y).sum() * 2
+
     run_both(lambda lib, F, x, y, z: F.grad(f, argnums=1)(x, y, z), data(3), data(3, seed=1),
              data(3, seed=2))
     run_both(lambda lib, F, x, y, z: F.grad(f, argnums=(0, 2))(x, y, z), data(3),
@@ -145,7 +147,7 @@ def test_grad_composes_with_ordinary_autograd():
         F = FUNC[lib]
         w = lib.tensor(data(3), requires_grad=True)
         x = lib.tensor(data(3, seed=1))
-        g = F.grad(lambda v: ((v * w).sum()) ** 2)(x)
+        g = F.grad(lambda v, w=w: ((v * w).sum()) ** 2)(x)
         assert g.requires_grad
         g.sum().backward()
         results.append(w.grad)
@@ -392,9 +394,10 @@ def test_vmap_errors_as_torch(fn):
 def test_vmap_randomness_same_and_different():
     for lib in (ember, torch):
         F = FUNC[lib]
-        same = F.vmap(lambda v: v + lib.rand(()), randomness="same")(lib.zeros(4))
+        same = F.vmap(lambda v, lib=lib: v + lib.rand(()), randomness="same")(lib.zeros(4))
         assert (same == same[0]).all()
-        different = F.vmap(lambda v: v + lib.rand(()), randomness="different")(lib.zeros(4))
+        different = F.vmap(lambda v, lib=lib: v + lib.rand(()),
+                           randomness="different")(lib.zeros(4))
         assert len(set(different.tolist())) == 4
 
 
@@ -446,7 +449,7 @@ def test_functional_call_other_names_become_attributes_for_the_call():
     results = []
     for lib, model in zip((ember, torch), linear_pair()):
         seen = []
-        model.register_forward_pre_hook(lambda m, args: seen.append(m.foo.sum().item()))
+        model.register_forward_pre_hook(lambda m, args, seen=seen: seen.append(m.foo.sum().item()))
         x = lib.tensor(data(4, 3))
         results.append(FUNC[lib].functional_call(model, {"foo": lib.ones(2)}, (x,)))
         assert seen == [2.0] and not hasattr(model, "foo")
