@@ -232,15 +232,24 @@ class Checkpoint(Function):
         from ..autograd import grad
 
         run = ctx.run
-        saved = iter(ctx.saved_tensors)
-        inputs = [_detached(next(saved)) if isinstance(a, Tensor) else a for a in run.args]
+        saved = [a for a in ctx.saved_tensors]
+        create_graph = _grad_mode.is_grad_enabled()  # the engine records: create_graph=True
+        if create_graph:
+            # the gradient must stay a function of the arguments themselves (for the next
+            # order), so the recomputation runs on views of them instead of detached copies
+            _check_independent(run.boundary, run.kinds, saved, "backward(create_graph=True) "
+                               "through checkpoint(use_reentrant=False): an argument computed "
+                               "(with grad) from a tensor the function also uses")
+        it = iter(saved)
+        inputs = [_input_again(next(it), create_graph) if isinstance(a, Tensor) else a
+                  for a in run.args]
         with run.rng.restored(), _grad_mode.enable_grad(), run.recompute_context:
             outputs = run.function(*inputs, **run.kwargs)
         outs, _ = _pytree.tree_flatten(outputs)
         if run.determinism_check == "default":
             _check_same_metadata(run.outputs, outs, run.debug)
         # each boundary entry's gradient in the recomputed graph: an argument's arrives at its
-        # new detached copy, a captured tensor's (or stand-in's) at the tensor itself
+        # new copy (or view), a captured tensor's (or stand-in's) at the tensor itself
         targets = [inputs[where] if kind == "arg" else b
                    for (kind, where), b in zip(run.kinds, run.boundary)]
         pairs = [(o, g) for o, g in zip(outs, grads)
@@ -248,13 +257,21 @@ class Checkpoint(Function):
         if not pairs:
             return (None,) * (1 + len(targets))
         found = grad([o for o, _ in pairs], targets, [g for _, g in pairs],
-                     create_graph=_grad_mode.is_grad_enabled(), allow_unused=True)
+                     create_graph=create_graph, allow_unused=True)
         return (None,) + tuple(found)
 
 
 def _detached(t):
     """A new leaf sharing ``t``'s values, requiring grad as ``t`` does."""
     return t.detach().requires_grad_(t.requires_grad)
+
+
+def _input_again(t, create_graph):
+    """The argument for the recomputation: a detached copy, or with create_graph a view that
+    keeps the gradient connected to ``t``."""
+    if create_graph and t.requires_grad:
+        return t.view_as(t)
+    return _detached(t)
 
 
 def _standin(node, nr, shape, dtype, device):
@@ -304,20 +321,25 @@ def _boundary(outputs, start, args, detached_args):
     return list(found.values()), kinds
 
 
-def _check_standins_independent(boundary, kinds):
-    """A gradient asked for a stand-in (a captured tensor computed before the segment) and
-    for a captured tensor below it in the graph would, in backward's recomputation, also flow
-    through the stand-in's history and count twice.  ember refuses that case instead."""
-    keys = set()
+def _check_independent(boundary, kinds, args, what):
+    """The recomputation asks for the gradients of the boundary's tensors at once.  If one of
+    them lies in the recorded history of another (a stand-in's, or with create_graph an
+    argument's), backward would also flow through that history and count a gradient twice;
+    ember refuses that case instead.  ``args``: the arguments whose history counts too."""
+    keys, starts = set(), []
     for b, (kind, _) in zip(boundary, kinds):
         if kind == "standin":
             keys.add((id(b.grad_fn), b.output_nr))
+            starts.append(b.grad_fn)
         elif kind == "captured":
             keys.add((id(b), -1))
-    for b, (kind, _) in zip(boundary, kinds):
-        if kind != "standin":
-            continue
-        stack, seen = [b.grad_fn], set()
+    for a in args:
+        if a.requires_grad:
+            keys.add((id(a.grad_fn), a.output_nr) if a.grad_fn is not None else (id(a), -1))
+            if a.grad_fn is not None:
+                starts.append(a.grad_fn)
+    for start in starts:
+        stack, seen = [start], set()
         while stack:
             node = stack.pop()
             for target, nr, _shape, _dtype in getattr(node, "_edges", ()):
@@ -325,10 +347,8 @@ def _check_standins_independent(boundary, kinds):
                     continue
                 if (id(target), max(nr, -1)) in keys:
                     raise NotImplementedError(
-                        "checkpoint(use_reentrant=False): the function uses a tensor it did not "
-                        "get as an argument, computed (with grad) from another tensor the "
-                        "function also uses; ember cannot recompute that case without counting "
-                        "a gradient twice. Pass that tensor as an argument of the function.")
+                        f"ember cannot recompute {what} without counting a gradient twice. "
+                        "Pass that tensor as an argument of the function.")
                 if nr >= 0 and id(target) not in seen:
                     seen.add(id(target))
                     stack.append(target)
@@ -350,7 +370,9 @@ def _checkpoint_without_reentrant(function, args, kwargs, preserve, context_fn,
     if not recorded:
         return outputs
     run.boundary, run.kinds = _boundary(recorded, start, args, detached_args)
-    _check_standins_independent(run.boundary, run.kinds)
+    _check_independent(run.boundary, run.kinds, (), "checkpoint(use_reentrant=False) of a "
+                       "function that uses a tensor it did not get as an argument, computed "
+                       "(with grad) from another tensor the function also uses")
     run.outputs = [o.detach() if isinstance(o, Tensor) else o for o in outs]
     run.recompute_context = recompute_context
     run.determinism_check = determinism_check
