@@ -341,3 +341,26 @@ def test_an_argument_made_from_a_weight_the_function_also_uses():
     out = ecp.checkpoint(lambda t: ember.tanh(w @ t), x, use_reentrant=False)
     with pytest.raises(NotImplementedError, match="create_graph"):
         ember.autograd.grad(out.sum(), w, create_graph=True)
+
+
+def test_returning_an_input_or_a_captured_parameter_as_it_is():
+    results = []
+    for lib in (ember, torch):
+        x = lib.ones(2, requires_grad=True)
+        w = lib.ones(2, requires_grad=True)
+        a, b = CP[lib].checkpoint(lambda t, w=w: (t, w), x, use_reentrant=False)
+        (a * 2 + b * 3).sum().backward()
+        y = lib.ones(2, requires_grad=True)
+        c = CP[lib].checkpoint(lambda t: t, y, use_reentrant=True)
+        (c * 4).sum().backward()
+        results.append((x.grad, w.grad, y.grad))
+    for a, b in zip(*results):
+        assert_same(a, b)
+    # torch's reentrant variant recurses without end on a returned captured parameter; ember's
+    # gives it its gradient
+    w = ember.ones(2, requires_grad=True)
+    out, same = ecp.checkpoint(lambda t: (t * 2, w), ember.ones(2, requires_grad=True),
+                               use_reentrant=True)
+    assert same is not w and w.grad_fn is None
+    (out + same * 3).sum().backward()
+    assert w.grad.tolist() == [3.0, 3.0]

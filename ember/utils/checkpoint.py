@@ -145,7 +145,12 @@ class CheckpointFunction(Function):
     def forward(ctx, run, *args):
         ctx.run = run
         ctx.save_for_backward(*[a for a in args if isinstance(a, Tensor)])
-        return run.function(*args)
+        outputs = run.function(*args)
+        # NOTE: a tensor returned as it is (an input, a captured parameter) becomes a new
+        # tensor sharing its memory: the node's output must not be that tensor itself
+        if isinstance(outputs, tuple):
+            return tuple(o.detach() if isinstance(o, Tensor) else o for o in outputs)
+        return outputs.detach() if isinstance(outputs, Tensor) else outputs
 
     @staticmethod
     def backward(ctx, *grads):
@@ -293,7 +298,20 @@ def _boundary(outputs, start, args, detached_args):
     output of a node recorded before the segment (a captured non-leaf tensor)."""
     arg_of = {id(d): i for i, d in enumerate(detached_args) if isinstance(d, Tensor)}
     found = {}
-    stack = [o.grad_fn for o in outputs if o.grad_fn is not None]
+
+    def leaf(target):
+        if id(target) in arg_of:
+            i = arg_of[id(target)]
+            found.setdefault(("arg", i), args[i])
+        else:
+            found.setdefault((id(target), -1), target)
+
+    stack = []
+    for o in outputs:
+        if o.grad_fn is None:  # a leaf returned as it is (an argument, a parameter)
+            leaf(o)
+        else:
+            stack.append(o.grad_fn)
     seen = set()
     while stack:
         node = stack.pop()
@@ -301,11 +319,7 @@ def _boundary(outputs, start, args, detached_args):
             if target is None:
                 continue
             if nr < 0:  # a leaf tensor
-                if id(target) in arg_of:
-                    i = arg_of[id(target)]
-                    found.setdefault(("arg", i), args[i])
-                else:
-                    found.setdefault((id(target), -1), target)
+                leaf(target)
             elif target._seq < start:  # recorded before the segment
                 if (id(target), nr) not in found:
                     found[(id(target), nr)] = _standin(target, nr, shape, dtype, node.device)
