@@ -143,3 +143,6 @@ from ._setup import *  # noqa: E402,F403
 from . import accelerator, amp, backends, distributed, onnx, testing  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .amp.autocast_mode import is_autocast_enabled  # noqa: E402
+# torch.func, torch.compile / torch.compiler and torch.jit (ember runs them eagerly)
+from . import compiler, func, jit  # noqa: E402
+from .compiler import compile  # noqa: E402

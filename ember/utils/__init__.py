@@ -1,4 +1,4 @@
 """ember.utils: helpers outside the tensor core, as torch.utils (data, safetensors, ...)."""
 
-from . import data, viz
+from . import checkpoint, data, viz
 from ._summary import summary

@@ -537,6 +537,14 @@ class Module:
     def cpu(self):
         return self._apply(lambda t: t.cpu())
 
+    def compile(self, *args, **kwargs):
+        """torch compiles the module's calls in place; ember has no compiler (see
+        ember.compiler): the arguments are checked as ember.compile checks them and the module
+        keeps running eagerly.  Returns None, as torch."""
+        from ...compiler import compile as compile_
+
+        compile_(self, *args, **kwargs)
+
     def cuda(self, device=None):
         return self._apply(lambda t: t.cuda(device))
 
