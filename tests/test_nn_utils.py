@@ -79,7 +79,7 @@ def _linear_pair(in_f=5, out_f=4):
     return e, t
 
 
-@pytest.mark.parametrize("dim", [0, 1, None])
+@pytest.mark.parametrize("dim", [0, 1, None, -1, -2])  # -1: torch's old spelling of None
 def test_weight_norm_equals_torch(dim):
     e, t = _linear_pair()
     ember.nn.utils.weight_norm(e, dim=dim)

@@ -12,8 +12,9 @@ from ..parameter import Parameter
 
 
 def _norm_except_dim(v, dim):
-    """||v|| over every dim except ``dim`` (kept with size 1 elsewhere); dim=None: the whole."""
-    if dim is None or dim == -1 and v.dim() == 0:
+    """||v|| over every dim except ``dim`` (kept with size 1 elsewhere); dim=None or -1: the
+    whole tensor (torch's weight_norm reads -1 as None, its old spelling; -2 is a real dim)."""
+    if dim is None or dim == -1:
         return v.norm()
     dim = dim % v.dim()
     others = tuple(d for d in range(v.dim()) if d != dim)
