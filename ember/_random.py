@@ -398,7 +398,10 @@ def bernoulli_(tensor, p=0.5, *, generator=None):
         return _fill(tensor, mask)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    return _fill(tensor, gen._uniform(tensor.numel(), D.float64) < p)
+    # u < p for the float64 uniforms u = k * 2^-53 (k: 53 random bits), compared as k < p * 2^53:
+    # the same test exactly (both sides scaled by a power of two), without making u
+    bits = gen._u64(tensor.numel()) & _U64((1 << 53) - 1)
+    return _fill(tensor, bits < float(p) * 2.0 ** 53)
 
 
 # full-range random_(): a word modulo (the largest integer the dtype holds exactly) + 1
