@@ -8,6 +8,7 @@ from .. import _dtype as D
 from .. import return_types
 from .._compat import accumulate
 from ..autograd.function import Node
+from ._numpy_names import REQUIRED, numpy_axis, numpy_names
 from .binary import write_out as _out
 from .binary_math import where
 from .extrema import amax, amin
@@ -54,8 +55,10 @@ def _reverse_logcumsumexp(t, dim):
     return flip(Logcumsumexp(dim).apply(flip(t, [dim])), [dim])
 
 
-def logcumsumexp(input, dim, *, out=None):
+def logcumsumexp(input, dim=REQUIRED, *, out=None, axis=None):
     """log(cumsum(exp(input), dim)) computed without overflow. Same as torch.logcumsumexp."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("logcumsumexp", dim, axis, REQUIRED)
     if input.dtype.category != D.FLOAT:
         raise NotImplementedError(f"\"logcumsumexp_out_cpu\" not implemented for "
                                   f"'{input.dtype._short}'")
@@ -68,9 +71,11 @@ def logcumsumexp(input, dim, *, out=None):
 
 # ---------------------------------------------------------------------------- aminmax
 
-def aminmax(input, *, dim=None, keepdim=False, out=None):
+def aminmax(input, *, dim=None, keepdim=False, out=None, axis=None, keepdims=None):
     """(min, max) over ``dim`` (all dims for None) as a named tuple; the gradient of each is
     shared among ties, as amin/amax. Same as torch.aminmax."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("aminmax", dim, keepdim, axis, keepdims)
     if input.dtype.category == D.COMPLEX:
         raise NotImplementedError(f"\"aminmax_cpu\" not implemented for '{input.dtype._short}'")
     if dim is None:

@@ -198,9 +198,11 @@ def chunk(input, chunks, dim=0, *, axis=None):
     return split(input, (n + chunks - 1) // chunks, dim)
 
 
-def tensor_split(input, indices_or_sections, dim=0):
+def tensor_split(input, indices_or_sections, dim=0, *, axis=None):
     """``sections`` nearly equal pieces, or the pieces between ``indices`` (views).
     Same as torch.tensor_split."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("tensor_split", dim, axis, 0)
     shape = input._data.shape
     if not shape:
         raise RuntimeError("tensor_split expected at least a 1-dimensional tensor, but got a "

@@ -9,6 +9,7 @@ import math
 from .. import _dtype as D
 from .._compat import max_or
 from ..autograd.function import Node
+from ._numpy_names import numpy_names
 from .decompositions import svdvals
 from .reduction import reduce_dims, unsqueeze_reduced, widened
 from .shape import wrap_dim
@@ -94,10 +95,13 @@ def _with_dtype(x, dtype, op):
     return x.to(dtype)
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None):
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None, out=None, axis=None,
+                keepdims=None):
     """||x||_ord over ``dim`` (all dims when None), as if x were a flat vector:
     (sum |x|^ord)^(1/ord); inf: max |x|; -inf: min |x|; 0: count of non-zeros.
     Same as torch.linalg.vector_norm."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("linalg.vector_norm", dim, keepdim, axis, keepdims)
     _check_float(x, "linalg.vector_norm")
     x = _with_dtype(x, dtype, "linalg.vector_norm")
     if isinstance(dim, int):

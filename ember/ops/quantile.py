@@ -4,6 +4,7 @@ come from those ops). Re-exported by ``ops/statistics.py``.
 
 from .. import _dtype as D
 from .._tensor import Tensor
+from ._numpy_names import numpy_names
 from .binary import write_out
 from .shape import wrap_dim
 
@@ -103,15 +104,21 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     return result
 
 
-def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None,
+             axis=None, keepdims=None):
     """The q-th quantiles of the values along ``dim`` (q a number or a 1-D tensor in [0, 1];
     a tensor q adds a leading dim). Same as torch.quantile."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("quantile", dim, keepdim, axis, keepdims)
     result = _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
     return _quantile_out(result, out)
 
 
-def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None):
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear", out=None,
+                axis=None, keepdims=None):
     """quantile ignoring NaN values (NaN where a row is all NaN). Same as torch.nanquantile."""
+    if axis is not None or keepdims is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim, keepdim = numpy_names("nanquantile", dim, keepdim, axis, keepdims)
     result = _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
     return _quantile_out(result, out)
 

@@ -7,6 +7,7 @@ import operator
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
+from ._numpy_names import numpy_axis
 from .shape import _dims_list, _is_int, _size_args, flatten, reshape, wrap_dim
 
 __all__ = ["repeat_interleave", "tile", "flip", "fliplr", "flipud", "roll"]
@@ -99,10 +100,12 @@ class SegmentSum(Node):
         return RepeatInterleave(self.counts, self.dim).apply(grad)
 
 
-def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None, axis=None):
     """Repeat each element (or slice along ``dim``) ``repeats`` times (an int or one count per
     element). With only a tensor of counts, the indices repeated. Same as
     torch.repeat_interleave."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("repeat_interleave", dim, axis)
     if repeats is None:  # repeat_interleave(counts) -> arange(len(counts)) repeated
         counts = _counts_of(input)
         from .creation import arange

@@ -10,6 +10,7 @@ from .. import _dtype as D
 from .._compat import ufunc_at
 from .._tensor import Tensor
 from ..autograd.function import Node
+from ._numpy_names import numpy_axis
 from .binary import write_out
 from .shape import wrap_dim
 
@@ -345,9 +346,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     return ScatterReduce(dim, idx, reduce, include_self).apply(input, src)
 
 
-def take_along_dim(input, indices, dim=None, *, out=None):
+def take_along_dim(input, indices, dim=None, *, out=None, axis=None):
     """y = input.gather(dim, indices) with input and indices broadcast apart from ``dim``;
     without ``dim``, over the flattened input."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("take_along_dim", dim, axis)
     if out is not None:
         return write_out(take_along_dim(input, indices, dim), out, "take_along_dim",
                          same_dtype=True)

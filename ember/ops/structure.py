@@ -11,6 +11,7 @@ import numpy as np
 from .. import _device
 from .. import _dtype as D
 from .._tensor import Tensor
+from ._numpy_names import numpy_axis
 from .binary import write_out
 from .shape import narrow, transpose, wrap_dim
 from .strided import index_tensor
@@ -30,10 +31,12 @@ def _one_difference(x, d):
     return after - before
 
 
-def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None):
+def diff(input, n=1, dim=-1, prepend=None, append=None, *, out=None, axis=None):
     """The n-th forward difference along ``dim``: out[i] = x[i + 1] - x[i], applied n times,
     after ``prepend`` and ``append`` are joined to ``input`` along ``dim``.
     Same as torch.diff."""
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("diff", dim, axis, -1)
     from .join import cat
 
     if input._data.ndim == 0:

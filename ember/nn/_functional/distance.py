@@ -6,6 +6,7 @@ Each is composed from ember ops (vector_norm, sums, indexing), so autograd gives
 from ... import _dtype as D
 from ..._device import xp_for
 from ..._tensor import Tensor
+from ...ops._numpy_names import numpy_axis
 from ...ops.norms import vector_norm as _vector_norm
 
 __all__ = ["cosine_similarity", "pairwise_distance", "pdist"]
@@ -25,12 +26,14 @@ def _clamped_norm(x, dim, eps):
     return norm + (norm.clamp(min=eps) - norm).detach()
 
 
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1, x2, dim=1, eps=1e-8, *, axis=None):
     """cos(x1, x2) = sum(x1 * x2) / (max(||x1||, eps) * max(||x2||, eps)) along ``dim``,
     computed as the sum of the two normalised vectors' product (x1 and x2 broadcast).
 
     Shape: (*, D, *) and a broadcastable shape -> the broadcast shape without ``dim``.
     """
+    if axis is not None:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("cosine_similarity", dim, axis, 1)
     common = D.promote_types(x1.dtype, x2.dtype)
     if common.category < D.FLOAT:
         raise RuntimeError("expected common dtype to be floating point, yet common dtype is "
