@@ -296,7 +296,11 @@ class Tensor:
     def shape(self):
         return Size(self._data.shape)
 
-    def size(self, dim=None):
+    def size(self, dim=None, *, axis=None):
+        if axis is not None:  # NumPy's name (ops/_numpy_names.py)
+            from .ops._numpy_names import numpy_axis
+
+            dim = numpy_axis("size", dim, axis)
         if dim is None:
             return Size(self._data.shape)
         if self._data.ndim == 0:

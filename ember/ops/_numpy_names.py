@@ -8,7 +8,7 @@ torch's own names costs nothing more.  Giving both spellings of one argument is 
 TypeError.
 """
 
-__all__ = ["REQUIRED", "numpy_axis", "numpy_names"]
+__all__ = ["REQUIRED", "missing", "numpy_axis", "numpy_names"]
 
 
 class _Required:
@@ -28,6 +28,12 @@ def _given(value, default):
         return False
     return not (isinstance(value, (int, tuple)) and isinstance(default, (int, tuple))
                 and value == default)
+
+
+def missing(fn, name):
+    """torch's TypeError for a required argument left out (an op whose ``dim`` may come as
+    ``axis=`` gives its later arguments the default REQUIRED too)."""
+    return TypeError(f'{fn}() missing 1 required positional arguments: "{name}"')
 
 
 def numpy_axis(fn, dim, axis, default=None):

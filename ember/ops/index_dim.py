@@ -8,6 +8,7 @@ Each one's gradient is another of them: index_select <-> index_add.
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
+from ._numpy_names import REQUIRED, missing, numpy_axis
 from .binary import write_out
 from .scatter import _check_bounds, _index_tensor
 from .shape import wrap_dim
@@ -42,8 +43,12 @@ def _vector_index(index, op, like, dtypes, message):
     return idx.reshape(-1)
 
 
-def index_select(input, dim, index, *, out=None):
+def index_select(input, dim=REQUIRED, index=REQUIRED, *, out=None, axis=None):
     """y = the slices of ``input`` along ``dim`` at the positions in ``index`` (1-D)."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("index_select", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("index_select", "index")
     if out is not None:
         if isinstance(out, Tensor) and isinstance(input, Tensor) and out.dtype is not input.dtype:
             raise RuntimeError("index_select(): self and result must have the same scalar type")
@@ -102,8 +107,14 @@ class IndexAdd(Node):
         return grad, grad_source
 
 
-def index_add(input, dim, index, source, *, alpha=1):
+def index_add(input, dim=REQUIRED, index=REQUIRED, source=REQUIRED, *, alpha=1, axis=None):
     """y = input with y[index[i]] += alpha * source[i] along ``dim``."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("index_add", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("index_add", "index")
+    if source is REQUIRED:
+        raise missing("index_add", "source")
     got = getattr(index, "dtype", D.int64)._short
     idx = _vector_index(index, "index_add_", input, (D.int64, D.int32),
                         f"index_add_(): Expected dtype int32/int64 for index but got: {got}")
@@ -137,8 +148,14 @@ class IndexCopy(Node):
         return grad_x, grad_source
 
 
-def index_copy(input, dim, index, source):
+def index_copy(input, dim=REQUIRED, index=REQUIRED, source=REQUIRED, *, axis=None):
     """y = input with y[index[i]] = source[i] along ``dim``."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("index_copy", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("index_copy", "index")
+    if source is REQUIRED:
+        raise missing("index_copy", "source")
     got = getattr(index, "dtype", D.int64)._short
     idx = _vector_index(index, "index_copy_", input, (D.int64,),
                         f"index_copy_(): Expected a long tensor for index, but got {got}")
@@ -185,8 +202,14 @@ class IndexFill(Node):
         return grad_x, grad_value
 
 
-def index_fill(input, dim, index, value):
+def index_fill(input, dim=REQUIRED, index=REQUIRED, value=REQUIRED, *, axis=None):
     """y = input with the slices at ``index`` along ``dim`` set to ``value``."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("index_fill", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("index_fill", "index")
+    if value is REQUIRED:
+        raise missing("index_fill", "value")
     idx = _vector_index(index, "index_fill_", input, (D.int64,),
                         "index_fill_(): Expected dtype int64 for index.")
     if idx is None:

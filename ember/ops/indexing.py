@@ -18,6 +18,7 @@ from .. import _device
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node, ViewNode
+from ._numpy_names import REQUIRED, missing, numpy_axis
 from .shape import wrap_dim
 
 __all__ = ["index_put", "select"]
@@ -404,9 +405,13 @@ def _check_overlapping_target(input, index, basic, value):
         _warn_expanded_write("masked_fill_")
 
 
-def select(input, dim, index):
+def select(input, dim=REQUIRED, index=REQUIRED, *, axis=None):
     """The slice at ``index`` along ``dim``, that dim removed (a view: x.select(1, i) is
     x[:, i]). Same as torch.select."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("select", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("select", "index")
     shape = input._data.shape
     if not shape:
         raise IndexError("select() cannot be applied to a 0-dim tensor.")

@@ -10,7 +10,7 @@ from .. import _dtype as D
 from .._compat import ufunc_at
 from .._tensor import Tensor
 from ..autograd.function import Node
-from ._numpy_names import numpy_axis
+from ._numpy_names import REQUIRED, missing, numpy_axis
 from .binary import write_out
 from .shape import wrap_dim
 
@@ -115,9 +115,13 @@ class Gather(Node):
         return ScatterAdd(self.dim, self.index).apply(zeros, grad)
 
 
-def gather(input, dim, index, *, sparse_grad=False, out=None):
+def gather(input, dim=REQUIRED, index=REQUIRED, *, sparse_grad=False, out=None, axis=None):
     """y[i][j] = input[index[i][j]][j] for dim = 0 (index picks along ``dim``).
     ``sparse_grad`` asks torch for a sparse gradient; ember's is dense, with the same values."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("gather", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("gather", "index")
     if out is not None:
         return write_out(gather(input, dim, index), out, "gather", same_dtype=True)
     idx = _index_tensor(index, "gather", input)
@@ -183,11 +187,15 @@ class Scatter(Node):
         return grad_x, grad_src
 
 
-def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+def scatter(input, dim=REQUIRED, index=REQUIRED, src=None, *, value=None, reduce=None, axis=None):
     """y = input with y[index[i][j]][j] = src[i][j] for dim = 0 (or ``value`` everywhere there).
 
     ``reduce='add'`` or ``'multiply'`` combines with the values already there.
     """
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("scatter", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("scatter", "index")
     idx = _index_tensor(index, "scatter", input)
     if src is None:
         src = value
@@ -227,8 +235,14 @@ class ScatterAdd(Node):
         return grad, grad_src
 
 
-def scatter_add(input, dim, index, src):
+def scatter_add(input, dim=REQUIRED, index=REQUIRED, src=REQUIRED, *, axis=None):
     """y = input with y[index[i][j]][j] += src[i][j] for dim = 0 (repeated indices add up)."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("scatter_add", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("scatter_add", "index")
+    if src is REQUIRED:
+        raise missing("scatter_add", "src")
     idx = _index_tensor(index, "scatter", input)
     dim = wrap_dim(dim, input.ndim)
     if src.dtype is not input.dtype:
@@ -331,9 +345,18 @@ def _highest(xp, dtype):
     return xp.inf if dtype.kind == "f" else xp.iinfo(dtype).max
 
 
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+def scatter_reduce(input, dim=REQUIRED, index=REQUIRED, src=REQUIRED, reduce=REQUIRED, *,
+                   include_self=True, axis=None):
     """Reduce (sum, prod, mean, amax, amin) every src[i][j] into y[index[i][j]][j] (dim = 0),
     together with input's value there when ``include_self``."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("scatter_reduce", dim, axis, REQUIRED)
+    if index is REQUIRED:
+        raise missing("scatter_reduce", "index")
+    if src is REQUIRED:
+        raise missing("scatter_reduce", "src")
+    if reduce is REQUIRED:
+        raise missing("scatter_reduce", "reduce")
     reduce = {"max": "amax", "min": "amin"}.get(reduce, reduce)
     if reduce not in ("sum", "prod", "mean", "amax", "amin"):
         raise RuntimeError(f"reduce argument must be either sum, prod, mean, amax or amin, got "

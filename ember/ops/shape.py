@@ -16,7 +16,7 @@ import operator
 from .. import _dtype as D
 from .._tensor import Size, Tensor
 from ..autograd.function import Node, ViewNode, _as_view
-from ._numpy_names import REQUIRED, numpy_axis
+from ._numpy_names import REQUIRED, missing, numpy_axis
 
 __all__ = ["clone", "view", "reshape", "flatten", "unflatten", "transpose", "swapaxes",
            "swapdims", "permute", "t", "movedim", "moveaxis", "expand", "broadcast_to",
@@ -524,8 +524,14 @@ class SliceScatter(Node):
         return Slice(self.dim, self.start, self.stop).apply(grad)
 
 
-def narrow(input, dim, start, length):
+def narrow(input, dim=REQUIRED, start=REQUIRED, length=REQUIRED, *, axis=None):
     """Elements start..start+length-1 along ``dim`` (a view). Same as torch.narrow."""
+    if axis is not None or dim is REQUIRED:  # NumPy's names (ops/_numpy_names.py)
+        dim = numpy_axis("narrow", dim, axis, REQUIRED)
+    if start is REQUIRED:
+        raise missing("narrow", "start")
+    if length is REQUIRED:
+        raise missing("narrow", "length")
     shape = input._data.shape
     if not shape:
         raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
