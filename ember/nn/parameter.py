@@ -75,13 +75,7 @@ class UninitializedParameter(Parameter):
         pass  # all the work is done in __new__
 
     def materialize(self, shape, device=None, dtype=None):
-        from ..ops.creation import empty
-
-        data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)
-        self._data = data._data
-        self._dtype = data.dtype
-        self.device = data.device
-        self.__class__ = Parameter
+        _materialize(self, shape, device, dtype, Parameter)
 
     def __repr__(self):
         return "<UninitializedParameter>"
@@ -108,13 +102,19 @@ class UninitializedBuffer(Tensor):
         pass  # all the work is done in __new__
 
     def materialize(self, shape, device=None, dtype=None):
-        from ..ops.creation import empty
-
-        data = empty(shape, device=device or self.device, dtype=dtype or self.dtype)
-        self._data = data._data
-        self._dtype = data.dtype
-        self.device = data.device
-        self.__class__ = Tensor
+        _materialize(self, shape, device, dtype, Tensor)
 
     def __repr__(self):
         return "<UninitializedBuffer>"
+
+
+def _materialize(t, shape, device, dtype, cls):
+    """An uninitialised parameter or buffer gets memory of ``shape`` (uninitialised values) and
+    becomes a ``cls`` (Parameter or Tensor), the same object, as torch's do."""
+    from ..ops.creation import empty
+
+    data = empty(shape, device=device or t.device, dtype=dtype or t.dtype)
+    t._data = data._data
+    t._dtype = data.dtype
+    t.device = data.device
+    t.__class__ = cls
