@@ -4,15 +4,32 @@ Each family is one file built from ember ops, so rsample gradients come from emb
 and seeded draws use the same random calls (normal, rand, bernoulli, multinomial ...) in the same
 order as torch, giving the same numbers."""
 
-from . import constraints
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
+from .exponential import Exponential, Laplace
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .mixture_same_family import MixtureSameFamily
+from .multivariate_normal import MultivariateNormal
 from .normal import Normal
+from .one_hot_categorical import OneHotCategorical
+from .transformed_distribution import LogNormal, TransformedDistribution
+from .transforms import (
+                         AffineTransform,
+                         ComposeTransform,
+                         ExpTransform,
+                         SigmoidTransform,
+                         TanhTransform,
+                         Transform,
+)
 from .uniform import Uniform
 
-__all__ = ["Bernoulli", "Categorical", "Distribution", "ExponentialFamily", "Independent",
-           "Normal", "Uniform", "constraints", "kl_divergence", "register_kl"]
+__all__ = ["AffineTransform", "Bernoulli", "Categorical", "ComposeTransform", "Distribution",
+           "ExpTransform", "Exponential", "ExponentialFamily", "Independent", "Laplace",
+           "LogNormal", "MixtureSameFamily", "MultivariateNormal", "Normal",
+           "OneHotCategorical", "SigmoidTransform", "TanhTransform", "Transform",
+           "TransformedDistribution", "Uniform", "constraints", "kl_divergence",
+           "register_kl", "transforms"]

@@ -15,7 +15,7 @@ def broadcast_all(*values):
     tensor's dtype (the default dtype when there is none)."""
     if not all(isinstance(v, (ember.Tensor, numbers.Number)) for v in values):
         raise ValueError("Input arguments must all be instances of Number, "
-                         "torch.Tensor or objects implementing __torch_function__.")
+                         "ember.Tensor or objects implementing __torch_function__.")
     if not all(isinstance(v, ember.Tensor) for v in values):
         options = dict(dtype=ember.get_default_dtype())
         for v in values:
