@@ -818,3 +818,29 @@ def test_relaxed_one_hot_categorical():
                                                             probs=_f64(lib, PROBS[1])).sample())
     _same_error(lambda lib, D: D.RelaxedOneHotCategorical(lib.tensor(0.5),
                                                           probs=lib.tensor([0.5, -0.1, 0.6])))
+
+
+def test_module_paths_and_names_follow_torch():
+    """``from torch.distributions.<module> import <Name>`` has the same ember spelling, and
+    every ember name is one torch.distributions exports."""
+    import importlib
+    for module, name in [("normal", "Normal"), ("categorical", "Categorical"),
+                         ("bernoulli", "Bernoulli"), ("uniform", "Uniform"),
+                         ("independent", "Independent"), ("kl", "kl_divergence"),
+                         ("kl", "register_kl"), ("multivariate_normal", "MultivariateNormal"),
+                         ("exponential", "Exponential"), ("laplace", "Laplace"),
+                         ("log_normal", "LogNormal"), ("one_hot_categorical", "OneHotCategorical"),
+                         ("poisson", "Poisson"), ("binomial", "Binomial"),
+                         ("transformed_distribution", "TransformedDistribution"),
+                         ("transforms", "ExpTransform"), ("transforms", "AffineTransform"),
+                         ("transforms", "SigmoidTransform"), ("transforms", "TanhTransform"),
+                         ("transforms", "ComposeTransform"),
+                         ("mixture_same_family", "MixtureSameFamily"), ("gamma", "Gamma"),
+                         ("beta", "Beta"), ("dirichlet", "Dirichlet"),
+                         ("relaxed_categorical", "RelaxedOneHotCategorical"),
+                         ("distribution", "Distribution"), ("exp_family", "ExponentialFamily"),
+                         ("constraints", "positive"), ("utils", "broadcast_all")]:
+        getattr(importlib.import_module(f"torch.distributions.{module}"), name)
+        getattr(importlib.import_module(f"ember.distributions.{module}"), name)
+    assert set(ED.__all__) <= set(TD.__all__)
+    assert ember.distributions is ED

@@ -6,20 +6,25 @@ order as torch, giving the same numbers."""
 
 from . import constraints, transforms
 from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
-from .discrete import Binomial, Poisson
+from .dirichlet import Dirichlet
 from .distribution import Distribution
 from .exp_family import ExponentialFamily
-from .exponential import Exponential, Laplace
-from .gamma import Beta, Dirichlet, Gamma
+from .exponential import Exponential
+from .gamma import Gamma
 from .independent import Independent
 from .kl import kl_divergence, register_kl
+from .laplace import Laplace
+from .log_normal import LogNormal
 from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
-from .relaxed_categorical import ExpRelaxedCategorical, RelaxedOneHotCategorical
-from .transformed_distribution import LogNormal, TransformedDistribution
+from .poisson import Poisson
+from .relaxed_categorical import RelaxedOneHotCategorical
+from .transformed_distribution import TransformedDistribution
 from .transforms import (
                          AffineTransform,
                          ComposeTransform,
@@ -31,9 +36,8 @@ from .transforms import (
 from .uniform import Uniform
 
 __all__ = ["AffineTransform", "Bernoulli", "Beta", "Binomial", "Categorical", "ComposeTransform",
-           "Dirichlet", "Distribution", "ExpRelaxedCategorical", "ExpTransform", "Exponential",
+           "Dirichlet", "Distribution", "ExpTransform", "Exponential",
            "ExponentialFamily", "Gamma", "Independent", "Laplace", "LogNormal",
            "MixtureSameFamily", "MultivariateNormal", "Normal", "OneHotCategorical", "Poisson",
            "RelaxedOneHotCategorical", "SigmoidTransform", "TanhTransform", "Transform",
-           "TransformedDistribution", "Uniform", "constraints", "kl_divergence",
-           "register_kl", "transforms"]
+           "TransformedDistribution", "Uniform", "kl_divergence", "register_kl"]

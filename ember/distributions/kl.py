@@ -7,15 +7,19 @@ from functools import total_ordering
 import ember
 
 from .bernoulli import Bernoulli
+from .beta import Beta
+from .binomial import Binomial
 from .categorical import Categorical
-from .discrete import Binomial, Poisson
+from .dirichlet import Dirichlet
 from .distribution import Distribution
-from .exponential import Exponential, Laplace
-from .gamma import Beta, Dirichlet, Gamma
+from .exponential import Exponential
+from .gamma import Gamma
 from .independent import Independent
+from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
 from .utils import _sum_rightmost

@@ -1,84 +1,13 @@
-"""Poisson(rate) and Binomial(total_count, probs | logits).
-
-Draws search the cdf (inversion with one uniform per draw): ember has no poisson/binomial
-kernel, and torch's are their own C++ samplers, so seeded draws are not torch's numbers.  The
-search takes about (largest draw) vectorised steps, fine for the rates and counts of ordinary
-programs (it slows down linearly for rates in the many thousands)."""
-
-import numbers
+"""Binomial(total_count, probs | logits).  Draws: _cdf_search (not torch's numbers)."""
 
 import ember
 
 from . import constraints
+from ._cdf_search import inverse_cdf_search
 from .distribution import Distribution
-from .exp_family import ExponentialFamily
 from .utils import _EMPTY, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
-__all__ = ["Binomial", "Poisson"]
-
-
-def _inverse_cdf_search(u, log_pmf, upper=None):
-    """The smallest k >= 0 with cdf(k) >= u, for every entry (log_pmf(k) takes a float64
-    tensor of candidate counts); stops at ``upper`` when given."""
-    k = ember.zeros_like(u)
-    cdf = ember.exp(log_pmf(k))
-    while True:
-        below = u > cdf
-        if upper is not None:
-            below = below & (k < upper)
-        if not bool(below.any()):
-            return k
-        k = k + below.to(k.dtype)
-        # entries already found are held at their k; their cdf no longer matters
-        cdf = ember.where(below, cdf + ember.exp(log_pmf(k)), cdf)
-
-
-class Poisson(ExponentialFamily):
-    """Counts with P(k) = rate^k e^-rate / k!."""
-
-    arg_constraints = {"rate": constraints.nonnegative}
-    support = constraints.nonnegative_integer
-
-    def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        batch_shape = ember.Size() if isinstance(rate, numbers.Number) else self.rate.size()
-        super().__init__(batch_shape, validate_args=validate_args)
-
-    def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = ember.Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Poisson, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
-
-    @property
-    def mean(self):
-        return self.rate
-
-    @property
-    def mode(self):
-        return self.rate.floor()
-
-    @property
-    def variance(self):
-        return self.rate
-
-    def sample(self, sample_shape=_EMPTY):
-        shape = self._extended_shape(sample_shape)
-        with ember.no_grad():
-            rate = self.rate.detach().to(ember.float64).expand(shape)
-            u = ember.rand(shape, dtype=ember.float64)
-            k = _inverse_cdf_search(
-                u, lambda k: ember.xlogy(k, rate) - rate - ember.lgamma(k + 1))
-            return k.to(self.rate.dtype)
-
-    def log_prob(self, value):
-        """k log rate - rate - log k!."""
-        if self._validate_args:
-            self._validate_sample(value)
-        rate, value = broadcast_all(self.rate, value)
-        return value.xlogy(rate) - rate - (value + 1).lgamma()
+__all__ = ["Binomial"]
 
 
 class Binomial(Distribution):
@@ -149,7 +78,7 @@ class Binomial(Distribution):
             n = self.total_count.detach().to(ember.float64).expand(shape)
             logits = self.logits.detach().to(ember.float64).expand(shape)
             u = ember.rand(shape, dtype=ember.float64)
-            k = _inverse_cdf_search(u, lambda k: _binomial_log_pmf(n, logits, k), upper=n)
+            k = inverse_cdf_search(u, lambda k: _binomial_log_pmf(n, logits, k), upper=n)
             return k.to(self._param.dtype)
 
     def log_prob(self, value):
