@@ -844,3 +844,20 @@ def test_module_paths_and_names_follow_torch():
         getattr(importlib.import_module(f"ember.distributions.{module}"), name)
     assert set(ED.__all__) <= set(TD.__all__)
     assert ember.distributions is ED
+
+
+@pytest.mark.parametrize("what", ["log_prob", "cdf", "icdf", "entropy", "mean", "mode",
+                                  "variance"])
+def test_cauchy(what):
+    def fn(lib, D):
+        d = D.Cauchy(_f64(lib, LOC), _f64(lib, SCALE))
+        if what in ("log_prob", "cdf"):
+            return getattr(d, what)(_f64(lib, VALUE))
+        if what == "icdf":
+            return d.icdf(_f64(lib, [[0.1, 0.5, 0.99], [0.3, 0.001, 0.7]]))
+        if what == "entropy":
+            return d.entropy()
+        return getattr(d, what)
+    _close(fn)
+    _same_samples(lambda lib, D: D.Cauchy(_f64(lib, LOC), _f64(lib, SCALE)).rsample((3,)))
+    _same_error(lambda lib, D: D.Cauchy(lib.tensor([0.0]), lib.tensor([0.0])))
