@@ -861,3 +861,33 @@ def test_cauchy(what):
     _close(fn)
     _same_samples(lambda lib, D: D.Cauchy(_f64(lib, LOC), _f64(lib, SCALE)).rsample((3,)))
     _same_error(lambda lib, D: D.Cauchy(lib.tensor([0.0]), lib.tensor([0.0])))
+
+
+def test_policy_gradient_program_matches_torch():
+    """An ordinary REINFORCE + Gaussian-policy step written once and run with both libraries
+    (same seed, same initial weights): actions, losses and updated weights agree."""
+    def run(lib, D):
+        lib.manual_seed(0)
+        w = lib.tensor(np.linspace(-1, 1, 12).reshape(4, 3), dtype=lib.float64,
+                       requires_grad=True)
+        mu_w = lib.tensor(np.linspace(0.5, -0.5, 8).reshape(4, 2), dtype=lib.float64,
+                          requires_grad=True)
+        log_std = lib.zeros(2, dtype=lib.float64, requires_grad=True)
+        states = lib.randn(5, 4, dtype=lib.float64)
+        out = []
+        for _ in range(3):
+            dist = D.Categorical(logits=states @ w)
+            action = dist.sample()
+            reward = (action == 1).to(lib.float64)
+            gauss = D.Independent(D.Normal(states @ mu_w, log_std.exp()), 1)
+            a2 = gauss.rsample()
+            loss = (-(dist.log_prob(action) * reward).mean() - 0.01 * dist.entropy().mean()
+                    + a2.pow(2).mean() - gauss.log_prob(a2.detach()).mean())
+            loss.backward()
+            with lib.no_grad():
+                for p in (w, mu_w, log_std):
+                    p -= 0.1 * p.grad
+                    p.grad = None
+            out += [action, loss.detach(), a2.detach()]
+        return out + [w.detach(), mu_w.detach(), log_std.detach()]
+    _close(run, rtol=1e-11)
