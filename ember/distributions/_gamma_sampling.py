@@ -105,3 +105,29 @@ def standard_gamma(alpha):
     if alpha.requires_grad:
         return _GammaReparam().apply(alpha, sample)
     return sample
+
+
+class _RegularizedGammaP(Node):
+    """y = P(a, x), the gamma cdf.  dy/dx = x^(a-1) e^-x / Gamma(a) (the density);
+    dy/da by the central difference used above (torch has no derivative in a)."""
+
+    def forward(self, a, x):
+        self.save(a, x)
+        y = _regularized_gamma_p(a, x)
+        return y.astype(np.result_type(a.dtype, x.dtype), copy=False)
+
+    def backward(self, grad):
+        a, x = self.saved
+        a64 = a.detach().numpy().astype(np.float64)
+        x64 = np.maximum(x.detach().numpy().astype(np.float64), 1e-300)
+        density = np.exp((a64 - 1) * np.log(x64) - x64 - _gamma.lgamma(np, a64))
+        h = 1e-5 * np.maximum(a64, 1e-2)
+        da = (_regularized_gamma_p(a64 + h, x64) - _regularized_gamma_p(a64 - h, x64)) / (2 * h)
+        return (grad * ember.tensor(da, dtype=grad.dtype),
+                grad * ember.tensor(density, dtype=grad.dtype))
+
+
+def gamma_cdf(a, x):
+    """The regularised lower incomplete gamma P(a, x) of two broadcast float tensors."""
+    a, x = ember.broadcast_tensors(a, x)
+    return _RegularizedGammaP().apply(a, x)

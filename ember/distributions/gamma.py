@@ -6,7 +6,7 @@ import numbers
 import ember
 
 from . import constraints
-from ._gamma_sampling import standard_gamma
+from ._gamma_sampling import gamma_cdf, standard_gamma
 from .exp_family import ExponentialFamily
 from .utils import _EMPTY, broadcast_all
 
@@ -66,6 +66,12 @@ class Gamma(ExponentialFamily):
         return (ember.xlogy(self.concentration, self.rate)
                 + ember.xlogy(self.concentration - 1, value)
                 - self.rate * value - ember.lgamma(self.concentration))
+
+    def cdf(self, value):
+        """P(concentration, rate * value), the regularised lower incomplete gamma."""
+        if self._validate_args:
+            self._validate_sample(value)
+        return gamma_cdf(self.concentration, self.rate * value)
 
     def entropy(self):
         c = self.concentration
