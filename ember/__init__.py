@@ -146,3 +146,5 @@ from .amp.autocast_mode import is_autocast_enabled  # noqa: E402
 # torch.func, torch.compile / torch.compiler and torch.jit (ember runs them eagerly)
 from . import compiler, func, jit  # noqa: E402
 from .compiler import compile  # noqa: E402
+# torch.distributions (issue 20)
+from . import distributions  # noqa: E402

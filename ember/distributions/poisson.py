@@ -1,0 +1,60 @@
+"""Poisson(rate): counts of rare events.  Draws: _cdf_search (not torch's numbers)."""
+
+import numbers
+
+import ember
+
+from . import constraints
+from ._cdf_search import inverse_cdf_search
+from .exp_family import ExponentialFamily
+from .utils import _EMPTY, broadcast_all
+
+__all__ = ["Poisson"]
+
+
+class Poisson(ExponentialFamily):
+    """Counts with P(k) = rate^k e^-rate / k!."""
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.nonnegative_integer
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = broadcast_all(rate)
+        batch_shape = ember.Size() if isinstance(rate, numbers.Number) else self.rate.size()
+        super().__init__(batch_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        new = self._get_checked_instance(Poisson, _instance)
+        batch_shape = ember.Size(batch_shape)
+        new.rate = self.rate.expand(batch_shape)
+        super(Poisson, new).__init__(batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def mode(self):
+        return self.rate.floor()
+
+    @property
+    def variance(self):
+        return self.rate
+
+    def sample(self, sample_shape=_EMPTY):
+        shape = self._extended_shape(sample_shape)
+        with ember.no_grad():
+            rate = self.rate.detach().to(ember.float64).expand(shape)
+            u = ember.rand(shape, dtype=ember.float64)
+            k = inverse_cdf_search(
+                u, lambda k: ember.xlogy(k, rate) - rate - ember.lgamma(k + 1))
+            return k.to(self.rate.dtype)
+
+    def log_prob(self, value):
+        """k log rate - rate - log k!."""
+        if self._validate_args:
+            self._validate_sample(value)
+        rate, value = broadcast_all(self.rate, value)
+        return value.xlogy(rate) - rate - (value + 1).lgamma()
