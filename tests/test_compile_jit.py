@@ -18,6 +18,16 @@ import torch._dynamo
 import ember
 
 
+@pytest.fixture(autouse=True)
+def _torch_distributions_validate_as_before():
+    """torch.compile switches torch.distributions' argument validation off for the whole
+    process (Dynamo does, on its first compile); put it back so that the test files that run
+    after these in the same process see torch's default."""
+    before = torch.distributions.Distribution._validate_args
+    yield
+    torch.distributions.Distribution.set_default_validate_args(before)
+
+
 def linear_pair():
     tm = torch.nn.Linear(3, 2)
     em = ember.nn.Linear(3, 2)
