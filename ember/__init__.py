@@ -146,3 +146,6 @@ from .amp.autocast_mode import is_autocast_enabled  # noqa: E402
 # torch.func, torch.compile / torch.compiler and torch.jit (ember runs them eagerly)
 from . import compiler, func, jit  # noqa: E402
 from .compiler import compile  # noqa: E402
+# the top-level tail of issue 20: complex views, small predicates/compositions, *_copy variants
+from .ops.complex_views import *  # noqa: E402,F403
+from .ops.toplevel_tail import *  # noqa: E402,F403

@@ -1,0 +1,318 @@
+"""torch's top-level tail (issue 20): each name run on ember and on torch side by side with the
+same inputs: values, dtypes, shapes, gradients (float64, so the default float64 tolerances of
+assert_same hold: a few ulps of the few operations each name is), error classes, warnings."""
+
+import warnings
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+
+from conftest import assert_same
+
+RNG = np.random.default_rng(0)
+
+
+def _arrays(*shapes, dtype=np.float64, low=-2, high=2):
+    return [RNG.uniform(low, high, size=s).astype(dtype) for s in shapes]
+
+
+def _both(arrays, grad):
+    """Fresh ember and torch leaves holding the same arrays."""
+    e = [ember.tensor(a, requires_grad=grad and a.dtype.kind in "fc") for a in arrays]
+    t = [torch.tensor(a, requires_grad=grad and a.dtype.kind in "fc") for a in arrays]
+    return e, t
+
+
+def _flat(out):
+    return list(out) if isinstance(out, (tuple, list)) else [out]
+
+
+def check(fn, arrays, grad=True):
+    """fn(lib, *tensors) gives the same results on ember and torch, and (with grad) the same
+    gradients of sum(result * weights) for fixed random weights."""
+    e_in, t_in = _both(arrays, grad)
+    e_out, t_out = _flat(fn(ember, *e_in)), _flat(fn(torch, *t_in))
+    assert len(e_out) == len(t_out)
+    for e, t in zip(e_out, t_out):
+        assert_same(e, t)
+    if not grad:
+        return
+    e_loss, t_loss = 0, 0
+    for e, t in zip(e_out, t_out):
+        w = RNG.uniform(-1, 1, size=tuple(t.shape))
+        if t.is_complex():
+            w = w + 1j * RNG.uniform(-1, 1, size=tuple(t.shape))
+        e_loss = e_loss + (e * ember.tensor(w)).real.sum()
+        t_loss = t_loss + (t * torch.tensor(w)).real.sum()
+    e_loss.backward()
+    t_loss.backward()
+    for e, t in zip(e_in, t_in):
+        if t.requires_grad:
+            assert_same(e.grad, t.grad)
+
+
+def same_error(fn, *arrays):
+    """fn raises the same exception class on ember and torch."""
+    e_in, t_in = _both(arrays, False)
+    with pytest.raises(Exception) as t_err:
+        fn(torch, *t_in)
+    with pytest.raises(t_err.type):
+        fn(ember, *e_in)
+
+
+C = _arrays((3, 4))[0] + 1j * _arrays((3, 4))[0]
+
+# (id, fn(lib, *tensors), input arrays, gradients?)
+CASES = [
+    ("view_as_real", lambda L, z: L.view_as_real(z), [C], True),
+    ("view_as_real_T", lambda L, z: L.view_as_real(z.t()), [C], True),
+    ("view_as_complex", lambda L, x: L.view_as_complex(x), _arrays((3, 2)), True),
+    ("view_as_complex_3d", lambda L, x: L.view_as_complex(x[:, ::2]), _arrays((2, 6, 2)), True),
+    ("view_as_complex_f32", lambda L, x: L.view_as_complex(x), _arrays((4, 2), dtype=np.float32),
+     False),
+    ("polar", lambda L, a, b: L.polar(a, b), _arrays((3,), (2, 3), low=0.1), True),
+    ("complex", lambda L, a, b: L.complex(a, b), _arrays((2, 3), (3,)), True),
+    ("complex_f32", lambda L, a, b: L.complex(a, b), _arrays((2,), (2,), dtype=np.float32), False),
+    ("isreal", lambda L, z: L.isreal(z), [np.array([1 + 0j, 1 + 1j, 0j])], False),
+    ("isreal_int", lambda L, x: L.isreal(x), [np.array([1, 2])], False),
+    ("resolve", lambda L, z: L.resolve_neg(L.resolve_conj(z)), [C], True),
+    ("adjoint", lambda L, z: L.adjoint(z), [C], True),
+    ("adjoint_T", lambda L, x: x.adjoint(), _arrays((2, 3, 4)), True),
+    ("ravel", lambda L, x: L.ravel(x.t()), _arrays((3, 4)), True),
+    ("dist", lambda L, a, b: L.dist(a, b), _arrays((3, 4), (4,)), True),
+    ("dist_p1", lambda L, a, b: L.dist(a, b, 1), _arrays((3, 4), (4,)), True),
+    ("dist_inf", lambda L, a, b: a.dist(b, float("inf")), _arrays((3, 4), (4,)), True),
+    ("nextafter", lambda L, a, b: L.nextafter(a, b), _arrays((5,), (5,)), False),
+    ("nextafter_f32", lambda L, a, b: L.nextafter(a, b),
+     _arrays((5,), (5,), dtype=np.float32), False),
+    ("nextafter_mixed", lambda L, a, b: L.nextafter(a, b.float()), _arrays((5,), (5,)), False),
+    ("trapezoid", lambda L, y: L.trapezoid(y), _arrays((3, 5)), True),
+    ("trapezoid_dx", lambda L, y: L.trapezoid(y, dx=0.5, dim=0), _arrays((3, 5)), True),
+    ("trapezoid_x", lambda L, y, x: L.trapezoid(y, x), _arrays((3, 5), (5,)), True),
+    ("trapezoid_x2d", lambda L, y, x: L.trapezoid(y, x, dim=0), _arrays((3, 5), (3, 5)), True),
+    ("trapezoid_int", lambda L: L.trapezoid(L.tensor([1, 2, 3])), [], False),
+    ("trapz", lambda L, y, x: L.trapz(y, x), _arrays((3, 5), (5,)), True),
+    ("trapz_dx", lambda L, y: L.trapz(y, dx=2.0), _arrays((3, 5)), True),
+    ("cumulative_trapezoid", lambda L, y: L.cumulative_trapezoid(y), _arrays((3, 5)), True),
+    ("cumulative_trapezoid_x", lambda L, y, x: L.cumulative_trapezoid(y, x, dim=0),
+     _arrays((3, 5), (3,)), True),
+    ("addr", lambda L, m, a, b: L.addr(m, a, b), _arrays((2, 3), (2,), (3,)), True),
+    ("addr_ab", lambda L, m, a, b: m.addr(a, b, beta=0.5, alpha=2), _arrays((2, 3), (2,), (3,)),
+     True),
+    ("addr_beta0", lambda L, m, a, b: L.addr(m * float("nan"), a, b, beta=0),
+     _arrays((2, 3), (2,), (3,)), True),
+    ("addr_bcast", lambda L, m, a, b: L.addr(m, a, b), _arrays((3,), (2,), (3,)), True),
+    ("addr_int", lambda L: L.addr(L.ones(2, 3, dtype=L.long), L.arange(2), L.arange(3), beta=2,
+                                  alpha=3), [], False),
+    ("addr_bool", lambda L: L.addr(L.tensor([[True, False]] * 2), L.tensor([True, False]),
+                                   L.tensor([False, False])), [], False),
+    ("split_with_sizes", lambda L, x: L.split_with_sizes(x, [1, 3, 1], 1), _arrays((2, 5)), True),
+    ("split_with_sizes_m", lambda L, x: x.split_with_sizes([2, 0, 3]), _arrays((5,)), True),
+    ("unsafe_chunk", lambda L, x: L.unsafe_chunk(x, 2, 1), _arrays((2, 5)), True),
+    ("unsafe_split", lambda L, x: L.unsafe_split(x, 2), _arrays((5, 2)), True),
+    ("unsafe_split_with_sizes", lambda L, x: x.unsafe_split_with_sizes([3, 2]), _arrays((5,)),
+     True),
+    ("fill", lambda L, x: L.fill(x, 3.5), _arrays((2, 3)), True),
+    ("fill_tensor", lambda L, x, v: L.fill(x, v.sum()), _arrays((2, 3), (2,)), True),
+    ("detach", lambda L, x: L.detach(x) * 2, _arrays((2, 3)), False),
+    ("unravel_index", lambda L: L.unravel_index(L.tensor([5, 7, 0, 11, -1, 12]), (3, 4)), [],
+     False),
+    ("unravel_index_0d", lambda L: L.unravel_index(L.tensor(5, dtype=L.int32), (2, 3)), [],
+     False),
+    ("unravel_index_int", lambda L: L.unravel_index(L.tensor([3]), 5), [], False),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays,grad", CASES, ids=[c[0] for c in CASES])
+def test_against_torch(name, fn, arrays, grad):
+    check(fn, arrays, grad)
+
+
+def _cholesky_factor(n, upper):
+    a = RNG.uniform(-1, 1, size=(n, n))
+    spd = a @ a.T + n * np.eye(n)
+    factor = np.linalg.cholesky(spd)
+    return factor.T.copy() if upper else factor
+
+
+@pytest.mark.parametrize("upper", [False, True])
+def test_cholesky_solve_and_inverse(upper):
+    factor = _cholesky_factor(3, upper)
+    check(lambda L, b, f: L.cholesky_solve(b, f, upper), [_arrays((3, 2))[0], factor])
+    check(lambda L, b, f: b.cholesky_solve(f, upper=upper), [_arrays((2, 3, 2))[0], factor])
+    check(lambda L, f: L.cholesky_inverse(f, upper), [factor])
+    check(lambda L, f: f.cholesky_inverse(upper=upper), [factor])
+
+
+def test_views_share_memory():
+    z = ember.tensor(C)
+    r = ember.view_as_real(z)
+    r[1, 2, 1] = 7.0
+    assert z[1, 2].item() == complex(C[1, 2].real, 7.0)
+    x = ember.zeros(3, 2)
+    c = ember.view_as_complex(x)
+    c[1] = 2 + 3j
+    assert x[1].tolist() == [2.0, 3.0]
+    x.add_(1)  # the view sees writes to its base
+    assert c[1].item() == 3 + 4j
+    ember.view_as_real(c)[0, 0] = 9  # a view of a view
+    assert x[0, 0].item() == 9
+
+
+def test_predicates():
+    for lib in (ember, torch):
+        assert lib.is_nonzero(lib.tensor([[1.5]])) is True
+        assert lib.is_nonzero(lib.tensor(0)) is False
+        assert lib.is_nonzero(lib.tensor([float("nan")])) is True
+        assert lib.tensor(False).is_nonzero() is False
+        assert lib.is_same_size(lib.ones(2, 3), lib.zeros(2, 3)) is True
+        assert lib.ones(2).is_same_size(lib.ones(2, 1)) is False
+        assert lib.is_signed(lib.ones(2)) is True
+        assert lib.is_signed(lib.ones(2, dtype=lib.uint8)) is False
+        assert lib.is_conj(lib.ones(2, dtype=lib.cfloat)) is False
+        assert lib.ones(2).is_neg() is False
+        assert lib.is_inference(lib.ones(2)) is False
+        assert lib.get_device(lib.ones(2)) == -1
+        x = lib.ones(2, requires_grad=True)
+        assert lib.detach(x).requires_grad is False
+        assert lib.newaxis is None
+        assert lib.ones(2, 3)[:, lib.newaxis].shape == (2, 1, 3)
+
+
+# (id, fn(lib, *tensors), arrays)
+ERRORS = [
+    ("vac_last_dim", lambda L, x: L.view_as_complex(x), _arrays((3, 3))),
+    ("vac_stride", lambda L, x: L.view_as_complex(x.t()), _arrays((2, 3))),
+    ("vac_offset", lambda L, x: L.view_as_complex(x[:, 1:3]), _arrays((3, 4))),
+    ("vac_odd_stride", lambda L, x: L.view_as_complex(x.reshape(-1)[:6].as_strided((2, 2), (3, 1))),
+     _arrays((3, 4))),
+    ("vac_int", lambda L: L.view_as_complex(L.ones(3, 2, dtype=L.int32)), []),
+    ("vac_0d", lambda L: L.view_as_complex(L.tensor(1.0)), []),
+    ("var_real", lambda L, x: L.view_as_real(x), _arrays((3,))),
+    ("polar_long", lambda L: L.polar(L.ones(2, dtype=L.long), L.ones(2, dtype=L.long)), []),
+    ("polar_mixed", lambda L: L.polar(L.ones(2), L.ones(2, dtype=L.double)), []),
+    ("complex_mixed", lambda L: L.complex(L.ones(2), L.ones(2, dtype=L.double)), []),
+    ("complex_long", lambda L: L.complex(L.ones(2, dtype=L.long), L.ones(2, dtype=L.long)), []),
+    ("complex_shape", lambda L: L.complex(L.ones(2), L.ones(3)), []),
+    ("nonzero_many", lambda L: L.is_nonzero(L.ones(2)), []),
+    ("nonzero_empty", lambda L: L.is_nonzero(L.ones(0)), []),
+    ("adjoint_1d", lambda L: L.adjoint(L.ones(2)), []),
+    ("nextafter_long", lambda L: L.nextafter(L.ones(2, dtype=L.long), L.ones(2, dtype=L.long)),
+     []),
+    ("addr_2d", lambda L: L.addr(L.ones(2, 3), L.ones(2, 2), L.ones(3)), []),
+    ("addr_int_beta", lambda L: L.addr(L.ones(2, 3, dtype=L.long), L.ones(2, dtype=L.long),
+                                       L.ones(3, dtype=L.long), beta=1.5), []),
+    ("addr_shape", lambda L: L.addr(L.ones(3, 3), L.ones(2), L.ones(3)), []),
+    ("trapezoid_x_len", lambda L: L.trapezoid(L.ones(3), L.ones(2)), []),
+    ("ctrapezoid_x_len", lambda L: L.cumulative_trapezoid(L.ones(3), x=L.ones(2)), []),
+    ("split_sizes_sum", lambda L: L.split_with_sizes(L.ones(5), [2, 2]), []),
+    ("unravel_float", lambda L: L.unravel_index(L.tensor(1.0), (3, 4)), []),
+    ("unravel_negative_shape", lambda L: L.unravel_index(L.tensor(1), (3, -4)), []),
+    ("cholesky_solve_1d", lambda L: L.cholesky_solve(L.ones(2), L.eye(2)), []),
+    ("is_conj_int", lambda L: L.is_conj(1), []),
+    ("is_neg_int", lambda L: L.is_neg(1), []),
+    ("is_inference_int", lambda L: L.is_inference(1), []),
+    ("fill_nd_value", lambda L: L.fill(L.ones(2), L.ones(2)), []),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", ERRORS, ids=[c[0] for c in ERRORS])
+def test_errors_as_torch(name, fn, arrays):
+    same_error(fn, *arrays)
+
+
+def test_frombuffer():
+    data = np.arange(6, dtype=np.int32).tobytes()
+    for kwargs in ({}, {"count": 2, "offset": 4}, {"offset": 8}):
+        e = ember.frombuffer(bytearray(data), dtype=ember.int32, **kwargs)
+        t = torch.frombuffer(bytearray(data), dtype=torch.int32, **kwargs)
+        assert_same(e, t)
+    buf = bytearray(np.ones(4, dtype=np.float32).tobytes())
+    e = ember.frombuffer(buf, dtype=ember.float32, requires_grad=True)
+    assert e.requires_grad and e.is_leaf
+    e.data[0] = 5  # shares the buffer
+    assert np.frombuffer(buf, dtype=np.float32)[0] == 5
+    with pytest.warns(UserWarning, match="not writable"):
+        ember.frombuffer(b"\x01\x00\x00\x00", dtype=ember.int32)
+    for bad in ({"buf": bytearray(3)}, {"buf": bytearray(0)}, {"buf": bytearray(8), "count": 3},
+                {"buf": bytearray(8), "offset": 8}):
+        buf = bad.pop("buf")
+        with pytest.raises(ValueError):
+            torch.frombuffer(buf, dtype=torch.int32, **bad)
+        with pytest.raises(ValueError):
+            ember.frombuffer(buf, dtype=ember.int32, **bad)
+
+
+def test_empty_strided():
+    for size, stride in (((2, 3), (1, 2)), ((2, 3), (3, 1)), ((0, 3), (3, 1)), ((), ())):
+        e = ember.empty_strided(size, stride, dtype=ember.float64, requires_grad=True)
+        t = torch.empty_strided(size, stride, dtype=torch.float64, requires_grad=True)
+        assert e.shape == t.shape and e.stride() == t.stride() and e.dtype == ember.float64
+        assert e.requires_grad and e.is_leaf
+    with pytest.raises(RuntimeError):
+        torch.empty_strided((2, 3), (1,))
+    with pytest.raises(RuntimeError):
+        ember.empty_strided((2, 3), (1,))
+
+
+# ---------------------------------------------------------------------------- *_copy variants
+
+COPIES = [
+    ("view_copy", lambda L, x: L.view_copy(x, (4, 3)), _arrays((3, 4))),
+    ("permute_copy", lambda L, x: L.permute_copy(x, (2, 0, 1)), _arrays((2, 3, 4))),
+    ("transpose_copy", lambda L, x: L.transpose_copy(x, 0, 2), _arrays((2, 3, 4))),
+    ("t_copy", lambda L, x: L.t_copy(x), _arrays((2, 3))),
+    ("squeeze_copy", lambda L, x: L.squeeze_copy(x), _arrays((2, 1, 3))),
+    ("squeeze_copy_dim", lambda L, x: L.squeeze_copy(x, 1), _arrays((2, 1, 3))),
+    ("unsqueeze_copy", lambda L, x: L.unsqueeze_copy(x, 1), _arrays((2, 3))),
+    ("expand_copy", lambda L, x: L.expand_copy(x, (2, 3, 4)), _arrays((3, 1))),
+    ("diagonal_copy", lambda L, x: L.diagonal_copy(x, 1), _arrays((3, 4))),
+    ("select_copy", lambda L, x: L.select_copy(x, 1, 2), _arrays((3, 4))),
+    ("split_copy", lambda L, x: L.split_copy(x, 2, 1), _arrays((3, 5))),
+    ("unbind_copy", lambda L, x: L.unbind_copy(x, 1), _arrays((3, 2))),
+    ("unfold_copy", lambda L, x: L.unfold_copy(x, 0, 2, 1), _arrays((5, 2))),
+    ("narrow_copy", lambda L, x: L.narrow_copy(x, 1, 1, 2), _arrays((3, 4))),
+    ("narrow_copy_m", lambda L, x: x.narrow_copy(0, 1, 2), _arrays((3, 4))),
+    ("as_strided_copy", lambda L, x: L.as_strided_copy(x, (2, 2), (1, 2)), _arrays((3, 4))),
+    ("alias_copy", lambda L, x: L.alias_copy(x), _arrays((3, 4))),
+    ("view_as_real_copy", lambda L, z: L.view_as_real_copy(z), [C]),
+    ("view_as_complex_copy", lambda L, x: L.view_as_complex_copy(x), _arrays((3, 2))),
+    ("split_with_sizes_copy", lambda L, x: L.split_with_sizes_copy(x, [1, 2]), _arrays((3, 2))),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", COPIES, ids=[c[0] for c in COPIES])
+def test_copy_variants(name, fn, arrays):
+    # torch's view_as_complex_copy has no gradient ("does not support automatic differentiation
+    # for outputs with complex dtype"); ember's is view_as_complex's
+    check(fn, arrays, grad=name != "view_as_complex_copy")
+    x = ember.tensor(arrays[0])
+    for piece in _flat(fn(ember, x)):  # new memory: writing it leaves the input alone
+        piece.zero_() if piece.numel() else None
+    assert np.array_equal(x.numpy(), arrays[0])
+
+
+def test_detach_copy():
+    # torch 2.13 marks its result requires_grad with a NotImplemented grad_fn; ember's is a
+    # plain detached copy (what the name says)
+    x = ember.ones(2, requires_grad=True)
+    y = ember.detach_copy(x)
+    y.add_(1)
+    assert not y.requires_grad and x.tolist() == [1.0, 1.0]
+    assert_same(ember.detach_copy(x), torch.detach_copy(torch.ones(2, requires_grad=True)))
+
+
+def test_copy_out():
+    out = ember.empty(3, 2)
+    ember.t_copy(ember.ones(2, 3), out=out)
+    assert out.tolist() == [[1.0, 1.0]] * 3
+
+
+def test_no_warnings_on_common_paths():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.view_as_real(ember.tensor(C))
+        ember.trapezoid(ember.ones(3))
