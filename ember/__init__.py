@@ -149,3 +149,4 @@ from .compiler import compile  # noqa: E402
 # the top-level tail of issue 20: complex views, small predicates/compositions, *_copy variants
 from .ops.complex_views import *  # noqa: E402,F403
 from .ops.toplevel_tail import *  # noqa: E402,F403
+from .nn._functional.aten_spellings import *  # noqa: E402,F403 - torch.layer_norm(...), ATen's order
