@@ -408,3 +408,93 @@ def test_deprecated_norms_warn_as_torch():
     check(lambda L, x: L.nuclear_norm(x), X4)
     check(lambda L, x: L.nuclear_norm(x, True), X4)
     check(lambda L, x: L.nuclear_norm(x, (0, 2)), X4)
+
+
+# ---------------------------------------------------------------------------- switches, nn.init
+
+DEPRECATED_INITS = [("uniform", (2, 3), ()), ("normal", (2, 3), ()), ("constant", (2, 3), (0.5,)),
+                    ("eye", (2, 3), ()), ("dirac", (2, 2, 3), ()), ("xavier_uniform", (2, 3), ()),
+                    ("xavier_normal", (2, 3), ()), ("kaiming_uniform", (2, 3), ()),
+                    ("kaiming_normal", (2, 3), ()), ("orthogonal", (2, 3), ()),
+                    ("sparse", (4, 3), (0.5,))]
+
+
+@pytest.mark.parametrize("name,shape,args", DEPRECATED_INITS, ids=[c[0] for c in DEPRECATED_INITS])
+def test_deprecated_init_names(name, shape, args):
+    message = f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`."
+    results = []
+    for lib in (ember, torch):
+        lib.manual_seed(3)
+        x = lib.empty(*shape, dtype=lib.float64)
+        with pytest.warns(FutureWarning) as record:
+            out = getattr(lib.nn.init, name)(x, *args)
+        assert str(record[0].message) == message
+        assert out is x
+        lib.manual_seed(3)
+        y = getattr(lib.nn.init, name + "_")(lib.empty(*shape, dtype=lib.float64), *args)
+        results.append((x, y))
+    (ex, ey), (tx, ty) = results
+    assert np.array_equal(ex.numpy(), ey.numpy())  # the same draws as the new name
+    if name in ("constant", "eye", "dirac"):  # no random draws: the same values as torch
+        assert_same(ex, tx)
+
+
+def test_anomaly_switches():
+    for lib in (ember, torch):
+        assert lib.is_anomaly_enabled() is False and lib.is_anomaly_check_nan_enabled() is True
+        lib.set_anomaly_enabled(True, False)
+        try:
+            assert lib.is_anomaly_enabled() is True
+            assert lib.is_anomaly_check_nan_enabled() is False
+        finally:
+            lib.set_anomaly_enabled(False)
+        assert lib.is_anomaly_enabled() is False and lib.is_anomaly_check_nan_enabled() is True
+    ember.set_anomaly_enabled(True)
+    try:
+        x = ember.tensor([0.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="nan|NaN"):
+            (x / x).sum().backward()
+    finally:
+        ember.set_anomaly_enabled(False)
+
+
+def test_warn_always_and_interop_threads():
+    assert ember.is_warn_always_enabled() is torch.is_warn_always_enabled() is False
+    ember.set_warn_always(True)
+    assert ember.is_warn_always_enabled() is True
+    ember.set_warn_always(False)
+    assert isinstance(ember.get_num_interop_threads(), int)
+    with pytest.raises(RuntimeError):
+        ember.set_num_interop_threads(0)
+    with pytest.raises(RuntimeError):
+        torch.set_num_interop_threads(0)
+
+
+def test_set_default_tensor_type():
+    # torch warns once per process (TORCH_WARN_ONCE); ember through Python's warnings filters
+    with pytest.warns(UserWarning, match="set_default_tensor_type\\(\\) is deprecated"):
+        ember.set_default_tensor_type(ember.DoubleTensor)
+    ember.set_default_dtype(ember.float32)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for lib in (ember, torch):
+                lib.set_default_tensor_type(lib.DoubleTensor)
+                assert lib.get_default_dtype() == lib.float64
+                assert lib.ones(1).dtype == lib.float64
+                lib.set_default_tensor_type("torch.FloatTensor")
+                assert lib.ones(1).dtype == lib.float32
+                with pytest.raises(TypeError):
+                    lib.set_default_tensor_type(lib.LongTensor)
+                with pytest.raises(AttributeError):
+                    lib.set_default_tensor_type("torch.NoSuchTensor")
+    finally:
+        ember.set_default_dtype(ember.float32)
+        torch.set_default_dtype(torch.float32)
+
+
+def test_build_flags():
+    # ember's own answers (see ember/_global_switches.py): NumPy's LAPACK and FFT are there
+    assert ember.has_lapack is True and ember.has_spectral is True
+    assert ember.has_openmp is False
+    assert isinstance(ember.has_mkl, bool)
