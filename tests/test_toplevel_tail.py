@@ -498,3 +498,62 @@ def test_build_flags():
     assert ember.has_lapack is True and ember.has_spectral is True
     assert ember.has_openmp is False
     assert isinstance(ember.has_mkl, bool)
+
+
+# ---------------------------------------------------------------------------- gradient, vmap
+
+COORDS = np.array([0.0, 0.5, 1.5, 1.75, 3.0])
+GRADIENTS = [
+    ("default", lambda L, f: L.gradient(f), _arrays((5, 4))),
+    ("edge2", lambda L, f: L.gradient(f, edge_order=2), _arrays((5, 4))),
+    ("spacing", lambda L, f: L.gradient(f, spacing=0.5, dim=1), _arrays((5, 4))),
+    ("spacing_list", lambda L, f: L.gradient(f, spacing=[0.5, 2.0], edge_order=2),
+     _arrays((5, 4))),
+    ("dim_list", lambda L, f: L.gradient(f, spacing=(3.0,), dim=[-2]), _arrays((3, 5, 4))),
+    ("coords", lambda L, f, x: L.gradient(f, spacing=[x.detach()], dim=0),
+     _arrays((5, 4)) + [COORDS]),
+    ("coords_edge2", lambda L, f, x: L.gradient(f, spacing=[x.detach()], dim=0, edge_order=2),
+     _arrays((5, 4)) + [COORDS]),
+    ("coords_1d", lambda L, f, x: L.gradient(f, spacing=[x.detach()], edge_order=2),
+     _arrays((5,)) + [COORDS]),
+    ("two_samples", lambda L, f: L.gradient(f), _arrays((2,))),
+    ("int", lambda L: L.gradient(L.tensor([1, 4, 9, 16, 25]), spacing=2), []),
+    ("int_edge2", lambda L: L.gradient(L.tensor([1, 4, 9, 16, 25]), edge_order=2), []),
+]
+
+
+@pytest.mark.parametrize("name,fn,arrays", GRADIENTS, ids=[c[0] for c in GRADIENTS])
+def test_gradient(name, fn, arrays):
+    check(fn, arrays, grad=bool(arrays))
+
+
+def test_gradient_float32():
+    # float32: the same few roundings as torch, up to float32 eps-sized differences
+    x = _arrays((6, 3), dtype=np.float32)[0]
+    for kwargs in ({}, {"edge_order": 2}, {"spacing": [ember.tensor(COORDS.tolist() + [4.0])],
+                                           "dim": 0}):
+        tkw = {k: ([torch.tensor(v[0].numpy())] if k == "spacing" else v)
+               for k, v in kwargs.items()}
+        for e, t in zip(ember.gradient(ember.tensor(x), **kwargs),
+                        torch.gradient(torch.tensor(x), **tkw)):
+            assert_same(e, t, rtol=1e-5, atol=1e-5)
+
+
+GRADIENT_ERRORS = [
+    ("edge_order_3", lambda L: L.gradient(L.ones(5), edge_order=3)),
+    ("too_short", lambda L: L.gradient(L.ones(2), edge_order=2)),
+    ("one_sample", lambda L: L.gradient(L.ones(1))),
+    ("spacing_len", lambda L: L.gradient(L.ones(3, 4), spacing=[1.0, 2.0], dim=1)),
+]
+
+
+@pytest.mark.parametrize("name,fn", GRADIENT_ERRORS, ids=[c[0] for c in GRADIENT_ERRORS])
+def test_gradient_errors(name, fn):
+    same_error(fn)
+
+
+def test_vmap_is_func_vmap():
+    assert ember.vmap is ember.func.vmap
+    x = _arrays((3, 4))[0]
+    assert_same(ember.vmap(lambda r: r.sum())(ember.tensor(x)),
+                torch.vmap(lambda r: r.sum())(torch.tensor(x)))
