@@ -557,3 +557,49 @@ def test_vmap_is_func_vmap():
     x = _arrays((3, 4))[0]
     assert_same(ember.vmap(lambda r: r.sum())(ember.tensor(x)),
                 torch.vmap(lambda r: r.sum())(torch.tensor(x)))
+
+
+# ---------------------------------------------------------------------------- histogramdd
+
+POINTS = RNG.uniform(-1, 2, size=(40, 2))
+POINTS[:3] = [[0.0, 1.0], [2.0, 2.0], [-1.0, 0.5]]  # on edges, and at the ends of the range
+HISTOGRAMDD = [
+    ("bins_int", lambda L, x: L.histogramdd(x, 3)),
+    ("bins_list", lambda L, x: L.histogramdd(x, [3, 5])),
+    ("range", lambda L, x: L.histogramdd(x, (2, 4), range=[0.0, 1.0, -0.5, 1.5])),
+    ("weight", lambda L, x: L.histogramdd(x, [2, 3], weight=x[:, 0].abs())),
+    ("density", lambda L, x: L.histogramdd(x, [4, 2], density=True)),
+    ("edges", lambda L, x: L.histogramdd(x, [L.tensor([-1.0, 0.0, 0.5, 2.0], dtype=x.dtype),
+                                             L.tensor([0.0, 1.0], dtype=x.dtype)])),
+    ("three_d", lambda L, x: L.histogramdd(x.reshape(10, 2, 4)[..., :3].reshape(-1, 3), 2,
+                                           density=True)),
+    ("batched_points", lambda L, x: L.histogramdd(x.reshape(4, 10, 2), [2, 2])),
+    ("float32", lambda L, x: L.histogramdd(x.float(), [3, 3])),
+]
+
+
+@pytest.mark.parametrize("name,fn", HISTOGRAMDD, ids=[c[0] for c in HISTOGRAMDD])
+def test_histogramdd(name, fn):
+    e, t = fn(ember, ember.tensor(POINTS)), fn(torch, torch.tensor(POINTS))
+    assert type(e).__name__ == "histogramdd" and isinstance(e.bin_edges, tuple)
+    assert_same(e.hist, t.hist)
+    assert len(e.bin_edges) == len(t.bin_edges)
+    for a, b in zip(e.bin_edges, t.bin_edges):
+        assert_same(a, b)
+
+
+HISTOGRAMDD_ERRORS = [
+    ("bins_len", lambda L: L.histogramdd(L.ones(4, 2), [2, 2, 2])),
+    ("range_len", lambda L: L.histogramdd(L.ones(4, 2), (2, 2), range=[0.0, 1.0])),
+    ("one_dim", lambda L: L.histogramdd(L.ones(3), 2)),
+    ("long", lambda L: L.histogramdd(L.ones(3, 2, dtype=L.long), 2)),
+    ("float_bins", lambda L: L.histogramdd(L.ones(3, 2), [2.0, 2])),
+    ("zero_bins", lambda L: L.histogramdd(L.ones(3, 2), [2, 0])),
+    ("weight_shape", lambda L: L.histogramdd(L.ones(3, 2), 2, weight=L.ones(3, 2))),
+    ("min_gt_max", lambda L: L.histogramdd(L.ones(3, 2), 2, range=[0.0, 1.0, 2.0, 1.0])),
+]
+
+
+@pytest.mark.parametrize("name,fn", HISTOGRAMDD_ERRORS, ids=[c[0] for c in HISTOGRAMDD_ERRORS])
+def test_histogramdd_errors(name, fn):
+    same_error(fn)
