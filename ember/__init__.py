@@ -153,3 +153,4 @@ from .nn._functional.aten_spellings import *  # noqa: E402,F403 - torch.layer_no
 from ._global_switches import *  # noqa: E402,F403 - set_anomaly_enabled, has_lapack, ...
 from .ops.finite_differences import gradient  # noqa: E402
 from .func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
+from ._random_poisson import poisson  # noqa: E402

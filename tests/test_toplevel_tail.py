@@ -603,3 +603,42 @@ HISTOGRAMDD_ERRORS = [
 @pytest.mark.parametrize("name,fn", HISTOGRAMDD_ERRORS, ids=[c[0] for c in HISTOGRAMDD_ERRORS])
 def test_histogramdd_errors(name, fn):
     same_error(fn)
+
+
+# ---------------------------------------------------------------------------- poisson
+
+RATES = np.concatenate([[0.0, 1e-3, 0.5, 9.99, 10.0, 10.5, 1e4], RNG.uniform(0, 40, size=300)])
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_poisson_draws_equal_torchs(dtype):
+    # both sides take float64 uniforms from the same Mersenne Twister words, element by element
+    rates = RATES.astype(dtype)[:300].reshape(20, 15)
+    ember.manual_seed(11)
+    torch.manual_seed(11)
+    assert_same(ember.poisson(ember.tensor(rates)), torch.poisson(torch.tensor(rates)))
+    assert_same(ember.poisson(ember.tensor(rates).t()), torch.poisson(torch.tensor(rates).t()))
+    assert_same(ember.rand(3), torch.rand(3))  # the stream stays in step afterwards
+    e_gen, t_gen = ember.Generator().manual_seed(4), torch.Generator().manual_seed(4)
+    assert_same(ember.poisson(ember.tensor(rates), e_gen),
+                torch.poisson(torch.tensor(rates), t_gen))
+
+
+def test_poisson_statistics_and_gradient():
+    # mean and variance of 4000 draws of rate 3 and 30: within 5 standard errors (the error of
+    # the sample variance of a Poisson is about sqrt((2 rate^2 + rate) / n))
+    for rate in (3.0, 30.0):
+        draws = ember.poisson(ember.full((4000,), rate, dtype=ember.float64)).numpy()
+        assert abs(draws.mean() - rate) < 5 * np.sqrt(rate / 4000)
+        assert abs(draws.var() - rate) < 5 * np.sqrt((2 * rate * rate + rate) / 4000)
+        assert (draws == np.round(draws)).all() and draws.min() >= 0
+    x = ember.tensor([1.0, 20.0], requires_grad=True)
+    y = ember.poisson(x)
+    assert y.grad_fn.name() == "PoissonBackward0"
+    y.sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+
+
+def test_poisson_errors():
+    same_error(lambda L: L.poisson(L.tensor([1.0, -1.0])))
+    same_error(lambda L: L.poisson(L.tensor([1, 2])))
