@@ -217,6 +217,9 @@ ERRORS = [
     ("is_conj_int", lambda L: L.is_conj(1), []),
     ("is_neg_int", lambda L: L.is_neg(1), []),
     ("is_inference_int", lambda L: L.is_inference(1), []),
+    ("slice_copy_step", lambda L: L.slice_copy(L.ones(4), 0, 0, 3, 0), []),
+    ("grid_sampler_2d_5d", lambda L: L.grid_sampler_2d(L.ones(1, 1, 2, 2, 2),
+                                                       L.zeros(1, 1, 1, 1, 3), 0, 0, False), []),
     ("fill_nd_value", lambda L: L.fill(L.ones(2), L.ones(2)), []),
 ]
 
@@ -280,6 +283,9 @@ COPIES = [
     ("narrow_copy_m", lambda L, x: x.narrow_copy(0, 1, 2), _arrays((3, 4))),
     ("as_strided_copy", lambda L, x: L.as_strided_copy(x, (2, 2), (1, 2)), _arrays((3, 4))),
     ("alias_copy", lambda L, x: L.alias_copy(x), _arrays((3, 4))),
+    ("slice_copy", lambda L, x: L.slice_copy(x), _arrays((3, 4))),
+    ("slice_copy_args", lambda L, x: L.slice_copy(x, 1, 1, None, 2), _arrays((3, 4))),
+    ("slice_copy_neg", lambda L, x: L.slice_copy(x, -2, -2, 100), _arrays((3, 4))),
     ("view_as_real_copy", lambda L, z: L.view_as_real_copy(z), [C]),
     ("view_as_complex_copy", lambda L, x: L.view_as_complex_copy(x), _arrays((3, 2))),
     ("split_with_sizes_copy", lambda L, x: L.split_with_sizes_copy(x, [1, 2]), _arrays((3, 2))),
@@ -383,6 +389,8 @@ SPELLINGS = [
      _arrays((1, 2, 3, 4), (1, 2, 2, 2), low=-1, high=1)),
     ("grid_sampler_nearest", lambda L, x, g: L.grid_sampler(x, g, 1, 2, True),
      _arrays((1, 2, 3, 4), (1, 2, 2, 2), low=-0.9, high=0.9)),
+    ("grid_sampler_2d", lambda L, x, g: L.grid_sampler_2d(x, g, 0, 0, True),
+     _arrays((1, 2, 3, 4), (1, 2, 2, 2), low=-1, high=1)),
     ("affine_grid_generator", lambda L, th: L.affine_grid_generator(th, [2, 1, 3, 4], False),
      _arrays((2, 2, 3))),
     ("norm_except_dim", lambda L, v: L.norm_except_dim(v, 2, 1), X4),

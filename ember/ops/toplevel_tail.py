@@ -322,6 +322,16 @@ def _copies(view_fn):
     return copy_variant
 
 
+def _slice(input, dim=0, start=None, end=None, step=1):
+    """input[..., start:end:step, ...] along ``dim`` (basic indexing: a view)."""
+    if step <= 0:
+        raise RuntimeError("slice step must be positive")
+    return input[(slice(None),) * (dim % input.ndim) + (slice(start, end, step),)]
+
+
+_slice.__name__ = "slice"
+
+
 def _alias(input):
     return input
 
@@ -336,7 +346,7 @@ _VIEWS = {
     "unbind_copy": unbind, "unfold_copy": unfold, "narrow_copy": narrow,
     "as_strided_copy": as_strided, "alias_copy": _alias, "detach_copy": detach,
     "view_as_real_copy": view_as_real, "view_as_complex_copy": view_as_complex,
-    "split_with_sizes_copy": split_with_sizes,
+    "split_with_sizes_copy": split_with_sizes, "slice_copy": _slice,
 }
 for _name, _view in _VIEWS.items():
     globals()[_name] = _copies(_view)

@@ -18,7 +18,8 @@ __all__ = [
     "selu", "celu", "threshold", "hardshrink", "bilinear", "kl_div", "poisson_nll_loss",
     "margin_ranking_loss", "hinge_embedding_loss", "cosine_embedding_loss",
     "triplet_margin_loss", "ctc_loss", "binary_cross_entropy_with_logits", "constant_pad_nd",
-    "rms_norm", "max_pool1d_with_indices", "grid_sampler", "affine_grid_generator",
+    "rms_norm", "max_pool1d_with_indices", "grid_sampler", "grid_sampler_2d",
+    "affine_grid_generator",
     "norm_except_dim", "frobenius_norm", "nuclear_norm",
 ]
 
@@ -155,6 +156,15 @@ _PADDING = {0: "zeros", 1: "border", 2: "reflection"}           # ATen's GridSam
 def grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners):
     return F.grid_sample(input, grid, _INTERPOLATION[interpolation_mode],
                          _PADDING[padding_mode], align_corners)
+
+
+# torch's kernel for 4-d inputs (grid_sampler picks it; ember's grid_sample has no 5-d one)
+def grid_sampler_2d(input, grid, interpolation_mode, padding_mode, align_corners):
+    if input.ndim != 4:
+        raise RuntimeError(f"grid_sampler(): expected 4D input and grid with same number of "
+                           f"dimensions, but got input with sizes {list(input.shape)} and grid "
+                           f"with sizes {list(grid.shape)}")
+    return grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners)
 
 
 def affine_grid_generator(theta, size, align_corners):
