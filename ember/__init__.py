@@ -148,3 +148,11 @@ from . import compiler, func, jit  # noqa: E402
 from .compiler import compile  # noqa: E402
 # torch.distributions (issue 20)
 from . import distributions  # noqa: E402
+# the top-level tail of issue 20: complex views, small predicates/compositions, *_copy variants
+from .ops.complex_views import *  # noqa: E402,F403
+from .ops.toplevel_tail import *  # noqa: E402,F403
+from .nn._functional.aten_spellings import *  # noqa: E402,F403 - torch.layer_norm(...), ATen's order
+from ._global_switches import *  # noqa: E402,F403 - set_anomaly_enabled, has_lapack, ...
+from .ops.finite_differences import gradient  # noqa: E402
+from .func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
+from ._random_poisson import poisson  # noqa: E402

@@ -11,6 +11,7 @@ from ._tensor import Tensor
 from .ops import (
     along_dim,
     binary,
+    complex_views,
     indexing,
     linalg,
     nn,
@@ -22,6 +23,7 @@ from .ops import (
     stft,
     strided,
     structure,
+    toplevel_tail,
     unary,
 )
 
@@ -37,7 +39,7 @@ def _inplace(fn):
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
 _MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, statistics, strided, structure,
-            special_math, pointwise, along_dim, stft, _random)
+            special_math, pointwise, along_dim, stft, _random, complex_views, toplevel_tail)
 
 
 def install():

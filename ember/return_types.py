@@ -13,7 +13,7 @@ and pickles like a tuple and prints like ``torch.return_types.max``:
 from operator import itemgetter
 
 __all__ = ["max", "min", "median", "nanmedian", "mode", "cummax", "cummin", "kthvalue", "sort",
-           "topk", "aminmax", "frexp", "histogram"]
+           "topk", "aminmax", "frexp", "histogram", "histogramdd"]
 
 
 class _ReturnType(tuple):
@@ -63,6 +63,7 @@ sort = _return_type("sort", ("values", "indices"))
 topk = _return_type("topk", ("values", "indices"))
 aminmax = _return_type("aminmax", ("min", "max"))
 histogram = _return_type("histogram", ("hist", "bin_edges"))
+histogramdd = _return_type("histogramdd", ("hist", "bin_edges"))
 frexp = _return_type("frexp", ("mantissa", "exponent"))
 
 # the rest of torch.linalg (ember/ops/lu.py, eig.py, lstsq.py)

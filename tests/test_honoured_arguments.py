@@ -35,6 +35,8 @@ HARMLESS_EVERYWHERE = {
                      "channels_last",
     "non_blocking": "ember's copies are synchronous; the values are the same",
     "_stacklevel": "torch's own legacy argument for the warning's stack level, unused in torch",
+    "cudnn_enable": "asks ATen's torch.layer_norm for cuDNN kernels; same values without them",
+    "cudnn_enabled": "asks ATen's norms (torch.batch_norm, ...) for cuDNN kernels; same values",
 }
 
 # Parameters that one function may leave unread, and why.

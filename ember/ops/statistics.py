@@ -18,7 +18,8 @@ from ..autograd.grad_mode import state as _grad_state
 from .binary import write_out
 from .quantile import nanquantile, quantile
 
-__all__ = ["bincount", "histc", "histogram", "quantile", "nanquantile", "cov", "corrcoef"]
+__all__ = ["bincount", "histc", "histogram", "histogramdd", "quantile", "nanquantile", "cov",
+           "corrcoef"]
 
 
 class _NoDerivative(Node):
@@ -98,17 +99,6 @@ def _bin_of(xp, values, edges):
     return xp.where(inside, pos, -1)
 
 
-def _count_bins(xp, values, edges, weights):
-    """Counts (or summed weights) of ``values`` in the bins that ``edges`` bound, float64."""
-    bins = edges.shape[0] - 1
-    if bins <= 0:
-        return xp.zeros(max(bins, 0))
-    pos = _bin_of(xp, values, edges)
-    keep = pos >= 0
-    w = None if weights is None else weights[keep].astype(np.float64)
-    return xp.bincount(pos[keep], weights=w, minlength=bins)[:bins].astype(np.float64)
-
-
 def _finite_range(lo, hi, message):
     if not (np.isfinite(lo) and np.isfinite(hi)):
         raise RuntimeError(message.format(lo=f"{lo:g}", hi=f"{hi:g}"))
@@ -145,73 +135,140 @@ def histc(input, bins=100, min=0, max=0, *, out=None):  # noqa: A002 - torch's n
     return write_out(Tensor._make(counts, input.device), out, "histc")
 
 
+def _edges(xp, values, bins, lo_hi, dim, input):
+    """The bin edges of one dim: ``bins`` a 1-D tensor of edges, or a number of equal-width
+    bins over ``lo_hi`` (default: the values' min and max; a single value v: v -+ 0.5)."""
+    if isinstance(bins, Tensor):
+        if bins._data.ndim != 1:
+            raise RuntimeError(
+                "torch.histogramdd: bins tensor should have one dimension, but got "
+                f"{bins._data.ndim} dimensions in the bins tensor for dimension {dim}")
+        if bins.dtype is not input.dtype:
+            raise RuntimeError(
+                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
+                f"but got input with dtype {_c_name(input.dtype)} and bins for dimension {dim} "
+                f"with dtype {_c_name(bins.dtype)}")
+        if bins._data.shape[0] < 2:
+            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got "
+                               f"{bins._data.shape[0] - 1} for dimension {dim}")
+        return bins._data.copy()
+    count = operator.index(bins)
+    if count <= 0:
+        raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {count} for "
+                           f"dimension {dim}")
+    if lo_hi is not None:
+        lo, hi = float(lo_hi[0]), float(lo_hi[1])
+        if lo > hi:
+            raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
+                               f"{lo:g} max {hi:g} for dimension {dim}")
+    elif values.size:
+        lo, hi = float(values.min()), float(values.max())
+    else:
+        lo, hi = 0.0, 1.0
+    _finite_range(lo, hi, f"torch.histogramdd: dimension {dim}'s range [{{lo}}, {{hi}}] is not "
+                          "finite")
+    if lo == hi:
+        lo, hi = lo - 0.5, hi + 0.5
+    return xp.linspace(lo, hi, count + 1).astype(values.dtype)
+
+
+def _histogram_counts(xp, points, edges, weights, density):
+    """Counts (or summed weights) of the (N, D) ``points`` in the D-dim grid of bins that the
+    D ``edges`` arrays bound, in the points' dtype; ``density``: hist / (total * bin volume)."""
+    sizes = tuple(e.shape[0] - 1 for e in edges)
+    if any(e.shape[0] > 1 and bool((e[1:] < e[:-1]).any()) for e in edges):
+        hist = xp.zeros(sizes)  # decreasing edges hold nothing (as torch)
+    else:
+        # each point's bin along each dim, then its flat (row-major) bin number
+        positions = [_bin_of(xp, points[:, d], e) for d, e in enumerate(edges)]
+        flat = xp.zeros(points.shape[0], dtype=np.int64)
+        inside = xp.ones(points.shape[0], dtype=bool)
+        for pos, size in zip(positions, sizes):
+            flat = flat * size + xp.maximum(pos, 0)
+            inside &= pos >= 0
+        w = None if weights is None else weights[inside].astype(np.float64)
+        total = int(np.prod(sizes))
+        hist = xp.bincount(flat[inside], weights=w, minlength=total).reshape(sizes)
+    hist = hist.astype(points.dtype)
+    if density:
+        # NOTE: hist / (total * volume), dividing by each dim's own widths (torch's order)
+        hist = hist / hist.sum()
+        for d, e in enumerate(edges):
+            shape = [1] * len(edges)
+            shape[d] = sizes[d]
+            hist = hist / xp.diff(e).reshape(shape)
+    return hist
+
+
+def _check_histogram_input(input):
+    _check_float(input, "histogramdd")
+    if input.dtype.itemsize == 2:
+        raise NotImplementedError(f"\"histogramdd\" not implemented for '{input.dtype._short}'")
+
+
+def _check_weight(weight, shape, input, points):
+    """The weights as a flat array, after torch's checks (one per point, input's dtype)."""
+    if weight is None:
+        return None
+    if tuple(weight._data.shape) != tuple(shape):
+        raise RuntimeError(
+            "torch.histogramdd: if weight tensor is provided it should have the same shape "
+            "as the input tensor excluding its innermost dimension, but got input with "
+            f"shape {list(points.shape)} and weight with shape {list(weight.shape)}")
+    if weight.dtype is not input.dtype:
+        raise RuntimeError(
+            "torch.histogramdd: if weight tensor is provided, input tensor and weight "
+            f"tensor should have the same dtype, but got input({_c_name(input.dtype)}), "
+            f"and weight({_c_name(weight.dtype)})")
+    return weight._data.reshape(-1)
+
+
 def histogram(input, bins, *, range=None, weight=None, density=False, out=None):  # noqa: A002
     """(hist, bin_edges): counts of the values (or sums of ``weight``) in the bins. ``bins``
     is a number of equal-width bins over ``range`` (default: the data's min and max; a single
     value v: [v - 0.5, v + 0.5]) or a 1-D tensor of increasing edges. Bins are [e_i, e_i+1),
     the last one closed. ``density``: hist / (total * bin width). Same as torch.histogram."""
-    _check_float(input, "histogramdd")
-    if input.dtype.itemsize == 2:
-        raise NotImplementedError(f"\"histogramdd\" not implemented for '{input.dtype._short}'")
+    _check_histogram_input(input)
     xp = _device.xp_for(input.device)
-    values = input._data.reshape(-1)
-    if weight is not None:
-        if tuple(weight._data.shape) != tuple(input._data.shape):
-            raise RuntimeError(
-                "torch.histogramdd: if weight tensor is provided it should have the same shape "
-                "as the input tensor excluding its innermost dimension, but got input with "
-                f"shape {[values.shape[0], 1]} and weight with shape {list(weight.shape)}")
-        if weight.dtype is not input.dtype:
-            raise RuntimeError(
-                "torch.histogramdd: if weight tensor is provided, input tensor and weight "
-                f"tensor should have the same dtype, but got input({_c_name(input.dtype)}), "
-                f"and weight({_c_name(weight.dtype)})")
-    if isinstance(bins, Tensor):
-        if bins._data.ndim != 1:
-            raise RuntimeError(
-                "torch.histogramdd: bins tensor should have one dimension, but got "
-                f"{bins._data.ndim} dimensions in the bins tensor for dimension 0")
-        if bins.dtype is not input.dtype:
-            raise RuntimeError(
-                "torch.histogramdd: input tensor and bins tensors should have the same dtype, "
-                f"but got input with dtype {_c_name(input.dtype)} and bins for dimension 0 "
-                f"with dtype {_c_name(bins.dtype)}")
-        if bins._data.shape[0] < 2:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got "
-                               f"{bins._data.shape[0] - 1} for dimension 0")
-        edges = bins._data.copy()
-    else:
-        count = operator.index(bins)
-        if count <= 0:
-            raise RuntimeError(f"torch.histogram(): bins must be > 0, but got {count} for "
-                               "dimension 0")
-        if range is not None:
-            lo, hi = float(range[0]), float(range[1])
-            if lo > hi:
-                raise RuntimeError(f"torch.histogramdd: min should not exceed max, but got min "
-                                   f"{lo:g} max {hi:g} for dimension 0")
-        elif values.size:
-            lo, hi = float(values.min()), float(values.max())
-        else:
-            lo, hi = 0.0, 1.0
-        _finite_range(lo, hi, "torch.histogramdd: dimension 0's range [{lo}, {hi}] is not "
-                              "finite")
-        if lo == hi:
-            lo, hi = lo - 0.5, hi + 0.5
-        edges = xp.linspace(lo, hi, count + 1).astype(values.dtype)
-    if edges.shape[0] > 1 and bool((edges[1:] < edges[:-1]).any()):
-        hist = xp.zeros(edges.shape[0] - 1)  # decreasing edges hold nothing (as torch)
-    else:
-        w = None if weight is None else weight._data.reshape(-1)
-        hist = _count_bins(xp, values, edges, w)
-    if density:
-        # NOTE: hist / (total * width), each bin's own width (torch's order of operations)
-        hist = hist.astype(values.dtype) / hist.astype(values.dtype).sum()
-        hist = hist / xp.diff(edges)
-    arrays = (hist.astype(values.dtype), edges)
-    counts = _counts_result(arrays, input.device, [input, weight], "histogram")
+    points = input._data.reshape(-1, 1)  # torch's histogram is a histogramdd of one dim
+    w = _check_weight(weight, input._data.shape, input, points)
+    edges = _edges(xp, points[:, 0], bins, range, 0, input)
+    hist = _histogram_counts(xp, points, [edges], w, density)
+    counts = _counts_result((hist, edges), input.device, [input, weight], "histogram")
     result = return_types.histogram(counts)
     return write_out(result, out, "histogram")
+
+
+def histogramdd(input, bins, *, range=None, weight=None, density=False):  # noqa: A002
+    """(hist, bin_edges) of the points in the last dim of ``input`` (..., D): a D-dim grid of
+    counts (or sums of ``weight``). ``bins``: one count for every dim, one count per dim, or
+    one 1-D tensor of edges per dim; ``range``: [min0, max0, min1, max1, ...]. Bins are
+    [e_i, e_i+1), the last one closed. Same as torch.histogramdd."""
+    _check_histogram_input(input)
+    if input.ndim < 2:
+        raise RuntimeError("torch.histogramdd: input tensor should have at least 2 dimensions")
+    xp = _device.xp_for(input.device)
+    dims = input.shape[-1]
+    points = input._data.reshape(-1, dims)
+    if not isinstance(bins, (list, tuple)):
+        bins = [bins] * dims
+    if len(bins) != dims:
+        raise RuntimeError("histogramdd: The size of bins must be equal to the innermost "
+                           "dimension of the input.")
+    tensors = [isinstance(b, Tensor) for b in bins]
+    if any(isinstance(b, float) for b in bins) or (any(tensors) and not all(tensors)):
+        bad = tensors.index(False)
+        raise TypeError(f"expected Tensor as element {bad} in argument 1, but got "
+                        f"{type(bins[bad]).__name__}")
+    if range is not None and len(range) != 2 * dims:
+        raise RuntimeError(f"torch.histogramdd: for a {dims}-dimensional histogram range should "
+                           f"have {2 * dims} elements, but got {len(range)}")
+    w = _check_weight(weight, input._data.shape[:-1], input, points)
+    edges = [_edges(xp, points[:, d], b, None if range is None else range[2 * d:2 * d + 2], d,
+                    input) for d, b in enumerate(bins)]
+    hist = _histogram_counts(xp, points, edges, w, density)
+    arrays = _counts_result((hist, *edges), input.device, [input, weight], "histogramdd")
+    return return_types.histogramdd((arrays[0], tuple(arrays[1:])))
 
 
 def _c_name(dtype):
