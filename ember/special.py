@@ -1,0 +1,39 @@
+"""The torch.special namespace: ``ember.special.ndtr(x)``, ``ember.special.zeta(s, q)``, ...
+
+Re-exports only.  Most names are ember's existing ops under scipy.special's names (expit is
+sigmoid, psi and digamma, gammaln is lgamma, multigammaln is mvlgamma); the functions ember had
+under no name before live in ops/special_functions.py.
+"""
+
+from .ops.binary_math import xlogy
+from .ops.floating import erf, erfc, erfinv, exp2, expm1, log1p, logit
+from .ops.floating import sigmoid as expit
+from .ops.special_functions import (
+    entr,
+    erfcx,
+    gammainc,
+    gammaincc,
+    i0e,
+    i1,
+    i1e,
+    log_ndtr,
+    log_softmax,
+    logsumexp,
+    multigammaln,
+    ndtr,
+    ndtri,
+    round,
+    softmax,
+    xlog1py,
+    zeta,
+)
+from .ops.special_math import digamma, i0, polygamma, sinc
+from .ops.special_math import digamma as psi
+from .ops.special_math import lgamma as gammaln
+
+__all__ = [
+    "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammainc",
+    "gammaincc", "gammaln", "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit",
+    "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax",
+    "xlog1py", "xlogy", "zeta",
+]
