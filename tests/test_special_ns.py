@@ -33,11 +33,6 @@ NOT_YET = {
     "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
     "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1",
     "scaled_modified_bessel_k0", "scaled_modified_bessel_k1", "spherical_bessel_j0",
-    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
-    "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t",
-    "shifted_chebyshev_polynomial_u", "shifted_chebyshev_polynomial_v",
-    "shifted_chebyshev_polynomial_w", "hermite_polynomial_h", "hermite_polynomial_he",
-    "laguerre_polynomial_l", "legendre_polynomial_p",
 }
 
 
@@ -296,3 +291,48 @@ def test_errors_alike():
             case(torch)
         with pytest.raises(t_err.type):
             case(ember)
+
+
+# ---------------------------------------------------------------------------- polynomials
+
+POLYNOMIALS = [
+    "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
+    "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+    "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p",
+]
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomial_float64(name):
+    # 1e-12 relative + 1e-13 absolute: ember and torch run the same recurrences (or the same
+    # trigonometric forms), whose rounding errors grow with n (~n ulp at n = 100) and near the
+    # zeros of p_n are absolute.  Degrees: negative (0), the small ones, both sides of the
+    # Chebyshev switch at 8, large ones, and a fractional one (truncated).
+    # (NaN x is left out: torch gives numbers there for some of them, e.g. U_3(NaN) = 56.)
+    x = np.concatenate([np.linspace(-3, 3, 121), [1, -1, 0, INF, -INF]])[:, None]
+    n = np.array([-2, 0, 1, 2, 3, 5, 8, 9, 10, 20, 50, 100, 7.9])[None, :]
+    e = getattr(ember.special, name)(ember.tensor(x), ember.tensor(n)).numpy()
+    t = getattr(torch.special, name)(torch.tensor(x), torch.tensor(n)).numpy()
+    _compare(name, e, t, rtol=1e-12, atol=1e-13)
+
+
+@pytest.mark.parametrize("name", POLYNOMIALS)
+def test_polynomial_degrees_dtypes_and_no_gradient(name):
+    fe, ft = getattr(ember.special, name), getattr(torch.special, name)
+    cases = [(lambda lib: lib.tensor([0.3, -0.7, 1.5]), lambda lib: 3),
+             (lambda lib: lib.tensor([0.3, -0.7, 1.5]), lambda lib: lib.tensor([0, 4, 12])),
+             (lambda lib: lib.tensor([1, 2, 3]), lambda lib: 2),
+             (lambda lib: 0.4, lambda lib: lib.tensor([1, 5, 11])),
+             (lambda lib: lib.tensor([0.4], dtype=lib.float64), lambda lib: lib.tensor([2.5])),
+             (lambda lib: lib.tensor([0.3, 0.9], requires_grad=True), lambda lib: 10)]
+    for make_x, make_n in cases:
+        e, t = fe(make_x(ember), make_n(ember)), ft(make_x(torch), make_n(torch))
+        assert str(e.dtype) == str(t.dtype).replace("torch", "ember")
+        assert not e.requires_grad and e.grad_fn is None  # torch has no derivative either
+        # float32 results: ember rounds its float64 value once, torch computes in float32
+        _compare(name, e.numpy(), t.detach().numpy(), rtol=64 * EPS32, atol=8 * EPS32)
+    out = ember.empty(3)
+    assert fe(ember.tensor([0.1, 0.2, 0.3]), 4, out=out) is out
+    with pytest.raises(NotImplementedError):
+        fe(ember.tensor([1 + 1j]), 2)

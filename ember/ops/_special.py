@@ -236,7 +236,8 @@ def zeta(xp, s, q):
 
 def _zeta_positive(xp, s, q):
     """zeta(s, q) for s > 1, q finite (s an integer where q < 0).  The first terms are
-    summed directly until a = q + k >= 12 + s/2 (capped at 72), the rest by the Euler-Maclaurin formula
+    summed directly until a = q + k >= 12 + s/2 (capped at 72), the rest by the
+    Euler-Maclaurin formula
         sum_(k >= 0) (a + k)^-s = a^(1-s) / (s - 1) + a^-s / 2
                                   + sum_j B_2j / (2j)! s (s+1) ... (s+2j-2) a^(-s-2j+1),
     whose terms shrink like ((s + 2j) / (2 pi a))^2 from there."""
