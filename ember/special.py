@@ -5,7 +5,14 @@ sigmoid, psi and digamma, gammaln is lgamma, multigammaln is mvlgamma); the func
 under no name before live in ops/special_functions.py.
 """
 
-from .ops.bessel import modified_bessel_i0, modified_bessel_i1, spherical_bessel_j0
+from .ops.bessel import (
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    spherical_bessel_j0,
+)
 from .ops.binary_math import xlogy
 from .ops.floating import erf, erfc, erfinv, exp2, expm1, log1p, logit
 from .ops.floating import sigmoid as expit
@@ -52,7 +59,8 @@ __all__ = [
     "logsumexp", "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax",
     "xlog1py", "xlogy", "zeta",
     # Bessel functions without a derivative (ops/bessel.py)
-    "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0",
+    "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0", "bessel_j1",
+    "bessel_y0",
     # orthogonal polynomials (ops/orthogonal_polynomials.py)
     "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
     "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",

@@ -6,6 +6,8 @@ float).  modified_bessel_i0/i1 are the values of ember.i0 and ember.special.i1 (
 numerics, _gamma.i0/i1), without their gradients.
 """
 
+import math
+
 import numpy as np
 
 from .. import _dtype as D
@@ -13,7 +15,100 @@ from .._tensor import Tensor
 from . import _gamma
 from .binary import write_out as _out
 
-__all__ = ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0"]
+__all__ = ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0",
+           "bessel_j1", "bessel_y0"]
+
+_EULER_GAMMA = 0.5772156649015329
+_ASYMPTOTIC_FROM = 25.0  # Miller's recurrence below, Hankel's expansion above
+_MILLER_START = 70  # even; far enough above x < 25 that the start's error has died out
+_TINY = 1e-5  # below, two terms of the power series are exact to float64
+
+
+def _hankel(x, order):
+    """J_v and Y_v (v = 0, 1) for x >= 25 by Hankel's asymptotic expansion
+        J_v = sqrt(2 / (pi x)) (P cos c - Q sin c),  Y_v = sqrt(2 / (pi x)) (P sin c + Q cos c),
+    c = x - (v/2 + 1/4) pi, P = sum_k (-1)^k a_2k / x^2k, Q = sum_k (-1)^k a_(2k+1) / x^(2k+1),
+    a_k = (4v^2 - 1)(4v^2 - 9) ... (4v^2 - (2k-1)^2) / (k! 8^k).  At x >= 25 the terms fall
+    below 1e-17 long before they would start to grow.  cos c and sin c come from cos x and
+    sin x (exact for any x) rather than from the rounded x - (v/2 + 1/4) pi."""
+    mu = 4 * order * order
+    p = np.ones_like(x)
+    q = np.zeros_like(x)
+    term = np.ones_like(x)
+    for k in range(1, 30):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8 * x)
+        if k % 2 == 1:
+            q = q + (-1) ** (k // 2) * term
+        else:
+            p = p + (-1) ** (k // 2) * term
+    cos_x, sin_x = np.cos(x), np.sin(x)
+    half = math.sqrt(0.5)
+    if order == 0:  # c = x - pi/4
+        cos_c, sin_c = (cos_x + sin_x) * half, (sin_x - cos_x) * half
+    else:  # c = x - 3 pi/4
+        cos_c, sin_c = (sin_x - cos_x) * half, -(sin_x + cos_x) * half
+    scale = np.sqrt(2 / (math.pi * x))
+    return scale * (p * cos_c - q * sin_c), scale * (p * sin_c + q * cos_c)
+
+
+def _miller(x):
+    """J0, J1 and Y0 for 0 < x < 25 by Miller's backward recurrence: f_(k-1) = (2k/x) f_k -
+    f_(k+1) from f_71 = 0, f_70 = 1e-30 gives numbers proportional to J_k(x) (the recurrence is
+    stable downwards), scaled by the sum J0 + 2 (J2 + J4 + ...) = 1.  Then
+        Y0 = 2/pi (log(x/2) + gamma) J0 - 4/pi sum_(k>=1) (-1)^k J_2k / k.
+    The running values are scaled down whenever they pass 1e200 (for small x they grow by
+    2k/x per step)."""
+    above = np.zeros_like(x)
+    f = np.full_like(x, 1e-30)
+    even_sum = np.zeros_like(x)  # f_2 + f_4 + ...
+    y_sum = np.zeros_like(x)  # sum (-1)^k f_2k / k
+    for k in range(_MILLER_START, 0, -1):
+        if k % 2 == 0:
+            even_sum = even_sum + f
+            y_sum = y_sum + (-1) ** (k // 2) * f / (k // 2)
+        below = (2 * k / x) * f - above
+        above, f = f, below  # now f = f_(k-1)
+        big = np.abs(f) > 1e200
+        if big.any():
+            shrink = np.where(big, 1e-200, 1.0)
+            f, above, even_sum, y_sum = f * shrink, above * shrink, even_sum * shrink, \
+                y_sum * shrink
+    f1 = above
+    norm = f + 2 * even_sum
+    j0, j1 = f / norm, f1 / norm
+    y0 = 2 / math.pi * (np.log(x / 2) + _EULER_GAMMA) * j0 - 4 / math.pi * y_sum / norm
+    return j0, j1, y0
+
+
+def _bessel(x):
+    """(J0, J1, Y0) of a float64 array: the two-term power series below 1e-5, Miller's
+    recurrence below 25, Hankel's expansion above; J0 is even, J1 odd, Y0 is -inf at 0 and
+    NaN below it; all three are NaN at +-inf, as torch (the limit is 0)."""
+    ax = np.abs(x)
+    finite = np.isfinite(ax)
+    small = ax < _TINY
+    far = (ax >= _ASYMPTOTIC_FROM) & finite
+    middle = ~small & ~far & finite
+    j0 = np.empty_like(ax)
+    j1 = np.empty_like(ax)
+    y0 = np.empty_like(ax)
+    # power series: J0 = 1 - x^2/4, J1 = x/2 (1 - x^2/8), Y0 = 2/pi ((log(x/2) + gamma) J0 + x^2/4)
+    t = ax[small]
+    j0[small] = 1 - t * t / 4
+    j1[small] = t / 2 * (1 - t * t / 8)
+    y0[small] = 2 / math.pi * ((np.log(t / 2) + _EULER_GAMMA) * j0[small] + t * t / 4)
+    if middle.any():
+        j0[middle], j1[middle], y0[middle] = _miller(ax[middle])
+    if far.any():
+        j0[far], y0[far] = _hankel(ax[far], 0)
+        j1[far] = _hankel(ax[far], 1)[0]
+    infinite = np.isinf(ax)
+    j0[infinite] = j1[infinite] = y0[infinite] = math.nan  # torch's value there
+    nan = np.isnan(ax)
+    j0[nan] = j1[nan] = y0[nan] = math.nan
+    j1 = np.where(x < 0, -j1, j1)
+    y0 = np.where(x < 0, math.nan, y0)
+    return j0, j1, y0
 
 
 def _no_gradient(name, fn, input, out):
@@ -55,3 +150,19 @@ def spherical_bessel_j0(input, *, out=None):
     """The spherical Bessel function of the first kind j0(input) = sin(input) / input. Same as
     torch.special's."""
     return _no_gradient("spherical_bessel_j0", _spherical_j0, input, out)
+
+
+def bessel_j0(input, *, out=None):
+    """The Bessel function of the first kind J0(input). Same as torch.special's."""
+    return _no_gradient("bessel_j0", lambda x: _bessel(x)[0], input, out)
+
+
+def bessel_j1(input, *, out=None):
+    """The Bessel function of the first kind J1(input). Same as torch.special's."""
+    return _no_gradient("bessel_j1", lambda x: _bessel(x)[1], input, out)
+
+
+def bessel_y0(input, *, out=None):
+    """The Bessel function of the second kind Y0(input) (-inf at 0, NaN below). Same as
+    torch.special's."""
+    return _no_gradient("bessel_y0", lambda x: _bessel(x)[2], input, out)
