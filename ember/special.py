@@ -9,6 +9,7 @@ from .ops.bessel import (
     bessel_j0,
     bessel_j1,
     bessel_y0,
+    bessel_y1,
     modified_bessel_i0,
     modified_bessel_i1,
     spherical_bessel_j0,
@@ -60,7 +61,7 @@ __all__ = [
     "xlog1py", "xlogy", "zeta",
     # Bessel functions without a derivative (ops/bessel.py)
     "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0", "bessel_j1",
-    "bessel_y0",
+    "bessel_y0", "bessel_y1",
     # orthogonal polynomials (ops/orthogonal_polynomials.py)
     "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
     "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",

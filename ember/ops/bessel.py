@@ -16,7 +16,7 @@ from . import _gamma
 from .binary import write_out as _out
 
 __all__ = ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0",
-           "bessel_j1", "bessel_y0"]
+           "bessel_j1", "bessel_y0", "bessel_y1"]
 
 _EULER_GAMMA = 0.5772156649015329
 _ASYMPTOTIC_FROM = 25.0  # Miller's recurrence below, Hankel's expansion above
@@ -52,63 +52,73 @@ def _hankel(x, order):
 
 
 def _miller(x):
-    """J0, J1 and Y0 for 0 < x < 25 by Miller's backward recurrence: f_(k-1) = (2k/x) f_k -
+    """J0, J1, Y0 and Y1 for 0 < x < 25 by Miller's backward recurrence: f_(k-1) = (2k/x) f_k -
     f_(k+1) from f_71 = 0, f_70 = 1e-30 gives numbers proportional to J_k(x) (the recurrence is
     stable downwards), scaled by the sum J0 + 2 (J2 + J4 + ...) = 1.  Then
-        Y0 = 2/pi (log(x/2) + gamma) J0 - 4/pi sum_(k>=1) (-1)^k J_2k / k.
+        Y0 = 2/pi (log(x/2) + gamma) J0 - 4/pi sum_(k>=1) (-1)^k J_2k / k,
+    and Y1 = -Y0' (with J0' = -J1, J_2k' = (J_(2k-1) - J_(2k+1)) / 2):
+        Y1 = 2/pi ((log(x/2) + gamma) J1 - J0 / x + sum_(k>=1) (-1)^k (J_(2k-1) - J_(2k+1)) / k).
     The running values are scaled down whenever they pass 1e200 (for small x they grow by
     2k/x per step)."""
     above = np.zeros_like(x)
     f = np.full_like(x, 1e-30)
     even_sum = np.zeros_like(x)  # f_2 + f_4 + ...
     y_sum = np.zeros_like(x)  # sum (-1)^k f_2k / k
+    y1_sum = np.zeros_like(x)  # sum (-1)^k (f_(2k-1) - f_(2k+1)) / k
     for k in range(_MILLER_START, 0, -1):
         if k % 2 == 0:
             even_sum = even_sum + f
             y_sum = y_sum + (-1) ** (k // 2) * f / (k // 2)
+        else:  # f_k is J_(2j-1) for j = (k+1)/2 and J_(2j+1) for j = (k-1)/2
+            j = (k + 1) // 2
+            weight = (-1) ** j / j - ((-1) ** (j - 1) / (j - 1) if j > 1 else 0.0)
+            y1_sum = y1_sum + weight * f
         below = (2 * k / x) * f - above
         above, f = f, below  # now f = f_(k-1)
         big = np.abs(f) > 1e200
         if big.any():
             shrink = np.where(big, 1e-200, 1.0)
-            f, above, even_sum, y_sum = f * shrink, above * shrink, even_sum * shrink, \
-                y_sum * shrink
+            f, above, even_sum = f * shrink, above * shrink, even_sum * shrink
+            y_sum, y1_sum = y_sum * shrink, y1_sum * shrink
     f1 = above
     norm = f + 2 * even_sum
     j0, j1 = f / norm, f1 / norm
-    y0 = 2 / math.pi * (np.log(x / 2) + _EULER_GAMMA) * j0 - 4 / math.pi * y_sum / norm
-    return j0, j1, y0
+    log_term = np.log(x / 2) + _EULER_GAMMA
+    y0 = 2 / math.pi * log_term * j0 - 4 / math.pi * y_sum / norm
+    y1 = 2 / math.pi * (log_term * j1 - j0 / x + y1_sum / norm)
+    return j0, j1, y0, y1
 
 
 def _bessel(x):
-    """(J0, J1, Y0) of a float64 array: the two-term power series below 1e-5, Miller's
-    recurrence below 25, Hankel's expansion above; J0 is even, J1 odd, Y0 is -inf at 0 and
-    NaN below it; all three are NaN at +-inf, as torch (the limit is 0)."""
+    """(J0, J1, Y0, Y1) of a float64 array: the power series below 1e-5, Miller's
+    recurrence below 25, Hankel's expansion above; J0 is even, J1 odd, Y0 and Y1 are -inf at 0
+    and NaN below it; all four are NaN at +-inf, as torch (the limit is 0)."""
     ax = np.abs(x)
     finite = np.isfinite(ax)
     small = ax < _TINY
     far = (ax >= _ASYMPTOTIC_FROM) & finite
     middle = ~small & ~far & finite
-    j0 = np.empty_like(ax)
-    j1 = np.empty_like(ax)
-    y0 = np.empty_like(ax)
-    # power series: J0 = 1 - x^2/4, J1 = x/2 (1 - x^2/8), Y0 = 2/pi ((log(x/2) + gamma) J0 + x^2/4)
+    j0, j1, y0, y1 = (np.empty_like(ax) for _ in range(4))
+    # power series: J0 = 1 - x^2/4, J1 = x/2 (1 - x^2/8), Y0 = 2/pi ((log(x/2) + gamma) J0 + x^2/4),
+    # Y1 = -2/(pi x) + x/pi (log(x/2) + gamma) - x/(2 pi)
     t = ax[small]
+    log_term = np.log(t / 2) + _EULER_GAMMA
     j0[small] = 1 - t * t / 4
     j1[small] = t / 2 * (1 - t * t / 8)
-    y0[small] = 2 / math.pi * ((np.log(t / 2) + _EULER_GAMMA) * j0[small] + t * t / 4)
+    y0[small] = 2 / math.pi * (log_term * j0[small] + t * t / 4)
+    y1[small] = np.where(t == 0, -math.inf,
+                         -2 / (math.pi * t) + t / math.pi * log_term - t / (2 * math.pi))
     if middle.any():
-        j0[middle], j1[middle], y0[middle] = _miller(ax[middle])
+        j0[middle], j1[middle], y0[middle], y1[middle] = _miller(ax[middle])
     if far.any():
         j0[far], y0[far] = _hankel(ax[far], 0)
-        j1[far] = _hankel(ax[far], 1)[0]
-    infinite = np.isinf(ax)
-    j0[infinite] = j1[infinite] = y0[infinite] = math.nan  # torch's value there
-    nan = np.isnan(ax)
-    j0[nan] = j1[nan] = y0[nan] = math.nan
+        j1[far], y1[far] = _hankel(ax[far], 1)
+    for values in (j0, j1, y0, y1):
+        values[~finite] = math.nan  # torch's value at +-inf; NaN stays NaN
     j1 = np.where(x < 0, -j1, j1)
     y0 = np.where(x < 0, math.nan, y0)
-    return j0, j1, y0
+    y1 = np.where(x < 0, math.nan, y1)
+    return j0, j1, y0, y1
 
 
 def _no_gradient(name, fn, input, out):
@@ -166,3 +176,9 @@ def bessel_y0(input, *, out=None):
     """The Bessel function of the second kind Y0(input) (-inf at 0, NaN below). Same as
     torch.special's."""
     return _no_gradient("bessel_y0", lambda x: _bessel(x)[2], input, out)
+
+
+def bessel_y1(input, *, out=None):
+    """The Bessel function of the second kind Y1(input) (-inf at 0, NaN below). Same as
+    torch.special's."""
+    return _no_gradient("bessel_y1", lambda x: _bessel(x)[3], input, out)
