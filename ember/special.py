@@ -12,6 +12,10 @@ from .ops.bessel import (
     bessel_y1,
     modified_bessel_i0,
     modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
     spherical_bessel_j0,
 )
 from .ops.binary_math import xlogy
@@ -61,7 +65,8 @@ __all__ = [
     "xlog1py", "xlogy", "zeta",
     # Bessel functions without a derivative (ops/bessel.py)
     "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0", "bessel_j1",
-    "bessel_y0", "bessel_y1",
+    "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
+    "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
     # orthogonal polynomials (ops/orthogonal_polynomials.py)
     "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
     "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",

@@ -30,8 +30,7 @@ NOT_FUNCTIONS = {"Tensor", "torch", "common_args", "multi_dim_common"}
 NAMES = sorted(n for n in dir(torch.special) if not n.startswith("_") and n not in NOT_FUNCTIONS)
 # still to come in ember.special (issue 20's later slices)
 NOT_YET = {
-    "airy_ai", "modified_bessel_k0",
-    "modified_bessel_k1", "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+    "airy_ai",
 }
 
 
@@ -384,3 +383,25 @@ def test_bessel_j_y(name):
     for lib in (ember, torch):
         y = getattr(lib.special, name)(lib.tensor([0.5, 2.0], requires_grad=True))
         assert not y.requires_grad
+
+
+@pytest.mark.parametrize("name", ["modified_bessel_k0", "modified_bessel_k1",
+                                  "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"])
+def test_bessel_k(name):
+    # 4e-15: below x = 2 the series subtracts log(x/2) I_v(x) from a sum of similar size
+    # (worst near x = 1.5-1.9, ~1.3e-15 from torch); elsewhere a few ulp (mpmath below)
+    e, t = _unary(name, WIDE)
+    _compare(name, e, t, rtol=4e-15)
+    x32 = WIDE.astype(np.float32)
+    e32 = getattr(ember.special, name)(ember.tensor(x32)).numpy()
+    e64 = getattr(ember.special, name)(ember.tensor(x32.astype(np.float64))).numpy()
+    _compare(name, e32, e64.astype(np.float32), rtol=0)  # rounded once
+    mpmath = pytest.importorskip("mpmath")
+    xs = np.array([1e-3, 0.01, 0.5, 1.9, 2.0, 2.1, 5.0, 10.0, 24.9, 25.1, 40.0, 600.0])
+    order = 0 if name.endswith("0") else 1
+    scale = (lambda v: mpmath.exp(v)) if name.startswith("scaled") else (lambda v: 1)
+    exact = np.array([float(mpmath.besselk(order, v) * scale(v)) for v in xs])
+    got = getattr(ember.special, name)(ember.tensor(xs)).numpy()
+    np.testing.assert_allclose(got, exact, rtol=4 * EPS64)
+    y = getattr(ember.special, name)(ember.tensor([0.5, 3.0], requires_grad=True))
+    assert not y.requires_grad

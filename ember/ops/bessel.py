@@ -16,7 +16,8 @@ from . import _gamma
 from .binary import write_out as _out
 
 __all__ = ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0",
-           "bessel_j1", "bessel_y0", "bessel_y1"]
+           "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"]
 
 _EULER_GAMMA = 0.5772156649015329
 _ASYMPTOTIC_FROM = 25.0  # Miller's recurrence below, Hankel's expansion above
@@ -182,3 +183,120 @@ def bessel_y1(input, *, out=None):
     """The Bessel function of the second kind Y1(input) (-inf at 0, NaN below). Same as
     torch.special's."""
     return _no_gradient("bessel_y1", lambda x: _bessel(x)[3], input, out)
+
+
+# ---------------------------------------------------------------------------- K0, K1
+
+_K_SERIES_BELOW = 2.0  # power series below, the integral up to 25, Hankel's expansion above
+_K_STEP = 0.1  # trapezoid step in t
+_K_POINTS = 80  # t up to 8: x (cosh t - 1) > 2900 at x >= 2, e^-2900 is 0
+
+
+def _k_series(x):
+    """K0, K1 for 0 < x <= 2 from the power series of I0, I1 and their log terms:
+        K0 = -log(x/2) I0 + sum_k psi(k+1) (x^2/4)^k / (k!)^2,
+        K1 = 1/x + log(x/2) I1 - x/4 sum_k (psi(k+1) + psi(k+2)) (x^2/4)^k / (k! (k+1)!),
+    with psi(k+1) = -gamma + 1 + 1/2 + ... + 1/k.  30 terms reach float64 at x = 2."""
+    q = x * x / 4
+    log_half = np.log(x / 2)
+    i0 = np.zeros_like(x)
+    i1 = np.zeros_like(x)
+    sum0 = np.zeros_like(x)
+    sum1 = np.zeros_like(x)
+    term0 = np.ones_like(x)  # (x^2/4)^k / (k!)^2
+    term1 = np.ones_like(x)  # (x^2/4)^k / (k! (k+1)!)
+    psi = -_EULER_GAMMA  # psi(k+1)
+    for k in range(30):
+        i0 = i0 + term0
+        i1 = i1 + term1
+        sum0 = sum0 + psi * term0
+        psi_next = psi + 1 / (k + 1)
+        sum1 = sum1 + (psi + psi_next) * term1
+        psi = psi_next
+        term0 = term0 * q / ((k + 1) * (k + 1))
+        term1 = term1 * q / ((k + 1) * (k + 2))
+    k0 = -log_half * i0 + sum0
+    k1 = 1 / x + log_half * (x / 2) * i1 - x / 4 * sum1
+    return k0, k1
+
+
+def _k_scaled_integral(x):
+    """e^x K0, e^x K1 for 2 < x < 25 from K_v(x) = integral_0^inf e^(-x cosh t) cosh(v t) dt,
+    i.e. e^x K_v(x) = integral_0^inf e^(-2x sinh^2(t/2)) cosh(v t) dt, by the trapezoid rule:
+    the integrand is analytic and decays like a double exponential, so the rule converges
+    geometrically in 1/step (error ~ exp(-pi^2 / step) at this step)."""
+    k0 = np.zeros_like(x)
+    k1 = np.zeros_like(x)
+    for i in range(_K_POINTS + 1):
+        t = i * _K_STEP
+        weight = 0.5 if i == 0 else 1.0
+        value = weight * np.exp(-2 * x * math.sinh(t / 2) ** 2)
+        k0 = k0 + value
+        k1 = k1 + value * math.cosh(t)
+    return k0 * _K_STEP, k1 * _K_STEP
+
+
+def _k_scaled_asymptotic(x, order):
+    """e^x K_v(x) ~ sqrt(pi / (2x)) sum_k a_k / x^k (a_k as in _hankel, all signs +)
+    for x >= 25 (0 at x = inf)."""
+    mu = 4 * order * order
+    total = np.ones_like(x)
+    term = np.ones_like(x)
+    for k in range(1, 30):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8 * x)
+        total = total + term
+    return np.sqrt(math.pi / (2 * x)) * total
+
+
+def _k_scaled(x):
+    """(e^x K0(x), e^x K1(x)) for a float64 array: +inf at 0, NaN below 0, 0 at +inf."""
+    small = (x > 0) & (x <= _K_SERIES_BELOW)
+    middle = (x > _K_SERIES_BELOW) & (x < _ASYMPTOTIC_FROM)
+    far = x >= _ASYMPTOTIC_FROM
+    k0 = np.full_like(x, math.nan)
+    k1 = np.full_like(x, math.nan)
+    if small.any():
+        xs = x[small]
+        k0[small], k1[small] = _k_series(xs)
+        k0[small] *= np.exp(xs)
+        k1[small] *= np.exp(xs)
+    if middle.any():
+        k0[middle], k1[middle] = _k_scaled_integral(x[middle])
+    if far.any():
+        k0[far] = _k_scaled_asymptotic(x[far], 0)
+        k1[far] = _k_scaled_asymptotic(x[far], 1)
+    k0[x == 0] = k1[x == 0] = math.inf
+    k0[x == math.inf] = k1[x == math.inf] = 0.0
+    return k0, k1
+
+
+def _k_unscaled(x, which):
+    """K0 or K1: the series directly below 2 (no e^x e^-x round trip), e^-x times the scaled
+    value above."""
+    scaled = _k_scaled(x)[which]
+    with np.errstate(all="ignore"):
+        direct = _k_series(np.where((x > 0) & (x <= _K_SERIES_BELOW), x, 1.0))[which]
+        value = np.where((x > 0) & (x <= _K_SERIES_BELOW), direct, scaled * np.exp(-x))
+    return np.where(x == math.inf, 0.0, value)
+
+
+def modified_bessel_k0(input, *, out=None):
+    """The modified Bessel function of the second kind K0(input) (+inf at 0, NaN below). Same
+    as torch.special's."""
+    return _no_gradient("modified_bessel_k0", lambda x: _k_unscaled(x, 0), input, out)
+
+
+def modified_bessel_k1(input, *, out=None):
+    """The modified Bessel function of the second kind K1(input) (+inf at 0, NaN below). Same
+    as torch.special's."""
+    return _no_gradient("modified_bessel_k1", lambda x: _k_unscaled(x, 1), input, out)
+
+
+def scaled_modified_bessel_k0(input, *, out=None):
+    """e^input K0(input). Same as torch.special's."""
+    return _no_gradient("scaled_modified_bessel_k0", lambda x: _k_scaled(x)[0], input, out)
+
+
+def scaled_modified_bessel_k1(input, *, out=None):
+    """e^input K1(input). Same as torch.special's."""
+    return _no_gradient("scaled_modified_bessel_k1", lambda x: _k_scaled(x)[1], input, out)
