@@ -32,6 +32,7 @@ from .ops.linalg import *  # noqa: F403
 from .ops.nn import *  # noqa: F403
 from . import linalg
 from . import fft
+from . import special  # torch.special (issue 20)
 from .ops.stft import istft, stft
 from .ops.reduction import *  # noqa: F403
 from .ops.shape import *  # noqa: F403

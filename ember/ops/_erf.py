@@ -56,11 +56,18 @@ def _erf_series(xp, x, single=False):
 def _erfc_fraction(xp, x, single=False):
     """erfc(x) for x >= 1.5 (or NaN): Laplace's continued fraction, evaluated from its tail."""
     x = xp.minimum(x, 30.0)  # erfc(30) underflows to 0; inf would give inf/inf
+    k = laplace_denominator(xp, x, _SINGLE[1] if single else _FRACTION_DEPTH)
+    return exp_minus_square(xp, x) / (math.sqrt(math.pi) * k)
+
+
+def laplace_denominator(xp, x, depth=_FRACTION_DEPTH):
+    """k = x + (1/2)/(x + (2/2)/(x + ...)) to the given depth, for x >= 1.5, so that
+    erfc(x) = exp(-x^2) / (sqrt(pi) k)  (also used alone by erfcx = exp(x^2) erfc(x))."""
     k = x.copy()
-    for n in range(_SINGLE[1] if single else _FRACTION_DEPTH, 0, -1):
+    for n in range(depth, 0, -1):
         xp.divide(n / 2, k, out=k)  # k = x + (n/2) / k, in place
         k += x
-    return exp_minus_square(xp, x) / (math.sqrt(math.pi) * k)
+    return k
 
 
 # NOTE: NumPy runs the ~20 passes of a series over a big array from memory; a chunk of this

@@ -1,0 +1,302 @@
+"""torch.special's Bessel functions that have no derivative in torch (the results carry no
+gradient, as there): modified_bessel_i0/i1 and spherical_bessel_j0.
+
+Each is computed in float64 and rounded once to the result dtype (integers give the default
+float).  modified_bessel_i0/i1 are the values of ember.i0 and ember.special.i1 (the same
+numerics, _gamma.i0/i1), without their gradients.
+"""
+
+import math
+
+import numpy as np
+
+from .. import _dtype as D
+from .._tensor import Tensor
+from . import _gamma
+from .binary import write_out as _out
+
+__all__ = ["modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0",
+           "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
+           "scaled_modified_bessel_k0", "scaled_modified_bessel_k1"]
+
+_EULER_GAMMA = 0.5772156649015329
+_ASYMPTOTIC_FROM = 25.0  # Miller's recurrence below, Hankel's expansion above
+_MILLER_START = 70  # even; far enough above x < 25 that the start's error has died out
+_TINY = 1e-5  # below, two terms of the power series are exact to float64
+
+
+def _hankel(x, order):
+    """J_v and Y_v (v = 0, 1) for x >= 25 by Hankel's asymptotic expansion
+        J_v = sqrt(2 / (pi x)) (P cos c - Q sin c),  Y_v = sqrt(2 / (pi x)) (P sin c + Q cos c),
+    c = x - (v/2 + 1/4) pi, P = sum_k (-1)^k a_2k / x^2k, Q = sum_k (-1)^k a_(2k+1) / x^(2k+1),
+    a_k = (4v^2 - 1)(4v^2 - 9) ... (4v^2 - (2k-1)^2) / (k! 8^k).  At x >= 25 the terms fall
+    below 1e-17 long before they would start to grow.  cos c and sin c come from cos x and
+    sin x (exact for any x) rather than from the rounded x - (v/2 + 1/4) pi."""
+    mu = 4 * order * order
+    p = np.ones_like(x)
+    q = np.zeros_like(x)
+    term = np.ones_like(x)
+    for k in range(1, 30):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8 * x)
+        if k % 2 == 1:
+            q = q + (-1) ** (k // 2) * term
+        else:
+            p = p + (-1) ** (k // 2) * term
+    cos_x, sin_x = np.cos(x), np.sin(x)
+    half = math.sqrt(0.5)
+    if order == 0:  # c = x - pi/4
+        cos_c, sin_c = (cos_x + sin_x) * half, (sin_x - cos_x) * half
+    else:  # c = x - 3 pi/4
+        cos_c, sin_c = (sin_x - cos_x) * half, -(sin_x + cos_x) * half
+    scale = np.sqrt(2 / (math.pi * x))
+    return scale * (p * cos_c - q * sin_c), scale * (p * sin_c + q * cos_c)
+
+
+def _miller(x):
+    """J0, J1, Y0 and Y1 for 0 < x < 25 by Miller's backward recurrence: f_(k-1) = (2k/x) f_k -
+    f_(k+1) from f_71 = 0, f_70 = 1e-30 gives numbers proportional to J_k(x) (the recurrence is
+    stable downwards), scaled by the sum J0 + 2 (J2 + J4 + ...) = 1.  Then
+        Y0 = 2/pi (log(x/2) + gamma) J0 - 4/pi sum_(k>=1) (-1)^k J_2k / k,
+    and Y1 = -Y0' (with J0' = -J1, J_2k' = (J_(2k-1) - J_(2k+1)) / 2):
+        Y1 = 2/pi ((log(x/2) + gamma) J1 - J0 / x + sum_(k>=1) (-1)^k (J_(2k-1) - J_(2k+1)) / k).
+    The running values are scaled down whenever they pass 1e200 (for small x they grow by
+    2k/x per step)."""
+    above = np.zeros_like(x)
+    f = np.full_like(x, 1e-30)
+    even_sum = np.zeros_like(x)  # f_2 + f_4 + ...
+    y_sum = np.zeros_like(x)  # sum (-1)^k f_2k / k
+    y1_sum = np.zeros_like(x)  # sum (-1)^k (f_(2k-1) - f_(2k+1)) / k
+    for k in range(_MILLER_START, 0, -1):
+        if k % 2 == 0:
+            even_sum = even_sum + f
+            y_sum = y_sum + (-1) ** (k // 2) * f / (k // 2)
+        else:  # f_k is J_(2j-1) for j = (k+1)/2 and J_(2j+1) for j = (k-1)/2
+            j = (k + 1) // 2
+            weight = (-1) ** j / j - ((-1) ** (j - 1) / (j - 1) if j > 1 else 0.0)
+            y1_sum = y1_sum + weight * f
+        below = (2 * k / x) * f - above
+        above, f = f, below  # now f = f_(k-1)
+        big = np.abs(f) > 1e200
+        if big.any():
+            shrink = np.where(big, 1e-200, 1.0)
+            f, above, even_sum = f * shrink, above * shrink, even_sum * shrink
+            y_sum, y1_sum = y_sum * shrink, y1_sum * shrink
+    f1 = above
+    norm = f + 2 * even_sum
+    j0, j1 = f / norm, f1 / norm
+    log_term = np.log(x / 2) + _EULER_GAMMA
+    y0 = 2 / math.pi * log_term * j0 - 4 / math.pi * y_sum / norm
+    y1 = 2 / math.pi * (log_term * j1 - j0 / x + y1_sum / norm)
+    return j0, j1, y0, y1
+
+
+def _bessel(x):
+    """(J0, J1, Y0, Y1) of a float64 array: the power series below 1e-5, Miller's
+    recurrence below 25, Hankel's expansion above; J0 is even, J1 odd, Y0 and Y1 are -inf at 0
+    and NaN below it; all four are NaN at +-inf, as torch (the limit is 0)."""
+    ax = np.abs(x)
+    finite = np.isfinite(ax)
+    small = ax < _TINY
+    far = (ax >= _ASYMPTOTIC_FROM) & finite
+    middle = ~small & ~far & finite
+    j0, j1, y0, y1 = (np.empty_like(ax) for _ in range(4))
+    # power series: J0 = 1 - x^2/4, J1 = x/2 (1 - x^2/8), Y0 = 2/pi ((log(x/2) + gamma) J0 + x^2/4),
+    # Y1 = -2/(pi x) + x/pi (log(x/2) + gamma) - x/(2 pi)
+    t = ax[small]
+    log_term = np.log(t / 2) + _EULER_GAMMA
+    j0[small] = 1 - t * t / 4
+    j1[small] = t / 2 * (1 - t * t / 8)
+    y0[small] = 2 / math.pi * (log_term * j0[small] + t * t / 4)
+    y1[small] = np.where(t == 0, -math.inf,
+                         -2 / (math.pi * t) + t / math.pi * log_term - t / (2 * math.pi))
+    if middle.any():
+        j0[middle], j1[middle], y0[middle], y1[middle] = _miller(ax[middle])
+    if far.any():
+        j0[far], y0[far] = _hankel(ax[far], 0)
+        j1[far], y1[far] = _hankel(ax[far], 1)
+    for values in (j0, j1, y0, y1):
+        values[~finite] = math.nan  # torch's value at +-inf; NaN stays NaN
+    j1 = np.where(x < 0, -j1, j1)
+    y0 = np.where(x < 0, math.nan, y0)
+    y1 = np.where(x < 0, math.nan, y1)
+    return j0, j1, y0, y1
+
+
+def _no_gradient(name, fn, input, out):
+    """fn(float64 array) for a real tensor, rounded once, wrapped without a gradient."""
+    if input.dtype.category == D.COMPLEX:
+        raise NotImplementedError(f"\"{name}_cpu\" not implemented for '{input.dtype._short}'")
+    dtype = input.dtype if input.dtype.category == D.FLOAT else D.get_default_dtype()
+    with np.errstate(all="ignore"):
+        values = fn(input._data.astype(np.float64))
+    result = Tensor._make(np.asarray(values).astype(D.to_numpy_dtype(dtype)), input.device)
+    return _out(result, out, name)
+
+
+def _spherical_j0(x):
+    """j0(x) = sin(x) / x: 1 at 0, 0 at +-inf (sin(x) is exact to its last digits for small x,
+    so no series is needed there)."""
+    safe = np.where((x == 0) | np.isinf(x), 1.0, x)
+    value = np.sin(safe) / safe
+    value = np.where(x == 0, 1.0, value)
+    return np.where(np.isinf(x), 0.0, value)
+
+
+def modified_bessel_i0(input, *, out=None):
+    """The modified Bessel function of the first kind I0(input). Same as torch.special's (NaN
+    at +-inf, as there)."""
+    return _out_i("modified_bessel_i0", _gamma.i0, input, out)
+
+
+def modified_bessel_i1(input, *, out=None):
+    """The modified Bessel function of the first kind I1(input). Same as torch.special's."""
+    return _out_i("modified_bessel_i1", _gamma.i1, input, out)
+
+
+def _out_i(name, fn, input, out):
+    return _no_gradient(name, lambda x: fn(np, x), input, out)
+
+
+def spherical_bessel_j0(input, *, out=None):
+    """The spherical Bessel function of the first kind j0(input) = sin(input) / input. Same as
+    torch.special's."""
+    return _no_gradient("spherical_bessel_j0", _spherical_j0, input, out)
+
+
+def bessel_j0(input, *, out=None):
+    """The Bessel function of the first kind J0(input). Same as torch.special's."""
+    return _no_gradient("bessel_j0", lambda x: _bessel(x)[0], input, out)
+
+
+def bessel_j1(input, *, out=None):
+    """The Bessel function of the first kind J1(input). Same as torch.special's."""
+    return _no_gradient("bessel_j1", lambda x: _bessel(x)[1], input, out)
+
+
+def bessel_y0(input, *, out=None):
+    """The Bessel function of the second kind Y0(input) (-inf at 0, NaN below). Same as
+    torch.special's."""
+    return _no_gradient("bessel_y0", lambda x: _bessel(x)[2], input, out)
+
+
+def bessel_y1(input, *, out=None):
+    """The Bessel function of the second kind Y1(input) (-inf at 0, NaN below). Same as
+    torch.special's."""
+    return _no_gradient("bessel_y1", lambda x: _bessel(x)[3], input, out)
+
+
+# ---------------------------------------------------------------------------- K0, K1
+
+_K_SERIES_BELOW = 2.0  # power series below, the integral up to 25, Hankel's expansion above
+_K_STEP = 0.1  # trapezoid step in t
+_K_POINTS = 80  # t up to 8: x (cosh t - 1) > 2900 at x >= 2, e^-2900 is 0
+
+
+def _k_series(x):
+    """K0, K1 for 0 < x <= 2 from the power series of I0, I1 and their log terms:
+        K0 = -log(x/2) I0 + sum_k psi(k+1) (x^2/4)^k / (k!)^2,
+        K1 = 1/x + log(x/2) I1 - x/4 sum_k (psi(k+1) + psi(k+2)) (x^2/4)^k / (k! (k+1)!),
+    with psi(k+1) = -gamma + 1 + 1/2 + ... + 1/k.  30 terms reach float64 at x = 2."""
+    q = x * x / 4
+    log_half = np.log(x / 2)
+    i0 = np.zeros_like(x)
+    i1 = np.zeros_like(x)
+    sum0 = np.zeros_like(x)
+    sum1 = np.zeros_like(x)
+    term0 = np.ones_like(x)  # (x^2/4)^k / (k!)^2
+    term1 = np.ones_like(x)  # (x^2/4)^k / (k! (k+1)!)
+    psi = -_EULER_GAMMA  # psi(k+1)
+    for k in range(30):
+        i0 = i0 + term0
+        i1 = i1 + term1
+        sum0 = sum0 + psi * term0
+        psi_next = psi + 1 / (k + 1)
+        sum1 = sum1 + (psi + psi_next) * term1
+        psi = psi_next
+        term0 = term0 * q / ((k + 1) * (k + 1))
+        term1 = term1 * q / ((k + 1) * (k + 2))
+    k0 = -log_half * i0 + sum0
+    k1 = 1 / x + log_half * (x / 2) * i1 - x / 4 * sum1
+    return k0, k1
+
+
+def _k_scaled_integral(x):
+    """e^x K0, e^x K1 for 2 < x < 25 from K_v(x) = integral_0^inf e^(-x cosh t) cosh(v t) dt,
+    i.e. e^x K_v(x) = integral_0^inf e^(-2x sinh^2(t/2)) cosh(v t) dt, by the trapezoid rule:
+    the integrand is analytic and decays like a double exponential, so the rule converges
+    geometrically in 1/step (error ~ exp(-pi^2 / step) at this step)."""
+    k0 = np.zeros_like(x)
+    k1 = np.zeros_like(x)
+    for i in range(_K_POINTS + 1):
+        t = i * _K_STEP
+        weight = 0.5 if i == 0 else 1.0
+        value = weight * np.exp(-2 * x * math.sinh(t / 2) ** 2)
+        k0 = k0 + value
+        k1 = k1 + value * math.cosh(t)
+    return k0 * _K_STEP, k1 * _K_STEP
+
+
+def _k_scaled_asymptotic(x, order):
+    """e^x K_v(x) ~ sqrt(pi / (2x)) sum_k a_k / x^k (a_k as in _hankel, all signs +)
+    for x >= 25 (0 at x = inf)."""
+    mu = 4 * order * order
+    total = np.ones_like(x)
+    term = np.ones_like(x)
+    for k in range(1, 30):
+        term = term * (mu - (2 * k - 1) ** 2) / (k * 8 * x)
+        total = total + term
+    return np.sqrt(math.pi / (2 * x)) * total
+
+
+def _k_scaled(x):
+    """(e^x K0(x), e^x K1(x)) for a float64 array: +inf at 0, NaN below 0, 0 at +inf."""
+    small = (x > 0) & (x <= _K_SERIES_BELOW)
+    middle = (x > _K_SERIES_BELOW) & (x < _ASYMPTOTIC_FROM)
+    far = x >= _ASYMPTOTIC_FROM
+    k0 = np.full_like(x, math.nan)
+    k1 = np.full_like(x, math.nan)
+    if small.any():
+        xs = x[small]
+        k0[small], k1[small] = _k_series(xs)
+        k0[small] *= np.exp(xs)
+        k1[small] *= np.exp(xs)
+    if middle.any():
+        k0[middle], k1[middle] = _k_scaled_integral(x[middle])
+    if far.any():
+        k0[far] = _k_scaled_asymptotic(x[far], 0)
+        k1[far] = _k_scaled_asymptotic(x[far], 1)
+    k0[x == 0] = k1[x == 0] = math.inf
+    k0[x == math.inf] = k1[x == math.inf] = 0.0
+    return k0, k1
+
+
+def _k_unscaled(x, which):
+    """K0 or K1: the series directly below 2 (no e^x e^-x round trip), e^-x times the scaled
+    value above."""
+    scaled = _k_scaled(x)[which]
+    with np.errstate(all="ignore"):
+        direct = _k_series(np.where((x > 0) & (x <= _K_SERIES_BELOW), x, 1.0))[which]
+        value = np.where((x > 0) & (x <= _K_SERIES_BELOW), direct, scaled * np.exp(-x))
+    return np.where(x == math.inf, 0.0, value)
+
+
+def modified_bessel_k0(input, *, out=None):
+    """The modified Bessel function of the second kind K0(input) (+inf at 0, NaN below). Same
+    as torch.special's."""
+    return _no_gradient("modified_bessel_k0", lambda x: _k_unscaled(x, 0), input, out)
+
+
+def modified_bessel_k1(input, *, out=None):
+    """The modified Bessel function of the second kind K1(input) (+inf at 0, NaN below). Same
+    as torch.special's."""
+    return _no_gradient("modified_bessel_k1", lambda x: _k_unscaled(x, 1), input, out)
+
+
+def scaled_modified_bessel_k0(input, *, out=None):
+    """e^input K0(input). Same as torch.special's."""
+    return _no_gradient("scaled_modified_bessel_k0", lambda x: _k_scaled(x)[0], input, out)
+
+
+def scaled_modified_bessel_k1(input, *, out=None):
+    """e^input K1(input). Same as torch.special's."""
+    return _no_gradient("scaled_modified_bessel_k1", lambda x: _k_scaled(x)[1], input, out)
