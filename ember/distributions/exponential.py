@@ -1,12 +1,11 @@
 """Exponential(rate): waiting times of a Poisson process."""
 
-import numbers
 
 import ember
 
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _EMPTY, broadcast_all
+from .utils import _EMPTY, broadcast_parameters
 
 __all__ = ["Exponential"]
 
@@ -20,17 +19,11 @@ class Exponential(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        batch_shape = ember.Size() if isinstance(rate, numbers.Number) else self.rate.size()
+        (self.rate,), batch_shape = broadcast_parameters(rate)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Exponential, _instance)
-        batch_shape = ember.Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Exponential, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_parameters(Exponential, batch_shape, _instance, "rate")
 
     @property
     def mean(self):

@@ -1,14 +1,13 @@
 """Gamma(concentration, rate).  Draws come from _gamma_sampling (not torch's numbers; see
 there)."""
 
-import numbers
 
 import ember
 
 from . import constraints
 from ._gamma_sampling import gamma_cdf, standard_gamma
 from .exp_family import ExponentialFamily
-from .utils import _EMPTY, broadcast_all
+from .utils import _EMPTY, broadcast_parameters
 
 __all__ = ["Gamma"]
 
@@ -22,21 +21,11 @@ class Gamma(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, concentration, rate, validate_args=None):
-        self.concentration, self.rate = broadcast_all(concentration, rate)
-        if isinstance(concentration, numbers.Number) and isinstance(rate, numbers.Number):
-            batch_shape = ember.Size()
-        else:
-            batch_shape = self.concentration.size()
+        (self.concentration, self.rate), batch_shape = broadcast_parameters(concentration, rate)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Gamma, _instance)
-        batch_shape = ember.Size(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Gamma, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_parameters(Gamma, batch_shape, _instance, "concentration", "rate")
 
     @property
     def mean(self):

@@ -162,7 +162,8 @@ def _kl_normal_uniform(p, q):
 @register_kl(Independent, Independent)
 def _kl_independent_independent(p, q):
     if p.reinterpreted_batch_ndims != q.reinterpreted_batch_ndims:
-        raise NotImplementedError
+        raise NotImplementedError("KL between Independent distributions that reinterpret a "
+                                  "different number of batch dims is not implemented (as torch)")
     result = kl_divergence(p.base_dist, q.base_dist)
     return _sum_rightmost(result, p.reinterpreted_batch_ndims)
 
@@ -217,10 +218,9 @@ def _kl_multivariatenormal_multivariatenormal(p, q):
 @register_kl(TransformedDistribution, TransformedDistribution)
 def _kl_transformed_transformed(p, q):
     # the same bijections on both sides leave KL unchanged
-    if p.transforms != q.transforms:
-        raise NotImplementedError
-    if p.event_shape != q.event_shape:
-        raise NotImplementedError
+    if p.transforms != q.transforms or p.event_shape != q.event_shape:
+        raise NotImplementedError("KL between TransformedDistributions is implemented (as in "
+                                  "torch) only for the same transforms and event shape")
     return kl_divergence(p.base_dist, q.base_dist)
 
 

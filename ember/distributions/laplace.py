@@ -1,12 +1,11 @@
 """Laplace(loc, scale): the double-exponential distribution."""
 
-import numbers
 
 import ember
 
 from . import constraints
 from .distribution import Distribution
-from .utils import _EMPTY, broadcast_all
+from .utils import _EMPTY, broadcast_parameters
 
 __all__ = ["Laplace"]
 
@@ -19,21 +18,11 @@ class Laplace(Distribution):
     has_rsample = True
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
-            batch_shape = ember.Size()
-        else:
-            batch_shape = self.loc.size()
+        (self.loc, self.scale), batch_shape = broadcast_parameters(loc, scale)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Laplace, _instance)
-        batch_shape = ember.Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Laplace, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_parameters(Laplace, batch_shape, _instance, "loc", "scale")
 
     @property
     def mean(self):

@@ -7,7 +7,7 @@ import ember
 
 from . import constraints
 from .exp_family import ExponentialFamily
-from .utils import _EMPTY, _standard_normal, broadcast_all
+from .utils import _EMPTY, _standard_normal, broadcast_parameters
 
 __all__ = ["Normal"]
 
@@ -21,21 +21,11 @@ class Normal(ExponentialFamily):
     _mean_carrier_measure = 0
 
     def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        if isinstance(loc, numbers.Number) and isinstance(scale, numbers.Number):
-            batch_shape = ember.Size()
-        else:
-            batch_shape = self.loc.size()
+        (self.loc, self.scale), batch_shape = broadcast_parameters(loc, scale)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Normal, _instance)
-        batch_shape = ember.Size(batch_shape)
-        new.loc = self.loc.expand(batch_shape)
-        new.scale = self.scale.expand(batch_shape)
-        super(Normal, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_parameters(Normal, batch_shape, _instance, "loc", "scale")
 
     @property
     def mean(self):

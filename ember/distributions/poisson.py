@@ -1,13 +1,12 @@
 """Poisson(rate): counts of rare events.  Draws: _cdf_search (not torch's numbers)."""
 
-import numbers
 
 import ember
 
 from . import constraints
 from ._cdf_search import inverse_cdf_search
 from .exp_family import ExponentialFamily
-from .utils import _EMPTY, broadcast_all
+from .utils import _EMPTY, broadcast_all, broadcast_parameters
 
 __all__ = ["Poisson"]
 
@@ -19,17 +18,11 @@ class Poisson(ExponentialFamily):
     support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None):
-        (self.rate,) = broadcast_all(rate)
-        batch_shape = ember.Size() if isinstance(rate, numbers.Number) else self.rate.size()
+        (self.rate,), batch_shape = broadcast_parameters(rate)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Poisson, _instance)
-        batch_shape = ember.Size(batch_shape)
-        new.rate = self.rate.expand(batch_shape)
-        super(Poisson, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_parameters(Poisson, batch_shape, _instance, "rate")
 
     @property
     def mean(self):

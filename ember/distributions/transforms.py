@@ -46,7 +46,7 @@ class Transform:
     @property
     def sign(self):
         """+1 or -1: the sign of the Jacobian of a monotone scalar map."""
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no sign")
 
     def with_cache(self, cache_size=1):
         if self._cache_size == cache_size:
@@ -82,13 +82,13 @@ class Transform:
         return x
 
     def _call(self, x):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define _call(x)")
 
     def _inverse(self, y):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} has no inverse (_inverse(y))")
 
     def log_abs_det_jacobian(self, x, y):
-        raise NotImplementedError
+        raise NotImplementedError(f"{type(self).__name__} must define log_abs_det_jacobian")
 
     def __repr__(self):
         return self.__class__.__name__ + "()"

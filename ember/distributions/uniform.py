@@ -1,13 +1,12 @@
 """Uniform(low, high): constant density on [low, high)."""
 
 import math
-import numbers
 
 import ember
 
 from . import constraints
 from .distribution import Distribution
-from .utils import _EMPTY, broadcast_all
+from .utils import _EMPTY, broadcast_parameters
 
 __all__ = ["Uniform"]
 
@@ -24,21 +23,11 @@ class Uniform(Distribution):
                 "high": constraints.greater_than(self.low)}
 
     def __init__(self, low, high, validate_args=None):
-        self.low, self.high = broadcast_all(low, high)
-        if isinstance(low, numbers.Number) and isinstance(high, numbers.Number):
-            batch_shape = ember.Size()
-        else:
-            batch_shape = self.low.size()
+        (self.low, self.high), batch_shape = broadcast_parameters(low, high)
         super().__init__(batch_shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
-        new = self._get_checked_instance(Uniform, _instance)
-        batch_shape = ember.Size(batch_shape)
-        new.low = self.low.expand(batch_shape)
-        new.high = self.high.expand(batch_shape)
-        super(Uniform, new).__init__(batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expand_parameters(Uniform, batch_shape, _instance, "low", "high")
 
     @property
     def mean(self):

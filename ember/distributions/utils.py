@@ -27,6 +27,14 @@ def broadcast_all(*values):
     return ember.broadcast_tensors(*values)
 
 
+def broadcast_parameters(*values):
+    """The parameters broadcast together (``broadcast_all``) and the batch shape they give:
+    empty when every one is a Python number, as torch's distributions make it."""
+    tensors = broadcast_all(*values)
+    scalar = all(isinstance(v, numbers.Number) for v in values)
+    return tensors, ember.Size() if scalar else tensors[0].size()
+
+
 def _standard_normal(shape, dtype, device):
     """N(0, 1) noise drawn with normal_, the call torch's rsample makes (same stream)."""
     return ember.empty(shape, dtype=dtype, device=device).normal_()
