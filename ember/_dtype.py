@@ -7,11 +7,6 @@ dtype and casts its inputs before calling NumPy, so NumPy's own promotion never 
 
 import numpy as np
 
-try:  # bfloat16 lives in the optional ml_dtypes package
-    import ml_dtypes as _ml_dtypes
-except ImportError:  # pragma: no cover - exercised only without the extra
-    _ml_dtypes = None
-
 # categories, in promotion order
 BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 
@@ -24,7 +19,7 @@ class dtype:
     def __init__(self, name, np_dtype, category, short):
         self.name = name
         self.np = np_dtype
-        self.itemsize = np_dtype.itemsize if np_dtype is not None else 2
+        self.itemsize = np_dtype.itemsize if np_dtype else 2
         self.category = category
         self.is_signed = name not in ("uint8", "bool")
         self._short = short  # PyTorch's ScalarType name used in error messages ("Float")
@@ -55,8 +50,37 @@ class dtype:
         return self.name
 
 
-def _np_bfloat16():
-    return np.dtype(_ml_dtypes.bfloat16) if _ml_dtypes is not None else None
+class _LazyBfloat16(dtype):
+    """bfloat16, whose NumPy dtype lives in the optional package ml_dtypes.
+
+    NOTE: importing ml_dtypes takes ~0.6 s, half of ``import ember``; most programs never touch
+    bfloat16, so the package is imported the first time ``bfloat16.np`` is read (a property here
+    shadows the slot of the base class) and the NumPy dtype is then registered with the tables
+    below.  ``np`` is None when ml_dtypes is not installed."""
+
+    __slots__ = ("_np_dtype",)
+
+    @property
+    def np(self):
+        if self._np_dtype is False:
+            self._np_dtype = _import_bfloat16()
+        return self._np_dtype
+
+    @np.setter
+    def np(self, value):
+        self._np_dtype = value
+
+
+def _import_bfloat16():
+    """ml_dtypes' bfloat16 as a NumPy dtype, registered as ember's bfloat16; None without it."""
+    try:
+        import ml_dtypes
+    except ImportError:  # pragma: no cover - exercised only without the extra
+        return None
+    np_dtype = np.dtype(ml_dtypes.bfloat16)
+    _FROM_NP[np_dtype] = bfloat16
+    _WIDER_ACCUMULATOR[np_dtype] = np.dtype(np.float32)
+    return np_dtype
 
 
 bool = dtype("bool", np.dtype(np.bool_), BOOL, "Bool")  # noqa: A001 - torch's name
@@ -66,7 +90,7 @@ int16 = dtype("int16", np.dtype(np.int16), INT, "Short")
 int32 = dtype("int32", np.dtype(np.int32), INT, "Int")
 int64 = dtype("int64", np.dtype(np.int64), INT, "Long")
 float16 = dtype("float16", np.dtype(np.float16), FLOAT, "Half")
-bfloat16 = dtype("bfloat16", _np_bfloat16(), FLOAT, "BFloat16")
+bfloat16 = _LazyBfloat16("bfloat16", False, FLOAT, "BFloat16")
 float32 = dtype("float32", np.dtype(np.float32), FLOAT, "Float")
 float64 = dtype("float64", np.dtype(np.float64), FLOAT, "Double")
 complex64 = dtype("complex64", np.dtype(np.complex64), COMPLEX, "ComplexFloat")
@@ -86,7 +110,7 @@ uint8 = uint8
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
               complex64, complex128)
 
-_FROM_NP = {d.np: d for d in ALL_DTYPES if d.np is not None}
+_FROM_NP = {d.np: d for d in ALL_DTYPES if d is not bfloat16}  # bfloat16: when first used
 
 
 def from_numpy_dtype(np_dtype):
@@ -96,6 +120,8 @@ def from_numpy_dtype(np_dtype):
     except KeyError:
         pass
     np_dtype = np.dtype(np_dtype)
+    if np_dtype not in _FROM_NP and np_dtype.name == "bfloat16":
+        _ = bfloat16.np  # an array of ml_dtypes' bfloat16: reading .np registers the dtype
     if np_dtype in _FROM_NP:
         return _FROM_NP[np_dtype]
     if np_dtype.kind == "u":  # uint16/32/64: torch has no tensors of these in general use
@@ -139,9 +165,7 @@ def cast(array, d):
 # of ones stops growing at 2048 (256): every further 1 is rounded away. torch adds 16-bit
 # floats up in float32 and rounds the result once; NumPy adds them in their own dtype unless
 # told otherwise. Keyed by NumPy dtype (arrays' ``.dtype``): one dict lookup on the hot path.
-_WIDER_ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32)}
-if _ml_dtypes is not None:
-    _WIDER_ACCUMULATOR[np.dtype(_ml_dtypes.bfloat16)] = np.dtype(np.float32)
+_WIDER_ACCUMULATOR = {np.dtype(np.float16): np.dtype(np.float32)}  # + bfloat16 when first used
 
 
 def accumulator_dtype(np_dtype):
@@ -275,7 +299,7 @@ class finfo:
                             "to handle 'ember.finfo'")
         real = type.to_real()
         # ml_dtypes.finfo also knows bfloat16, which numpy.finfo does not
-        info = (_ml_dtypes.finfo if real is bfloat16 else np.finfo)(to_numpy_dtype(real))
+        info = (_ml_dtypes_finfo() if real is bfloat16 else np.finfo)(to_numpy_dtype(real))
         self.dtype = real.name
         self.bits = real.itemsize * 8
         self.eps = builtins_float(info.eps)
@@ -328,7 +352,7 @@ def check_dtype(d, fn):
 
     Every factory and conversion that takes ``dtype=`` asks here, so a string or a NumPy type
     gets torch's TypeError instead of failing deep inside the op."""
-    if d is None or type(d) is dtype:
+    if d is None or type(d) is dtype or d is bfloat16:
         return d
     if type(d) is type and d in _PYTHON_TYPE_DTYPES:
         return _PYTHON_TYPE_DTYPES[d]
@@ -340,3 +364,10 @@ def check_dtype(d, fn):
 
 
 _BY_NAME = {d.name for d in ALL_DTYPES}
+
+
+def _ml_dtypes_finfo():
+    """ml_dtypes.finfo (it knows bfloat16, which numpy.finfo does not)."""
+    import ml_dtypes
+
+    return ml_dtypes.finfo
