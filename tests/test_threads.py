@@ -22,3 +22,67 @@ def test_set_num_threads_limits_blas_and_is_reported():
 def test_set_num_threads_rejects_non_positive():
     with pytest.raises(RuntimeError, match="positive"):
         ember.set_num_threads(0)
+
+
+# ---------------------------------------------------------------------------- following the load
+
+def test_threads_for_load_gives_blas_the_cores_others_leave_free():
+    fit = ember._threads.threads_for_load
+    assert fit(cores=2, busy_cores=2.0, own_cores=2.0, limit=2) == 2  # only ember is busy
+    assert fit(cores=2, busy_cores=0.1, own_cores=0.0, limit=2) == 2  # a quiet machine
+    assert fit(cores=2, busy_cores=2.0, own_cores=1.0, limit=2) == 1  # one other busy program
+    assert fit(cores=2, busy_cores=2.0, own_cores=0.05, limit=2) == 1  # never below one
+    assert fit(cores=16, busy_cores=3.0, own_cores=1.0, limit=4) == 4  # never above the limit
+    assert fit(cores=16, busy_cores=12.0, own_cores=2.0, limit=16) == 6
+    # a process measured a bit above the machine's busy time (tick rounding) counts as alone
+    assert fit(cores=2, busy_cores=1.9, own_cores=2.0, limit=2) == 2
+
+
+def test_fit_to_load_looks_at_most_once_an_interval(monkeypatch):
+    looks = []
+    watch = ember._threads._watch
+    monkeypatch.setattr(watch, "next_look", 0.0)
+    monkeypatch.setattr(type(watch), "look",
+                        lambda self: (looks.append(1), setattr(self, "next_look", float("inf"))))
+    ember._threads.fit_to_load()
+    ember._threads.fit_to_load()
+    assert looks == [1]
+
+
+_BUSY_MACHINE = """
+import os, subprocess, sys, time
+import numpy as np
+import ember
+from ember import _threads
+cpus = len(os.sched_getaffinity(0))
+hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(cpus)]
+try:
+    time.sleep(0.3)
+    watch = _threads._watch
+    watch.look()            # the first sample
+    time.sleep(0.6)
+    watch.look()            # the interval: every core busy with a hog
+    blas = [i["num_threads"] for i in __import__("threadpoolctl").threadpool_info()
+            if i.get("user_api") == "blas"]
+    print(watch.limit, watch.threads, blas[0])
+finally:
+    for h in hogs:
+        h.kill()
+"""
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "sched_getaffinity"), reason="Linux only")
+def test_blas_drops_to_one_thread_when_other_programs_fill_every_core():
+    import os
+    import subprocess
+    import sys
+
+    if len(os.sched_getaffinity(0)) > 4:
+        pytest.skip("starts one busy process per core: kept to small machines")
+    env = dict(os.environ)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+        env.pop(name, None)  # the library's own count (the cores) is the limit
+    out = subprocess.run([sys.executable, "-c", _BUSY_MACHINE], capture_output=True,
+                         text=True, env=env, timeout=120, check=True).stdout.split()
+    limit, threads, blas = (int(v) for v in out)
+    assert threads == blas == 1, (limit, threads, blas)

@@ -5,6 +5,7 @@ Attention is the hot spot of a Transformer: composed from matmul, mul, add, soft
 node records once, keeps only the probabilities, and its backward is five short formulas.
 """
 
+from .._threads import fit_to_load
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
 
@@ -41,6 +42,7 @@ class ScaledDotProductAttention(Node):
 
     def forward(self, q, k, v, *extra):
         xp = self.xp
+        fit_to_load()  # BLAS threads: only the cores other programs leave free
         s = xp.matmul(q, xp.swapaxes(k, -1, -2))
         s *= self.scale
         bias = extra[0] if self.has_bias else None

@@ -26,6 +26,7 @@ import threading
 
 import numpy as _np
 
+from .._threads import fit_to_load
 from ..autograd.function import Node
 
 __all__ = []
@@ -181,6 +182,7 @@ class Conv(Node):
     def forward(self, x, w, b=None):
         xp, geo = self.xp, self.geo
         self.save(x, w)
+        fit_to_load()  # BLAS threads: only the cores other programs leave free
         cols = im2col(xp, x, geo)
         y = xp.matmul(_grouped_weight(w, geo.groups), cols)  # (groups, O / groups, N * P)
         y = _batch_major(xp, y, x.shape[0], geo.out_size)
@@ -213,6 +215,7 @@ class ConvTranspose(Node):
     def forward(self, y, w, b=None):
         xp, geo = self.xp, self.geo
         self.save(y, w)
+        fit_to_load()
         groups = geo.groups
         y_cols = _group_major(xp, y, groups)  # (groups, O / groups, N * P)
         w_t = _grouped_weight(w, groups).transpose(0, 2, 1)
@@ -246,6 +249,7 @@ class ConvWeight(Node):
     def forward(self, x, y):
         xp, geo = self.xp, self.geo
         self.save(x, y)
+        fit_to_load()
         cols = im2col(xp, x, geo)  # (groups, Cg * K, N * P)
         y_cols = _group_major(xp, y, geo.groups)  # (groups, O / groups, N * P)
         # NOTE: w = y_cols @ cols^T, computed as (cols @ y_cols^T)^T: the same products, but
