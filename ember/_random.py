@@ -398,10 +398,25 @@ def bernoulli_(tensor, p=0.5, *, generator=None):
         return _fill(tensor, mask)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    # u < p for the float64 uniforms u = k * 2^-53 (k: 53 random bits), compared as k < p * 2^53:
-    # the same test exactly (both sides scaled by a power of two), without making u
-    bits = gen._u64(tensor.numel()) & _U64((1 << 53) - 1)
-    return _fill(tensor, bits < float(p) * 2.0 ** 53)
+    return _fill(tensor, _below(gen, tensor.numel(), float(p)))
+
+
+def _below(gen, n, p):
+    """n draws of (u < p) for torch's float64 uniforms u = k * 2^-53, k the low 21 bits of one
+    word (high part) and the next word (low part).
+
+    NOTE: u < p is k < p * 2^53 (both sides scaled by a power of two), that is k < t with the
+    integer t = ceil(p * 2^53) = t_high * 2^32 + t_low.  Compared part by part, in 32 bits, with
+    no 64-bit k made: k < t where high < t_high, and where high == t_high (one draw in two
+    million) where low < t_low."""
+    words = gen._words(2 * n)
+    high = words[0::2] & np.uint32((1 << 21) - 1)
+    low = words[1::2]
+    t_high, t_low = divmod(math.ceil(p * 2.0 ** 53), 1 << 32)
+    below = high < t_high
+    tied = np.flatnonzero(high == t_high)
+    below[tied] = low[tied] < t_low
+    return below
 
 
 # full-range random_(): a word modulo (the largest integer the dtype holds exactly) + 1

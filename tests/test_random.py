@@ -2,6 +2,7 @@
 where torch leaves it (the state bytes are compared too), plus distribution properties."""
 
 import copy
+import math
 import pickle
 
 import numpy as np
@@ -391,3 +392,28 @@ def test_16_bit_floats_exact_against_torch(name, n, dtype):
     for seed in (0, 3, 12345):
         e, t = run_both(seed, make)
         np.testing.assert_array_equal(e.numpy(), t.numpy())
+
+
+def test_bernoulli_split_compare_equals_the_53_bit_compare_at_ties():
+    # _below compares k < ceil(p 2^53) in two 32-bit parts; where the high parts tie (one draw in
+    # two million) the low words decide.  Words chosen to tie, checked against the plain formula.
+    from ember import _random
+
+    rng = np.random.default_rng(0)
+    for p in (0.5, 1 / 3, 0.9, 2.0 ** -40, 1 - 2.0 ** -40):
+        t = math.ceil(p * 2.0 ** 53)
+        words = rng.integers(0, 1 << 32, size=2000, dtype=np.uint64).astype(np.uint32)
+        words[0:200:2] = (t >> 32) | (rng.integers(0, 1 << 11, size=100) << 21)  # tied highs
+        words[1:40:2] = t & 0xFFFFFFFF  # ... some with the low part equal too
+        words[41:80:2] = (t & 0xFFFFFFFF) - 1 if t & 0xFFFFFFFF else 0
+
+        class Words:
+            def __init__(self, words):
+                self.words = words
+
+            def _words(self, n):
+                return self.words[:n]
+
+        k = ((words[0::2].astype(np.uint64) & ((1 << 21) - 1)) << 32) | words[1::2]
+        expected = k.astype(np.float64) * 2.0 ** -53 < p  # exact: k has 53 bits
+        np.testing.assert_array_equal(_random._below(Words(words), 1000, p), expected)
