@@ -146,9 +146,13 @@ class Gelu(Node):
         # digits exactly as torch's does
         dt = np.float64 if x.dtype.itemsize == 8 else np.float32
         xw = x.astype(dt, copy=False)
-        erf = _erf.erf(self.xp, (xw * dt(math.sqrt(0.5))).astype(np.float64), dt is np.float32)
+        z = xw * dt(math.sqrt(0.5))
+        if dt is np.float32:
+            erf = _erf.erf_float32(self.xp, z)  # in float32 arithmetic, to its rounding
+        else:
+            erf = _erf.erf(self.xp, z)
         # Phi(x) is kept for backward: it depends on x alone, whose version backward checks
-        self.cdf = 0.5 * (1 + erf.astype(dt))
+        self.cdf = 0.5 * (1 + erf)
         return (xw * self.cdf).astype(x.dtype, copy=False)
 
     def backward(self, grad):
