@@ -110,6 +110,8 @@ class _LoadWatch:
         controller = _controller()
         blas = [lib for lib in controller.lib_controllers
                 if lib.user_api == "blas"] if controller is not None else []
+        # NumPy's own BLAS (another library's, torch's or SciPy's, may be loaded too)
+        blas.sort(key=lambda lib: "numpy" not in str(lib.filepath))
         try:
             self.cpus = os.sched_getaffinity(0)
             _cpu_ticks(self.cpus)
