@@ -441,3 +441,87 @@ def test_rsample_gradients(name):
             return (x.sin() * x).sum()
         return _grads(lib, run)
     _close(fn, rtol=1e-10, atol=1e-11)
+
+
+# ---------------------------------------------------------------- validation
+
+BAD = {
+    "StudentT": lambda lib, D: D.StudentT(lib.tensor([-1.0]), 0.0, 1.0),
+    "StudentTscale": lambda lib, D: D.StudentT(lib.tensor([1.0]), 0.0, lib.tensor([0.0])),
+    "Chi2": lambda lib, D: D.Chi2(lib.tensor([0.0, 1.0])),
+    "HalfNormal": lambda lib, D: D.HalfNormal(lib.tensor([-1.0])),
+    "HalfCauchy": lambda lib, D: D.HalfCauchy(lib.tensor([-1.0])),
+    "Geometric": lambda lib, D: D.Geometric(lib.tensor([0.5, 1.5])),
+    "GeometricZero": lambda lib, D: D.Geometric(lib.tensor([0.5, 0.0])),
+    "GeometricNeither": lambda lib, D: D.Geometric(),
+    "NegativeBinomial": lambda lib, D: D.NegativeBinomial(lib.tensor([-1.0]), lib.tensor([0.5])),
+    "NegativeBinomialP1": lambda lib, D: D.NegativeBinomial(lib.tensor([2.0]),
+                                                            lib.tensor([1.0])),
+    "Multinomial": lambda lib, D: D.Multinomial(3, lib.tensor([0.5, -0.5, 1.0])),
+    "Gumbel": lambda lib, D: D.Gumbel(lib.tensor([0.0]), lib.tensor([-2.0])),
+    "Weibull": lambda lib, D: D.Weibull(lib.tensor([1.0]), lib.tensor([-2.0])),
+    "Pareto": lambda lib, D: D.Pareto(lib.tensor([1.0]), lib.tensor([0.0])),
+    "InverseGamma": lambda lib, D: D.InverseGamma(lib.tensor([-1.0]), lib.tensor([1.0])),
+    "Kumaraswamy": lambda lib, D: D.Kumaraswamy(lib.tensor([1.0]), lib.tensor([-1.0])),
+    "FisherSnedecor": lambda lib, D: D.FisherSnedecor(lib.tensor([1.0]), lib.tensor([-1.0])),
+    "LogisticNormal": lambda lib, D: D.LogisticNormal(lib.tensor([1.0]), lib.tensor([-1.0])),
+    "ContinuousBernoulli": lambda lib, D: D.ContinuousBernoulli(lib.tensor([1.5]),
+                                                                validate_args=True),
+    "RelaxedBernoulli": lambda lib, D: D.RelaxedBernoulli(lib.tensor(0.5), lib.tensor([1.5])),
+    "OneHotST": lambda lib, D: D.OneHotCategoricalStraightThrough(lib.tensor([0.5, -0.6])),
+    "OneHotSTValue": lambda lib, D: D.OneHotCategoricalStraightThrough(
+        lib.tensor([0.5, 0.5])).log_prob(lib.tensor([1.0, 1.0])),
+    "LowRankCovDiag": lambda lib, D: D.LowRankMultivariateNormal(
+        lib.zeros(2), lib.ones(2, 1), lib.tensor([1.0, -1.0])),
+    "LowRankShape": lambda lib, D: D.LowRankMultivariateNormal(lib.zeros(2), lib.ones(3, 1),
+                                                               lib.ones(2)),
+    "LowRankDiagShape": lambda lib, D: D.LowRankMultivariateNormal(lib.zeros(2),
+                                                                   lib.ones(2, 1), lib.ones(3)),
+    "LowRankLoc": lambda lib, D: D.LowRankMultivariateNormal(lib.tensor(0.0), lib.ones(2, 1),
+                                                             lib.ones(2)),
+    "VonMises": lambda lib, D: D.VonMises(lib.tensor([0.0]), lib.tensor([-1.0])),
+    "GeneralizedPareto": lambda lib, D: D.GeneralizedPareto(lib.tensor([0.0]),
+                                                            lib.tensor([-1.0]), 0.5),
+    "WishartDf": lambda lib, D: D.Wishart(lib.tensor(1.5), covariance_matrix=lib.eye(3)),
+    "WishartCov": lambda lib, D: D.Wishart(lib.tensor(4.0),
+                                           covariance_matrix=-lib.eye(3)),
+    "LKJDim": lambda lib, D: D.LKJCholesky(1, 1.0),
+    "LKJConc": lambda lib, D: D.LKJCholesky(3, lib.tensor([-1.0])),
+    # values outside the support
+    "HalfNormalValue": lambda lib, D: D.HalfNormal(lib.ones(2)).log_prob(lib.tensor([1.0, -1.0])),
+    "GeometricValue": lambda lib, D: D.Geometric(lib.tensor([0.5])).log_prob(lib.tensor([1.5])),
+    "ParetoValue": lambda lib, D: D.Pareto(lib.tensor([1.0]), lib.tensor([2.0])).log_prob(
+        lib.tensor([0.5])),
+    "MultinomialValue": lambda lib, D: D.Multinomial(3, lib.tensor([0.5, 0.5])).log_prob(
+        lib.tensor([3.0, 2.0])),
+    "KumaraswamyValue": lambda lib, D: D.Kumaraswamy(lib.ones(1), lib.ones(1)).log_prob(
+        lib.tensor([1.5])),
+    "LKJValue": lambda lib, D: D.LKJCholesky(2, 1.0).log_prob(lib.eye(2) * 2),
+    "LogisticNormalValue": lambda lib, D: D.LogisticNormal(lib.zeros(2), lib.ones(2)).log_prob(
+        lib.tensor([0.5, 0.6, 0.1])),
+    "WishartValue": lambda lib, D: D.Wishart(lib.tensor(4.0), covariance_matrix=lib.eye(2)
+                                             ).log_prob(-lib.eye(2)),
+    "LowRankValueShape": lambda lib, D: D.LowRankMultivariateNormal(
+        lib.zeros(2), lib.ones(2, 1), lib.ones(2)).log_prob(lib.zeros(3)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_validation_errors(name):
+    """Bad parameters and values raise ValueError (AssertionError where torch asserts) with
+    torch's first line."""
+    try:
+        BAD[name](torch, TD)
+    except Exception as e:  # the class torch raises is the one ember must raise
+        cls = type(e)
+    else:
+        pytest.fail("torch accepted the bad input")
+    _same_error(BAD[name], cls)
+
+
+def test_multinomial_total_count_and_wishart_param_errors():
+    _same_error(lambda lib, D: D.Multinomial(2.5, lib.tensor([0.5, 0.5])), NotImplementedError)
+    _same_error(lambda lib, D: D.Wishart(lib.tensor(4.0)), AssertionError)
+    _same_error(lambda lib, D: D.Wishart(lib.tensor(4.0), covariance_matrix=lib.ones(3)))
+    _same_error(lambda lib, D: D.ContinuousBernoulli(), ValueError)
+    _same_error(lambda lib, D: D.RelaxedBernoulli(lib.tensor(0.5)), ValueError)
