@@ -525,3 +525,206 @@ def test_multinomial_total_count_and_wishart_param_errors():
     _same_error(lambda lib, D: D.Wishart(lib.tensor(4.0), covariance_matrix=lib.ones(3)))
     _same_error(lambda lib, D: D.ContinuousBernoulli(), ValueError)
     _same_error(lambda lib, D: D.RelaxedBernoulli(lib.tensor(0.5)), ValueError)
+
+
+# ---------------------------------------------------------------- transforms
+
+X = [[0.3, -1.2, 2.0], [0.0, 0.5, -0.7]]
+
+# name -> (make(lib, T), x(lib), has log-det)
+TRANSFORMS = {
+    "Abs": (lambda lib, T: T.AbsTransform(), lambda lib: _f64(lib, X), False),
+    "Power": (lambda lib, T: T.PowerTransform(_f64(lib, [0.5, 2.0, -1.5])),
+              lambda lib: _f64(lib, [[0.3, 1.2, 2.0], [0.1, 0.5, 7.0]]), True),
+    # exponent 2 (a float32 0-dim tensor): 1/2 and 2 - 1 are exact in float32, so the float64
+    # gradients do not depend on where each library rounds the exponent
+    "PowerScalar": (lambda lib, T: T.PowerTransform(2.0),
+                    lambda lib: _f64(lib, [[0.3, 1.2, 2.0]]), True),
+    "Softplus": (lambda lib, T: T.SoftplusTransform(),
+                 lambda lib: _f64(lib, [[0.3, -30.0, 2.0], [25.0, 0.5, -0.7]]), True),
+    "Softmax": (lambda lib, T: T.SoftmaxTransform(), lambda lib: _f64(lib, X), False),
+    "StickBreaking": (lambda lib, T: T.StickBreakingTransform(), lambda lib: _f64(lib, X), True),
+    "LowerCholesky": (lambda lib, T: T.LowerCholeskyTransform(),
+                      lambda lib: _f64(lib, [[0.3, -1.2, 2.0], [0.0, 0.5, -0.7],
+                                             [1.0, 2.0, 0.1]]), False),
+    "PositiveDefinite": (lambda lib, T: T.PositiveDefiniteTransform(),
+                         lambda lib: _f64(lib, [[0.3, -1.2, 2.0], [0.0, 0.5, -0.7],
+                                                [1.0, 2.0, 0.1]]), False),
+    "CorrCholesky": (lambda lib, T: T.CorrCholeskyTransform(),
+                     lambda lib: _f64(lib, [[0.3, -1.2, 2.0, 0.0, 0.5, -0.7],
+                                            [1.0, 2.0, 0.1, -0.3, 0.2, 0.9]]), True),
+    "Reshape": (lambda lib, T: T.ReshapeTransform((2, 3), (3, 2)),
+                lambda lib: _f64(lib, [X, X]), True),
+    "Independent": (lambda lib, T: T.IndependentTransform(T.ExpTransform(), 1),
+                    lambda lib: _f64(lib, X), True),
+    "Cat": (lambda lib, T: T.CatTransform([T.ExpTransform(), T.identity_transform,
+                                           T.AffineTransform(1.0, 2.0)], dim=-1,
+                                          lengths=[1, 1, 1]),
+            lambda lib: _f64(lib, X), True),
+    "CatDim0": (lambda lib, T: T.CatTransform([T.ExpTransform(), T.SigmoidTransform()], dim=0,
+                                              lengths=[1, 1]),
+                lambda lib: _f64(lib, X), True),
+    "Stack": (lambda lib, T: T.StackTransform([T.ExpTransform(), T.TanhTransform(),
+                                               T.AffineTransform(1.0, 2.0)], dim=1),
+              lambda lib: _f64(lib, X), True),
+    "CumulativeDistribution": (
+        lambda lib, T: T.CumulativeDistributionTransform(
+            lib.distributions.Normal(_f64(lib, [0.5, 0.0, -1.0]), _f64(lib, [1.0, 2.0, 0.5]))),
+        lambda lib: _f64(lib, X), True),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transform_values_and_gradients(name):
+    make, x, has_logdet = TRANSFORMS[name]
+
+    def fn(lib, D):
+        def run():
+            t = make(lib, lib.distributions.transforms)
+            xv = x(lib)
+            y = t(xv)
+            out = [y, t.inv(y)]
+            if has_logdet:
+                out.append(t.log_abs_det_jacobian(xv, y))
+            run.out = out
+            return sum((o * (o.cos() + 1)).sum() for o in out)
+        grads = _grads(lib, run)
+        return run.out + grads
+    _close(fn, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", sorted(TRANSFORMS))
+def test_transform_properties(name):
+    make = TRANSFORMS[name][0]
+
+    def props(lib):
+        t = make(lib, lib.distributions.transforms)
+        out = {"bijective": t.bijective, "domain": repr(t.domain),
+               "codomain": repr(t.codomain), "domain_event_dim": t.domain.event_dim,
+               "codomain_event_dim": t.codomain.event_dim, "inv_domain": repr(t.inv.domain),
+               "repr": repr(t), "eq_self": t == t, "inv_inv": t.inv.inv is t}
+        for shape in [(2, 3), (4, 2, 3), (3, 3), (5, 6)]:
+            try:
+                out[f"forward{shape}"] = tuple(t.forward_shape(shape))
+                out[f"inverse{shape}"] = tuple(t.inverse_shape(shape))
+            except (ValueError, RuntimeError) as e:
+                out[f"shape{shape}"] = type(e).__name__
+        try:
+            out["sign"] = int(t.sign) if not hasattr(t.sign, "shape") else t.sign.tolist()
+        except NotImplementedError:
+            out["sign"] = "none"
+        return out
+    e, t = props(ember), props(torch)
+    for k in t:
+        tk = t[k].replace("torch.", "ember.") if isinstance(t[k], str) else t[k]
+        if k in ("repr", "domain", "codomain", "inv_domain") and name == "CumulativeDistribution":
+            continue  # holds a distribution repr with tensors
+        assert e[k] == tk, (k, e[k], t[k])
+
+
+def test_transform_caching_and_errors():
+    for T in (ED.transforms, TD.transforms):
+        t = T.PowerTransform(2.0, cache_size=1)
+        x = (ember if T is ED.transforms else torch).tensor([1.5])
+        y = t(x)
+        assert t.inv(y) is x and t(x) is y
+        assert T.IndependentTransform(T.ExpTransform(), 1).with_cache(1)._cache_size == 1
+    _same_error(lambda lib, D: D.transforms.ReshapeTransform((2, 3), (4,)))
+    _same_error(lambda lib, D: D.transforms.ReshapeTransform((2, 3), (3, 2)).forward_shape(
+        (2, 2)))
+    _same_error(lambda lib, D: D.transforms.StickBreakingTransform().forward_shape(()))
+    _same_error(lambda lib, D: D.transforms.CorrCholeskyTransform().forward_shape((4,)))
+    _same_error(lambda lib, D: D.transforms.CorrCholeskyTransform().inverse_shape((3, 2)))
+    _same_error(lambda lib, D: D.transforms.CatTransform([D.transforms.ExpTransform()],
+                                                         lengths=[1, 2]), AssertionError)
+    _same_error(lambda lib, D: D.transforms.StackTransform([1]), AssertionError)
+    _same_error(lambda lib, D: D.transforms.CatTransform(
+        [D.transforms.ExpTransform()], dim=0, lengths=[2])(lib.zeros(3)), AssertionError)
+    assert ED.transforms.PowerTransform(2.0) == ED.transforms.PowerTransform(2.0)
+    assert ED.transforms.PowerTransform(2.0) != ED.transforms.PowerTransform(3.0)
+    assert ED.transforms.AbsTransform() == ED.transforms.AbsTransform()
+    assert ED.identity_transform is ED.transforms.identity_transform
+
+
+CONSTRAINTS = {
+    "real": lambda C: C.real, "positive": lambda C: C.positive,
+    "nonnegative": lambda C: C.nonnegative, "greater_than": lambda C: C.greater_than(2.0),
+    "greater_than_eq": lambda C: C.greater_than_eq(-1.0),
+    "less_than": lambda C: C.less_than(3.0), "unit_interval": lambda C: C.unit_interval,
+    "interval": lambda C: C.interval(-2.0, 5.0),
+    "half_open_interval": lambda C: C.half_open_interval(0.0, 1.0),
+    "simplex": lambda C: C.simplex, "real_vector": lambda C: C.real_vector,
+    "independent_positive": lambda C: C.independent(C.positive, 2),
+    "lower_cholesky": lambda C: C.lower_cholesky,
+    "positive_definite": lambda C: C.positive_definite,
+    "positive_semidefinite": lambda C: C.positive_semidefinite,
+    "corr_cholesky": lambda C: C.corr_cholesky,
+    "cat": lambda C: C.cat([C.positive, C.real, C.unit_interval], dim=-1, lengths=[1, 1, 1]),
+    "stack": lambda C: C.stack([C.positive, C.real], dim=0),
+    "boolean": lambda C: C.boolean,
+}
+# a point of the unconstrained domain for each constraint's transform
+UNCONSTRAINED = {"simplex": [[0.3, -1.2, 2.0]], "corr_cholesky": [[0.3, -1.2, 2.0]],
+                 "lower_cholesky": [[0.3, -1.2], [2.0, 0.5]],
+                 "positive_definite": [[0.3, -1.2], [2.0, 0.5]],
+                 "positive_semidefinite": [[0.3, -1.2], [2.0, 0.5]],
+                 "independent_positive": [[[0.3, -1.2, 2.0], [0.0, 0.5, -0.7]]],
+                 "cat": [[0.3, -1.2, 2.0], [0.0, 0.5, -0.7]], "stack": X}
+
+
+@pytest.mark.parametrize("registry", ["biject_to", "transform_to"])
+@pytest.mark.parametrize("name", sorted(CONSTRAINTS))
+def test_biject_to_transform_to(registry, name):
+    """The same transform class for each constraint as torch, its image inside the
+    constraint, and values equal to torch's (or NotImplementedError as torch)."""
+    def run(lib, D):
+        t = getattr(D, registry)(CONSTRAINTS[name](D.constraints))
+        x = _f64(lib, UNCONSTRAINED.get(name, X))
+        y = t(x)
+        assert bool(CONSTRAINTS[name](D.constraints).check(y).all())
+        return t, y
+    try:
+        t_t, t_y = run(torch, TD)
+    except NotImplementedError:
+        with pytest.raises(NotImplementedError) as err:
+            run(ember, ED)
+        assert str(err.value) == f"Cannot transform {type(CONSTRAINTS[name](ED.constraints)).__name__} constraints"
+        return
+    e_t, e_y = run(ember, ED)
+    assert repr(e_t) == repr(t_t)
+    np.testing.assert_allclose(_np(e_y), _np(t_y), rtol=1e-12, atol=1e-13)
+
+
+def test_constraint_registry_register():
+    class MyConstraint(ED.constraints.Constraint):
+        def check(self, value):
+            return value > 0
+    registry = ED.constraint_registry.ConstraintRegistry()
+    registry.register(MyConstraint, lambda c: ED.transforms.ExpTransform())
+    assert isinstance(registry(MyConstraint()), ED.transforms.ExpTransform)
+    with pytest.raises(TypeError):
+        registry.register(3, lambda c: None)
+    with pytest.raises(NotImplementedError, match="Cannot transform _Real constraints"):
+        registry(ED.constraints.real)
+
+
+def test_new_constraints():
+    C, TC = ED.constraints, TD.constraints
+    cases = [
+        ("corr_cholesky", [[1.0, 0.0], [0.6, 0.8]]), ("corr_cholesky", [[1.0, 0.0], [0.6, 0.7]]),
+        ("corr_cholesky", [[1.0, 0.1], [0.6, 0.8]]),
+    ]
+    for name, v in cases:
+        assert bool(getattr(C, name).check(ember.tensor(v))) == bool(
+            getattr(TC, name).check(torch.tensor(v)))
+    for v in ([1.0, 2.0, 0.0], [1.0, -1.0, 3.0], [2.0, 2.0, 2.0]):
+        assert bool(C.multinomial(4).check(ember.tensor(v))) == bool(
+            TC.multinomial(4).check(torch.tensor(v)))
+    assert repr(C.corr_cholesky) == "CorrCholesky()"
+    v = [[0.5, -1.0, 0.2], [1.5, 2.0, -0.1]]
+    for make in (lambda K: K.cat([K.positive, K.real, K.unit_interval], -1, [1, 1, 1]),
+                 lambda K: K.stack([K.unit_interval, K.positive], 0)):
+        np.testing.assert_array_equal(_np(make(C).check(ember.tensor(v))),
+                                      make(TC).check(torch.tensor(v)).numpy())
+        assert make(C).event_dim == make(TC).event_dim
+    assert C.is_dependent(C.dependent) and not C.is_dependent(C.real)

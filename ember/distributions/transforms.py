@@ -513,10 +513,10 @@ class ReshapeTransform(Transform):
         return shape[:cut] + new
 
     def forward_shape(self, shape):
-        return self._swap_event(ember.Size(shape), self.in_shape, self.out_shape)
+        return self._swap_event(shape, self.in_shape, self.out_shape)
 
     def inverse_shape(self, shape):
-        return self._swap_event(ember.Size(shape), self.out_shape, self.in_shape)
+        return self._swap_event(shape, self.out_shape, self.in_shape)
 
 
 class PowerTransform(Transform):
