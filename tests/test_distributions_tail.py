@@ -862,3 +862,33 @@ def test_kl_errors():
         D.MultivariateNormal(lib.zeros(2), lib.eye(2))))
     _same_error(lambda lib, D: D.kl_divergence(D.StudentT(2.0), D.Normal(0.0, 1.0)),
                 NotImplementedError)
+
+
+def test_module_paths_follow_torch():
+    """``from torch.distributions.<module> import <Name>`` has the same ember spelling for every
+    new name, and ember.distributions exports exactly torch.distributions' names."""
+    import importlib
+    for module, name in [
+            ("studentT", "StudentT"), ("chi2", "Chi2"), ("half_normal", "HalfNormal"),
+            ("half_cauchy", "HalfCauchy"), ("geometric", "Geometric"),
+            ("negative_binomial", "NegativeBinomial"), ("multinomial", "Multinomial"),
+            ("gumbel", "Gumbel"), ("weibull", "Weibull"), ("pareto", "Pareto"),
+            ("inverse_gamma", "InverseGamma"), ("kumaraswamy", "Kumaraswamy"),
+            ("fishersnedecor", "FisherSnedecor"), ("logistic_normal", "LogisticNormal"),
+            ("continuous_bernoulli", "ContinuousBernoulli"),
+            ("relaxed_bernoulli", "RelaxedBernoulli"),
+            ("relaxed_bernoulli", "LogitRelaxedBernoulli"),
+            ("one_hot_categorical", "OneHotCategoricalStraightThrough"),
+            ("lowrank_multivariate_normal", "LowRankMultivariateNormal"),
+            ("von_mises", "VonMises"), ("generalized_pareto", "GeneralizedPareto"),
+            ("wishart", "Wishart"), ("lkj_cholesky", "LKJCholesky"),
+            ("constraint_registry", "biject_to"), ("constraint_registry", "transform_to"),
+            ("constraint_registry", "ConstraintRegistry"), ("constraints", "corr_cholesky"),
+            ("constraints", "multinomial"), ("constraints", "cat"), ("constraints", "stack")]:
+        getattr(importlib.import_module(f"torch.distributions.{module}"), name)
+        getattr(importlib.import_module(f"ember.distributions.{module}"), name)
+    assert sorted(ED.__all__) == sorted(TD.__all__)
+    assert sorted(ED.transforms.__all__) == sorted(TD.transforms.__all__)
+    for name in TD.constraints.__all__:
+        if name != "MixtureSameFamilyConstraint":
+            assert hasattr(ED.constraints, name), name
