@@ -64,9 +64,9 @@ class LKJCholesky(Distribution):
             return w + ember.diag_embed(diagonal)
 
     def log_prob(self, value):
-        """sum_{i=2..dim} (2(c - 1) + dim - i) log L_ii - log of the normaliser
-        (pi^((dim-1)/2 ... ) form: (dim-1)/2 log pi + mvlgamma(a - 1/2, dim - 1)
-        - (dim - 1) lgamma(a), a = c + (dim - 1)/2)."""
+        """sum_{i=2..dim} (2(c - 1) + dim - i) log L_ii - log Z, with the log normaliser
+        log Z = (dim - 1)/2 log pi + mvlgamma(a - 1/2, dim - 1) - (dim - 1) lgamma(a) and
+        a = c + (dim - 1)/2."""
         if self._validate_args:
             self._validate_sample(value)
         diagonal = value.diagonal(dim1=-1, dim2=-2)[..., 1:]
