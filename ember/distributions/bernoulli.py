@@ -13,9 +13,11 @@ __all__ = ["Bernoulli"]
 
 
 def _bce_with_logits(logits, target):
-    """-[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))], computed as
-    max(x, 0) - x t + log(1 + exp(-|x|)) so no exp overflows."""
-    return logits.clamp(min=0) - logits * target + ember.log1p(ember.exp(-logits.abs()))
+    """-[t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))] (max(x, 0) - x t + log(1 + e^-|x|),
+    no overflow), as F.binary_cross_entropy_with_logits: its gradient sigmoid(x) - t is
+    exact at x = 0, where a hand-written max(x, 0) would pick a one-sided slope."""
+    return ember.nn.functional.binary_cross_entropy_with_logits(logits, target,
+                                                                reduction="none")
 
 
 class Bernoulli(ExponentialFamily):

@@ -10,15 +10,27 @@ from .bernoulli import Bernoulli
 from .beta import Beta
 from .binomial import Binomial
 from .categorical import Categorical
+from .cauchy import Cauchy
+from .continuous_bernoulli import ContinuousBernoulli
 from .dirichlet import Dirichlet
 from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .exponential import Exponential
 from .gamma import Gamma
+from .geometric import Geometric
+from .gumbel import Gumbel
+from .half_normal import HalfNormal
 from .independent import Independent
 from .laplace import Laplace
-from .multivariate_normal import MultivariateNormal
+from .lowrank_multivariate_normal import (
+    LowRankMultivariateNormal,
+    _lowrank_logdet,
+    _lowrank_mahalanobis,
+)
+from .multivariate_normal import MultivariateNormal, _batch_mahalanobis
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .pareto import Pareto
 from .poisson import Poisson
 from .transformed_distribution import TransformedDistribution
 from .uniform import Uniform
@@ -265,3 +277,433 @@ def _kl_dirichlet_dirichlet(p, q):
 @register_kl(Beta, Beta)
 def _kl_beta_beta(p, q):
     return _kl_dirichlet_dirichlet(p._dirichlet, q._dirichlet)
+
+
+# ---------------------------------------------------------------------------------------------
+# Further pairs registered by torch.  Most mixed pairs are -H(p) - E_p[log q(x)] written out
+# with p's moments; where p puts mass outside q's support the divergence is +inf.
+
+_EULER = 0.57721566490153286060  # the Euler-Mascheroni constant
+
+
+def _x_log_x(x):
+    """x log x (0 at x = 0 is not special-cased, as torch)."""
+    return x * x.log()
+
+
+def _trace_xxt(x):
+    """tr(X X^T) = the sum of X's squared entries, over the last two dims."""
+    return x.pow(2).sum((-2, -1))
+
+
+@register_kl(ExponentialFamily, ExponentialFamily)
+def _kl_expfamily_expfamily(p, q):
+    """Between two members of one exponential family: the Bregman divergence of the log
+    normaliser A, A(eta_q) - A(eta_p) - <eta_q - eta_p, grad A(eta_p)>, the gradient by
+    autograd."""
+    if type(p) is not type(q):
+        raise NotImplementedError("The cross KL-divergence between different exponential "
+                                  "families cannot be computed using Bregman divergences")
+    p_params = [eta.detach().requires_grad_() for eta in p._natural_params]
+    q_params = q._natural_params
+    log_norm = p._log_normalizer(*p_params)
+    gradients = ember.autograd.grad(log_norm.sum(), p_params, create_graph=True)
+    result = q._log_normalizer(*q_params) - log_norm
+    for p_eta, q_eta, g in zip(p_params, q_params, gradients):
+        result = result - _sum_rightmost((q_eta - p_eta) * g, len(q.event_shape))
+    return result
+
+
+@register_kl(ContinuousBernoulli, ContinuousBernoulli)
+def _kl_continuous_bernoulli_continuous_bernoulli(p, q):
+    # E_p[x] (logit_p - logit_q) + log C(p) + log(1 - p) - log C(q) - log(1 - q)
+    t1 = p.mean * (p.logits - q.logits)
+    t2 = p._cont_bern_log_norm() + ember.log1p(-p.probs)
+    t3 = -q._cont_bern_log_norm() - ember.log1p(-q.probs)
+    return t1 + t2 + t3
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    # with r = sp / sq: -log r + (mp - mq) / sq + r euler
+    #                   + exp((mq - mp) / sq) Gamma(1 + r) - (1 + euler)
+    ratio = p.scale / q.scale
+    q_loc = q.loc / q.scale
+    p_loc = p.loc / q.scale
+    t1 = -ratio.log() - q_loc + p_loc
+    t2 = ratio * _EULER
+    t3 = ember.exp(q_loc + (1 + ratio).lgamma() - p_loc)
+    return t1 + t2 + t3 - (1 + _EULER)
+
+
+@register_kl(Geometric, Geometric)
+def _kl_geometric_geometric(p, q):
+    # -H(p) - E_p[k log(1 - q) + log q], E_p[k] = 1/p - 1
+    return -p.entropy() - ember.log1p(-q.probs) / p.probs - q.logits
+
+
+@register_kl(HalfNormal, HalfNormal)
+def _kl_halfnormal_halfnormal(p, q):
+    # folding both at 0 changes neither density ratio nor the expectation
+    return _kl_normal_normal(p.base_dist, q.base_dist)
+
+
+@register_kl(LowRankMultivariateNormal, LowRankMultivariateNormal)
+def _kl_lowrank_lowrank(p, q):
+    """(log det Sq - log det Sp + tr(Sq^-1 Sp) + Mahalanobis_q(mq - mp) - n) / 2 with
+    Sq^-1 = Dq^-1 - A^T A (Woodbury, A = Lcap^-1 Wq^T Dq^-1), so
+    tr(Sq^-1 Sp) = sum(Dp / Dq) + |Dq^-1/2 Wp|^2 - |A Dp^1/2|^2 - |A Wp|^2."""
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two Low Rank Multivariate Normals with "
+                         "different event shapes cannot be computed")
+    Wp, Dp = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag
+    Wq, Dq = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag
+    term1 = (_lowrank_logdet(Wq, Dq, q._capacitance_tril)
+             - _lowrank_logdet(Wp, Dp, p._capacitance_tril))
+    term3 = _lowrank_mahalanobis(Wq, Dq, q.loc - p.loc, q._capacitance_tril)
+    A = ember.linalg.solve_triangular(q._capacitance_tril, Wq.mT / Dq.unsqueeze(-2),
+                                      upper=False)
+    term21 = (Dp / Dq).sum(-1)
+    term22 = _trace_xxt(Wp * Dq.rsqrt().unsqueeze(-1))
+    term23 = _trace_xxt(A * Dp.sqrt().unsqueeze(-2))
+    term24 = _trace_xxt(A.matmul(Wp))
+    return 0.5 * (term1 + term21 + term22 - term23 - term24 + term3 - p.event_shape[0])
+
+
+@register_kl(MultivariateNormal, LowRankMultivariateNormal)
+def _kl_multivariatenormal_lowrank(p, q):
+    # as above with Sp = Lp Lp^T: tr(Sq^-1 Sp) = |Dq^-1/2 Lp|^2 - |A Lp|^2
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
+                         "different event shapes cannot be computed")
+    Lp = p._unbroadcasted_scale_tril
+    Wq, Dq = q._unbroadcasted_cov_factor, q._unbroadcasted_cov_diag
+    term1 = (_lowrank_logdet(Wq, Dq, q._capacitance_tril)
+             - 2 * Lp.diagonal(dim1=-2, dim2=-1).log().sum(-1))
+    term3 = _lowrank_mahalanobis(Wq, Dq, q.loc - p.loc, q._capacitance_tril)
+    A = ember.linalg.solve_triangular(q._capacitance_tril, Wq.mT / Dq.unsqueeze(-2),
+                                      upper=False)
+    term2 = _trace_xxt(Lp * Dq.rsqrt().unsqueeze(-1)) - _trace_xxt(A.matmul(Lp))
+    return 0.5 * (term1 + term2 + term3 - p.event_shape[0])
+
+
+@register_kl(LowRankMultivariateNormal, MultivariateNormal)
+def _kl_lowrank_multivariatenormal(p, q):
+    # tr(Sq^-1 (Wp Wp^T + Dp)) = |Lq^-1 Wp|^2 + |Lq^-1 Dp^1/2|^2
+    if p.event_shape != q.event_shape:
+        raise ValueError("KL-divergence between two (Low Rank) Multivariate Normals with "
+                         "different event shapes cannot be computed")
+    Lq = q._unbroadcasted_scale_tril
+    Wp, Dp = p._unbroadcasted_cov_factor, p._unbroadcasted_cov_diag
+    term1 = (2 * Lq.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+             - _lowrank_logdet(Wp, Dp, p._capacitance_tril))
+    term3 = _batch_mahalanobis(Lq, q.loc - p.loc)
+    batch = ember.broadcast_shapes(Lq.shape[:-2], Wp.shape[:-2])
+    n = p.event_shape[0]
+    Lq_b = Lq.expand(batch + (n, n))
+    Wp_b = Wp.expand(batch + (n, p.cov_factor.size(-1)))
+    Dp_sqrt = ember.diag_embed(Dp.sqrt()).expand(batch + (n, n))
+    term21 = _trace_xxt(ember.linalg.solve_triangular(Lq_b, Wp_b, upper=False))
+    term22 = _trace_xxt(ember.linalg.solve_triangular(Lq_b, Dp_sqrt, upper=False))
+    return 0.5 * (term1 + term21 + term22 + term3 - n)
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    # alpha_q log(sp / sq) - log(alpha_q / alpha_p) + alpha_q / alpha_p - 1; +inf where p's
+    # support starts below q's
+    scale_ratio = p.scale / q.scale
+    alpha_ratio = q.alpha / p.alpha
+    result = q.alpha * scale_ratio.log() - alpha_ratio.log() + alpha_ratio - 1
+    return ember.where(p.support.lower_bound < q.support.lower_bound, math.inf, result)
+
+
+@register_kl(Cauchy, Cauchy)
+def _kl_cauchy_cauchy(p, q):
+    # log(((sp + sq)^2 + (mp - mq)^2) / (4 sp sq))  (Chyzak and Nielsen, 2019)
+    t1 = ((p.scale + q.scale).pow(2) + (p.loc - q.loc).pow(2)).log()
+    t2 = (4 * p.scale * q.scale).log()
+    return t1 - t2
+
+
+@register_kl(Bernoulli, Poisson)
+def _kl_bernoulli_poisson(p, q):
+    return -p.entropy() - (p.probs * q.rate.log() - q.rate)
+
+
+@register_kl(Beta, ContinuousBernoulli)
+def _kl_beta_continuous_bernoulli(p, q):
+    return (-p.entropy() - p.mean * q.logits - ember.log1p(-q.probs)
+            - q._cont_bern_log_norm())
+
+
+@register_kl(Beta, Exponential)
+def _kl_beta_exponential(p, q):
+    return (-p.entropy() - q.rate.log()
+            + q.rate * (p.concentration1 / (p.concentration1 + p.concentration0)))
+
+
+@register_kl(Beta, Gamma)
+def _kl_beta_gamma(p, q):
+    # E_p[log x] = digamma(a) - digamma(a + b)
+    t1 = -p.entropy()
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (q.concentration - 1) * (p.concentration1.digamma()
+                                  - (p.concentration1 + p.concentration0).digamma())
+    t4 = q.rate * p.concentration1 / (p.concentration1 + p.concentration0)
+    return t1 + t2 - t3 + t4
+
+
+@register_kl(Beta, Normal)
+def _kl_beta_normal(p, q):
+    # E_p[(x - mq)^2] from the Beta mean and variance
+    mean = p.concentration1 / (p.concentration1 + p.concentration0)
+    var_normal = q.scale.pow(2)
+    t1 = -p.entropy()
+    t2 = 0.5 * (var_normal * 2 * math.pi).log()
+    t3 = (mean * (1 - mean) / (p.concentration1 + p.concentration0 + 1) + mean.pow(2)) * 0.5
+    t4 = q.loc * mean
+    t5 = q.loc.pow(2) * 0.5
+    return t1 + t2 + (t3 - t4 + t5) / var_normal
+
+
+@register_kl(Beta, Uniform)
+def _kl_beta_uniform(p, q):
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = (q.low > p.support.lower_bound) | (q.high < p.support.upper_bound)
+    return ember.where(outside, math.inf, result)
+
+
+@register_kl(ContinuousBernoulli, Exponential)
+def _kl_continuous_bernoulli_exponential(p, q):
+    return -p.entropy() - ember.log(q.rate) + q.rate * p.mean
+
+
+@register_kl(ContinuousBernoulli, Normal)
+def _kl_continuous_bernoulli_normal(p, q):
+    t1 = -p.entropy()
+    t2 = 0.5 * (math.log(2.0 * math.pi) + ember.square(q.loc / q.scale)) + ember.log(q.scale)
+    t3 = ((p.variance + ember.square(p.mean) - 2.0 * q.loc * p.mean)
+          / (2.0 * ember.square(q.scale)))
+    return t1 + t2 + t3
+
+
+@register_kl(ContinuousBernoulli, Uniform)
+def _kl_continuous_bernoulli_uniform(p, q):
+    # +inf unless q's interval strictly contains [0, 1] (torch's comparison, kept as is)
+    result = -p.entropy() + (q.high - q.low).log()
+    outside = (q.low >= p.support.lower_bound) | (q.high <= p.support.upper_bound)
+    return ember.where(outside, math.inf, result)
+
+
+@register_kl(Exponential, Gamma)
+def _kl_exponential_gamma(p, q):
+    ratio = q.rate / p.rate
+    t1 = -q.concentration * ember.log(ratio)
+    return (t1 + ratio + q.concentration.lgamma() + q.concentration * _EULER
+            - (1 + _EULER))
+
+
+@register_kl(Exponential, Gumbel)
+def _kl_exponential_gumbel(p, q):
+    rate_scale = p.rate * q.scale
+    loc_scale = q.loc / q.scale
+    t1 = rate_scale.log() - 1
+    t2 = ember.exp(loc_scale) * rate_scale / (rate_scale + 1)
+    t3 = rate_scale.reciprocal()
+    return t1 - loc_scale + t2 + t3
+
+
+@register_kl(Exponential, Normal)
+def _kl_exponential_normal(p, q):
+    var_normal = q.scale.pow(2)
+    rate_sqr = p.rate.pow(2)
+    t1 = 0.5 * ember.log(rate_sqr * var_normal * 2 * math.pi)
+    t2 = rate_sqr.reciprocal()
+    t3 = q.loc / p.rate
+    t4 = q.loc.pow(2) * 0.5
+    return t1 - 1 + (t2 - t3 + t4) / var_normal
+
+
+@register_kl(Gamma, Exponential)
+def _kl_gamma_exponential(p, q):
+    return -p.entropy() - q.rate.log() + q.rate * p.concentration / p.rate
+
+
+@register_kl(Gamma, Gumbel)
+def _kl_gamma_gumbel(p, q):
+    rate_scale = p.rate * q.scale
+    loc_scale = q.loc / q.scale
+    t1 = ((p.concentration - 1) * p.concentration.digamma() - p.concentration.lgamma()
+          - p.concentration)
+    t2 = rate_scale.log() + p.concentration / rate_scale
+    t3 = (ember.exp(loc_scale) * (1 + rate_scale.reciprocal()).pow(-p.concentration)
+          - loc_scale)
+    return t1 + t2 + t3
+
+
+@register_kl(Gamma, Normal)
+def _kl_gamma_normal(p, q):
+    var_normal = q.scale.pow(2)
+    rate_sqr = p.rate.pow(2)
+    t1 = (0.5 * ember.log(rate_sqr * var_normal * 2 * math.pi) - p.concentration
+          - p.concentration.lgamma())
+    t2 = 0.5 * (p.concentration.pow(2) + p.concentration) / rate_sqr
+    t3 = q.loc * p.concentration / p.rate
+    t4 = 0.5 * q.loc.pow(2)
+    return (t1 + (p.concentration - 1) * p.concentration.digamma()
+            + (t2 - t3 + t4) / var_normal)
+
+
+@register_kl(Gumbel, Normal)
+def _kl_gumbel_normal(p, q):
+    ratio = p.scale / q.scale
+    t1 = (ratio / math.sqrt(2 * math.pi)).log()
+    t2 = (math.pi * ratio * 0.5).pow(2) / 3
+    t3 = ((p.loc + p.scale * _EULER - q.loc) / q.scale).pow(2) * 0.5
+    return -t1 + t2 + t3 - (_EULER + 1)
+
+
+@register_kl(Laplace, Normal)
+def _kl_laplace_normal(p, q):
+    var_normal = q.scale.pow(2)
+    ratio = p.scale.pow(2) / var_normal
+    t1 = 0.5 * ember.log(2 * ratio / math.pi)
+    t2 = 0.5 * p.loc.pow(2)
+    t3 = p.loc * q.loc
+    t4 = 0.5 * q.loc.pow(2)
+    return -t1 + ratio + (t2 - t3 + t4) / var_normal - 1
+
+
+@register_kl(Normal, Gumbel)
+def _kl_normal_gumbel(p, q):
+    mean_scale = p.loc / q.scale
+    var_scale_sqr = (p.scale / q.scale).pow(2)
+    loc_scale = q.loc / q.scale
+    t1 = var_scale_sqr.log() * 0.5
+    t2 = mean_scale - loc_scale
+    t3 = ember.exp(-mean_scale + 0.5 * var_scale_sqr + loc_scale)
+    return -t1 + t2 + t3 - 0.5 * (1 + math.log(2 * math.pi))
+
+
+@register_kl(Normal, Laplace)
+def _kl_normal_laplace(p, q):
+    # E_p|x - mq| of a normal: sp sqrt(2/pi) exp(-d^2 / 2sp^2) + d erf(d / (sp sqrt 2))
+    loc_diff = p.loc - q.loc
+    scale_ratio = p.scale / q.scale
+    diff_ratio = loc_diff / p.scale
+    t1 = ember.log(scale_ratio)
+    t2 = math.sqrt(2 / math.pi) * p.scale * ember.exp(-0.5 * diff_ratio.pow(2))
+    t3 = loc_diff * ember.erf(math.sqrt(0.5) * diff_ratio)
+    return -t1 + (t2 + t3) / q.scale - 0.5 * (1 + math.log(0.5 * math.pi))
+
+
+@register_kl(Pareto, Exponential)
+def _kl_pareto_exponential(p, q):
+    # +inf where p has no mean (alpha <= 1)
+    scale_rate = p.scale * q.rate
+    t1 = (p.alpha / scale_rate).log()
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * scale_rate / (p.alpha - 1)
+    return ember.where(p.alpha <= 1, math.inf, t1 - t2 + t3 - 1)
+
+
+@register_kl(Pareto, Gamma)
+def _kl_pareto_gamma(p, q):
+    common = p.scale.log() + p.alpha.reciprocal()
+    t1 = p.alpha.log() - common
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * common
+    t4 = q.rate * p.alpha * p.scale / (p.alpha - 1)
+    return ember.where(p.alpha <= 1, math.inf, t1 + t2 + t3 + t4 - 1)
+
+
+@register_kl(Pareto, Normal)
+def _kl_pareto_normal(p, q):
+    # +inf where p has no variance (alpha <= 2)
+    var_normal = 2 * q.scale.pow(2)
+    common = p.scale / (p.alpha - 1)
+    t1 = (math.sqrt(2 * math.pi) * q.scale * p.alpha / p.scale).log()
+    t2 = p.alpha.reciprocal()
+    t3 = p.alpha * common.pow(2) / (p.alpha - 2)
+    t4 = (p.alpha * common - q.loc).pow(2)
+    return ember.where(p.alpha <= 2, math.inf, t1 - t2 + (t3 + t4) / var_normal - 1)
+
+
+@register_kl(Uniform, Beta)
+def _kl_uniform_beta(p, q):
+    width = p.high - p.low
+    t1 = ember.log(width)
+    t2 = (q.concentration1 - 1) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    t3 = ((q.concentration0 - 1) * (_x_log_x(1 - p.high) - _x_log_x(1 - p.low) + width)
+          / width)
+    t4 = (q.concentration1.lgamma() + q.concentration0.lgamma()
+          - (q.concentration1 + q.concentration0).lgamma())
+    result = t3 + t4 - t1 - t2
+    outside = (p.high > q.support.upper_bound) | (p.low < q.support.lower_bound)
+    return ember.where(outside, math.inf, result)
+
+
+@register_kl(Uniform, ContinuousBernoulli)
+def _kl_uniform_continuous_bernoulli(p, q):
+    result = (-p.entropy() - p.mean * q.logits - ember.log1p(-q.probs)
+              - q._cont_bern_log_norm())
+    outside = (p.high >= q.support.upper_bound) | (p.low <= q.support.lower_bound)
+    return ember.where(outside, math.inf, result)
+
+
+@register_kl(Uniform, Exponential)
+def _kl_uniform_exponential(p, q):
+    result = q.rate * (p.high + p.low) / 2 - ((p.high - p.low) * q.rate).log()
+    return ember.where(p.low < q.support.lower_bound, math.inf, result)
+
+
+@register_kl(Uniform, Gamma)
+def _kl_uniform_gamma(p, q):
+    width = p.high - p.low
+    t1 = width.log()
+    t2 = q.concentration.lgamma() - q.concentration * q.rate.log()
+    t3 = (1 - q.concentration) * (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    t4 = q.rate * (p.high + p.low) / 2
+    return ember.where(p.low < q.support.lower_bound, math.inf, -t1 + t2 + t3 + t4)
+
+
+@register_kl(Uniform, Gumbel)
+def _kl_uniform_gumbel(p, q):
+    common = q.scale / (p.high - p.low)
+    high_diff = (p.high - q.loc) / q.scale
+    low_diff = (p.low - q.loc) / q.scale
+    t1 = common.log() + 0.5 * (high_diff + low_diff)
+    t2 = common * (ember.exp(-high_diff) - ember.exp(-low_diff))
+    return t1 - t2
+
+
+@register_kl(Uniform, Pareto)
+def _kl_uniform_pareto(p, q):
+    width = p.high - p.low
+    t1 = (q.alpha * q.scale.pow(q.alpha) * width).log()
+    t2 = (_x_log_x(p.high) - _x_log_x(p.low) - width) / width
+    result = t2 * (q.alpha + 1) - t1
+    return ember.where(p.low < q.support.lower_bound, math.inf, result)
+
+
+def _kl_infinite(param):
+    """KL = +inf: p puts mass where q has none (e.g. a density on all of R against one on
+    x > 0).  ``param`` names a parameter of p that carries the batch shape."""
+    def kl(p, q):
+        return _infinite_like(getattr(p, param))
+    return kl
+
+
+for _p, _param, _qs in [
+        (Beta, "concentration1", (Pareto,)),
+        (ContinuousBernoulli, "probs", (Pareto,)),
+        (Exponential, "rate", (Beta, ContinuousBernoulli, Pareto, Uniform)),
+        (Gamma, "concentration", (Beta, ContinuousBernoulli, Pareto, Uniform)),
+        (Gumbel, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+        (Laplace, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto, Uniform)),
+        (Normal, "loc", (Beta, ContinuousBernoulli, Exponential, Gamma, Pareto)),
+        (Pareto, "scale", (Beta, ContinuousBernoulli, Uniform)),
+        (Poisson, "rate", (Bernoulli, Binomial))]:
+    for _q in _qs:
+        register_kl(_p, _q)(_kl_infinite(_param))

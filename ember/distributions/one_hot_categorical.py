@@ -7,7 +7,7 @@ from .categorical import Categorical
 from .distribution import Distribution
 from .utils import _EMPTY
 
-__all__ = ["OneHotCategorical"]
+__all__ = ["OneHotCategorical", "OneHotCategoricalStraightThrough"]
 
 
 def _one_hot(indices, num_classes, dtype):
@@ -90,3 +90,16 @@ class OneHotCategorical(Distribution):
         if expand:
             values = values.expand((n,) + self.batch_shape + (n,))
         return values
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """OneHotCategorical with a straight-through rsample (Bengio et al., 2013): the value is
+    the one-hot draw, the gradient is that of the class probabilities (d sample / d probs
+    taken as the identity)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=_EMPTY):
+        samples = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return samples + (probs - probs.detach())
