@@ -359,3 +359,126 @@ def test_runtime_validation_checks_the_declared_type():
         list(Ints([1, "a"]))
     with edata.runtime_validation_disabled():
         assert list(Ints([1, "a"])) == [1, "a"]
+
+
+# ---------------------------------------------------------------------- autograd / func tail
+
+
+def test_autograd_variable_raises_like_torch():
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match=r"variable\(...\) is deprecated"):
+            lib.autograd.variable(1)
+    from ember.autograd.variable import Variable  # the old import path still works
+
+    assert Variable is ember.autograd.Variable
+
+
+@pytest.mark.parametrize("name", ["set_multithreading_enabled", "enforce_grad_layout_policy"])
+def test_engine_switches_set_and_restore_like_torch(name):
+    from ember.autograd import engine_switches as es
+
+    read = {"set_multithreading_enabled": es.is_multithreading_enabled,
+            "enforce_grad_layout_policy": es.is_grad_layout_policy_enforced}[name]
+    switch = getattr(ember.autograd, name)
+    switch(False)  # a call sets it until changed
+    assert read() is False
+    switch(True)
+    with switch(False) as entered:
+        assert read() is False and entered is None
+    assert read() is True
+
+    @switch(False)
+    def inside():
+        return read()
+
+    assert read() is True and inside() is False and read() is True
+    assert switch(False).clone().mode is False
+    switch(True)
+    x = ember.ones(3, requires_grad=True)  # gradients unchanged under either setting
+    with switch(False):
+        (x * 2).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0, 2.0]
+    for lib in (ember, torch):
+        getattr(lib.autograd, name)(True)
+
+
+def test_nested_io_function_runs_nested_inputs_and_outputs():
+    """torch 2.13 can no longer call a NestedIOFunction (AttributeError); the gradients
+    are checked against plain torch autograd of the same expressions instead."""
+    class MulPair(ember.autograd.NestedIOFunction):
+        def forward_extended(self, a, bc):
+            b, c = bc
+            self.save_for_backward(a, [b, c])
+            return a * b, [a * c]
+
+        def backward_extended(self, g1, g2):
+            a, (b, c) = self.saved_tensors
+            (g2,) = g2
+            return g1 * b + g2 * c, [g1 * a, g2 * a]
+
+    values = [np.array([1.0, 2.0]), np.array([3.0, -4.0]), np.array([0.5, 6.0])]
+    e = [ember.tensor(v, requires_grad=True) for v in values]
+    t = [torch.tensor(v, requires_grad=True) for v in values]
+    o1, (o2,) = MulPair()(e[0], [e[1], e[2]])
+    (o1.sin().sum() + (o2 ** 2).sum()).backward()
+    ((t[0] * t[1]).sin().sum() + ((t[0] * t[2]) ** 2).sum()).backward()
+    assert_same(o1, t[0] * t[1])
+    for a, b in zip(e, t):
+        assert_same(a.grad, b.grad)
+    assert issubclass(ember.autograd.NestedIOFunction, ember.autograd.Function)
+    with pytest.raises(NotImplementedError):
+        ember.autograd.NestedIOFunction()(e[0])
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning", "ignore::UserWarning")
+def test_linearize_equals_torch():
+    x = np.array([0.3, -1.2, 2.0])
+    out = {}
+    for lib in (ember, torch):
+        def f(a, lib=lib):
+            return lib.sin(a) * a
+        value, jvp_fn = lib.func.linearize(f, lib.tensor(x))
+        d = lib.float64
+        out[lib] = (value, jvp_fn(lib.tensor([1.0, 0.5, -2.0], dtype=d)), jvp_fn(lib.ones(3, dtype=d)))
+        with pytest.raises(RuntimeError, match="doesn't match the shape"):
+            jvp_fn(lib.ones(4, dtype=d))
+        with pytest.raises(RuntimeError, match="doesn't match the dtype"):
+            jvp_fn(lib.ones(3))
+        with pytest.raises(RuntimeError, match="same argspec as the primals"):
+            jvp_fn(lib.ones(3, dtype=d), lib.ones(3, dtype=d))
+    for a, b in zip(out[ember], out[torch]):
+        assert_same(a, b)
+
+
+def test_functionalize_returns_the_function_and_checks_remove():
+    for lib in (ember, torch):
+        def f(a):
+            b = a.clone()
+            b.add_(1)
+            return b
+
+        x = lib.tensor([1.0, 2.0])
+        assert lib.func.functionalize(f)(x).tolist() == [2.0, 3.0]
+        assert lib.func.functionalize(f, remove="mutations_and_views")(x).tolist() == [2.0, 3.0]
+        with pytest.raises(RuntimeError, match="received invalid argument for remove=x"):
+            lib.func.functionalize(f, remove="x")
+
+
+def test_replace_all_batch_norm_modules_like_torch():
+    for lib in (ember, torch):
+        net = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3),
+                                lib.nn.Sequential(lib.nn.BatchNorm2d(4, affine=False)))
+        assert lib.func.replace_all_batch_norm_modules_(net) is net
+        for bn in (net[1], net[2][0]):
+            assert bn.running_mean is None and bn.running_var is None
+            assert bn.num_batches_tracked is None and bn.track_running_stats is False
+        assert [k for k, _ in net.named_buffers()] == []
+        net.eval()
+        x = lib.tensor([[1.0, 2.0], [3.0, -1.0]])
+        assert net[1](net[0](x)).shape == (2, 3)  # batch statistics even in eval
+
+
+def test_debug_unwrap_of_a_plain_tensor_is_itself():
+    for lib in (ember, torch):
+        x = lib.ones(2)
+        assert lib.func.debug_unwrap(x) is x and lib.func.debug_unwrap(x, recurse=False) is x
