@@ -55,7 +55,7 @@ _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)
 
 __version__ = "0.1.0"
 
-strided = "strided"  # the only layout ember has
+from ._layout import layout, strided  # noqa: E402 - the only layout ember has
 
 
 def is_tensor(obj):
@@ -157,3 +157,7 @@ from ._global_switches import *  # noqa: E402,F403 - set_anomaly_enabled, has_la
 from .ops.finite_differences import gradient  # noqa: E402
 from .func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
 from ._random_poisson import poisson  # noqa: E402
+# issue 20's tail of small names (ember/ops/misc_tail.py and neighbours)
+from .ops.misc_tail import *  # noqa: E402,F403 - igamma, index_reduce, nonzero_static, cond, ...
+from . import cpu  # noqa: E402
+from ._device_module import get_device_module  # noqa: E402

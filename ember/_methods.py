@@ -14,6 +14,7 @@ from .ops import (
     complex_views,
     indexing,
     linalg,
+    misc_tail,
     nn,
     pointwise,
     reduction,
@@ -39,7 +40,8 @@ def _inplace(fn):
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
 _MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, statistics, strided, structure,
-            special_math, pointwise, along_dim, stft, _random, complex_views, toplevel_tail)
+            special_math, pointwise, along_dim, stft, _random, complex_views, toplevel_tail,
+            misc_tail)
 
 
 def install():

@@ -439,7 +439,8 @@ def test_linearize_equals_torch():
             return lib.sin(a) * a
         value, jvp_fn = lib.func.linearize(f, lib.tensor(x))
         d = lib.float64
-        out[lib] = (value, jvp_fn(lib.tensor([1.0, 0.5, -2.0], dtype=d)), jvp_fn(lib.ones(3, dtype=d)))
+        out[lib] = (value, jvp_fn(lib.tensor([1.0, 0.5, -2.0], dtype=d)),
+                    jvp_fn(lib.ones(3, dtype=d)))
         with pytest.raises(RuntimeError, match="doesn't match the shape"):
             jvp_fn(lib.ones(4, dtype=d))
         with pytest.raises(RuntimeError, match="doesn't match the dtype"):
@@ -482,3 +483,171 @@ def test_debug_unwrap_of_a_plain_tensor_is_itself():
     for lib in (ember, torch):
         x = lib.ones(2)
         assert lib.func.debug_unwrap(x) is x and lib.func.debug_unwrap(x, recurse=False) is x
+
+
+# ---------------------------------------------------------------------- torch / Tensor tail
+
+
+def pair(build):
+    """``build(lib)`` in both libraries, compared with assert_same (tensors) or ==."""
+    e, t = build(ember), build(torch)
+    if isinstance(t, torch.Tensor):
+        assert_same(e, t)
+    elif isinstance(t, (tuple, list)) and t and isinstance(t[0], torch.Tensor):
+        for a, b in zip(e, t):
+            assert_same(a, b)
+    else:
+        assert e == t, (e, t)
+    return e
+
+
+A = np.array([[0.5, 1.0, 3.0], [2.0, 0.1, 7.5]])
+B = np.array([[1.0, 0.3, 2.0], [4.0, 1.5, 0.2]])
+
+
+def test_igamma_igammac_are_gammainc_gammaincc():
+    pair(lambda lib: lib.igamma(lib.tensor(A), lib.tensor(B)))
+    pair(lambda lib: lib.igammac(lib.tensor(A), lib.tensor(B)))
+    pair(lambda lib: lib.tensor(A).igamma(lib.tensor(B)))
+    pair(lambda lib: lib.tensor(A).igammac_(lib.tensor(B)))
+    pair(lambda lib: lib.tensor(A).igamma_(lib.tensor(B)))
+    pair(lambda lib: lib.igamma(lib.tensor(A, dtype=lib.float32), lib.tensor(B)).dtype.__repr__()
+         .split(".")[1])
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+@pytest.mark.parametrize("reduce", ["prod", "mean", "amax", "amin"])
+@pytest.mark.parametrize("include_self", [True, False])
+def test_index_reduce_equals_torch(reduce, include_self):
+    base = np.random.default_rng(3).standard_normal((3, 4))
+    src = np.random.default_rng(4).standard_normal((3, 5))
+    index = [0, 3, 0, 1, 0]
+
+    def run(lib):
+        x = lib.tensor(base, requires_grad=True)
+        s = lib.tensor(src, requires_grad=True)
+        y = lib.index_reduce(x, 1, lib.tensor(index), s, reduce, include_self=include_self)
+        (y * lib.arange(12.0, dtype=lib.float64).reshape(3, 4)).sum().backward()
+        z = x.detach().clone().index_reduce_(-1, lib.tensor(index), s.detach(), reduce,
+                                             include_self=include_self)
+        return y, x.grad, s.grad, z, x.detach().index_reduce(1, lib.tensor(index, dtype=lib.int32),
+                                                             s.detach(), reduce)
+
+    pair(run)
+
+
+@pytest.mark.filterwarnings("ignore:index_reduce\\(\\) is in beta")
+def test_index_reduce_errors_like_torch():
+    for lib in (ember, torch):
+        x, s, i = lib.ones(3, 2), lib.ones(4, 2), lib.tensor([0, 2, 0, 1])
+        with pytest.raises(RuntimeError, match="Expected reduce to be one of prod"):
+            x.index_reduce(0, i, s, "sum")
+        with pytest.raises(RuntimeError, match="Expected dtype int32/int64 for index"):
+            x.index_reduce(0, i.float(), s, "prod")
+        with pytest.raises(RuntimeError, match=r"Number of indices \(3\) should be equal"):
+            x.index_reduce(0, i[:3], s, "prod")
+        with pytest.raises(IndexError):
+            x.index_reduce(0, lib.tensor([0, 5, 0, 1]), s, "prod")
+
+
+def test_nonzero_static_and_empty_permuted_like_torch():
+    x = np.array([[0.0, 1.0, 0.0], [2.0, 0.0, 3.0]])
+    for size, fill in [(0, -1), (2, -1), (3, -1), (5, 7)]:
+        pair(lambda lib, size=size, fill=fill: lib.nonzero_static(lib.tensor(x), size=size,
+                                                                  fill_value=fill))
+    pair(lambda lib: lib.tensor(x).nonzero_static(size=4))
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="'size' must be an non-negative integer"):
+            lib.nonzero_static(lib.tensor(x), size=-1)
+    for size, order in [((2, 3, 4), (0, 2, 1)), ((2, 3, 4, 5), (0, 2, 3, 1)), ((4,), (0,))]:
+        pair(lambda lib, size=size, order=order: (
+            lib.empty_permuted(size, order).stride(), tuple(lib.empty_permuted(size, order).shape),
+            lib.empty_permuted(size, order, dtype=lib.float64).dtype.itemsize))
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="Duplicate dim not allowed"):
+            lib.empty_permuted((2, 3), (0, 0))
+        with pytest.raises(RuntimeError, match="does not match the length"):
+            lib.empty_permuted((2, 3), (0,))
+        assert lib.empty_permuted((2, 3), (1, 0), requires_grad=True).requires_grad
+
+
+def test_cond_branches_eagerly_like_torch():
+    x = np.array([1.0, 2.0])
+    for pred in (True, False, 1, 0.0):
+        pair(lambda lib, pred=pred: lib.cond(pred, lambda a: a * 2, lambda a: a - 1,
+                                             (lib.tensor(x),)))
+    pair(lambda lib: lib.cond(lib.tensor(x).sum() > 0, lambda a, b: a * b, lambda a, b: a + b,
+                              [lib.tensor(x), lib.tensor(x)]))
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match="Expected pred to be bool or single-element"):
+            lib.cond(lib.tensor(x) > 0, lambda a: a, lambda a: a, (lib.tensor(x),))
+
+
+def test_apply_map_map2_like_torch():
+    pair(lambda lib: lib.tensor(A).apply_(lambda v: v * 2 + 1))
+    pair(lambda lib: lib.tensor([1, 2, 3]).apply_(lambda v: v * 3))
+    pair(lambda lib: lib.tensor(A).map_(lib.tensor(B[0]), lambda a, b: a - b))
+    pair(lambda lib: lib.tensor(A).map2_(lib.tensor(B), lib.tensor(2.0, dtype=lib.float64),
+                                         lambda a, b, c: a + b * c))
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError, match=r"Can't call apply_\(\) on Variable that requires"):
+            lib.ones(2, requires_grad=True).apply_(lambda v: v)
+
+
+@pytest.mark.filterwarnings("ignore:non-inplace resize")
+def test_resize_resize_as_new_empty_strided_like_torch():
+    def run(lib):
+        x = lib.tensor(A, requires_grad=True)
+        y = x.resize(3, 2)
+        z = x.resize_as(lib.ones(6))
+        (y.sum() * 2 + (z * z).sum()).backward()
+        return y, z, x.grad
+
+    pair(run)
+    for lib in (ember, torch):
+        with pytest.warns(UserWarning, match="non-inplace resize is deprecated"):
+            lib.ones(2, 3).resize(6)
+        with pytest.warns(UserWarning, match="non-inplace resize_as is deprecated"):
+            lib.ones(2, 3).resize_as(lib.ones(3, 2))
+        with pytest.raises(RuntimeError, match="requested resize to 4x2"):
+            lib.ones(3, 2).resize(4, 2)
+        y = lib.ones(2, dtype=lib.float64).new_empty_strided((2, 3), (1, 2))
+        assert y.stride() == (1, 2) and y.dtype == lib.float64
+        assert lib.ones(2).new_empty_strided((2,), (1,), dtype=lib.int32).dtype == lib.int32
+        with pytest.raises(RuntimeError, match="dimensionality of sizes"):
+            lib.ones(2).new_empty_strided((2,), (1, 2))
+
+
+def test_memory_and_backend_questions_like_torch():
+    for lib in (ember, torch):
+        x = lib.arange(6.0).reshape(2, 3)
+        assert x.dim_order() == (0, 1) and x.t().dim_order() == (1, 0)
+        assert x.permute(1, 0).contiguous().dim_order() == (0, 1)
+        assert lib.ones(2, 3, 4).permute(2, 0, 1).dim_order() == (1, 2, 0)
+        assert x.dim_order(ambiguity_check=True) == (0, 1)
+        with pytest.raises(RuntimeError, match="does not have unique dim order"):
+            lib.ones(1, 3).dim_order(ambiguity_check=True)
+        assert x.const_data_ptr() == x.data_ptr() and x[1].const_data_ptr() == x[1].data_ptr()
+        assert x.is_pinned() is False
+        with pytest.raises(RuntimeError, match="Cannot access accelerator device"):
+            x.pin_memory()
+        assert (x.is_nested, x.is_xla, x.is_ipu, x.is_maia, x.is_mtia, x.is_mkldnn) == \
+            (False,) * 6
+        assert x.name is None
+        assert lib.init_num_threads() is None
+        assert isinstance(lib.strided, lib.layout) and x.layout == lib.strided
+        assert lib.get_device_module() is lib.cpu and lib.get_device_module("cpu") is lib.cpu
+        assert lib.get_device_module("cuda") is lib.cuda
+        assert lib.get_device_module(lib.device("cuda:0")) is lib.cuda
+        assert lib.cpu.is_available() and lib.cpu.device_count() == 1
+        with pytest.raises(RuntimeError, match="device type at start of device string"):
+            lib.get_device_module("xyz")
+    assert repr(ember.strided) == "ember.strided" and ember.strided == "strided"
+    assert ember.set_flush_denormal(False) is True
+    assert ember.set_flush_denormal(True) is False  # NumPy cannot flush denormals
+
+
+def test_prelu_hardshrink_methods_like_torch():
+    pair(lambda lib: lib.tensor(A - 1).prelu(lib.tensor([0.25], dtype=lib.float64)))
+    pair(lambda lib: lib.tensor(A - 1).hardshrink())
+    pair(lambda lib: lib.tensor(A - 1).hardshrink(0.9))
