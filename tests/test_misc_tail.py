@@ -651,3 +651,85 @@ def test_prelu_hardshrink_methods_like_torch():
     pair(lambda lib: lib.tensor(A - 1).prelu(lib.tensor([0.25], dtype=lib.float64)))
     pair(lambda lib: lib.tensor(A - 1).hardshrink())
     pair(lambda lib: lib.tensor(A - 1).hardshrink(0.9))
+
+
+# ---------------------------------------------------------------------- storages
+
+STORAGE_NAMES = ["BoolStorage", "ByteStorage", "CharStorage", "ShortStorage", "IntStorage",
+                 "LongStorage", "HalfStorage", "BFloat16Storage", "FloatStorage",
+                 "DoubleStorage", "ComplexFloatStorage", "ComplexDoubleStorage"]
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+def test_tensor_storages_view_the_memory_like_torch():
+    def look(lib):
+        x = lib.arange(6.0).reshape(2, 3)
+        s, u = x[1].storage(), x.t().untyped_storage()
+        facts = [s.size(), len(s), s[4], s[-1], s.tolist(), s.nbytes(), s.element_size(),
+                 str(s.device), s.data_ptr() == x.data_ptr(), x[1].data_ptr() - s.data_ptr(),
+                 repr(s.dtype).split(".")[1], u.size(), u.nbytes(), u[6], u[7], len(u),
+                 u.element_size(), u.tolist()[:8], u.data_ptr() == x.data_ptr(),
+                 u[8:12].tolist(), s.clone().tolist(), lib.is_storage(s), lib.is_storage(u),
+                 lib.is_storage(x), x.storage_type().__name__,
+                 lib.tensor([1, 2]).storage_type().__name__,
+                 lib.ones(1, dtype=lib.bool).storage_type().__name__,
+                 lib.ones(1, dtype=lib.float64).storage().tolist()]
+        s[0] = 100.0  # writing the storage writes the tensor
+        u[8] = 0  # the low byte of element 2 (2.0 is 0x40000000: unchanged)
+        return facts, x.tolist()
+
+    pair(look)
+    for lib in (ember, torch):
+        with pytest.raises(IndexError):
+            lib.ones(2).storage()[2]
+        with pytest.raises(RuntimeError, match="slices are only supported in UntypedStorage"):
+            lib.ones(2).storage()[0:1]
+
+
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")
+@pytest.mark.parametrize("name", STORAGE_NAMES)
+def test_legacy_storage_classes_like_torch(name):
+    def make(lib):
+        cls = getattr(lib, name)
+        s = cls([1, 0, 1])
+        zeros = cls(2)
+        zeros.fill_(1)
+        return [s.tolist(), s.size(), s.element_size(), s.nbytes(), zeros.tolist(),
+                isinstance(s, lib.TypedStorage), lib.is_storage(s), cls.__name__]
+
+    pair(make)
+    # a storage of the default dtype becomes a tensor (torch reads other dtypes differently)
+    pair(lambda lib: lib.tensor(lib.FloatStorage([1, 2.5])))
+
+
+def test_typed_storage_warns_once_and_untyped_storage_does_not():
+    import ember.storage as es
+
+    es._warned.clear()
+    with pytest.warns(UserWarning, match="TypedStorage is deprecated"):
+        ember.ones(2).storage()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ember.ones(2).storage()  # once per process, as torch
+        ember.FloatStorage(2)
+        u = ember.UntypedStorage(4)
+        assert u.tolist() == [0, 0, 0, 0] and ember.TypedStorage([1, 2], dtype=ember.int64)[1] == 2
+
+
+def test_share_memory_is_seen_by_a_forked_process_like_torch():
+    import os
+
+    if not hasattr(os, "fork"):
+        pytest.skip("needs fork")
+    for lib in (ember, torch):
+        x = lib.zeros(3)
+        assert not x.is_shared()
+        assert x.share_memory_() is x and x.is_shared() and x.untyped_storage().is_shared()
+        pid = os.fork()
+        if pid == 0:  # the child changes the values in place; the parent must see it
+            x.add_(5)
+            os._exit(0)
+        os.waitpid(pid, 0)
+        assert x.tolist() == [5.0, 5.0, 5.0]
+        x.mul_(2)
+        assert x.tolist() == [10.0, 10.0, 10.0] and x.share_memory_() is x
