@@ -114,6 +114,8 @@ class UntypedStorage:
         return _in_shared_memory(self._bytes)
 
     def is_pinned(self, device="cuda"):
+        """False: NumPy memory is never pinned (``device`` must still name a device)."""
+        _device.device(device)
         return False
 
     def untyped(self):
@@ -226,6 +228,8 @@ class TypedStorage:
         return self._untyped_storage.is_shared()
 
     def is_pinned(self, device="cuda"):
+        """False: NumPy memory is never pinned (``device`` must still name a device)."""
+        _device.device(device)
         return False
 
     def type(self, dtype=None, non_blocking=False):
