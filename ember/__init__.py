@@ -163,3 +163,4 @@ from . import cpu  # noqa: E402
 from ._device_module import get_device_module  # noqa: E402
 from . import storage  # noqa: E402 - torch.storage: TypedStorage, UntypedStorage, FloatStorage...
 from .storage import *  # noqa: E402,F403
+from .nn._functional.aten_cells import *  # noqa: E402,F403 - torch.lstm_cell(...), ATen's order

@@ -733,3 +733,59 @@ def test_share_memory_is_seen_by_a_forked_process_like_torch():
         assert x.tolist() == [5.0, 5.0, 5.0]
         x.mul_(2)
         assert x.tolist() == [10.0, 10.0, 10.0] and x.share_memory_() is x
+
+
+# ---------------------------------------------------------------------- rnn cells, solve_ex
+
+RNG = np.random.default_rng(7)
+CELL = {"x": RNG.standard_normal((3, 4)), "h": RNG.standard_normal((3, 5)),
+        "c": RNG.standard_normal((3, 5)), "b_ih": None, "b_hh": None}
+
+
+@pytest.mark.parametrize("name,gates", [("lstm_cell", 4), ("gru_cell", 3),
+                                        ("rnn_tanh_cell", 1), ("rnn_relu_cell", 1)])
+@pytest.mark.parametrize("bias", [True, False])
+def test_top_level_rnn_cells_equal_torch(name, gates, bias):
+    w_ih = RNG.standard_normal((5 * gates, 4))
+    w_hh = RNG.standard_normal((5 * gates, 5))
+    b_ih, b_hh = RNG.standard_normal(5 * gates), RNG.standard_normal(5 * gates)
+
+    def run(lib):
+        leaves = [lib.tensor(v, requires_grad=True) for v in
+                  (CELL["x"], CELL["h"], CELL["c"], w_ih, w_hh, b_ih, b_hh)]
+        x, h, c, wi, wh, bi, bh = leaves
+        hx = (h, c) if name == "lstm_cell" else h
+        args = (x, hx, wi, wh) + ((bi, bh) if bias else ())
+        out = getattr(lib, name)(*args)
+        outs = out if isinstance(out, tuple) else (out,)
+        sum(o.sin().sum() for o in outs).backward()
+        return list(outs) + [t.grad if t.grad is not None else lib.zeros(1) for t in leaves]
+
+    pair(run)
+
+
+def test_solve_ex_equals_torch():
+    a = RNG.standard_normal((2, 3, 3))
+    b = RNG.standard_normal((2, 3, 2))
+
+    def run(lib, left=True):
+        A = lib.tensor(a, requires_grad=True)
+        B = lib.tensor(b, requires_grad=True)
+        result, info = lib.linalg.solve_ex(A, B, left=left) if left else \
+            lib.linalg.solve_ex(A, B.mT, left=False)
+        result.sum().backward()
+        return result, info, A.grad, B.grad
+
+    pair(run)
+    pair(lambda lib: run(lib, left=False))
+    singular = np.array([[[1.0, 2.0], [2.0, 4.0]], [[1.0, 0.0], [0.0, 1.0]]])
+    pair(lambda lib: lib.linalg.solve_ex(lib.tensor(singular), lib.ones(2, 2, 1,
+                                                                        dtype=lib.float64)))
+    pair(lambda lib: lib.linalg.solve_ex(lib.tensor(singular[1]),
+                                         lib.ones(2, dtype=lib.float64)))
+    for lib in (ember, torch):
+        with pytest.raises(lib.linalg.LinAlgError, match=r"\(Batch element 0\): The solver "
+                           "failed because the input matrix is singular"):
+            lib.linalg.solve_ex(lib.tensor(singular), lib.ones(2, 2, 1, dtype=lib.float64),
+                                check_errors=True)
+        assert type(lib.linalg.solve_ex(lib.eye(2), lib.ones(2))).__name__ == "linalg_solve_ex"
