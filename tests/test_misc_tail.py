@@ -789,3 +789,74 @@ def test_solve_ex_equals_torch():
             lib.linalg.solve_ex(lib.tensor(singular), lib.ones(2, 2, 1, dtype=lib.float64),
                                 check_errors=True)
         assert type(lib.linalg.solve_ex(lib.eye(2), lib.ones(2))).__name__ == "linalg_solve_ex"
+
+
+# ---------------------------------------------------------------------- nn / optim tail
+
+
+def test_container_is_a_deprecated_module_like_torch():
+    for lib in (ember, torch):
+        with pytest.warns(FutureWarning, match="`nn.Container` is deprecated"):
+            c = lib.nn.Container(a=lib.nn.Linear(2, 2), b=lib.nn.ReLU())
+        assert isinstance(c, lib.nn.Module) and [n for n, _ in c.named_children()] == ["a", "b"]
+        assert len(list(c.parameters())) == 2
+
+
+@pytest.mark.parametrize("dims", [2, 3])
+def test_convert_conv_weight_memory_format_like_torch(dims):
+    def run(lib):
+        conv, convt = (getattr(lib.nn, f"Conv{dims}d"), getattr(lib.nn, f"ConvTranspose{dims}d"))
+        lib.manual_seed(0)
+        m = lib.nn.Sequential(conv(3, 4, 3), lib.nn.Sequential(convt(4, 2, 3)), lib.nn.Linear(2, 2))
+        before = [p.detach().clone() for p in m.parameters()]
+        fmt = lib.channels_last if dims == 2 else lib.channels_last_3d
+        convert = getattr(lib.nn.utils, f"convert_conv{dims}d_weight_memory_format")
+        assert convert(m, fmt) is m
+        after = list(m.parameters())
+        assert all(isinstance(p, lib.nn.Parameter) for p in after)
+        assert all(lib.equal(a, b) for a, b in zip(before, after))  # values unchanged
+        back = convert(lib.nn.Sequential(conv(3, 4, 3)), lib.contiguous_format)
+        return [m[0].weight.stride(), m[1][0].weight.stride(), m[2].weight.stride(),
+                m[0].weight.is_contiguous(memory_format=fmt), back[0].weight.is_contiguous()]
+
+    pair(run)
+
+
+@pytest.mark.parametrize("options", [{}, {"nesterov": False, "momentum": 0.9},
+                                     {"adjust_lr_fn": "match_rms_adamw", "weight_decay": 0.0},
+                                     {"adjust_lr_fn": "original", "ns_steps": 3, "lr": 0.1}])
+def test_muon_five_steps_equal_torch(options):
+    """Muon's Newton-Schulz iteration rounds to bfloat16 after each op as torch's CPU kernels
+    do, so ember's iterates are torch's bit for bit; the parameters (float32) then differ only
+    by float32 rounding of the same updates: a few float32 ulps of values ~1 over 5 steps."""
+    rng = np.random.default_rng(0)
+    w_tall, w_wide, x = (rng.standard_normal(s) for s in [(6, 4), (3, 6), (8, 4)])
+    result = {}
+    for lib in (ember, torch):
+        a = lib.tensor(w_tall, dtype=lib.float32, requires_grad=True)
+        b = lib.tensor(w_wide, dtype=lib.float32, requires_grad=True)
+        opt = lib.optim.Muon([a, b], **{"lr": 0.02, **options})
+        data = lib.tensor(x, dtype=lib.float32)
+        for _ in range(5):
+            opt.zero_grad()
+            ((data @ a.T).tanh() @ b.T).pow(2).sum().backward()
+            opt.step()
+        result[lib] = (a.detach(), b.detach(), opt.state[b]["momentum_buffer"])
+    for e, t in zip(result[ember], result[torch]):
+        np.testing.assert_allclose(e.numpy(), t.numpy(), rtol=0, atol=8 * 2.0 ** -23 * 5 * 4)
+
+
+def test_muon_rejects_what_torch_rejects():
+    for lib in (ember, torch):
+        w = lib.ones(2, 2, requires_grad=True)
+        for kwargs, match in [({"lr": -1.0}, "Learning rate should be >= 0 but is"),
+                              ({"momentum": -0.1}, "momentum should be >= 0"),
+                              ({"weight_decay": -1.0}, "weight decay should be >= 0"),
+                              ({"adjust_lr_fn": "x"}, "Adjust learning rate function x")]:
+            with pytest.raises(ValueError, match=match):
+                lib.optim.Muon([w], **kwargs)
+        with pytest.raises(ValueError, match="Muon only supports 2D parameters"):
+            lib.optim.Muon([lib.ones(3, requires_grad=True)])
+        w.grad = lib.ones(2, 2)
+        with pytest.raises(ValueError, match="Number of steps must be less than 100"):
+            lib.optim.Muon([w], ns_steps=100).step()
