@@ -164,3 +164,14 @@ from ._device_module import get_device_module  # noqa: E402
 from . import storage  # noqa: E402 - torch.storage: TypedStorage, UntypedStorage, FloatStorage...
 from .storage import *  # noqa: E402,F403
 from .nn._functional.aten_cells import *  # noqa: E402,F403 - torch.lstm_cell(...), ATen's order
+# the dtypes with torch 2.13's limited support (wider unsigned integers, 8-bit floats)
+from ._dtype import (  # noqa: E402
+    float8_e4m3fn,
+    float8_e4m3fnuz,
+    float8_e5m2,
+    float8_e5m2fnuz,
+    float8_e8m0fnu,
+    uint16,
+    uint32,
+    uint64,
+)

@@ -19,15 +19,18 @@ BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 class dtype:
     """A tensor element type, printed as ``ember.float32`` like ``torch.float32``."""
 
-    __slots__ = ("name", "np", "itemsize", "category", "is_signed", "_short")
+    __slots__ = ("name", "np", "itemsize", "category", "is_signed", "_short", "_limited")
 
-    def __init__(self, name, np_dtype, category, short):
+    def __init__(self, name, np_dtype, category, short, itemsize=2, limited=None):
         self.name = name
         self.np = np_dtype
-        self.itemsize = np_dtype.itemsize if np_dtype is not None else 2
+        self.itemsize = np_dtype.itemsize if np_dtype is not None else itemsize
         self.category = category
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = not name.startswith("uint") and name not in ("bool", "float8_e8m0fnu")
         self._short = short  # PyTorch's ScalarType name used in error messages ("Float")
+        # torch 2.13 supports few ops on uint16/32/64 and the float8 types: the name of their
+        # family in torch's promotion error, else None
+        self._limited = limited
 
     @property
     def is_floating_point(self):
@@ -59,6 +62,11 @@ def _np_bfloat16():
     return np.dtype(_ml_dtypes.bfloat16) if _ml_dtypes is not None else None
 
 
+def _np_ml(name):
+    """A NumPy dtype of the optional ml_dtypes package (None without it)."""
+    return np.dtype(getattr(_ml_dtypes, name)) if _ml_dtypes is not None else None
+
+
 bool = dtype("bool", np.dtype(np.bool_), BOOL, "Bool")  # noqa: A001 - torch's name
 uint8 = dtype("uint8", np.dtype(np.uint8), INT, "Byte")
 int8 = dtype("int8", np.dtype(np.int8), INT, "Char")
@@ -83,8 +91,27 @@ int = int32  # noqa: A001
 long = int64
 uint8 = uint8
 
+# the dtypes torch 2.13 has with limited support (creation, conversion, printing, indexing,
+# comparison; few maths): wider unsigned integers (NumPy's) and 8-bit floats (ml_dtypes')
+_UNSIGNED = "uint16, uint32, uint64 types"
+uint16 = dtype("uint16", np.dtype(np.uint16), INT, "UInt16", limited=_UNSIGNED)
+uint32 = dtype("uint32", np.dtype(np.uint32), INT, "UInt32", limited=_UNSIGNED)
+uint64 = dtype("uint64", np.dtype(np.uint64), INT, "UInt64", limited=_UNSIGNED)
+float8_e4m3fn = dtype("float8_e4m3fn", _np_ml("float8_e4m3fn"), FLOAT, "Float8_e4m3fn", 1,
+                      "Float8 Types")
+float8_e5m2 = dtype("float8_e5m2", _np_ml("float8_e5m2"), FLOAT, "Float8_e5m2", 1,
+                    "Float8 Types")
+float8_e4m3fnuz = dtype("float8_e4m3fnuz", _np_ml("float8_e4m3fnuz"), FLOAT, "Float8_e4m3fnuz",
+                        1, "Float8 Types")
+float8_e5m2fnuz = dtype("float8_e5m2fnuz", _np_ml("float8_e5m2fnuz"), FLOAT, "Float8_e5m2fnuz",
+                        1, "Float8 Types")
+float8_e8m0fnu = dtype("float8_e8m0fnu", _np_ml("float8_e8m0fnu"), FLOAT, "Float8_e8m0fnu", 1,
+                       "Float8 Types")
+LIMITED_DTYPES = (uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz,
+                  float8_e5m2fnuz, float8_e8m0fnu)
+
 ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
-              complex64, complex128)
+              complex64, complex128) + LIMITED_DTYPES
 
 _FROM_NP = {d.np: d for d in ALL_DTYPES if d.np is not None}
 
@@ -114,7 +141,7 @@ def from_numpy_dtype(np_dtype):
 def to_numpy_dtype(d):
     if d.np is None:
         raise ImportError(
-            "ember.bfloat16 needs the optional package ml_dtypes: pip install 'ember[bfloat16]' "
+            f"ember.{d.name} needs the optional package ml_dtypes: pip install 'ember[bfloat16]' "
             "(or pip install ml_dtypes)"
         )
     return d.np
@@ -123,13 +150,18 @@ def to_numpy_dtype(d):
 def cast(array, d):
     """``array`` in dtype ``d``, rounded as torch rounds.
 
-    NOTE: torch makes 16-bit floats from float32 values: a float64 becomes float32 first, then
-    float16/bfloat16 (two roundings). NumPy rounds float64 -> float16 once, which can differ in
-    the last bit, so ember goes through float32 too.
+    NOTE: torch makes 16-bit (and 8-bit) floats from float32 values: a float64 becomes float32
+    first, then float16/bfloat16/float8 (two roundings). NumPy rounds float64 -> float16 once,
+    which can differ in the last bit, so ember goes through float32 too.
     """
     np_dtype = to_numpy_dtype(d)
-    if d.itemsize == 2 and d.category == FLOAT and array.dtype.itemsize == 8:
+    if d.itemsize <= 2 and d.category == FLOAT and array.dtype.itemsize == 8:
         array = array.astype(np.float32)
+    if d is float8_e8m0fnu and array.dtype.kind in "fiub":
+        # torch keeps only the exponent: the sign is dropped and 0 becomes the smallest power
+        # 2^-127 (ml_dtypes would give NaN for both)
+        array = np.abs(array.astype(np.float32))
+        array = np.where(array == 0, np.float32(2.0 ** -127), array)
     return array.astype(np_dtype, copy=False)
 
 
@@ -179,6 +211,8 @@ def promote_types(type1, type2):
     if type1 is type2:
         return type1
     c1, c2 = type1.category, type2.category
+    if type1._limited or type2._limited:
+        _check_limited_promotion(type1, type2)
     if c1 == BOOL:
         return type2
     if c2 == BOOL:
@@ -194,6 +228,17 @@ def promote_types(type1, type2):
     # a complex is involved: complex with the wider of the two value precisions
     wide = max(_value_bits(type1), _value_bits(type2))
     return complex128 if wide >= 64 else complex64
+
+
+def _check_limited_promotion(type1, type2):
+    """torch 2.13 promotes a float8 type with no other type, and uint16/32/64 only with
+    floating and complex types (which win as for any integer)."""
+    float8 = "Float8 Types"
+    limited = float8 if float8 in (type1._limited, type2._limited) else _UNSIGNED
+    floats = type1.category >= FLOAT or type2.category >= FLOAT
+    if limited == float8 or not floats:
+        raise RuntimeError(f"Promotion for {limited} is not supported, attempted to promote "
+                           f"{type1._short} and {type2._short}")
 
 
 def _value_bits(d):
@@ -274,8 +319,9 @@ class finfo:
             raise TypeError("ember.finfo() requires a floating point input type. Use ember.iinfo "
                             "to handle 'ember.finfo'")
         real = type.to_real()
-        # ml_dtypes.finfo also knows bfloat16, which numpy.finfo does not
-        info = (_ml_dtypes.finfo if real is bfloat16 else np.finfo)(to_numpy_dtype(real))
+        # ml_dtypes.finfo also knows bfloat16 and the float8 types, which numpy.finfo does not
+        ml = real is bfloat16 or real.itemsize == 1
+        info = (_ml_dtypes.finfo if ml else np.finfo)(to_numpy_dtype(real))
         self.dtype = real.name
         self.bits = real.itemsize * 8
         self.eps = builtins_float(info.eps)
@@ -284,6 +330,11 @@ class finfo:
         self.tiny = builtins_float(info.tiny)
         self.smallest_normal = self.tiny
         self.resolution = 10.0 ** -builtins_int(info.precision)
+        if real.itemsize == 1:
+            # torch's figures for the float8 types: a resolution of 1 (no decimal digit is
+            # exact), and for float8_e5m2fnuz an eps of 2^-3 where ml_dtypes says 2^-2
+            self.resolution = 1.0
+            self.eps = {"float8_e5m2fnuz": 0.125}.get(real.name, self.eps)
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "

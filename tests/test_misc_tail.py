@@ -860,3 +860,65 @@ def test_muon_rejects_what_torch_rejects():
         w.grad = lib.ones(2, 2)
         with pytest.raises(ValueError, match="Number of steps must be less than 100"):
             lib.optim.Muon([w], ns_steps=100).step()
+
+
+# ---------------------------------------------------------------------- limited dtypes
+
+FLOAT8 = ["float8_e4m3fn", "float8_e5m2", "float8_e4m3fnuz", "float8_e5m2fnuz", "float8_e8m0fnu"]
+UNSIGNED = ["uint16", "uint32", "uint64"]
+
+
+@pytest.mark.parametrize("name", FLOAT8)
+def test_float8_creation_conversion_and_printing_like_torch(name):
+    """The conversions round to the nearest float8 value (as torch, through float32); the
+    values are then exact, so they are compared exactly, and the printed form as text.
+    (Not compared: zeros(dtype=float8_e8m0fnu), NaN in ember, 2^-127 in torch; see the
+    report.)"""
+    values = [0.3, 1.7, 4.0, 1e-3, 300.0, 0.0]
+    if name != "float8_e8m0fnu":
+        values += [-2.5, -0.07]
+
+    def run(lib):
+        d = getattr(lib, name)
+        x = lib.tensor(values).to(d)
+        direct = lib.tensor(values, dtype=d)
+        from64 = lib.tensor(values, dtype=lib.float64).to(d)
+        return [x.float().tolist(), direct.float().tolist(), from64.float().tolist(),
+                repr(x).replace("torch.", "ember."), str(x.dtype).split(".")[1], x.element_size(),
+                d.itemsize, d.is_floating_point, d.is_signed, x[1].item(), (x == x).tolist(),
+                lib.ones(2, dtype=d).float().tolist(), lib.finfo(d).max, lib.finfo(d).eps,
+                x.to(lib.float16).tolist(), x.clone().dtype == d, x[1:3].float().tolist()]
+
+    e, t = run(ember), run(torch)
+    assert len(e) == len(t)
+    for a, b in zip(e, t):
+        np.testing.assert_equal(a, b)
+    for lib in (ember, torch):
+        d = getattr(lib, name)
+        with pytest.raises(RuntimeError, match="Promotion for Float8 Types is not supported"):
+            lib.promote_types(d, lib.float32)
+        with pytest.raises(RuntimeError, match="Promotion for Float8 Types is not supported"):
+            lib.ones(2).to(d) + lib.ones(2)
+        assert lib.promote_types(d, d) == d
+
+
+@pytest.mark.parametrize("name", UNSIGNED)
+def test_wide_unsigned_dtypes_like_torch(name):
+    def run(lib):
+        d = getattr(lib, name)
+        x = lib.tensor([1, 2, 65535], dtype=d)
+        return [repr(x).replace("torch.", "ember."), x.tolist(), x.element_size(), d.is_signed,
+                d.is_floating_point, lib.iinfo(d).max, lib.iinfo(d).min, (x * 2).dtype == d,
+                (x * 2.5).tolist(), (x == 2).tolist(), x.to(lib.float32).tolist(),
+                x.sum().item(), x.sum().dtype == lib.int64, x[1:].tolist(),
+                lib.zeros(2, dtype=d).tolist(), lib.promote_types(d, lib.float32) == lib.float32,
+                lib.from_numpy(np.array([7, 8], dtype=name)).dtype == d,
+                lib.cat([x, x]).dtype == d, x.sort().values.tolist(), (x & x).tolist()]
+
+    pair(run)
+    for lib in (ember, torch):
+        d = getattr(lib, name)
+        for other in (lib.int64, lib.uint8, lib.bool):
+            with pytest.raises(RuntimeError, match=r"Promotion for uint16, uint32, uint64 types "
+                               "is not supported"):
+                lib.promote_types(d, other)

@@ -57,10 +57,11 @@ def replace_all_batch_norm_modules_(root):
     """In place: every batch norm module in ``root`` stops tracking running statistics
     (running_mean, running_var and num_batches_tracked become None), so it always normalises
     with the batch's own statistics, as vmap over models needs.  Returns ``root``."""
-    from ..nn.modules.batchnorm import _BatchNorm
-
     for module in root.modules():
-        if isinstance(module, _BatchNorm) and module.track_running_stats:
+        # NOTE: found by class name, as the core (ember.func) never imports nn; InstanceNorm
+        # shares the statistics fields but is not a _BatchNorm, and torch leaves it alone too
+        is_batch_norm = any(c.__name__ == "_BatchNorm" for c in type(module).__mro__)
+        if is_batch_norm and module.track_running_stats:
             module.running_mean = None
             module.running_var = None
             module.num_batches_tracked = None

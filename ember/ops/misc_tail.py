@@ -279,20 +279,6 @@ def pin_memory(self, device=None):
     return self
 
 
-def prelu(self, weight):
-    """Tensor.prelu = nn.functional.prelu."""
-    from ..nn import functional as F
-
-    return F.prelu(self, weight)
-
-
-def hardshrink(self, lambd=0.5):
-    """Tensor.hardshrink = nn.functional.hardshrink."""
-    from ..nn import functional as F
-
-    return F.hardshrink(self, lambd)
-
-
 def _false(self):
     return False
 
@@ -302,7 +288,7 @@ METHODS = {
     "nonzero_static": nonzero_static, "apply_": apply_, "map_": map_, "map2_": map2_,
     "resize": resize, "resize_as": resize_as, "new_empty_strided": new_empty_strided,
     "dim_order": dim_order, "const_data_ptr": const_data_ptr, "is_pinned": is_pinned,
-    "pin_memory": pin_memory, "prelu": prelu, "hardshrink": hardshrink,
+    "pin_memory": pin_memory,
     "index_reduce_": _index_reduce_inplace,
     # backends and layouts ember never has
     "is_nested": property(_false), "is_xla": property(_false), "is_ipu": property(_false),
