@@ -175,3 +175,4 @@ from ._dtype import (  # noqa: E402
     uint32,
     uint64,
 )
+from .nn._functional.aten_embedding_bag import embedding_bag  # noqa: E402 - ATen's spelling

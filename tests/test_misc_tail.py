@@ -922,3 +922,47 @@ def test_wide_unsigned_dtypes_like_torch(name):
             with pytest.raises(RuntimeError, match=r"Promotion for uint16, uint32, uint64 types "
                                "is not supported"):
                 lib.promote_types(d, other)
+
+
+# ---------------------------------------------------------------------- torch.embedding_bag
+
+BAG_W = np.random.default_rng(9).standard_normal((5, 3))
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("offsets,last", [([0, 2], False), ([0, 0, 2], False),
+                                          ([0, 2, 5], True)])
+@pytest.mark.parametrize("padding_idx", [None, 3])
+def test_top_level_embedding_bag_equals_torch(mode, offsets, last, padding_idx):
+    """torch's four results, the bookkeeping ones included, and the weight's gradient."""
+    def run(lib):
+        w = lib.tensor(BAG_W, requires_grad=True)
+        out = lib.embedding_bag(w, lib.tensor([0, 2, 1, 3, 3]), lib.tensor(offsets), False,
+                                mode, False, None, last, padding_idx)
+        (out[0] * lib.arange(1.0, 4.0, dtype=lib.float64)).sum().backward()
+        return list(out) + [w.grad]
+
+    pair(run)
+
+
+def test_top_level_embedding_bag_per_sample_weights_equals_torch():
+    def run(lib):
+        w = lib.tensor(BAG_W, requires_grad=True)
+        psw = lib.tensor([1.0, 2.0, 3.0, 4.0, 5.0], dtype=lib.float64, requires_grad=True)
+        out = lib.embedding_bag(w, lib.tensor([0, 2, 1, 3, 3]), lib.tensor([0, 2]), False, 0,
+                                False, psw)
+        out[0].sum().backward()
+        return list(out) + [w.grad, psw.grad]
+
+    pair(run)
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+@pytest.mark.parametrize("last", [False, True])
+def test_top_level_embedding_bag_float32_bookkeeping_equals_torch(mode, last):
+    """float32 weights take torch's fast sum kernel (offset2bag left empty, one bag_size per
+    offset); the values are compared with conftest's float32 tolerances."""
+    offsets = [0, 2, 5] if last else [0, 2]
+    pair(lambda lib: list(lib.embedding_bag(lib.tensor(BAG_W, dtype=lib.float32),
+                                            lib.tensor([0, 2, 1, 3, 3]), lib.tensor(offsets),
+                                            False, mode, False, None, last)))
