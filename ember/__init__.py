@@ -55,7 +55,7 @@ _warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)
 
 __version__ = "0.1.0"
 
-strided = "strided"  # the only layout ember has
+from ._layout import layout, strided  # noqa: E402 - the only layout ember has
 
 
 def is_tensor(obj):
@@ -157,3 +157,22 @@ from ._global_switches import *  # noqa: E402,F403 - set_anomaly_enabled, has_la
 from .ops.finite_differences import gradient  # noqa: E402
 from .func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
 from ._random_poisson import poisson  # noqa: E402
+# issue 20's tail of small names (ember/ops/misc_tail.py and neighbours)
+from .ops.misc_tail import *  # noqa: E402,F403 - igamma, index_reduce, nonzero_static, cond, ...
+from . import cpu  # noqa: E402
+from ._device_module import get_device_module  # noqa: E402
+from . import storage  # noqa: E402 - torch.storage: TypedStorage, UntypedStorage, FloatStorage...
+from .storage import *  # noqa: E402,F403
+from .nn._functional.aten_cells import *  # noqa: E402,F403 - torch.lstm_cell(...), ATen's order
+# the dtypes with torch 2.13's limited support (wider unsigned integers, 8-bit floats)
+from ._dtype import (  # noqa: E402
+    float8_e4m3fn,
+    float8_e4m3fnuz,
+    float8_e5m2,
+    float8_e5m2fnuz,
+    float8_e8m0fnu,
+    uint16,
+    uint32,
+    uint64,
+)
+from .nn._functional.aten_embedding_bag import embedding_bag  # noqa: E402 - ATen's spelling

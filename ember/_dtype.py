@@ -14,15 +14,18 @@ BOOL, INT, FLOAT, COMPLEX = 0, 1, 2, 3
 class dtype:
     """A tensor element type, printed as ``ember.float32`` like ``torch.float32``."""
 
-    __slots__ = ("name", "np", "itemsize", "category", "is_signed", "_short")
+    __slots__ = ("name", "np", "itemsize", "category", "is_signed", "_short", "_limited")
 
-    def __init__(self, name, np_dtype, category, short):
+    def __init__(self, name, np_dtype, category, short, itemsize=2, limited=None):
         self.name = name
         self.np = np_dtype
-        self.itemsize = np_dtype.itemsize if np_dtype else 2
+        self.itemsize = np_dtype.itemsize if np_dtype else itemsize
         self.category = category
-        self.is_signed = name not in ("uint8", "bool")
+        self.is_signed = not name.startswith("uint") and name not in ("bool", "float8_e8m0fnu")
         self._short = short  # PyTorch's ScalarType name used in error messages ("Float")
+        # torch 2.13 supports few ops on uint16/32/64 and the float8 types: the name of their
+        # family in torch's promotion error, else None
+        self._limited = limited
 
     @property
     def is_floating_point(self):
@@ -50,20 +53,24 @@ class dtype:
         return self.name
 
 
-class _LazyBfloat16(dtype):
-    """bfloat16, whose NumPy dtype lives in the optional package ml_dtypes.
+class _MlDtype(dtype):
+    """A dtype whose NumPy dtype lives in the optional package ml_dtypes: bfloat16 and the
+    float8 types.
 
     NOTE: importing ml_dtypes takes ~0.6 s, half of ``import ember``; most programs never touch
-    bfloat16, so the package is imported the first time ``bfloat16.np`` is read (a property here
+    these dtypes, so the package is imported the first time ``.np`` is read (a property here
     shadows the slot of the base class) and the NumPy dtype is then registered with the tables
     below.  ``np`` is None when ml_dtypes is not installed."""
 
     __slots__ = ("_np_dtype",)
 
+    def __init__(self, name, category, short, itemsize, limited=None):
+        super().__init__(name, False, category, short, itemsize, limited)
+
     @property
     def np(self):
         if self._np_dtype is False:
-            self._np_dtype = _import_bfloat16()
+            self._np_dtype = _import_ml_dtype(self)
         return self._np_dtype
 
     @np.setter
@@ -71,15 +78,16 @@ class _LazyBfloat16(dtype):
         self._np_dtype = value
 
 
-def _import_bfloat16():
-    """ml_dtypes' bfloat16 as a NumPy dtype, registered as ember's bfloat16; None without it."""
+def _import_ml_dtype(d):
+    """ml_dtypes' NumPy dtype of the same name as ``d``, registered as ``d``; None without it."""
     try:
         import ml_dtypes
     except ImportError:  # pragma: no cover - exercised only without the extra
         return None
-    np_dtype = np.dtype(ml_dtypes.bfloat16)
-    _FROM_NP[np_dtype] = bfloat16
-    _WIDER_ACCUMULATOR[np_dtype] = np.dtype(np.float32)
+    np_dtype = np.dtype(getattr(ml_dtypes, d.name))
+    _FROM_NP[np_dtype] = d
+    if d is bfloat16:
+        _WIDER_ACCUMULATOR[np_dtype] = np.dtype(np.float32)
     return np_dtype
 
 
@@ -90,7 +98,7 @@ int16 = dtype("int16", np.dtype(np.int16), INT, "Short")
 int32 = dtype("int32", np.dtype(np.int32), INT, "Int")
 int64 = dtype("int64", np.dtype(np.int64), INT, "Long")
 float16 = dtype("float16", np.dtype(np.float16), FLOAT, "Half")
-bfloat16 = _LazyBfloat16("bfloat16", False, FLOAT, "BFloat16")
+bfloat16 = _MlDtype("bfloat16", FLOAT, "BFloat16", 2)
 float32 = dtype("float32", np.dtype(np.float32), FLOAT, "Float")
 float64 = dtype("float64", np.dtype(np.float64), FLOAT, "Double")
 complex64 = dtype("complex64", np.dtype(np.complex64), COMPLEX, "ComplexFloat")
@@ -107,10 +115,26 @@ int = int32  # noqa: A001
 long = int64
 uint8 = uint8
 
-ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
-              complex64, complex128)
+# the dtypes torch 2.13 has with limited support (creation, conversion, printing, indexing,
+# comparison; few maths): wider unsigned integers (NumPy's) and 8-bit floats (ml_dtypes')
+_UNSIGNED = "uint16, uint32, uint64 types"
+uint16 = dtype("uint16", np.dtype(np.uint16), INT, "UInt16", limited=_UNSIGNED)
+uint32 = dtype("uint32", np.dtype(np.uint32), INT, "UInt32", limited=_UNSIGNED)
+uint64 = dtype("uint64", np.dtype(np.uint64), INT, "UInt64", limited=_UNSIGNED)
+float8_e4m3fn = _MlDtype("float8_e4m3fn", FLOAT, "Float8_e4m3fn", 1, "Float8 Types")
+float8_e5m2 = _MlDtype("float8_e5m2", FLOAT, "Float8_e5m2", 1, "Float8 Types")
+float8_e4m3fnuz = _MlDtype("float8_e4m3fnuz", FLOAT, "Float8_e4m3fnuz", 1, "Float8 Types")
+float8_e5m2fnuz = _MlDtype("float8_e5m2fnuz", FLOAT, "Float8_e5m2fnuz", 1, "Float8 Types")
+float8_e8m0fnu = _MlDtype("float8_e8m0fnu", FLOAT, "Float8_e8m0fnu", 1, "Float8 Types")
+LIMITED_DTYPES = (uint16, uint32, uint64, float8_e4m3fn, float8_e5m2, float8_e4m3fnuz,
+                  float8_e5m2fnuz, float8_e8m0fnu)
 
-_FROM_NP = {d.np: d for d in ALL_DTYPES if d is not bfloat16}  # bfloat16: when first used
+ALL_DTYPES = (bool, uint8, int8, int16, int32, int64, float16, bfloat16, float32, float64,
+              complex64, complex128) + LIMITED_DTYPES
+
+# ml_dtypes' types join when first used (_MlDtype)
+_FROM_NP = {d.np: d for d in ALL_DTYPES if not isinstance(d, _MlDtype)}
+_ML_BY_NAME = {d.name: d for d in ALL_DTYPES if isinstance(d, _MlDtype)}
 
 
 def from_numpy_dtype(np_dtype):
@@ -120,8 +144,8 @@ def from_numpy_dtype(np_dtype):
     except KeyError:
         pass
     np_dtype = np.dtype(np_dtype)
-    if np_dtype not in _FROM_NP and np_dtype.name == "bfloat16":
-        _ = bfloat16.np  # an array of ml_dtypes' bfloat16: reading .np registers the dtype
+    if np_dtype not in _FROM_NP and np_dtype.name in _ML_BY_NAME:
+        _ = _ML_BY_NAME[np_dtype.name].np  # an ml_dtypes array: reading .np registers it
     if np_dtype in _FROM_NP:
         return _FROM_NP[np_dtype]
     if np_dtype.kind == "u":  # uint16/32/64: torch has no tensors of these in general use
@@ -140,7 +164,7 @@ def from_numpy_dtype(np_dtype):
 def to_numpy_dtype(d):
     if d.np is None:
         raise ImportError(
-            "ember.bfloat16 needs the optional package ml_dtypes: pip install 'ember[bfloat16]' "
+            f"ember.{d.name} needs the optional package ml_dtypes: pip install 'ember[bfloat16]' "
             "(or pip install ml_dtypes)"
         )
     return d.np
@@ -149,13 +173,18 @@ def to_numpy_dtype(d):
 def cast(array, d):
     """``array`` in dtype ``d``, rounded as torch rounds.
 
-    NOTE: torch makes 16-bit floats from float32 values: a float64 becomes float32 first, then
-    float16/bfloat16 (two roundings). NumPy rounds float64 -> float16 once, which can differ in
-    the last bit, so ember goes through float32 too.
+    NOTE: torch makes 16-bit (and 8-bit) floats from float32 values: a float64 becomes float32
+    first, then float16/bfloat16/float8 (two roundings). NumPy rounds float64 -> float16 once,
+    which can differ in the last bit, so ember goes through float32 too.
     """
     np_dtype = to_numpy_dtype(d)
-    if d.itemsize == 2 and d.category == FLOAT and array.dtype.itemsize == 8:
+    if d.itemsize <= 2 and d.category == FLOAT and array.dtype.itemsize == 8:
         array = array.astype(np.float32)
+    if d is float8_e8m0fnu and array.dtype.kind in "fiub":
+        # torch keeps only the exponent: the sign is dropped and 0 becomes the smallest power
+        # 2^-127 (ml_dtypes would give NaN for both)
+        array = np.abs(array.astype(np.float32))
+        array = np.where(array == 0, np.float32(2.0 ** -127), array)
     return array.astype(np_dtype, copy=False)
 
 
@@ -203,6 +232,8 @@ def promote_types(type1, type2):
     if type1 is type2:
         return type1
     c1, c2 = type1.category, type2.category
+    if type1._limited or type2._limited:
+        _check_limited_promotion(type1, type2)
     if c1 == BOOL:
         return type2
     if c2 == BOOL:
@@ -218,6 +249,17 @@ def promote_types(type1, type2):
     # a complex is involved: complex with the wider of the two value precisions
     wide = max(_value_bits(type1), _value_bits(type2))
     return complex128 if wide >= 64 else complex64
+
+
+def _check_limited_promotion(type1, type2):
+    """torch 2.13 promotes a float8 type with no other type, and uint16/32/64 only with
+    floating and complex types (which win as for any integer)."""
+    float8 = "Float8 Types"
+    limited = float8 if float8 in (type1._limited, type2._limited) else _UNSIGNED
+    floats = type1.category >= FLOAT or type2.category >= FLOAT
+    if limited == float8 or not floats:
+        raise RuntimeError(f"Promotion for {limited} is not supported, attempted to promote "
+                           f"{type1._short} and {type2._short}")
 
 
 def _value_bits(d):
@@ -298,8 +340,9 @@ class finfo:
             raise TypeError("ember.finfo() requires a floating point input type. Use ember.iinfo "
                             "to handle 'ember.finfo'")
         real = type.to_real()
-        # ml_dtypes.finfo also knows bfloat16, which numpy.finfo does not
-        info = (_ml_dtypes_finfo() if real is bfloat16 else np.finfo)(to_numpy_dtype(real))
+        # ml_dtypes.finfo also knows bfloat16 and the float8 types, which numpy.finfo does not
+        ml = isinstance(real, _MlDtype)
+        info = (_ml_dtypes_finfo() if ml else np.finfo)(to_numpy_dtype(real))
         self.dtype = real.name
         self.bits = real.itemsize * 8
         self.eps = builtins_float(info.eps)
@@ -308,6 +351,11 @@ class finfo:
         self.tiny = builtins_float(info.tiny)
         self.smallest_normal = self.tiny
         self.resolution = 10.0 ** -builtins_int(info.precision)
+        if real.itemsize == 1:
+            # torch's figures for the float8 types: a resolution of 1 (no decimal digit is
+            # exact), and for float8_e5m2fnuz an eps of 2^-3 where ml_dtypes says 2^-2
+            self.resolution = 1.0
+            self.eps = {"float8_e5m2fnuz": 0.125}.get(real.name, self.eps)
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution}, min={self.min:g}, max={self.max:g}, "
@@ -352,7 +400,7 @@ def check_dtype(d, fn):
 
     Every factory and conversion that takes ``dtype=`` asks here, so a string or a NumPy type
     gets torch's TypeError instead of failing deep inside the op."""
-    if d is None or type(d) is dtype or d is bfloat16:
+    if d is None or type(d) is dtype or type(d) is _MlDtype:
         return d
     if type(d) is type and d in _PYTHON_TYPE_DTYPES:
         return _PYTHON_TYPE_DTYPES[d]
@@ -367,7 +415,7 @@ _BY_NAME = {d.name for d in ALL_DTYPES}
 
 
 def _ml_dtypes_finfo():
-    """ml_dtypes.finfo (it knows bfloat16, which numpy.finfo does not)."""
+    """ml_dtypes.finfo (it knows bfloat16 and the float8 types, which numpy.finfo does not)."""
     import ml_dtypes
 
     return ml_dtypes.finfo

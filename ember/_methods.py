@@ -6,7 +6,7 @@ each op module ends with a ``METHODS`` table that makes it a method too (``x.exp
 (``x.exp_()``) run the same function and write the result back (``Tensor._inplace``).
 """
 
-from . import _random
+from . import _random, storage
 from ._tensor import Tensor
 from .ops import (
     along_dim,
@@ -14,6 +14,7 @@ from .ops import (
     complex_views,
     indexing,
     linalg,
+    misc_tail,
     nn,
     pointwise,
     reduction,
@@ -39,7 +40,8 @@ def _inplace(fn):
 
 # each op module lists its methods: METHODS (name -> function) and INPLACE (name_ -> function)
 _MODULES = (binary, unary, reduction, shape, indexing, linalg, nn, statistics, strided, structure,
-            special_math, pointwise, along_dim, stft, _random, complex_views, toplevel_tail)
+            special_math, pointwise, along_dim, stft, _random, complex_views, toplevel_tail,
+            misc_tail, storage)
 
 
 def install():

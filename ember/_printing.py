@@ -230,9 +230,11 @@ class _Layout:
 
 
 def _values(t):
-    """The tensor's values as a NumPy array the formatters can read (16-bit floats widened)."""
+    """The tensor's values as a NumPy array the formatters can read (16- and 8-bit floats
+    widened)."""
     array = np.asarray(t.detach()._host())
-    if t.dtype in (D.float16, D.bfloat16):
+    if t.dtype in (D.float16, D.bfloat16) or (t.dtype.category == D.FLOAT and
+                                               t.dtype.itemsize == 1):
         array = array.astype(np.float32)
     return array
 

@@ -54,3 +54,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):
     """The diagonals of a batch of matrices. Same as torch.linalg.diagonal."""
     return A.diagonal(offset=offset, dim1=dim1, dim2=dim2)
 
+
+from .ops.solve_ex import solve_ex  # noqa: E402 - issue 20's tail
+
+__all__ += ["solve_ex"]

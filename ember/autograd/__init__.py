@@ -25,6 +25,22 @@ __all__ = ["backward", "grad", "no_grad", "enable_grad", "set_grad_enabled", "in
            "functional", "gradcheck", "gradgradcheck", "set_graph_growth_warning",
            "Variable"]
 
+# issue 20's tail: the legacy nested Function, the engine switches, the old variable()
+# the module ember.autograd.variable (old import path of Variable) is loaded first, so that
+# the function below, as torch's, is what the name means afterwards
+from . import variable as _variable_module  # noqa: E402, F401
+from .engine_switches import enforce_grad_layout_policy, set_multithreading_enabled  # noqa: E402
+from .nested_io import NestedIOFunction  # noqa: E402
+
+__all__ += ["NestedIOFunction", "enforce_grad_layout_policy", "set_multithreading_enabled",
+            "variable"]
+
+
+def variable(*args, **kwargs):
+    """Removed from torch long ago: raises torch's RuntimeError pointing to tensor()."""
+    raise RuntimeError("torch.autograd.variable(...) is deprecated, use torch.tensor(...) "
+                       "instead")
+
 
 def _as_tuple(x):
     if x is None:

@@ -11,3 +11,12 @@ from ._vmap import vmap
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "vmap",
            "functional_call", "stack_module_state"]
+
+from ._tail import (  # noqa: E402
+    debug_unwrap,
+    functionalize,
+    linearize,
+    replace_all_batch_norm_modules_,
+)
+
+__all__ += ["debug_unwrap", "functionalize", "linearize", "replace_all_batch_norm_modules_"]

@@ -20,6 +20,10 @@ __all__ = ["ASGD", "Adadelta", "Adafactor", "Adagrad", "Adam", "AdamW", "Adamax"
            "Optimizer", "RAdam", "RMSprop", "Rprop", "SGD", "SparseAdam", "lr_scheduler",
            "swa_utils"]
 
+from .muon import Muon  # noqa: E402 - issue 20's tail
+
+__all__ += ["Muon"]
+
 
 def __getattr__(name):
     """Only called for a name this module lacks: torch's name and ember.check in the error."""

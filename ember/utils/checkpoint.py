@@ -30,7 +30,18 @@ from ..autograd import grad_mode as _grad_mode
 
 Tensor = _tensor.Tensor
 
-__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn"]
+from ._selective_checkpoint import (  # noqa: E402
+    SAC_IGNORED_OPS,
+    CheckpointPolicy,
+    SelectiveCheckpointContext,
+    create_selective_checkpoint_contexts,
+)
+
+__all__ = ["checkpoint", "checkpoint_sequential", "CheckpointError", "noop_context_fn",
+           "check_backward_validity", "detach_variable", "get_device_states",
+           "set_device_states", "set_checkpoint_early_stop", "set_checkpoint_debug_enabled",
+           "CheckpointPolicy", "SelectiveCheckpointContext",
+           "create_selective_checkpoint_contexts", "SAC_IGNORED_OPS", "GraphExecGroup"]
 
 
 class CheckpointError(RuntimeError):
@@ -119,6 +130,8 @@ def checkpoint(function, *args, use_reentrant=None, context_fn=noop_context_fn,
     """
     preserve = kwargs.pop("preserve_rng_state", True)
     use_reentrant = _resolve_use_reentrant(use_reentrant, "torch.utils.checkpoint")
+    if _settings.debug is not None:  # set_checkpoint_debug_enabled overrides the argument
+        debug = _settings.debug
     if use_reentrant:
         if context_fn is not noop_context_fn or debug is not False:
             raise ValueError("Passing `context_fn` or `debug` is only supported when "
@@ -452,3 +465,102 @@ def checkpoint_sequential(functions, segments, input, use_reentrant=None, **kwar
         input = checkpoint(run_part(begin, end + 1), input, use_reentrant=use_reentrant,
                            preserve_rng_state=preserve)
     return run_part(end + 1, len(functions))(input)
+
+
+# ---------------------------------------------------------------------------- helpers
+
+
+class _Settings:
+    """The switches set by the context managers below (None: defer to the argument)."""
+
+    debug = None
+    early_stop = None
+
+
+_settings = _Settings()
+
+
+class _Setting:
+    """A context that sets one field of ``_settings`` and puts the old value back."""
+
+    def __init__(self, field, value):
+        self.field = field
+        self.value = value
+
+    def __enter__(self):
+        self.before = getattr(_settings, self.field)
+        setattr(_settings, self.field, self.value)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(_settings, self.field, self.before)
+        return False
+
+
+def set_checkpoint_debug_enabled(enabled):
+    """A context in which every ``checkpoint`` runs with ``debug=enabled`` whatever its own
+    argument says (``None``: each call's own argument again)."""
+    return _Setting("debug", enabled)
+
+
+def set_checkpoint_early_stop(enable):
+    """A context that sets whether non-reentrant checkpoints may stop recomputing once the
+    tensors backward needs are back.  ember's recomputation always runs the whole function
+    (the gradients are the same either way), so the switch is recorded and has no effect."""
+    return _Setting("early_stop", enable)
+
+
+def detach_variable(inputs):
+    """The tuple ``inputs`` with each tensor replaced by a detached copy that requires grad
+    as the original did (other values unchanged)."""
+    if not isinstance(inputs, tuple):
+        raise RuntimeError("Only tuple of tensors is supported. Got Unsupported input type: "
+                           f"{type(inputs).__name__}")
+    return tuple(_detached(x) if isinstance(x, Tensor) else x for x in inputs)
+
+
+def check_backward_validity(inputs):
+    """Warn (as torch) when no tensor in ``inputs`` requires grad: checkpoint's gradients
+    would all be None."""
+    if not any(x.requires_grad for x in inputs if isinstance(x, Tensor)):
+        warnings.warn("None of the inputs have requires_grad=True. Gradients will be None",
+                      stacklevel=2)
+
+
+def get_device_states(*args):
+    """The random states to restore for a recomputation: the ids of the accelerator devices
+    the tensors in ``args`` (nested containers too) live on, and the generator state of each.
+    CPU and meta tensors add nothing (the CPU state is saved separately)."""
+    ids = []
+    for leaf in _pytree.tree_flatten(args)[0]:
+        if isinstance(leaf, Tensor) and leaf.device.type not in ("cpu", "meta"):
+            ids.append(leaf.get_device())
+    return ids, [_random.cuda_generator.get_state() for _ in ids]
+
+
+def set_device_states(devices, states, *, device_type=None):
+    """Put back states from ``get_device_states`` (ember has one accelerator generator)."""
+    if device_type == "meta":
+        return
+    for _device, state in zip(devices, states):
+        _random.cuda_generator.set_state(state)
+
+
+class GraphExecGroup:
+    """A context inside which backward calls over checkpointed regions count as one graph
+    execution (torch then recomputes each region at most once).  ember recomputes a region
+    in every backward that reaches it; the gradients are the same, so the group only checks
+    torch's rule that groups do not nest."""
+
+    _current = None
+
+    def __enter__(self):
+        if GraphExecGroup._current is not None:
+            raise RuntimeError("GraphExecGroup contexts cannot be nested. Already inside group "
+                               f"{GraphExecGroup._current}")
+        GraphExecGroup._current = self
+        return self
+
+    def __exit__(self, *exc):
+        GraphExecGroup._current = None
+        return False

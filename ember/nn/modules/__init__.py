@@ -119,3 +119,7 @@ for _family in (attention, batchnorm, conv, distance, instancenorm, normalizatio
                 rnn, sparse, transformer, upsampling):
     __all__ += _family.__all__
 __all__ += adaptive.__all__
+from . import legacy_container  # noqa: E402 - issue 20's tail
+from .legacy_container import Container  # noqa: E402
+
+__all__ += legacy_container.__all__

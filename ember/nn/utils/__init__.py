@@ -24,3 +24,10 @@ __all__ = ["rnn", "clip_grad_norm_", "clip_grad_norm", "clip_grad_value_", "get_
            "weight_norm", "remove_weight_norm", "spectral_norm", "remove_spectral_norm",
            "fusion", "fuse_conv_bn_eval", "fuse_conv_bn_weights", "fuse_linear_bn_eval",
            "fuse_linear_bn_weights", "skip_init", "parametrize", "parametrizations"]
+
+from .memory_format import (  # noqa: E402 - issue 20's tail
+    convert_conv2d_weight_memory_format,
+    convert_conv3d_weight_memory_format,
+)
+
+__all__ += ["convert_conv2d_weight_memory_format", "convert_conv3d_weight_memory_format"]

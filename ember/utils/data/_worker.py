@@ -149,6 +149,10 @@ def worker_loop(iterable, dataset, index_queue, result_queue, done_event, auto_c
         init_error = None
         fetcher = None
         try:
+            if getattr(dataset, "_is_datapipe", False):  # each worker reads its own share
+                from .datapipes import apply_sharding
+
+                apply_sharding(dataset, num_workers, worker_id)
             if init_fn is not None:
                 init_fn(worker_id)
             fetcher = make_fetcher(iterable, dataset, auto_collation, collate_fn, drop_last)

@@ -14,7 +14,7 @@ import multiprocessing
 import os
 import warnings
 
-from ... import _dtype
+from ... import _dtype, _random
 from ...ops.creation import empty
 from . import collate as _collate
 from ._fetch import make_fetcher
@@ -99,6 +99,12 @@ class DataLoader:
         self.in_order = in_order
 
         self._iterable = isinstance(dataset, IterableDataset)
+        if self._iterable and getattr(dataset, "_is_datapipe", False):
+            # a DataPipe graph: shuffle switches its shuffle steps on or off (None: as built)
+            from .datapipes import apply_shuffle_settings
+
+            self.dataset = apply_shuffle_settings(dataset, shuffle=shuffle)
+            shuffle = None
         if self._iterable:
             if shuffle not in (False, None):
                 raise ValueError(f"DataLoader with IterableDataset: expected unspecified shuffle "
@@ -228,12 +234,23 @@ class DataLoader:
         return length
 
 
+def _seed_datapipes(datapipe, generator):
+    """As torch, once per epoch: one seed from the loader's generator seeds a new generator,
+    which gives each random DataPipe of the graph (a shuffle) its seed for the epoch."""
+    from .datapipes import apply_random_seed
+
+    shared = empty((), dtype=_dtype.int64).random_(generator=generator).item()
+    apply_random_seed(datapipe, _random.Generator().manual_seed(shared))
+
+
 class BaseIter:
     """What both iterators share: the sampler's iterator, the workers' base seed (drawn here,
     once per iterator, as torch does even without workers) and the length warning."""
 
     def __init__(self, loader):
         self._dataset = loader.dataset
+        if getattr(self._dataset, "_is_datapipe", False):
+            _seed_datapipes(self._dataset, loader.generator)
         self._iterable = loader._iterable
         self._auto_collation = loader._auto_collation
         self._drop_last = loader.drop_last
@@ -258,6 +275,8 @@ class BaseIter:
         return self
 
     def _reset(self, loader):
+        if getattr(self._dataset, "_is_datapipe", False):
+            _seed_datapipes(self._dataset, loader.generator)
         self._sampler_iter = iter(self._index_sampler)
         self._num_yielded = 0
         self._IterableDataset_len_called = loader._IterableDataset_len_called

@@ -1,0 +1,26 @@
+"""ember.cpu: torch.cpu's device-module calls for the CPU (what ``get_device_module('cpu')``
+returns): there is one CPU device, always available, and nothing to synchronize."""
+
+__all__ = ["current_device", "device_count", "is_available", "set_device", "synchronize"]
+
+
+def is_available():
+    return True
+
+
+def device_count():
+    return 1
+
+
+def current_device():
+    return "cpu"
+
+
+def set_device(device):
+    """The CPU is the only CPU device: nothing to select."""
+    del device
+
+
+def synchronize(device=None):
+    """CPU work is done when the call returns: nothing to wait for."""
+    del device
