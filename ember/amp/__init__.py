@@ -24,4 +24,6 @@ __all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "cus
 def _install_policy():
     """Put policy.py's table on ember's ops (ember/__init__.py calls this once, last, when
     every function the table names exists)."""
-    _policy.install(_wrap_function)
+    from . import autocast_mode
+
+    autocast_mode.entry_points[:] = _policy.install(_wrap_function)

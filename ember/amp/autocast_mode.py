@@ -54,7 +54,7 @@ class _AutocastState(threading.local):
         self.dtype = dict(_DEFAULT_DTYPE)  # device type -> lower-precision dtype
         self.cache_enabled = True
         self.nesting = 0
-        self.cache = {}  # id(weight) -> (weight, its cast): the weight cast cache
+        self.cache = {}  # (id(weight), dtype) -> (weight, its cast): the weight cast cache
 
 
 state = _AutocastState()
@@ -62,6 +62,7 @@ state = _AutocastState()
 # ---------------------------------------------------------------------------- the dispatch hook
 
 _plain_apply = _function.Node.apply
+entry_points = []  # (namespace, name, plain function, wrapper), from policy.install
 _threads_on = 0  # how many threads have autocast on (the hook is installed while > 0)
 _threads_lock = threading.Lock()
 
@@ -76,7 +77,10 @@ def _sync():
     state.on = on
     with _threads_lock:
         _threads_on += 1 if on else -1
-        _function.Node.apply = _autocast_apply if _threads_on else _plain_apply
+        hooked = _threads_on > 0
+        _function.Node.apply = _autocast_apply if hooked else _plain_apply
+        for namespace, name, plain, wrapper in entry_points:
+            setattr(namespace, name, wrapper if hooked else plain)
 
 
 def _autocast_apply(node, *inputs):
@@ -133,11 +137,12 @@ def _cast(t, dtype, device_type):
         return t
     if (state.cache_enabled and t._requires_grad and t.grad_fn is None and t._base is None
             and t._dtype is D.float32 and dtype is not D.float32):
-        hit = state.cache.get(id(t))
+        key = (id(t), dtype)  # NOTE: with the dtype: an inner region may use the other one
+        hit = state.cache.get(key)
         if hit is not None and hit[0] is t:
             return hit[1]
         cast = ToCopy(dtype, None).apply(t)
-        state.cache[id(t)] = (t, cast)  # holding t keeps its id from being reused
+        state.cache[key] = (t, cast)  # holding t keeps its id from being reused
         return cast
     return ToCopy(dtype, None).apply(t)
 
@@ -182,9 +187,10 @@ def _round(array, low_np):
 # ---------------------------------------------------------------------------- functions
 
 def wrap_function(fn, policies):
-    """The wrapper policy.install puts around an ember function that torch lists as one op:
-    with autocast on, cast its tensor arguments by the policy and run it with autocast paused
-    (its inner ops are not cast again, as in torch); with autocast off, just call it."""
+    """The wrapper that stands in for an ember function of policy.FUNCTIONS while autocast is
+    on somewhere: in a thread with autocast on for the arguments' device, cast the tensor
+    arguments by the policy, then run the function (FP32 and PROMOTE with autocast paused, so
+    its inner ops are not cast again, as in torch); otherwise just call it."""
 
     @functools.wraps(fn)
     def at_entry(*args, **kwargs):
@@ -200,8 +206,14 @@ def wrap_function(fn, policies):
         target = _target_dtype(policy, tensors, device_type)
         args = [_cast_argument(a, target, device_type) for a in args]
         kwargs = {k: _cast_argument(v, target, device_type) for k, v in kwargs.items()}
-        with autocast(device_type, enabled=False):
+        if policy is _policy.LOWER:  # its products run under the node policy: float32 compute
             return fn(*args, **kwargs)
+        # autocast paused for this thread while fn runs (state.on is what the hook reads first)
+        state.on = False
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            state.on = True
 
     return at_entry
 

@@ -7,11 +7,15 @@ This one file is the whole policy.  Read it top to bottom:
 2. ``NODES``: ember's op classes (``Node`` subclasses) and the policy of each on 'cpu' and on
    'cuda'.  ``install()`` stores it on the class as ``_autocast``, so while autocast is on,
    ``Node.apply`` finds an op's policy with one attribute read (see autocast_mode.py).
-3. ``FUNCTIONS``: torch ops that ember writes as several smaller ops (cross_entropy is
-   log_softmax, gather, sum, ...).  The policy must apply at the function's entry, so
-   ``install()`` puts a thin wrapper around the function: when autocast is on it casts the
-   tensor arguments and runs the function with autocast paused (as torch runs a listed op's
-   kernel below its autocast layer); when it is off it only calls the function.
+3. ``FUNCTIONS``: entry points whose policy must apply before the function's own code runs:
+   torch ops that ember writes as several smaller ops (cross_entropy is log_softmax, gather,
+   sum, ...), and the products whose functions check that both operands have one dtype (a
+   bfloat16 activation meets a float32 weight in every layer after the first).  Each gets a
+   wrapper that casts the tensor arguments; while some thread has autocast on, the wrapper
+   takes the function's place in every ember namespace that holds it (the Tensor class too),
+   and the plain function comes back when autocast is off everywhere, so it costs nothing then.
+   For FP32 and PROMOTE the function then runs with autocast paused, as torch runs a listed
+   op's kernel below its autocast layer (so cdist's inner products stay float32).
 
 The policies (torch's names in autocast_mode.h in brackets):
 
@@ -172,6 +176,26 @@ NODES = {
 # function (found in the module named first): (policy on cpu, policy on cuda)
 
 FUNCTIONS = {
+    "nn.functional.linear": (LOWER, LOWER),
+    "matmul": (LOWER, LOWER),  # also Tensor.__matmul__ and Tensor.matmul
+    "mm": (LOWER, LOWER),
+    "bmm": (LOWER, LOWER),
+    "addmm": (LOWER, LOWER),
+    "addbmm": (LOWER, LOWER),
+    "baddbmm": (LOWER, LOWER),
+    "addmv": (None, LOWER),
+    "addr": (None, LOWER),
+    "mv": (None, LOWER),
+    "chain_matmul": (LOWER, LOWER),  # CPU: through mm
+    "linalg.multi_dot": (LOWER, LOWER),  # CPU: through mm
+    "einsum": (LOWER, LOWER),  # CPU: through bmm
+    "nn.functional.conv1d": (LOWER, LOWER),
+    "nn.functional.conv2d": (LOWER, LOWER),
+    "nn.functional.conv3d": (LOWER, LOWER),
+    "nn.functional.conv_transpose1d": (LOWER, LOWER),
+    "nn.functional.conv_transpose2d": (LOWER, LOWER),
+    "nn.functional.conv_transpose3d": (LOWER, LOWER),
+    "nn.functional.scaled_dot_product_attention": (LOWER, LOWER),
     "nn.functional.prelu": (LOWER, LOWER),
     "linalg.vecdot": (LOWER, LOWER),
     "nn.functional.l1_loss": (FP32, FP32),
@@ -224,19 +248,22 @@ def _resolve(path):
 
 def install(wrap_function):
     """Put the policies where the dispatch reads them: on each node class (``_autocast``, a
-    {device type: policy} dict), and around each function (``wrap_function(fn, policies)``
-    returns the wrapper, which replaces the function in every ember namespace holding it)."""
+    {device type: policy} dict).  For the functions, return the swaps autocast makes while it
+    is on: (namespace, name, plain function, wrapper) for every ember namespace holding one
+    (``wrap_function(fn, policies)`` makes the wrapper)."""
     for path, (cpu, cuda) in NODES.items():
         _, _, cls = _resolve(path)
         cls._autocast = {"cpu": cpu, "cuda": cuda}
     namespaces = _namespaces()
+    swaps = []
     for path, (cpu, cuda) in FUNCTIONS.items():
         _, _, fn = _resolve(path)
         wrapper = wrap_function(fn, {"cpu": cpu, "cuda": cuda})
         for namespace in namespaces:
             for name, value in list(vars(namespace).items()):
                 if value is fn:
-                    setattr(namespace, name, wrapper)
+                    swaps.append((namespace, name, fn, wrapper))
+    return swaps
 
 
 def _namespaces():
