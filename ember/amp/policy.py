@@ -141,11 +141,7 @@ NODES = {
     "ops.decompositions.Pinv": (FP32, None),  # pinverse
     "ops.inverse.Inv": (FP32, None),  # inverse linalg_inv(_ex)
     "ops.inverse.Solve": (FP32, None),  # linalg_solve
-    "ops.reduction.Prod": (FP32, FP32),  # prod prod.dim_int
-    "ops.reduction.Sum": (None, FP32),  # sum sum.dim_IntList
     "ops.reduction.Logsumexp": (None, FP32),  # logsumexp
-    "ops.cumulative.Cumsum": (None, FP32),  # cumsum
-    "ops.cumulative.Cumprod": (None, FP32),  # cumprod
     "ops.norms.VectorNorm": (None, FP32),  # linalg_vector_norm norm
     "ops.normalization.Normalize": (None, FP32),  # layer_norm native_layer_norm
     "ops.floating.Exp": (None, FP32),  # exp
@@ -225,6 +221,59 @@ FUNCTIONS = {
     "nn.functional.cosine_similarity": (None, FP32),
     "nn.functional.interpolate": (None, FP32),  # upsample_* (CUDA)
     "nn.functional.bilinear": (None, PROMOTE),
+    # fp32_set_opt_dtype: these nodes take their result dtype when made, from the input's
+    "sum": (None, FP32),
+    "prod": (FP32, FP32),
+    "cumsum": (None, FP32),
+    "cumprod": (None, FP32),
+    "linalg.vector_norm": (None, FP32),
+    "linalg.matrix_norm": (None, FP32),
+    "norm": (None, FP32),
+    # the functions check their operands' dtypes (or refuse 16-bit floats) before the node
+    "index_copy": (PROMOTE, None),
+    "fft.fft": (FP32, None),
+    "fft.ifft": (FP32, None),
+    "fft.fft2": (FP32, None),
+    "fft.ifft2": (FP32, None),
+    "fft.fftn": (FP32, None),
+    "fft.ifftn": (FP32, None),
+    "fft.rfft": (FP32, None),
+    "fft.irfft": (FP32, None),
+    "fft.rfft2": (FP32, None),
+    "fft.irfft2": (FP32, None),
+    "fft.rfftn": (FP32, None),
+    "fft.irfftn": (FP32, None),
+    "fft.hfft": (FP32, None),
+    "fft.ihfft": (FP32, None),
+    "stft": (FP32, None),
+    "inverse": (FP32, None),
+    "svd": (FP32, None),
+    "qr": (FP32, None),
+    "cholesky": (FP32, None),
+    "pinverse": (FP32, None),
+    "cholesky_solve": (FP32, None),
+    "cholesky_inverse": (FP32, None),
+    "lu_solve": (FP32, None),
+    "triangular_solve": (FP32, None),
+    "orgqr": (FP32, None),
+    "linalg.solve": (FP32, None),
+    "linalg.inv": (FP32, None),
+    "linalg.inv_ex": (FP32, None),
+    "linalg.svd": (FP32, None),
+    "linalg.svdvals": (FP32, None),
+    "linalg.qr": (FP32, None),
+    "linalg.cholesky": (FP32, None),
+    "linalg.cholesky_ex": (FP32, None),
+    "linalg.eigh": (FP32, None),
+    "linalg.eigvalsh": (FP32, None),
+    "linalg.eig": (FP32, None),
+    "linalg.eigvals": (FP32, None),
+    "linalg.lstsq": (FP32, None),
+    "linalg.matrix_rank": (FP32, None),
+    "linalg.cond": (FP32, None),
+    "linalg.tensorinv": (FP32, None),
+    "linalg.tensorsolve": (FP32, None),
+    "linalg.householder_product": (FP32, None),
     "cdist": (FP32, FP32),
     "dist": (None, FP32),
     "trace": (FP32, None),
