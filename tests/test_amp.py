@@ -566,3 +566,21 @@ def test_custom_fwd_and_custom_bwd_as_torch():
         [r.split(".")[1] for r in results[torch]] == ["float32", "bfloat16", "float32"]
     with pytest.raises(ValueError, match="Expected `device_type` of type `str`"):
         ember.amp.custom_fwd(device_type=None)
+
+
+def test_round_to_bfloat16_is_torch_rounding_for_every_kind_of_float32():
+    """The fast cast autocast uses for float32 -> bfloat16: bit-equal to torch's conversion on
+    random bit patterns (normals, subnormals, infinities, values that round up into the next
+    binade or to inf) and NaNs stay NaN."""
+    from ember.amp.autocast_mode import round_to_bfloat16
+
+    rng = np.random.default_rng(0)
+    bits = rng.integers(0, 2**32, size=200_000, dtype=np.uint64).astype(np.uint32)
+    values = np.concatenate([bits.view(np.float32), np.array(
+        [0.0, -0.0, np.inf, -np.inf, 3.4028235e38, -3.4028235e38, 1e-45, 1.0 + 2**-8,
+         1.0 + 3 * 2**-8, 1.0 + 2**-8 + 2**-20], dtype=np.float32)])
+    nan = np.isnan(values)
+    ours = round_to_bfloat16(values)
+    assert np.isnan(ours[nan].astype(np.float32)).all()
+    theirs = torch.from_numpy(values[~nan]).bfloat16().view(torch.int16).numpy()
+    np.testing.assert_array_equal(ours[~nan].view(np.int16), theirs)

@@ -141,10 +141,42 @@ def _cast(t, dtype, device_type):
         hit = state.cache.get(key)
         if hit is not None and hit[0] is t:
             return hit[1]
-        cast = ToCopy(dtype, None).apply(t)
+        cast = _AutocastCopy(dtype, None).apply(t)
         state.cache[key] = (t, cast)  # holding t keeps its id from being reused
         return cast
-    return ToCopy(dtype, None).apply(t)
+    return _AutocastCopy(dtype, None).apply(t)
+
+
+class _AutocastCopy(ToCopy):
+    """The cast autocast records (torch's ToCopyBackward0): ToCopy, with float32 -> bfloat16
+    done by ``round_to_bfloat16`` (ml_dtypes' astype is ~5x slower, and the weights are cast
+    at every step)."""
+
+    def forward(self, x):
+        if self.dtype is D.bfloat16 and x.dtype == np.float32:
+            return round_to_bfloat16(x)
+        return super().forward(x)
+
+
+def round_to_bfloat16(a):
+    """float32 array -> bfloat16 array, rounded to nearest, ties to even (IEEE's rounding).
+
+    bfloat16 is the top 16 bits of a float32.  Adding 0x7FFF plus the lowest kept bit to the
+    32-bit pattern, then dropping the low 16 bits, rounds to nearest even: the carry moves into
+    the kept bits exactly when the dropped part is above half, or exactly half with an odd
+    kept part.  The carry may run into the exponent (that is correct: 1.99999 -> 2.0, the
+    largest floats -> inf) but it must not turn a NaN into inf: NaNs are set apart."""
+    bits = a.view(np.uint32)
+    rounded = bits >> 16
+    rounded &= 1
+    rounded += 0x7FFF
+    rounded += bits
+    rounded >>= 16
+    out = rounded.astype(np.uint16)
+    nan = np.isnan(a)
+    if nan.any():  # keep the sign, make it a quiet NaN
+        out[nan] = (bits[nan] >> 16).astype(np.uint16) | 0x0040
+    return out.view(D.bfloat16.np)
 
 
 def _forward_in_float32(node, low):
@@ -180,6 +212,8 @@ def _original(value, wide, arrays):
 
 def _round(array, low_np):
     if getattr(array, "dtype", None) == np.float32:
+        if low_np == D.bfloat16.np:
+            return round_to_bfloat16(array)
         return array.astype(low_np)
     return array
 
