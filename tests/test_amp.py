@@ -584,3 +584,8 @@ def test_round_to_bfloat16_is_torch_rounding_for_every_kind_of_float32():
     assert np.isnan(ours[nan].astype(np.float32)).all()
     theirs = torch.from_numpy(values[~nan]).bfloat16().view(torch.int16).numpy()
     np.testing.assert_array_equal(ours[~nan].view(np.int16), theirs)
+    # numpy scalars and 0-dim arrays (results of 0-dim maths) too
+    for value in (np.float32(np.nan), np.array(np.nan, dtype=np.float32)):
+        assert np.isnan(np.float32(round_to_bfloat16(value)))
+    assert float(round_to_bfloat16(np.float32(1.0 + 2**-8))) == 1.0  # a tie: to even
+    assert float(round_to_bfloat16(np.array(1.0 + 3 * 2**-8, dtype=np.float32))) == 1.015625

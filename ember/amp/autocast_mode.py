@@ -175,7 +175,7 @@ def round_to_bfloat16(a):
     out = rounded.astype(np.uint16)
     nan = np.isnan(a)
     if nan.any():  # keep the sign, make it a quiet NaN
-        out[nan] = (bits[nan] >> 16).astype(np.uint16) | 0x0040
+        out = np.where(nan, (bits >> 16).astype(np.uint16) | np.uint16(0x0040), out)
     return out.view(D.bfloat16.np)
 
 
