@@ -270,3 +270,14 @@ def test_standard_amp_loop_written_for_cuda_runs_on_a_cpu_only_machine():
     np.testing.assert_allclose([v[2] for v in ours[0]], [v[2] for v in theirs[0]], rtol=1e-5)
     for p, q in zip(ours[1], theirs[1]):
         np.testing.assert_allclose(p, q, rtol=1e-5, atol=1e-6)
+
+
+def test_cuda_amp_custom_fwd_spellings_warn_as_torch():
+    for lib in (torch, ember):
+        with pytest.warns(FutureWarning, match=r"torch.cuda.amp.custom_fwd\(args...\)` is "
+                                               "deprecated"):
+            lib.cuda.amp.custom_fwd(lambda ctx, x: x)
+        with pytest.warns(FutureWarning, match=r"torch.cuda.amp.custom_bwd\(args...\)` is "
+                                               "deprecated"):
+            lib.cuda.amp.custom_bwd(lambda ctx, g: g)
+        assert lib.cuda.amp.amp_definitely_not_available() is True
