@@ -117,15 +117,16 @@ EMBER_TO_TORCH.update({f"linalg.{n}": [f"linalg_{n}"] for n in (
     "matrix_rank cond tensorinv tensorsolve householder_product".split())})
 # unlisted on CPU, but torch runs them through a listed product (mm, bmm), so they are lower
 # precision there too (and AddScaled is the add of addbmm/baddbmm and of CPU-unlisted addmv)
-CPU_INDIRECT = {"ops.linalg.AddScaled", "ops.einsum.Einsum", "chain_matmul", "linalg.multi_dot",
+CPU_INDIRECT = {"ops.linalg.AddScaled", "ops.conv.ConvWeight", "ops.linalg.MmTransposed",
+                "ops.einsum.Einsum", "chain_matmul", "linalg.multi_dot",
                 "einsum"}
 
 
 @pytest.mark.parametrize("entry", sorted({**policy.NODES, **policy.FUNCTIONS}))
 def test_each_table_entry_has_torch_policy(entry):
     cpu, cuda = policy.NODES.get(entry) or policy.FUNCTIONS[entry]
-    if entry == "ops.linalg.AddScaled":
-        return
+    if entry in ("ops.linalg.AddScaled", "ops.conv.ConvWeight", "ops.linalg.MmTransposed"):
+        return  # ember's own product nodes: the add of addbmm..., the weight gradients
     for name in EMBER_TO_TORCH[entry]:
         if entry not in CPU_INDIRECT:
             assert policy.TORCH_CPU.get(name) == cpu, (entry, name, "cpu")
@@ -589,3 +590,17 @@ def test_round_to_bfloat16_is_torch_rounding_for_every_kind_of_float32():
         assert np.isnan(np.float32(round_to_bfloat16(value)))
     assert float(round_to_bfloat16(np.float32(1.0 + 2**-8))) == 1.0  # a tie: to even
     assert float(round_to_bfloat16(np.array(1.0 + 3 * 2**-8, dtype=np.float32))) == 1.015625
+
+
+def test_backward_of_lower_precision_ops_leaves_the_hook_off():
+    """A lower-precision op's backward runs its products under the same policy (outside the
+    region, as backward usually is); afterwards Node.apply is the plain one again."""
+    m = ember.nn.Conv2d(2, 3, 3)
+    x = ember.randn(2, 2, 6, 6, requires_grad=True)
+    with ember.autocast("cpu"):
+        y = m(x)
+    assert Node.apply is ember.amp.autocast_mode._plain_apply
+    y.float().sum().backward()
+    assert Node.apply is ember.amp.autocast_mode._plain_apply
+    assert x.grad.dtype is ember.float32 and m.weight.grad.dtype is ember.float32
+    assert not autocast_state.on and autocast_state.cache == {}

@@ -123,6 +123,8 @@ NODES = {
     "ops.linalg.AddScaled": (LOWER, LOWER),  # the add of addbmm baddbmm addmv
     "ops.conv.Conv": (LOWER, LOWER),  # conv1d conv2d conv3d
     "ops.conv.ConvTranspose": (LOWER, LOWER),  # conv_transpose1d/2d/3d
+    "ops.conv.ConvWeight": (LOWER, LOWER),  # the weight gradient of a convolution
+    "ops.linalg.MmTransposed": (LOWER, LOWER),  # the weight gradient of linear (an mm)
     "ops.einsum.Einsum": (LOWER, LOWER),  # einsum (CPU: lowered through bmm, so lower too)
     "ops.attention.ScaledDotProductAttention": (LOWER, LOWER),  # scaled_dot_product_attention
     "ops.join.Cat": (PROMOTE, None),  # cat
