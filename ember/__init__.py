@@ -144,6 +144,33 @@ from ._setup import *  # noqa: E402,F403
 from . import accelerator, amp, backends, distributed, onnx, testing  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .amp.autocast_mode import is_autocast_enabled  # noqa: E402
+# mixed precision (issue 18): torch's top-level autocast state functions, torch.cpu.amp
+from . import cpu  # noqa: E402
+from .amp import GradScaler  # noqa: E402
+from .amp.autocast_mode import (  # noqa: E402
+    autocast_decrement_nesting,
+    autocast_increment_nesting,
+    clear_autocast_cache,
+    get_autocast_cpu_dtype,
+    get_autocast_dtype,
+    get_autocast_gpu_dtype,
+    get_autocast_ipu_dtype,
+    get_autocast_xla_dtype,
+    is_autocast_cache_enabled,
+    is_autocast_cpu_enabled,
+    is_autocast_ipu_enabled,
+    is_autocast_xla_enabled,
+    set_autocast_cache_enabled,
+    set_autocast_cpu_dtype,
+    set_autocast_cpu_enabled,
+    set_autocast_dtype,
+    set_autocast_enabled,
+    set_autocast_gpu_dtype,
+    set_autocast_ipu_dtype,
+    set_autocast_ipu_enabled,
+    set_autocast_xla_dtype,
+    set_autocast_xla_enabled,
+)
 # torch.func, torch.compile / torch.compiler and torch.jit (ember runs them eagerly)
 from . import compiler, func, jit  # noqa: E402
 from .compiler import compile  # noqa: E402
@@ -159,7 +186,6 @@ from .func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
 from ._random_poisson import poisson  # noqa: E402
 # issue 20's tail of small names (ember/ops/misc_tail.py and neighbours)
 from .ops.misc_tail import *  # noqa: E402,F403 - igamma, index_reduce, nonzero_static, cond, ...
-from . import cpu  # noqa: E402
 from ._device_module import get_device_module  # noqa: E402
 from . import storage  # noqa: E402 - torch.storage: TypedStorage, UntypedStorage, FloatStorage...
 from .storage import *  # noqa: E402,F403
@@ -176,3 +202,6 @@ from ._dtype import (  # noqa: E402
     uint64,
 )
 from .nn._functional.aten_embedding_bag import embedding_bag  # noqa: E402 - ATen's spelling
+
+# autocast's policy table onto the ops (issue 18): last, once every op is defined
+amp._install_policy()

@@ -208,13 +208,6 @@ def test_autocast_and_grad_scaler_disable_on_cuda_without_a_gpu_as_torch():
             assert not lib.cuda.amp.GradScaler(enabled=False).is_enabled()
 
 
-def test_mixed_precision_asked_for_is_a_named_gap():
-    with pytest.raises(NotImplementedError, match="ember does not do mixed precision yet"):
-        ember.autocast("cpu")  # torch would run bfloat16 here
-    with pytest.raises(NotImplementedError, match="pass enabled=False"):
-        ember.amp.GradScaler("cpu")
-
-
 def test_disabled_grad_scaler_steps_as_torch():
     w0 = np.array([1.0, -2.0, 0.5], dtype=np.float32)
     results = {}

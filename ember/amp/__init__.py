@@ -1,13 +1,29 @@
-"""ember.amp: torch.amp's ``autocast`` and ``GradScaler``, without mixed precision yet.
+"""ember.amp: torch.amp's automatic mixed precision.
 
-``enabled=False`` behaves exactly as in torch (autocast changes nothing; the scaler's ``scale``
-returns its input, ``step`` calls ``optimizer.step()``, ``update`` does nothing).  Where a
-CPU-only torch disables them by itself (``autocast('cuda')`` or ``GradScaler('cuda')`` without
-a GPU: a warning, then disabled), ember does the same.  Asking for real mixed precision
-(``enabled=True`` where torch would honour it) raises NotImplementedError naming the gap.
+``autocast`` (autocast_mode.py) runs the ops that torch lists in lower precision or float32,
+by the one table in policy.py; ``GradScaler`` (grad_scaler.py) scales the loss so float16
+gradients do not underflow, skipping steps whose gradients overflowed.
 """
 
-from .autocast_mode import autocast, is_autocast_available
+from . import policy as _policy
+from .autocast_mode import (
+    autocast,
+    custom_bwd,
+    custom_fwd,
+    is_autocast_available,
+)
+from .autocast_mode import (
+    wrap_function as _wrap_function,
+)
 from .grad_scaler import GradScaler
 
-__all__ = ["autocast", "GradScaler", "is_autocast_available"]
+__all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "custom_bwd"]
+
+
+
+def _install_policy():
+    """Put policy.py's table on ember's ops (ember/__init__.py calls this once, last, when
+    every function the table names exists)."""
+    from . import autocast_mode
+
+    autocast_mode.entry_points[:] = _policy.install(_wrap_function)

@@ -1,15 +1,317 @@
-"""autocast: torch's context manager and decorator; ember runs every op in its own dtype."""
+"""autocast: torch's mixed precision region, as a context manager and a decorator.
+
+Inside ``with ember.autocast('cpu'):`` the ops of ``policy.py`` change dtype: matrix products and
+convolutions run in bfloat16 (float16 on CUDA), losses and a few sensitive ops in float32; the
+rest run in whatever dtype arrives.  The state is per thread, as torch's: one ``_AutocastState``
+object (threading.local) holds, per device type, whether autocast is on and its dtype, plus the
+nesting depth and the weight cast cache.
+
+How the policy reaches the ops without costing anything when autocast is off: ``Node.apply`` is
+the one door every op goes through.  While no thread has autocast on it is the plain method.
+When a thread turns autocast on, ``Node.apply`` is swapped for ``_autocast_apply``, which reads
+the node class's policy (one attribute, set by policy.install) and the thread's state, casts the
+inputs, then calls the plain method; when the last thread turns it off, the plain method comes
+back.  So a program that never uses autocast runs exactly the code it ran before.
+
+The casts are ops too (``ToCopy`` nodes), so gradients flow back through them and arrive in
+each input's own dtype: a float32 weight used in bfloat16 gets a float32 ``.grad``.
+"""
 
 import functools
+import threading
 import warnings
 
+import numpy as np
+
 from .. import _device
+from .. import _dtype as D
+from ..autograd import function as _function
+from ..ops.convert import ToCopy
+from . import policy as _policy
 
-__all__ = ["autocast", "is_autocast_available", "is_autocast_enabled"]
+__all__ = ["autocast", "is_autocast_available", "is_autocast_enabled", "custom_fwd",
+           "custom_bwd", "get_autocast_dtype", "set_autocast_enabled", "set_autocast_dtype",
+           "get_autocast_cpu_dtype", "get_autocast_gpu_dtype", "set_autocast_cpu_dtype",
+           "set_autocast_gpu_dtype", "is_autocast_cpu_enabled", "set_autocast_cpu_enabled",
+           "is_autocast_cache_enabled", "set_autocast_cache_enabled", "clear_autocast_cache",
+           "autocast_increment_nesting", "autocast_decrement_nesting", "get_autocast_ipu_dtype",
+           "get_autocast_xla_dtype", "is_autocast_ipu_enabled", "is_autocast_xla_enabled",
+           "set_autocast_ipu_dtype", "set_autocast_ipu_enabled", "set_autocast_xla_dtype",
+           "set_autocast_xla_enabled"]
 
-_GAP = ("ember does not do mixed precision yet: autocast(enabled=True) would run ops in "
-        "float16/bfloat16, and ember runs every op in its inputs' dtype; pass enabled=False "
-        "(the results then are float32, as torch's without autocast)")
+# torch's default lower-precision dtype per device type (get_autocast_dtype)
+_DEFAULT_DTYPE = {"cpu": D.bfloat16, "cuda": D.float16, "xpu": D.float16, "ipu": D.float16,
+                  "hpu": D.bfloat16, "xla": D.bfloat16, "mps": D.float16, "mtia": D.float16,
+                  "maia": D.float16, "privateuseone": D.float16}
+
+
+class _AutocastState(threading.local):
+    """One thread's autocast state (``__init__`` runs once in each thread that reads it)."""
+
+    def __init__(self):
+        self.on = False  # autocast is on for some device type in this thread
+        self.enabled = {}  # device type -> bool
+        self.dtype = dict(_DEFAULT_DTYPE)  # device type -> lower-precision dtype
+        self.cache_enabled = True
+        self.nesting = 0
+        self.cache = {}  # (id(weight), dtype) -> (weight, its cast): the weight cast cache
+
+
+state = _AutocastState()
+
+# ---------------------------------------------------------------------------- the dispatch hook
+
+_plain_apply = _function.Node.apply
+entry_points = []  # (namespace, name, plain function, wrapper), from policy.install
+_threads_on = 0  # how many threads have autocast on (the hook is installed while > 0)
+_backward_users = 0  # backwards of lower-precision nodes running now (they need the hook too)
+_threads_lock = threading.Lock()
+
+
+def _sync():
+    """After this thread's enabled flags changed: update ``state.on`` and, if this thread
+    joined or left the threads with autocast on, install or remove the hook."""
+    global _threads_on
+    on = any(state.enabled.values())
+    if on == state.on:
+        return
+    state.on = on
+    with _threads_lock:
+        _threads_on += 1 if on else -1
+        hooked = _threads_on > 0
+        _function.Node.apply = _autocast_apply if hooked or _backward_users else _plain_apply
+        for namespace, name, plain, wrapper in entry_points:
+            setattr(namespace, name, wrapper if hooked else plain)
+
+
+def _autocast_apply(node, *inputs):
+    """``Node.apply`` while some thread has autocast on: the node's policy, if it has one for
+    the inputs' device type and this thread has autocast on there, then the plain apply."""
+    policies = node._autocast
+    if policies is not None and state.on:
+        device_type = inputs[0].device.type
+        if state.enabled.get(device_type):
+            policy = policies[device_type] if device_type in policies else None
+            if policy is not None:
+                return _apply_policy(node, policy, inputs, device_type)
+    return _plain_apply(node, *inputs)
+
+
+def _apply_policy(node, policy, inputs, device_type):
+    target = _target_dtype(policy, inputs, device_type)
+    inputs = [_cast(t, target, device_type) for t in inputs]
+    if policy is _policy.LOWER:
+        node.forward = _forward_in_float32(node, target)
+        node.backward = _backward_in_lower_precision(node, device_type, target)
+    return _plain_apply(node, *inputs)
+
+
+def _backward_in_lower_precision(node, device_type, low):
+    """The node's backward, run with its products under the same policy as its forward, as
+    torch runs a lower-precision op's backward (usually outside the autocast region): the
+    gradient's products then compute in float32 on the 16-bit values and round once, instead
+    of going through ml_dtypes' slow 16-bit loops.  Only Node.apply's hook is needed for it
+    (the function entry points stay as they are); the weight cache is not used."""
+    backward = node.backward
+
+    def run(*grads):
+        global _backward_users
+        if state.on and state.enabled.get(device_type):
+            return backward(*grads)  # already inside an autocast region
+        saved = (state.on, state.enabled.get(device_type, False), state.dtype.get(device_type),
+                 state.cache_enabled)
+        with _threads_lock:
+            _backward_users += 1
+            _function.Node.apply = _autocast_apply
+        state.on, state.enabled[device_type], state.dtype[device_type] = True, True, low
+        state.cache_enabled = False
+        try:
+            return backward(*grads)
+        finally:
+            state.on, state.enabled[device_type], state.dtype[device_type], \
+                state.cache_enabled = saved
+            with _threads_lock:
+                _backward_users -= 1
+                if not _threads_on and not _backward_users:
+                    _function.Node.apply = _plain_apply
+
+    return run
+
+
+def _eligible(t, device_type):
+    """torch casts only floating tensors of the region's device type that are not float64."""
+    return (t._dtype.category == D.FLOAT and t._dtype is not D.float64
+            and t.device.type == device_type)
+
+
+def _target_dtype(policy, tensors, device_type):
+    """The dtype a policy casts the eligible inputs to."""
+    if policy is _policy.BANNED:
+        raise RuntimeError(_policy.BANNED_MESSAGE)
+    low = state.dtype[device_type]
+    if policy is _policy.LOWER:
+        return low
+    if policy is _policy.FP32:
+        return D.float32
+    # PROMOTE: the widest floating dtype among the eligible inputs, the region's dtype if none
+    # (bfloat16 with float16 is float32, as torch's type promotion says)
+    target = None
+    for t in tensors:
+        if _eligible(t, device_type):
+            target = t._dtype if target is None else D.promote_types(target, t._dtype)
+    return low if target is None else target
+
+
+def _cast(t, dtype, device_type):
+    """``t`` in ``dtype`` (a differentiable cast) if autocast casts it, else ``t`` itself.
+
+    The weight cache: a float32 leaf that requires grad and is not a view (a parameter) is cast
+    to the lower dtype once per outermost autocast region, however many ops use it."""
+    if t._dtype is dtype or not _eligible(t, device_type):
+        return t
+    if (state.cache_enabled and t._requires_grad and t.grad_fn is None and t._base is None
+            and t._dtype is D.float32 and dtype is not D.float32):
+        key = (id(t), dtype)  # NOTE: with the dtype: an inner region may use the other one
+        hit = state.cache.get(key)
+        if hit is not None and hit[0] is t:
+            return hit[1]
+        cast = _AutocastCopy(dtype, None).apply(t)
+        state.cache[key] = (t, cast)  # holding t keeps its id from being reused
+        return cast
+    return _AutocastCopy(dtype, None).apply(t)
+
+
+class _AutocastCopy(ToCopy):
+    """The cast autocast records (torch's ToCopyBackward0): ToCopy, with float32 -> bfloat16
+    done by ``round_to_bfloat16`` (ml_dtypes' astype is ~5x slower, and the weights are cast
+    at every step)."""
+
+    def forward(self, x):
+        if self.dtype is D.bfloat16 and x.dtype == np.float32:
+            return round_to_bfloat16(x)
+        return super().forward(x)
+
+
+def round_to_bfloat16(a):
+    """float32 array -> bfloat16 array, rounded to nearest, ties to even (IEEE's rounding).
+
+    bfloat16 is the top 16 bits of a float32.  Adding 0x7FFF plus the lowest kept bit to the
+    32-bit pattern, then dropping the low 16 bits, rounds to nearest even: the carry moves into
+    the kept bits exactly when the dropped part is above half, or exactly half with an odd
+    kept part.  The carry may run into the exponent (that is correct: 1.99999 -> 2.0, the
+    largest floats -> inf) but it must not turn a NaN into inf: NaNs are set apart."""
+    bits = a.view(np.uint32)
+    rounded = bits >> 16
+    rounded &= 1
+    rounded += 0x7FFF
+    rounded += bits
+    rounded >>= 16
+    out = rounded.astype(np.uint16)
+    nan = np.isnan(a)
+    if nan.any():  # keep the sign, make it a quiet NaN
+        out = np.where(nan, (bits >> 16).astype(np.uint16) | np.uint16(0x0040), out)
+    return out.view(D.bfloat16.np)
+
+
+def _forward_in_float32(node, low):
+    """The node's forward, computing in float32 on the (already rounded) low-precision inputs
+    and rounding its floating results to ``low``: what torch's kernels do (16-bit inputs,
+    float32 accumulation, one rounding at the end).  NumPy has no fast 16-bit products, and
+    this way every listed op gets the same numerics whatever its own forward does."""
+    forward = node.forward
+    low_np = low.np
+    wide_np = np.dtype(np.float32)
+
+    def run(*arrays):
+        wide = tuple([a.astype(wide_np) if a.dtype == low_np else a for a in arrays])
+        out = forward(*wide)
+        # backward must read the rounded inputs the graph holds, not the float32 copies: put
+        # them back in what forward saved (apply then recognizes them as the inputs)
+        saved = getattr(node, "_saved", None)
+        if saved:
+            node._saved = tuple([_original(v, wide, arrays) for v in saved])
+        if type(out) is tuple:
+            return tuple([_round(o, low_np) for o in out])
+        return _round(out, low_np)
+
+    return run
+
+
+def _original(value, wide, arrays):
+    for w, a in zip(wide, arrays):
+        if value is w:
+            return a
+    return value
+
+
+def _round(array, low_np):
+    if getattr(array, "dtype", None) == np.float32:
+        if low_np == D.bfloat16.np:
+            return round_to_bfloat16(array)
+        return array.astype(low_np)
+    return array
+
+
+# ---------------------------------------------------------------------------- functions
+
+def wrap_function(fn, policies):
+    """The wrapper that stands in for an ember function of policy.FUNCTIONS while autocast is
+    on somewhere: in a thread with autocast on for the arguments' device, cast the tensor
+    arguments by the policy, then run the function (FP32 and PROMOTE with autocast paused, so
+    its inner ops are not cast again, as in torch); otherwise just call it."""
+
+    @functools.wraps(fn)
+    def at_entry(*args, **kwargs):
+        if not state.on:
+            return fn(*args, **kwargs)
+        tensors = _tensors_in(args, kwargs)
+        if not tensors:
+            return fn(*args, **kwargs)
+        device_type = tensors[0].device.type
+        policy = policies.get(device_type)
+        if policy is None or not state.enabled.get(device_type):
+            return fn(*args, **kwargs)
+        target = _target_dtype(policy, tensors, device_type)
+        args = [_cast_argument(a, target, device_type) for a in args]
+        kwargs = {k: _cast_argument(v, target, device_type) for k, v in kwargs.items()}
+        if policy is _policy.LOWER:  # its products run under the node policy: float32 compute
+            return fn(*args, **kwargs)
+        # autocast paused for this thread while fn runs (state.on is what the hook reads first)
+        state.on = False
+        try:
+            return fn(*args, **kwargs)
+        finally:
+            state.on = True
+
+    return at_entry
+
+
+def _tensors_in(args, kwargs):
+    Tensor = _function._tensor.Tensor
+    found = []
+    for a in list(args) + list(kwargs.values()):
+        if isinstance(a, Tensor):
+            found.append(a)
+        elif isinstance(a, (list, tuple)):
+            found.extend([x for x in a if isinstance(x, Tensor)])
+    return found
+
+
+def _cast_argument(a, dtype, device_type):
+    Tensor = _function._tensor.Tensor
+    if isinstance(a, Tensor):
+        return _cast(a, dtype, device_type)
+    if isinstance(a, (list, tuple)) and any(isinstance(x, Tensor) for x in a):
+        return type(a)([_cast_argument(x, dtype, device_type) for x in a])
+    return a
+
+
+# ---------------------------------------------------------------------------- torch's API
+
+def _check_device_type(device_type):
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    _device.device(device_type)  # torch's RuntimeError for an unknown device type
 
 
 def is_autocast_available(device_type):
@@ -19,44 +321,259 @@ def is_autocast_available(device_type):
 
 
 def is_autocast_enabled(device_type=None):
-    """Always False: ember never turns autocast on."""
-    if device_type is not None:
+    """Whether autocast is on for ``device_type`` in this thread ('cuda' if not given)."""
+    if device_type is None:
+        device_type = "cuda"
+    else:
         _device.device(device_type)
-    return False
+    return state.enabled.get(device_type, False)
+
+
+def set_autocast_enabled(device_type, enabled=None):
+    """``set_autocast_enabled(device_type, enabled)`` or torch's older ``(enabled)`` for cuda."""
+    if enabled is None:
+        device_type, enabled = "cuda", device_type
+    _device.device(device_type)
+    state.enabled[device_type] = bool(enabled)
+    _sync()
+
+
+def get_autocast_dtype(device_type):
+    """The dtype autocast lowers to on ``device_type`` (bfloat16 on cpu, float16 on cuda)."""
+    _device.device(device_type)
+    return state.dtype.get(device_type, D.float16)
+
+
+def set_autocast_dtype(device_type, dtype):
+    _device.device(device_type)
+    state.dtype[device_type] = dtype
+
+
+def is_autocast_cache_enabled():
+    return state.cache_enabled
+
+
+def set_autocast_cache_enabled(enabled):
+    state.cache_enabled = bool(enabled)
+
+
+def clear_autocast_cache():
+    """Forget the weight casts (autocast's outermost exit does this)."""
+    state.cache.clear()
+
+
+def autocast_increment_nesting():
+    """One level deeper into autocast regions; returns the new depth."""
+    state.nesting += 1
+    return state.nesting
+
+
+def autocast_decrement_nesting():
+    """One level out; returns the new depth (0: outside every region)."""
+    state.nesting -= 1
+    return state.nesting
+
+
+def _deprecated(old, device_type, new, arg=""):
+    """torch's DeprecationWarning for the per-device spellings (is_autocast_cpu_enabled, ...)."""
+    tail = f", {arg}" if arg else ""
+    warnings.warn(f"torch.{old}({arg}) is deprecated. Please use torch.{new}('{device_type}'"
+                  f"{tail}) instead.", DeprecationWarning, stacklevel=3)
+
+
+def is_autocast_cpu_enabled():
+    _deprecated("is_autocast_cpu_enabled", "cpu", "is_autocast_enabled")
+    return is_autocast_enabled("cpu")
+
+
+def set_autocast_cpu_enabled(enabled):
+    _deprecated("set_autocast_cpu_enabled", "cpu", "set_autocast_enabled", "enabled")
+    set_autocast_enabled("cpu", enabled)
+
+
+def get_autocast_cpu_dtype():
+    _deprecated("get_autocast_cpu_dtype", "cpu", "get_autocast_dtype")
+    return get_autocast_dtype("cpu")
+
+
+def set_autocast_cpu_dtype(dtype):
+    _deprecated("set_autocast_cpu_dtype", "cpu", "set_autocast_dtype", "dtype")
+    set_autocast_dtype("cpu", dtype)
+
+
+def get_autocast_gpu_dtype():
+    _deprecated("get_autocast_gpu_dtype", "cuda", "get_autocast_dtype")
+    return get_autocast_dtype("cuda")
+
+
+def set_autocast_gpu_dtype(dtype):
+    _deprecated("set_autocast_gpu_dtype", "cuda", "set_autocast_dtype", "dtype")
+    set_autocast_dtype("cuda", dtype)
+
+
+def is_autocast_ipu_enabled():
+    _deprecated("is_autocast_ipu_enabled", "ipu", "is_autocast_enabled")
+    return state.enabled.get("ipu", False)
+
+
+def set_autocast_ipu_enabled(enabled):
+    _deprecated("set_autocast_ipu_enabled", "ipu", "set_autocast_enabled", "enabled")
+    state.enabled["ipu"] = bool(enabled)
+    _sync()
+
+
+def get_autocast_ipu_dtype():
+    _deprecated("get_autocast_ipu_dtype", "ipu", "get_autocast_dtype")
+    return state.dtype["ipu"]
+
+
+def set_autocast_ipu_dtype(dtype):
+    _deprecated("set_autocast_ipu_dtype", "ipu", "set_autocast_dtype", "dtype")
+    state.dtype["ipu"] = dtype
+
+
+def is_autocast_xla_enabled():
+    _deprecated("is_autocast_xla_enabled", "xla", "is_autocast_enabled")
+    return state.enabled.get("xla", False)
+
+
+def set_autocast_xla_enabled(enabled):
+    _deprecated("set_autocast_xla_enabled", "xla", "set_autocast_enabled", "enabled")
+    state.enabled["xla"] = bool(enabled)
+    _sync()
+
+
+def get_autocast_xla_dtype():
+    _deprecated("get_autocast_xla_dtype", "xla", "get_autocast_dtype")
+    return state.dtype["xla"]
+
+
+def set_autocast_xla_dtype(dtype):
+    _deprecated("set_autocast_xla_dtype", "xla", "set_autocast_dtype", "dtype")
+    state.dtype["xla"] = dtype
+
+
+_DEVICE_NAME = {"cpu": "CPU", "cuda": "CUDA", "xpu": "XPU", "mps": "MPS", "hpu": "HPU",
+                "xla": "XLA", "ipu": "IPU", "mtia": "MTIA", "maia": "MAIA"}
 
 
 class autocast:
     """``with ember.autocast(device_type, dtype=None, enabled=True, cache_enabled=None):`` or
-    ``@ember.autocast(...)``: the region's ops would run in ``dtype``.
+    ``@ember.autocast(...)``: the listed ops of the region (policy.py) run in ``dtype``
+    (default: bfloat16 on 'cpu', float16 on 'cuda') or in float32.
 
-    Disabled (``enabled=False``, or 'cuda' without a GPU, as torch), it changes nothing.
-    Enabled, it raises NotImplementedError: ember has no mixed precision yet."""
+    Entering saves this thread's state for the device type and sets the region's; leaving
+    restores it, so regions nest (an inner ``enabled=False`` turns autocast off inside).  The
+    weight cast cache is dropped when the outermost region exits.  'cuda' on a machine without
+    CUDA warns and runs disabled, as torch does."""
 
     def __init__(self, device_type, dtype=None, enabled=True, cache_enabled=None):
-        if not isinstance(device_type, str):
-            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
-        _device.device(device_type)  # torch's RuntimeError for an unknown device type
+        _check_device_type(device_type)
         self.device = device_type
-        self.fast_dtype = dtype
-        self._cache_enabled = cache_enabled
-        if enabled and device_type == "cuda" and not _device.cuda_available():
-            # NOTE: a CPU-only torch does exactly this (warns, then runs disabled)
-            warnings.warn("CUDA is not available. Disabling autocast.", stacklevel=2)
-            enabled = False
+        self.fast_dtype = get_autocast_dtype(device_type) if dtype is None else dtype
+        self._cache_enabled = is_autocast_cache_enabled() if cache_enabled is None \
+            else cache_enabled
         if enabled:
-            raise NotImplementedError(_GAP)
-        self._enabled = False
+            if device_type == "cuda":
+                if not _device.cuda_available():
+                    # NOTE: a CPU-only torch does exactly this (warns, then runs disabled)
+                    warnings.warn("CUDA is not available or torch_xla is imported. Disabling "
+                                  "autocast.", stacklevel=2)
+                    enabled = False
+            elif self.fast_dtype not in (D.bfloat16, D.float16):
+                name = _DEVICE_NAME.get(device_type, device_type.upper())
+                warnings.warn(f"In {name} autocast, but the target dtype is not supported. "
+                              f"Disabling autocast.\n{name} Autocast only supports dtypes of "
+                              "torch.bfloat16, torch.float16 currently.", stacklevel=2)
+                enabled = False
+        self._enabled = bool(enabled)
 
     def __enter__(self):
+        self.prev_cache_enabled = state.cache_enabled
+        self.prev = state.enabled.get(self.device, False)
+        self.prev_fastdtype = get_autocast_dtype(self.device)
+        state.enabled[self.device] = self._enabled
+        state.dtype[self.device] = self.fast_dtype
+        state.nesting += 1
+        state.cache_enabled = self._cache_enabled
+        _sync()
         return self
 
     def __exit__(self, exc_type, exc_value, traceback):
+        state.nesting -= 1
+        if state.nesting == 0:
+            state.cache.clear()
+        state.enabled[self.device] = self.prev
+        state.dtype[self.device] = self.prev_fastdtype
+        state.cache_enabled = self.prev_cache_enabled
+        _sync()
         return False
 
     def __call__(self, func):
         @functools.wraps(func)
-        def decorated(*args, **kwargs):
+        def decorate_autocast(*args, **kwargs):
             with self:
                 return func(*args, **kwargs)
 
-        return decorated
+        return decorate_autocast
+
+
+# ---------------------------------------------------------------------------- custom Functions
+
+def custom_fwd(fwd=None, *, device_type, cast_inputs=None):
+    """Decorator for a custom ``autograd.Function``'s ``forward``.  With ``cast_inputs`` (a
+    dtype), inside an autocast region the floating tensor arguments are cast to it and forward
+    runs with autocast off; without, forward runs in the current autocast state, and
+    ``custom_bwd`` makes backward run in that same state."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def decorate_fwd(*args, **kwargs):
+        ctx = args[0]
+        ctx._dtype = get_autocast_dtype(device_type)
+        if cast_inputs is None or not is_autocast_enabled(device_type):
+            ctx._fwd_used_autocast = cast_inputs is None and is_autocast_enabled(device_type)
+            return fwd(*args, **kwargs)
+        ctx._fwd_used_autocast = False
+        with autocast(device_type=device_type, enabled=False):
+            args = [_cast_to(a, device_type, cast_inputs) for a in args]
+            kwargs = {k: _cast_to(v, device_type, cast_inputs) for k, v in kwargs.items()}
+            return fwd(*args, **kwargs)
+
+    return decorate_fwd
+
+
+def custom_bwd(bwd=None, *, device_type):
+    """Decorator for a custom ``autograd.Function``'s ``backward``: it runs with the autocast
+    state (on/off and dtype) its forward ran with."""
+    if not isinstance(device_type, str):
+        raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+
+    @functools.wraps(bwd)
+    def decorate_bwd(*args, **kwargs):
+        ctx = args[0]
+        with autocast(device_type=device_type, enabled=ctx._fwd_used_autocast,
+                      dtype=ctx._dtype):
+            return bwd(*args, **kwargs)
+
+    return decorate_bwd
+
+
+def _cast_to(value, device_type, dtype):
+    """custom_fwd's cast: floating tensors of the device type (float64 too, as torch) to
+    ``dtype``; lists, tuples and dicts are walked; anything else is returned as it is."""
+    Tensor = _function._tensor.Tensor
+    if isinstance(value, Tensor):
+        if value.is_floating_point() and value.device.type == device_type:
+            return value.to(dtype)
+        return value
+    if isinstance(value, (list, tuple)):
+        return type(value)([_cast_to(v, device_type, dtype) for v in value])
+    if isinstance(value, dict):
+        return {k: _cast_to(v, device_type, dtype) for k, v in value.items()}
+    return value

@@ -73,6 +73,7 @@ class Node:
     _trace = None  # creation stack, kept in anomaly mode
     _name = None  # torch's node name when it is not <ClassName>Backward0
     _out_meta = None  # (shape, dtype) per output, for nodes with several outputs
+    _autocast = None  # {device type: policy} (ember/amp/policy.py); read only under autocast
     _num_outputs = 1
     saves_inputs = False  # True: recording keeps every input for backward (read with saved)
     materialize_grads = True  # outputs that got no gradient receive zeros in backward

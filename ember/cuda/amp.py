@@ -5,7 +5,7 @@ import warnings
 
 from .. import amp
 
-__all__ = ["autocast", "GradScaler"]
+__all__ = ["autocast", "GradScaler", "custom_fwd", "custom_bwd", "amp_definitely_not_available"]
 
 
 class autocast(amp.autocast):
@@ -32,3 +32,26 @@ class GradScaler(amp.GradScaler):
         super().__init__("cuda", init_scale=init_scale, growth_factor=growth_factor,
                          backoff_factor=backoff_factor, growth_interval=growth_interval,
                          enabled=enabled)
+
+
+def custom_fwd(fwd=None, *, cast_inputs=None):
+    """``ember.amp.custom_fwd(..., device_type='cuda')``, with torch's FutureWarning."""
+    warnings.warn("`torch.cuda.amp.custom_fwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_fwd(args..., device_type='cuda')` instead.", FutureWarning,
+                  stacklevel=2)
+    return amp.custom_fwd(fwd, device_type="cuda", cast_inputs=cast_inputs)
+
+
+def custom_bwd(bwd=None):
+    """``ember.amp.custom_bwd(..., device_type='cuda')``, with torch's FutureWarning."""
+    warnings.warn("`torch.cuda.amp.custom_bwd(args...)` is deprecated. Please use "
+                  "`torch.amp.custom_bwd(args..., device_type='cuda')` instead.", FutureWarning,
+                  stacklevel=2)
+    return amp.custom_bwd(bwd, device_type="cuda")
+
+
+def amp_definitely_not_available():
+    """True when autocast('cuda') would disable itself (no CUDA here)."""
+    from .. import _device
+
+    return not _device.cuda_available()

@@ -1,5 +1,8 @@
-"""ember.cpu: torch.cpu's device-module calls for the CPU (what ``get_device_module('cpu')``
-returns): there is one CPU device, always available, and nothing to synchronize."""
+"""ember.cpu: torch.cpu's namespace: the device-module calls for the CPU (what
+``get_device_module('cpu')`` returns: there is one CPU device, always available, and nothing to
+synchronize) and the deprecated ``amp`` spellings."""
+
+from . import amp  # noqa: F401 - torch.cpu.amp (deprecated spellings of ember.amp)
 
 __all__ = ["current_device", "device_count", "is_available", "set_device", "synchronize"]
 
