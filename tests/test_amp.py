@@ -517,17 +517,21 @@ def test_state_is_per_thread():
 
 
 def test_hook_is_installed_only_while_autocast_is_on():
+    # Node.apply is swapped only while a thread has autocast on; the wrappers of the functions
+    # with an entry policy are put in place the first time and stay (plain calls when off)
     plain = ember.amp.autocast_mode._plain_apply
     assert Node.apply is plain and ember.nn.functional.linear.__name__ == "linear"
-    unwrapped_linear = ember.nn.functional.linear
     with ember.autocast("cpu"):
         assert Node.apply is not plain
-        assert ember.nn.functional.linear is not unwrapped_linear
+        wrapped_linear = ember.nn.functional.linear
+        assert ember.amp.autocast_mode._functions_wrapped[0]
         with ember.autocast("cpu", enabled=False):
             assert Node.apply is plain  # no thread has autocast on
-    assert Node.apply is plain and ember.nn.functional.linear is unwrapped_linear
+    assert Node.apply is plain and ember.nn.functional.linear is wrapped_linear
     with ember.autocast("cpu", enabled=False):
         assert Node.apply is plain
+    x, w = ember.randn(3, 4), ember.randn(2, 4)
+    assert ember.nn.functional.linear(x, w).dtype is ember.float32  # the wrapper, autocast off
 
 
 def test_custom_fwd_and_custom_bwd_as_torch():
