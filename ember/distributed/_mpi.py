@@ -22,6 +22,7 @@ A watchdog that stops a rank cannot raise in the main thread (it may be blocked 
 call), so it prints the error and ends the process with ``os._exit(1)``.
 """
 
+import atexit
 import os
 import select
 import signal
@@ -34,7 +35,8 @@ import numpy as np
 
 TAG_FAIL = 1
 TAG_ACK = 2
-ACK_WAIT_S = 5.0  # how long a failing rank waits for the others to read its notice
+ACK_WAIT_S = 3.0  # how long a failing rank waits for the others to read its notice
+LIVENESS_PERIOD_S = 0.25  # how often the watchdog looks for dead ranks on its machine
 
 
 def mpi():
@@ -150,13 +152,17 @@ class Watchdog:
         self.lock = threading.Lock()           # guards ``pending``
         self.stopping = False
         self.status = MPI.Status()
+        self.next_liveness_check = 0.0
         self._wake_r, self._wake_w = os.pipe()
         os.set_blocking(self._wake_w, False)
         self._old_wakeup = None
-        self._old_term = None
-        if threading.current_thread() is threading.main_thread() and \
-                signal.getsignal(signal.SIGTERM) is signal.SIG_DFL:
-            self._old_term = signal.signal(signal.SIGTERM, _note_sigterm)
+        self._old_handlers = {}
+        if threading.current_thread() is threading.main_thread():
+            # SIGTERM: mpiexec stopping the job; SIGUSR1: MPICH telling the survivors that a
+            # rank died (under -disable-auto-cleanup, which ember's launcher passes)
+            for signum in (signal.SIGTERM, signal.SIGUSR1):
+                if signal.getsignal(signum) is signal.SIG_DFL:
+                    self._old_handlers[signum] = signal.signal(signum, _note_signal)
             old = signal.set_wakeup_fd(self._wake_w, warn_on_full_buffer=False)
             if old != -1:  # somebody else (asyncio) listens: leave theirs in place
                 signal.set_wakeup_fd(old)
@@ -167,6 +173,9 @@ class Watchdog:
         self.thread = threading.Thread(target=self.loop, name="ember.distributed watchdog",
                                        daemon=True)
         self.thread.start()
+        # runs before mpi4py's MPI_Finalize (registered earlier, atexit runs last-in first-out):
+        # no MPI call from the thread may overlap the finalisation
+        atexit.register(self.stop_thread)
 
     # the main thread's side
 
@@ -176,15 +185,20 @@ class Watchdog:
     def leave(self):
         self.current = None
 
+    def stop_thread(self):
+        if not self.stopping:
+            self.stopping = True
+            os.write(self._wake_w, b"\0")
+            self.thread.join(timeout=2.0)
+
     def close(self):
         """Stop the thread and give back the hooks (destroy_process_group)."""
-        self.stopping = True
-        os.write(self._wake_w, b"\0")
-        self.thread.join(timeout=2.0)
+        self.stop_thread()
+        atexit.unregister(self.stop_thread)
         if sys.excepthook == self.excepthook:
             sys.excepthook = self._old_hook
-        if self._old_term is not None:
-            signal.signal(signal.SIGTERM, self._old_term)
+        for signum, handler in self._old_handlers.items():
+            signal.signal(signum, handler)
         if self._old_wakeup is not None:
             signal.set_wakeup_fd(-1)
         os.close(self._wake_r)
@@ -210,8 +224,8 @@ class Watchdog:
                 return
             if ready:
                 got = os.read(self._wake_r, 64)
-                if bytes([signal.SIGTERM]) in got:
-                    self.on_sigterm()
+                if bytes([signal.SIGTERM]) in got or bytes([signal.SIGUSR1]) in got:
+                    self.on_signal()
             if self.ctl.Iprobe(source=MPI.ANY_SOURCE, tag=TAG_FAIL, status=self.status):
                 source = self.status.Get_source()
                 message = self.ctl.recv(source=source, tag=TAG_FAIL)
@@ -219,6 +233,8 @@ class Watchdog:
                 self.stop(f"ember.distributed: rank {self.rank} stops because {message}")
             self.progress()
             self.check_timeouts()
+            if time.monotonic() > self.next_liveness_check:
+                self.check_peers_alive()
 
     def progress(self):
         """Let MPI move the pending non-blocking requests (MPICH advances them only inside MPI
@@ -242,17 +258,33 @@ class Watchdog:
                 self.notify(message)
                 self.stop(f"ember.distributed: {message}")
 
-    def on_sigterm(self):
-        """mpiexec stops the job when a rank ends abnormally: name the ranks that are gone."""
+    def check_peers_alive(self):
+        """Stop if a rank on this machine has gone (killed): under ember's launcher mpiexec
+        leaves the others running (-disable-auto-cleanup), so they can say which rank died."""
+        self.next_liveness_check = time.monotonic() + LIVENESS_PERIOD_S
         host = os.uname().nodename
-        gone = [r for r, (h, pid) in enumerate(self.peers)
-                if r != self.rank and h == host and not _alive(pid)]
+        for r, (h, pid) in enumerate(self.peers):
+            if r != self.rank and h == host and not _alive(pid):
+                self.stop(f"ember.distributed: rank {self.rank} stops: rank {r} (pid {pid}) "
+                          f"ended without finishing the job (killed by a signal?)")
+
+    def on_signal(self):
+        """mpiexec signals the ranks when one ends abnormally: name the ranks that are gone
+        (a killed process may take a moment to disappear, so look for up to a second)."""
+        host = os.uname().nodename
+        deadline = time.monotonic() + 1.0
+        while True:
+            gone = [r for r, (h, pid) in enumerate(self.peers)
+                    if r != self.rank and h == host and not _alive(pid)]
+            if gone or time.monotonic() > deadline:
+                break
+            time.sleep(0.02)
         if gone:
             who = ", ".join(f"rank {r} (pid {self.peers[r][1]})" for r in gone)
-            self.stop(f"ember.distributed: rank {self.rank} stops: {who} ended unexpectedly "
-                      f"(killed by a signal?), so mpiexec is stopping the job")
-        self.stop(f"ember.distributed: rank {self.rank} got SIGTERM (mpiexec stops every rank "
-                  f"when one ends abnormally)")
+            self.stop(f"ember.distributed: rank {self.rank} stops: {who} ended without "
+                      f"finishing the job (killed by a signal?)")
+        self.stop(f"ember.distributed: rank {self.rank} got SIGTERM or SIGUSR1 (mpiexec "
+                  f"signals every rank when one ends abnormally)")
 
     def notify(self, message):
         """Tell every other rank ``message`` and wait (a bounded time) until they have read
@@ -280,9 +312,9 @@ class Watchdog:
         _flush_and_exit(1)
 
 
-def _note_sigterm(signum, frame):
-    """SIGTERM's Python handler: nothing; the watchdog thread, woken by the signal's byte on
-    the wakeup pipe, prints why and exits."""
+def _note_signal(signum, frame):
+    """The Python handler of SIGTERM and SIGUSR1: nothing; the watchdog thread, woken by the
+    signal's byte on the wakeup pipe, prints why and exits."""
 
 
 def _alive(pid):
