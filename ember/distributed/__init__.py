@@ -25,6 +25,7 @@ from ._collectives import (
 )
 from ._errors import DistBackendError, DistError, DistNetworkError, DistStoreError, QueueEmptyError
 from ._mpi import Work
+from ._store import FileStore, HashStore, PrefixStore, Store, TCPStore
 from ._p2p import (
                            P2POp,
                            all_gather_object,
@@ -75,6 +76,7 @@ __all__ = [
     "new_group", "new_subgroups", "new_subgroups_by_enumeration",
     "ReduceOp", "Backend", "ProcessGroup", "GroupMember", "group", "default_pg_timeout", "Work",
     "DistError", "DistBackendError", "DistNetworkError", "DistStoreError", "QueueEmptyError",
+    "Store", "HashStore", "FileStore", "TCPStore", "PrefixStore",
     "all_reduce", "broadcast", "reduce", "all_gather", "all_gather_into_tensor",
     "all_gather_single", "reduce_scatter", "reduce_scatter_tensor", "reduce_scatter_single",
     "gather", "scatter", "all_to_all", "all_to_all_single", "barrier", "monitored_barrier",
