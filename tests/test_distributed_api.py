@@ -159,10 +159,9 @@ def test_stores_shared_between_processes(tmp_path):
     path = str(tmp_path / "shared.store")
     master = dist.TCPStore("127.0.0.1", 0, 2, True, wait_for_workers=False)
     file_store = dist.FileStore(path, 2)
-    code = ("import sys; sys.path.insert(0, %r); import ember.distributed as d;"
-            "t = d.TCPStore('127.0.0.1', %d, 2, False); t.set('from', 'child');"
-            "print(t.get('to').decode()); f = d.FileStore(%r, 2); f.add('count', 2)"
-            % (os.getcwd(), master.port, path))
+    code = (f"import sys; sys.path.insert(0, {os.getcwd()!r}); import ember.distributed as d;"
+            f"t = d.TCPStore('127.0.0.1', {master.port}, 2, False); t.set('from', 'child');"
+            f"print(t.get('to').decode()); f = d.FileStore({path!r}, 2); f.add('count', 2)")
     master.set("to", "parent")
     child = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                            timeout=60)

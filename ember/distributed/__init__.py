@@ -25,7 +25,6 @@ from ._collectives import (
 )
 from ._errors import DistBackendError, DistError, DistNetworkError, DistStoreError, QueueEmptyError
 from ._mpi import Work
-from ._store import FileStore, HashStore, PrefixStore, Store, TCPStore
 from ._p2p import (
                            P2POp,
                            all_gather_object,
@@ -40,6 +39,7 @@ from ._p2p import (
                            send,
                            send_object_list,
 )
+from ._store import FileStore, HashStore, PrefixStore, Store, TCPStore
 from ._types import Backend, GroupMember, ProcessGroup, ReduceOp, default_pg_timeout, group
 from .distributed_c10d import (
                            destroy_process_group,

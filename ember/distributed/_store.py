@@ -10,7 +10,6 @@ wait (get, wait, blocking queue_pop) retry that step until it succeeds or ``time
 
 import datetime
 import fcntl
-import os
 import pickle
 import socket
 import socketserver
