@@ -32,7 +32,12 @@ def mpiexec():
 def run_ranks(n, script, *args, timeout=120, env=None, launcher=None):
     """Run ``script`` on ``n`` ranks; returns (returncode, stdout, stderr, seconds)."""
     environ = dict(os.environ, PYTHONPATH=str(ROOT), OPENBLAS_NUM_THREADS="1",
-                   OMP_NUM_THREADS="1", **(env or {}))
+                   OMP_NUM_THREADS="1")
+    for name, value in (env or {}).items():
+        if value is None:
+            environ.pop(name, None)
+        else:
+            environ[name] = value
     command = launcher or [mpiexec(), "-n", str(n), sys.executable]
     command = command + [str(SCRIPTS / script), *args]
     start = time.monotonic()
@@ -78,3 +83,52 @@ def test_a_failed_rank_stops_the_others(mode, launcher, message, bound):
     assert "which it should not" not in out
     assert seconds < bound, seconds
     assert not orphans(f"failures.py {mode}")
+
+
+def test_launcher_sets_torchrun_variables():
+    """``python -m ember.distributed.run --nproc-per-node=2`` (torchrun's flag spellings):
+    each rank sees torchrun's variables, equal to MPI's rank and size, and says which
+    mpiexec it used."""
+    import json
+
+    launcher = [sys.executable, "-m", "ember.distributed.run", "--nproc_per_node", "2",
+                "--master-port", "29611"]
+    rc, out, err, _ = run_ranks(2, "launch.py", "mpi", launcher=launcher,
+                                env={"OMP_NUM_THREADS": "2"})
+    assert rc == 0, out + err
+    assert f"2 ranks through {mpiexec()} (beside the interpreter" in err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["argv"] == ["mpi"]
+    for rank, env in enumerate(report["env"]):
+        assert env == {"RANK": str(rank), "WORLD_SIZE": "2", "LOCAL_RANK": str(rank),
+                       "LOCAL_WORLD_SIZE": "2", "GROUP_RANK": "0", "GROUP_WORLD_SIZE": "1",
+                       "ROLE_RANK": str(rank), "ROLE_WORLD_SIZE": "2", "ROLE_NAME": "default",
+                       "MASTER_ADDR": "127.0.0.1", "MASTER_PORT": "29611",
+                       "OMP_NUM_THREADS": "2"}
+
+
+def test_launcher_standalone_and_errors():
+    import json
+
+    launcher = [sys.executable, "-m", "ember.distributed.run", "--standalone",
+                "--nproc-per-node=2"]
+    rc, out, err, _ = run_ranks(2, "launch.py", launcher=launcher,
+                                env={"OMP_NUM_THREADS": None})
+    assert rc == 0, out + err
+    env = json.loads(out.strip().splitlines()[-1])["env"][0]
+    assert env["MASTER_ADDR"] == "localhost" and int(env["MASTER_PORT"]) > 0
+    assert env["OMP_NUM_THREADS"] == "1" and "OMP_NUM_THREADS=1" in err
+    for flags, message in ((["--nnodes=2"], "needs --hostfile"),
+                           (["--node-rank=1"], "--node-rank=0")):
+        done = subprocess.run([sys.executable, "-m", "ember.distributed.run", *flags,
+                               "x.py"], capture_output=True, text=True, timeout=60,
+                              cwd=str(ROOT), env=dict(os.environ, PYTHONPATH=str(ROOT)))
+        assert done.returncode != 0 and message in done.stderr
+
+
+def test_env_rank_must_agree_with_mpi():
+    """RANK/WORLD_SIZE that disagree with MPI (as under torchrun, whose processes MPI sees as
+    separate worlds of one) are a clear error, not a hang."""
+    rc, out, err, seconds = run_ranks(2, "launch.py", env={"RANK": "0", "WORLD_SIZE": "3"},
+                                      timeout=60)
+    assert rc != 0 and "MPI, which started this process as rank" in err, out + err

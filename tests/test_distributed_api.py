@@ -169,3 +169,33 @@ def test_stores_shared_between_processes(tmp_path):
     assert child.stdout.strip() == "parent"
     assert master.get("from") == b"child"
     assert file_store.add("count", 1) == 3
+
+
+def test_misuse_raises_as_torch():
+    """The same wrong calls on one rank: torch with gloo, ember under mpiexec -n 1."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    pytest.importorskip("mpi4py")
+    script = str(Path(__file__).parent / "distributed" / "misuse.py")
+    env = dict(os.environ, PYTHONPATH=os.getcwd())
+    mpiexec = str(Path(sys.executable).parent / "mpiexec")
+    answers = {}
+    for lib, command in (("torch", [sys.executable, script, "torch"]),
+                         ("ember", [mpiexec, "-n", "1", sys.executable, script, "ember"])):
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, env=env)
+        assert done.returncode == 0, done.stderr
+        answers[lib] = {name: (cls, text) for name, cls, text in json.loads(done.stdout)}
+    # where torch's text is gloo's internals, ember says the same in its own words
+    own_words = {"broadcast bad root", "all_gather list length"}
+    for name, (cls, text) in answers["torch"].items():
+        ours = answers["ember"][name]
+        if name == "recv from self":  # gloo fails inside ("Pair is not connected")
+            assert cls == "RuntimeError" and ours[0] == "ValueError"
+            assert ours[1].startswith("Invalid source rank")
+            continue
+        assert ours[0] == cls, (name, ours, cls)
+        if name not in own_words:
+            assert ours[1] == text.replace("torch.Tensor", "ember.Tensor"), (name, ours, text)
