@@ -199,3 +199,24 @@ def test_misuse_raises_as_torch():
         assert ours[0] == cls, (name, ours, cls)
         if name not in own_words:
             assert ours[1] == text.replace("torch.Tensor", "ember.Tensor"), (name, ours, text)
+
+
+def test_debug_level_supports_complex_reduce_op(monkeypatch):
+    assert list(dist.DebugLevel.__members__) == list(tdist.DebugLevel.__members__)
+    assert repr(dist.DebugLevel.OFF) == repr(tdist.DebugLevel.OFF)
+    assert str(dist.get_debug_level()) == str(tdist.get_debug_level()) == "DebugLevel.OFF"
+    monkeypatch.setenv("TORCH_DISTRIBUTED_DEBUG", "DETAIL")
+    for lib in (dist, tdist):
+        lib.set_debug_level_from_env()
+    assert str(dist.get_debug_level()) == str(tdist.get_debug_level()) == "DebugLevel.DETAIL"
+    for lib in (dist, tdist):
+        lib.set_debug_level(lib.DebugLevel.OFF)
+    assert dist.get_debug_level() == dist.DebugLevel.OFF
+    monkeypatch.setenv("TORCH_DISTRIBUTED_DEBUG", "LOUD")
+    with pytest.raises(ValueError, match="OFF, INFO or DETAIL"):
+        dist.set_debug_level_from_env()
+    for name in tdist.ReduceOp.RedOpType.__members__:
+        assert dist.supports_complex(getattr(dist.ReduceOp, name)) == \
+            tdist.supports_complex(getattr(tdist.ReduceOp, name))
+    with pytest.warns(FutureWarning, match="reduce_op` is deprecated"):
+        assert dist.reduce_op.SUM == dist.ReduceOp.SUM

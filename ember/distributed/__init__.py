@@ -24,6 +24,18 @@ from ._collectives import (
                            scatter,
 )
 from ._errors import DistBackendError, DistError, DistNetworkError, DistStoreError, QueueEmptyError
+from ._extras import (
+                           DebugLevel,
+                           all_gather_coalesced,
+                           all_reduce_coalesced,
+                           breakpoint,
+                           get_backend_config,
+                           get_debug_level,
+                           reduce_op,
+                           set_debug_level,
+                           set_debug_level_from_env,
+                           supports_complex,
+)
 from ._mpi import Work
 from ._p2p import (
                            P2POp,
@@ -83,4 +95,7 @@ __all__ = [
     "send", "recv", "isend", "irecv", "P2POp", "batch_isend_irecv",
     "all_gather_object", "broadcast_object_list", "gather_object", "scatter_object_list",
     "send_object_list", "recv_object_list",
+    "DebugLevel", "get_debug_level", "set_debug_level", "set_debug_level_from_env",
+    "supports_complex", "get_backend_config", "all_reduce_coalesced", "all_gather_coalesced",
+    "reduce_op", "breakpoint",
 ]

@@ -7,6 +7,7 @@ products and averages over 4 ranks are exact too: the comparisons are exact (tol
 Prints "OK <rank> <checks>" at the end; any failure raises (and ends the job)."""
 
 import sys
+import warnings
 
 import numpy as np
 
@@ -187,6 +188,22 @@ def check_group(group, ranks):
     dist.barrier(group=group)
     dist.barrier(group=group, async_op=True).wait()
     dist.monitored_barrier(group=group)
+    # the coalesced forms (deprecated in torch, with a FutureWarning)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        a, b = ember.full((2, 2), float(me + 1)), ember.full((3,), float(2 * me))
+        dist.all_reduce_coalesced([a, b], group=group)
+        outs = [[ember.zeros(2), ember.zeros(1, dtype=ember.int64)] for _ in range(n)]
+        dist.all_gather_coalesced(outs, [ember.full((2,), float(me)),
+                                         ember.full((1,), me, dtype=ember.int64)],
+                                  group=group)
+    assert sum(w.category is FutureWarning for w in caught) == 2
+    same(a, np.full((2, 2), n * (n + 1) / 2), "all_reduce_coalesced [0]")
+    same(b, np.full(3, n * (n - 1)), "all_reduce_coalesced [1]")
+    for r in range(n):
+        same(outs[r][0], np.full(2, float(r)), "all_gather_coalesced [0]")
+        same(outs[r][1], np.full(1, r), "all_gather_coalesced [1]")
+    assert dist.get_backend_config(group) == f"cpu:{dist.get_backend(group)}"
 
 
 def check_errors():
@@ -246,6 +263,7 @@ if mine is not None:
     dist.all_reduce(t, group=mine)
     same(t, [2.0], "all_reduce on a subgroup of new_subgroups")
 check_errors()
+dist.breakpoint(rank=world)  # no rank stops in the debugger: only the barrier runs
 dist.destroy_process_group()
 assert not dist.is_initialized()
 print(f"OK {rank} {checks}", flush=True)
