@@ -13,7 +13,10 @@ repeats' medians and their range.  The launch time is from starting
 ``python -m ember.distributed.run --nproc-per-node=2 tests/distributed/launch.py`` to rank 0
 leaving its first all_reduce (median of the repeats), split into: up to the rank's first line
 (the launcher's own start and mpiexec), ``import ember`` in the rank, and init_process_group +
-the first all_reduce.  The machine is shared: run it on a quiet one for figures to report.
+the first all_reduce; "launcher_beyond_imports" is the launcher's main() to the rank's first line
+(mpiexec and _rank.py) plus init and the first all_reduce: what launching costs besides the two
+``import ember`` (the launcher's and the rank's; "import_ember_alone" times one in a fresh
+interpreter).  The machine is shared: run it on a quiet one for figures to report.
 """
 
 import argparse
@@ -136,13 +139,13 @@ def main():
         print(f"{label:>8}  {text[0]:>26}  {text[1]:>26}  {cells[0][0] / cells[1][0]:.2f}")
     launches = [launch_time() for _ in range(args.repeats)]
     for r in launches:
-        r["import_ember_in_launcher"] = import_time()
-        r["launcher_beyond_imports"] = (r["launch_to_first_collective"] - r["import_ember"] -
-                                        r["import_ember_in_launcher"])
+        r["import_ember_alone"] = import_time()
+        r["launcher_beyond_imports"] = (r["launcher_main_to_rank_start"] +
+                                        r["init_and_first_collective"])
     print(f"launch to first collective, 2 ranks (median of {args.repeats}):")
     for key in ("launch_to_first_collective", "to_rank_start", "import_ember",
-                "init_and_first_collective", "import_ember_in_launcher",
-                "launcher_beyond_imports"):
+                "init_and_first_collective", "launcher_main_to_rank_start",
+                "launcher_beyond_imports", "import_ember_alone"):
         print(f"  {key:28s} {statistics.median(r[key] for r in launches):.3f} s")
 
 

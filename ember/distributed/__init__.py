@@ -49,7 +49,7 @@ _WHERE = {
     # _mpi
     "Work": "_mpi",
     # _p2p
-    'P2POp': '_p2p',
+    "P2POp": "_p2p",
     "all_gather_object": "_p2p",
     "batch_isend_irecv": "_p2p",
     "broadcast_object_list": "_p2p",

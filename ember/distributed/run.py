@@ -26,6 +26,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 RANK_BOOT = Path(__file__).with_name("_rank.py")
@@ -106,6 +107,7 @@ def command_line(args, mpiexec):
 
 
 def main(argv=None):
+    started = time.time()  # (the ranks report their start relative to it: benchmarks)
     args = parser().parse_args(argv)
     mpiexec, where = find_mpiexec()
     command, env, n = command_line(args, mpiexec)
@@ -113,6 +115,7 @@ def main(argv=None):
           flush=True)
     with tempfile.TemporaryDirectory(prefix="ember-run-") as run_dir:
         env["EMBER_RUN_DIR"] = run_dir
+        env["EMBER_LAUNCHER_STARTED"] = repr(started)
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE)
         try:
             failed = pass_through(process.stdout.fileno())

@@ -31,8 +31,10 @@ env = [None] * ddp_world_size
 dist.all_gather_object(env, {name: os.environ.get(name) for name in names})
 if ddp_rank == 0:
     t0 = float(os.environ.get("EMBER_T0", started))
+    launcher = float(os.environ.get("EMBER_LAUNCHER_STARTED", started))
     print(json.dumps({"env": env, "argv": sys.argv[1:], "to_rank_start": started - t0,
                       "import_ember": imported - started,
                       "init_and_first_collective": first - imported,
-                      "launch_to_first_collective": first - t0}), flush=True)
+                      "launch_to_first_collective": first - t0,
+                      "launcher_main_to_rank_start": started - launcher}), flush=True)
 dist.destroy_process_group()
