@@ -6,6 +6,7 @@ The values are small integers (or 0/1 for bool), so every dtype holds them exact
 products and averages over 4 ranks are exact too: the comparisons are exact (tolerance 0).
 Prints "OK <rank> <checks>" at the end; any failure raises (and ends the job)."""
 
+import os
 import sys
 import warnings
 
@@ -244,8 +245,23 @@ def check_errors():
     same(t, np.full(2, float(world)), "all_reduce after a mismatch")
 
 
-dist.init_process_group(backend=sys.argv[1] if len(sys.argv) > 1 else "gloo")
+backend = sys.argv[1] if len(sys.argv) > 1 else "gloo"
+if backend == "mpi":  # the explicit form: a tcp:// URL, rank and world size (MPI's, checked)
+    dist.init_process_group(backend, init_method="tcp://127.0.0.1:29999",
+                            rank=int(os.environ["PMI_RANK"]),
+                            world_size=int(os.environ["PMI_SIZE"]))
+else:
+    dist.init_process_group(backend)
 rank, world = dist.get_rank(), dist.get_world_size()
+# DistributedSampler with real ranks: the shares are disjoint and cover the dataset
+from ember.utils.data import DistributedSampler  # noqa: E402
+
+for shuffle in (False, True):
+    shares = [None] * world
+    dist.all_gather_object(shares, list(DistributedSampler(range(10), shuffle=shuffle)))
+    every = [i for share in shares for i in share]  # padded by repeating the order's start
+    assert set(every) == set(range(10)) and len(every) == world * -(-10 // world), shares
+    assert {len(share) for share in shares} == {-(-10 // world)}
 assert dist.is_initialized() and dist.get_backend() == (sys.argv[1:] or ["gloo"])[0]
 check_group(None, list(range(world)))
 evens = dist.new_group([r for r in range(world) if r % 2 == 0])
