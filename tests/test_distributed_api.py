@@ -220,3 +220,31 @@ def test_debug_level_supports_complex_reduce_op(monkeypatch):
             tdist.supports_complex(getattr(tdist.ReduceOp, name))
     with pytest.warns(FutureWarning, match="reduce_op` is deprecated"):
         assert dist.reduce_op.SUM == dist.ReduceOp.SUM
+
+
+def test_rendezvous(tmp_path, monkeypatch):
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    for url in (f"tcp://127.0.0.1:{port}?rank=0&world_size=1",
+                f"file://{tmp_path}/rdzv?rank=0&world_size=1"):
+        store, rank, size = next(dist.rendezvous(url))
+        store.set("k", "v")
+        assert (rank, size, store.get("k")) == (0, 1, b"v")
+    store, rank, size = next(dist.rendezvous(f"file://{tmp_path}/other", rank=0,
+                                             world_size=1))
+    assert isinstance(store, dist.FileStore) and (rank, size) == (0, 1)
+    monkeypatch.delenv("MASTER_ADDR", raising=False)
+    monkeypatch.setenv("RANK", "0")
+    monkeypatch.setenv("WORLD_SIZE", "1")
+    for lib in (dist, tdist):
+        with pytest.raises(ValueError, match="environment variable MASTER_ADDR expected"):
+            next(lib.rendezvous("env://"))
+        with pytest.raises(RuntimeError, match="No rendezvous handler for foo://"):
+            lib.rendezvous("foo://x")
+        with pytest.raises(RuntimeError, match="already registered"):
+            lib.register_rendezvous_handler("tcp", lambda url: iter(()))
+    dist.register_rendezvous_handler("mine", lambda url, **kw: iter([("store", 3, 4)]))
+    assert next(dist.rendezvous("mine://x")) == ("store", 3, 4)

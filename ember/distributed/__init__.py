@@ -98,6 +98,10 @@ _WHERE = {
     "new_group": "distributed_c10d",
     "new_subgroups": "distributed_c10d",
     "new_subgroups_by_enumeration": "distributed_c10d",
+    "split_group": "distributed_c10d",
+    # _rendezvous
+    "rendezvous": "_rendezvous",
+    "register_rendezvous_handler": "_rendezvous",
 }
 
 __all__ = [
@@ -118,7 +122,7 @@ __all__ = [
     "send_object_list", "recv_object_list",
     "DebugLevel", "get_debug_level", "set_debug_level", "set_debug_level_from_env",
     "supports_complex", "get_backend_config", "all_reduce_coalesced", "all_gather_coalesced",
-    "reduce_op", "breakpoint",
+    "reduce_op", "breakpoint", "split_group", "rendezvous", "register_rendezvous_handler",
 ]
 
 

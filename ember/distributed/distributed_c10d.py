@@ -19,7 +19,7 @@ __all__ = ["init_process_group", "destroy_process_group", "is_initialized", "is_
            "get_rank", "get_world_size", "get_backend", "get_process_group_ranks",
            "get_global_rank", "get_group_rank", "get_default_backend_for_device",
            "get_node_local_rank", "get_pg_count", "new_group", "new_subgroups",
-           "new_subgroups_by_enumeration"]
+           "new_subgroups_by_enumeration", "split_group"]
 
 NO_GROUP = ("Default process group has not been initialized, please make sure to call "
             "init_process_group.")
@@ -367,3 +367,40 @@ def new_subgroups_by_enumeration(ranks_per_subgroup_list, timeout=None, backend=
         if me in ranks:
             mine = pg
     return mine, subgroups
+
+
+def split_group(parent_pg=None, split_ranks=None, timeout=None, pg_options=None,
+                group_desc=None, backend=None):
+    """Split ``parent_pg`` (default: the default group) into the groups ``split_ranks``
+    (lists of ranks of the parent group, not overlapping) with one MPI_Comm_split; every
+    rank of the parent calls it and gets its own group, or NON_GROUP_MEMBER when no list
+    names it."""
+    parent = resolve(parent_pg)
+    if parent is GroupMember.NON_GROUP_MEMBER:
+        raise ValueError("split_group: this rank is not a member of the parent group")
+    if not split_ranks:
+        raise ValueError("split_ranks cannot be None or empty")
+    if pg_options is not None:
+        raise ValueError("pg_options are options of torch's C++ backends; ember's MPI "
+                         "backends take none")
+    color, mine = _mpi.mpi().UNDEFINED, None
+    seen = set()
+    for index, ranks in enumerate(split_ranks):
+        for r in ranks:
+            if r in seen or not 0 <= r < parent.size():
+                raise ValueError(f"split_group: rank {r} is repeated or not a rank of the "
+                                 f"parent group (size {parent.size()})")
+            seen.add(r)
+        if parent.rank() in ranks:
+            color, mine = index, sorted(ranks)
+    comm = parent._comm.Split(color, parent.rank())
+    if mine is None:
+        return GroupMember.NON_GROUP_MEMBER
+    name = str(_State.count)
+    _State.count += 1
+    backend = parent._backend if backend is None else _check_backend(backend, None)
+    timeout = parent._timeout if timeout is None else _timeout_seconds(timeout)
+    pg = ProcessGroup(comm, [parent._ranks[r] for r in mine], backend, timeout, name)
+    pg.group_desc = group_desc or name
+    _State.groups.append(pg)
+    return pg

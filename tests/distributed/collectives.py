@@ -278,6 +278,14 @@ if mine is not None:
     t = ember.ones(1)
     dist.all_reduce(t, group=mine)
     same(t, [2.0], "all_reduce on a subgroup of new_subgroups")
+# split_group: evens and odds with one MPI_Comm_split; [[0]] leaves the others outside
+parity = dist.split_group(split_ranks=[list(range(0, world, 2)), list(range(1, world, 2))])
+assert dist.get_process_group_ranks(parity) == list(range(rank % 2, world, 2))
+t = ember.tensor([float(rank)])
+dist.all_reduce(t, group=parity)
+same(t, [float(sum(range(rank % 2, world, 2)))], "all_reduce on a split_group group")
+alone = dist.split_group(split_ranks=[[0]])
+assert (alone is dist.GroupMember.NON_GROUP_MEMBER) == (rank != 0)
 check_errors()
 dist.breakpoint(rank=world)  # no rank stops in the debugger: only the barrier runs
 dist.destroy_process_group()
