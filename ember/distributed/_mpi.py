@@ -206,12 +206,14 @@ class Watchdog:
         self.ctl.Free()
 
     def excepthook(self, exc_type, exc, tb):
-        """An uncaught exception ends this rank: print it, tell the other ranks, exit."""
+        """An uncaught exception ends this rank: print it and, when there are other ranks,
+        tell them and exit at once (a normal exit's MPI_Finalize could wait for ranks still
+        inside a collective).  Alone, the process ends as Python ends it."""
         self._old_hook(exc_type, exc, tb)
-        if self.size > 1 and not getattr(exc, "_ember_from_peer", False):
+        if self.size > 1:
             text = "".join(traceback.format_exception_only(exc_type, exc)).strip()
             self.notify(f"rank {self.rank} raised {text}")
-        _flush_and_exit(1)
+            _flush_and_exit(1)
 
     # the thread's side
 
