@@ -256,6 +256,7 @@ class DistributedDataParallel(Module):
         self._started = False
         self._uses_left = [0] * len(self._params)
         self._got_grad = [False] * len(self._params)
+        self._ready = [False] * len(self._params)
         self._unused = []
         self._next_bucket = 0
         self._unfinished = None  # indices that got no gradient in the last synced backward
@@ -341,6 +342,7 @@ class DistributedDataParallel(Module):
         uses = _count_leaf_uses(_output_tensors(output, []))
         self._uses_left = [uses.get(id(p), 0) for p in self._params]
         self._got_grad = [False] * len(self._params)
+        self._ready = [False] * len(self._params)
         self._unused = [i for i, n in enumerate(self._uses_left) if n == 0]
         if self.find_unused_parameters and not self._unused and \
                 not self._warned_nothing_unused:
@@ -372,6 +374,7 @@ class DistributedDataParallel(Module):
             self._mark_ready(index)
 
     def _mark_ready(self, index):
+        self._ready[index] = True
         bucket, _ = self._where[index]
         bucket.pending -= 1
         if bucket.pending == 0:
@@ -408,12 +411,12 @@ class DistributedDataParallel(Module):
         """End of backward: wait for every bucket, put the averages into ``.grad``."""
         self._expect_hooks = False
         missing = []
-        for i, left in enumerate(self._uses_left):
-            if left > 0:
+        for i, ready in enumerate(self._ready):
+            if not ready:
                 if self._got_grad[i]:  # some of its paths gave no gradient: it is complete
                     self._uses_left[i] = 0
                     self._mark_ready(i)
-                elif not self.find_unused_parameters:
+                else:  # unused (find_unused_parameters marked those ready already)
                     missing.append(i)
         if missing:
             # torch's reducer raises at the next iteration; wait for what was sent so that
