@@ -145,3 +145,26 @@ def test_ddp_behaviour_buckets_and_sampler(n):
                                    seed=5, drop_last=drop_last == "True")
             s.set_epoch(int(epoch))
             assert [int(i) for i in got] == list(s), (key, rank)
+
+
+def _launcher_missing():
+    import importlib.util
+
+    if _WHY_NOT is not None:
+        return _WHY_NOT
+    if importlib.util.find_spec("ember.distributed.run") is None:
+        return "no ember.distributed.run launcher in this build"
+    return None
+
+
+@pytest.mark.skipif(_launcher_missing() is not None, reason=str(_launcher_missing()))
+def test_nanogpt_pattern_runs_under_the_launcher():
+    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    env["PYTHONPATH"] = os.pathsep.join([str(ROOT)] + [p for p in [env.get("PYTHONPATH")] if p])
+    cmd = [sys.executable, "-m", "ember.distributed.run", "--nproc-per-node=2",
+           str(SCRIPTS / "nanogpt_pattern.py")]
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT, env=env,
+                          cwd=ROOT)
+    assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
+    assert "ok nanogpt_pattern ddp=True world=2" in done.stdout, done.stdout
+    assert done.stderr.count("DONE") == 2, done.stderr
