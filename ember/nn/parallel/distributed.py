@@ -259,6 +259,7 @@ class DistributedDataParallel(Module):
         self._ready = [False] * len(self._params)
         self._unused = []
         self._next_bucket = 0
+        self._in_flight = []  # the all-reduces started and not seen complete yet
         self._unfinished = None  # indices that got no gradient in the last synced backward
         self._warned_nothing_unused = False
 
@@ -352,6 +353,7 @@ class DistributedDataParallel(Module):
             bucket.pending = len(bucket.indices)
             bucket.work = None
         self._next_bucket = 0
+        self._in_flight = []
         self._started = False
         self._expect_hooks = True
 
@@ -367,6 +369,8 @@ class DistributedDataParallel(Module):
             if self.find_unused_parameters:
                 for i in self._unused:  # nothing will come for them: ready now, as zeros
                     self._mark_ready(i)
+        if self._in_flight:
+            self._poke()
         self._got_grad[index] = True
         left = self._uses_left[index] - 1
         self._uses_left[index] = left
@@ -406,10 +410,23 @@ class DistributedDataParallel(Module):
                 part *= scale
         bucket.work = dist.all_reduce(bucket.tensor, op=dist.ReduceOp.SUM,
                                       group=self.process_group, async_op=True)
+        self._in_flight.append(bucket.work)
+
+    def _poke(self):
+        """Let the all-reduces in flight move on.  MPI without a progress thread advances a
+        non-blocking collective only inside MPI calls; asking whether one has completed is
+        such a call, cheap, made from each gradient hook while backward computes."""
+        still = []
+        for work in self._in_flight:
+            is_completed = getattr(work, "is_completed", None)
+            if is_completed is None or not is_completed():
+                still.append(work)
+        self._in_flight = still
 
     def _finish_backward(self):
         """End of backward: wait for every bucket, put the averages into ``.grad``."""
         self._expect_hooks = False
+        self._in_flight = []
         missing = []
         for i, ready in enumerate(self._ready):
             if not ready:
