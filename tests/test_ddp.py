@@ -110,6 +110,49 @@ def test_mixed_dtype_buckets_equal_torchs(caps):
     assert bucket_assignment(params, caps[1], caps[0]) == _torch_buckets(shapes, list(caps))
 
 
+# -------------------------------------------------------------------- end-of-backward callback
+
+
+def test_queue_callback_runs_after_every_gradient():
+    """engine.queue_callback (torch's Variable._execution_engine.queue_callback): called from a
+    hook, the callback runs once backward has filled every .grad; one it queues runs too."""
+    from ember.autograd import engine
+
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([3.0], requires_grad=True)
+    seen = []
+
+    def at_end():
+        seen.append((a.grad.tolist(), b.grad.tolist()))
+        engine.queue_callback(lambda: seen.append("second"))
+
+    handle = a.register_post_accumulate_grad_hook(lambda p: engine.queue_callback(at_end))
+    ((a * 2).sum() * b).sum().backward()
+    assert seen == [([6.0, 6.0], [6.0]), "second"]
+    seen.clear()
+    (a * b).sum().backward()  # the queue was emptied: only this backward's callback
+    assert seen == [([9.0, 9.0], [9.0]), "second"]
+    handle.remove()
+
+
+def test_queue_callback_dropped_when_backward_fails():
+    from ember.autograd import engine
+
+    a = ember.tensor([1.0], requires_grad=True)
+    ran = []
+
+    def hook(grad):
+        engine.queue_callback(lambda: ran.append(1))
+        raise ValueError("hook failed")
+
+    a.register_hook(hook)
+    with pytest.raises(ValueError):
+        (a * 2).sum().backward()
+    b = ember.tensor([1.0], requires_grad=True)
+    (b * 2).sum().backward()
+    assert ran == []
+
+
 # ---------------------------------------------------------------------------- on real ranks
 
 
