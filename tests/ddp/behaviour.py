@@ -46,6 +46,19 @@ def check_state_dict_and_init():
             pass
         else:
             raise AssertionError(f"DDP(cpu module, {kwargs}) should raise ValueError")
+    # different models on different ranks: torch's error on every rank, not a hang
+    for make in (lambda r: nn.Linear(3, 2, bias=r != 0), lambda r: nn.Linear(3, 2 + (r == 0))):
+        try:
+            DDP(make(rank))
+        except RuntimeError as e:
+            assert "DDP expects same model across all ranks" in str(e) or \
+                "appears not to match" in str(e), str(e)
+        else:
+            raise AssertionError("DDP over different models should raise")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        DDP(nn.Linear(2, 2), broadcast_buffers=False, check_reduction=True)
+    assert sorted(w.category.__name__ for w in caught) == ["FutureWarning"] * 2
     frozen = nn.Linear(2, 2).requires_grad_(False)
     try:
         DDP(frozen)
@@ -69,7 +82,9 @@ def check_buffers(broadcast):
     rank = dist.get_rank()
     ember.manual_seed(0)
     model = WithBN()
-    ddp = DDP(model, broadcast_buffers=broadcast)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # broadcast_buffers is deprecated
+        ddp = DDP(model, broadcast_buffers=broadcast)
     seen = []
     model.register_forward_pre_hook(lambda m, args: seen.append(m.bn.running_mean.numpy().copy()))
     for _ in range(2):

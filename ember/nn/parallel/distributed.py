@@ -28,7 +28,7 @@ import functools
 import warnings
 from contextlib import contextmanager
 
-from ... import _device, _tensor
+from ... import _device, _dtype, _tensor
 from ... import distributed as dist
 from ..._device import array_module_of
 from ...autograd import engine as _engine
@@ -216,15 +216,29 @@ class DistributedDataParallel(Module):
         self.module = module
         self.dim = dim
         self.process_group = process_group
-        self.check_reduction = check_reduction  # deprecated in torch and a no-op there too
+        if check_reduction:  # a no-op in torch too, since its reducer always checks
+            warnings.warn("The `check_reduction` argument in `DistributedDataParallel` module "
+                          "is deprecated. Please avoid using it.", FutureWarning, stacklevel=2)
         self.static_graph = static_graph
         self.batched_grad_copy = batched_grad_copy  # how torch copies; same values
         self.find_unused_parameters = find_unused_parameters
         self.gradient_as_bucket_view = gradient_as_bucket_view
+        if broadcast_buffers is not None:  # torch 2.13's deprecation, word for word
+            warnings.warn(
+                "Both `broadcast_buffers` and `forward_sync_buffers` were specified. "
+                "`broadcast_buffers` is deprecated and its value is ignored when "
+                "`forward_sync_buffers` is provided." if forward_sync_buffers is not None else
+                "`broadcast_buffers` is deprecated. Use `forward_sync_buffers` instead. "
+                "IMPORTANT: unlike `broadcast_buffers=False`, `forward_sync_buffers=False` still "
+                "syncs buffers at init. If you rely on buffers NOT being synced at init (e.g. "
+                "rank-local buffers), keep using `broadcast_buffers=False` until "
+                "`init_sync_buffers` is available.", FutureWarning, stacklevel=2)
         if forward_sync_buffers is not None:
-            self.broadcast_buffers = forward_sync_buffers
-        else:
-            self.broadcast_buffers = True if broadcast_buffers is None else broadcast_buffers
+            self.forward_sync_buffers = forward_sync_buffers
+            init_sync_buffers = True
+        else:  # the old flag also decides whether buffers are broadcast at construction
+            self.forward_sync_buffers = True if broadcast_buffers is None else broadcast_buffers
+            init_sync_buffers = self.forward_sync_buffers
         self.require_backward_grad_sync = True
         self.require_forward_param_sync = True
         if bucket_cap_mb is None:
@@ -238,7 +252,9 @@ class DistributedDataParallel(Module):
 
         self._module_buffers = [b for b in module.buffers() if b is not None]
         if init_sync:
-            self._broadcast_coalesced([p for p in module.parameters()] + self._module_buffers)
+            self._check_same_model(list(module.parameters()))
+            self._broadcast_coalesced(list(module.parameters())
+                                      + (self._module_buffers if init_sync_buffers else []))
 
         self._params = [p for p in module.parameters() if p.requires_grad]
         self._buckets = [_Bucket(indices, self._params)
@@ -287,6 +303,42 @@ class DistributedDataParallel(Module):
 
     # ---------------------------------------------------------------- broadcasting state
 
+    @property
+    def broadcast_buffers(self):
+        """The old name of ``forward_sync_buffers``."""
+        return self.forward_sync_buffers
+
+    @broadcast_buffers.setter
+    def broadcast_buffers(self, value):
+        self.forward_sync_buffers = value
+
+    def _check_same_model(self, params):
+        """Every rank must hold the same parameters (count, then sizes), else torch's error
+        rather than collectives of different lengths."""
+        if self._world_size == 1:
+            return
+        from ...ops.creation import tensor, zeros
+
+        counts = [zeros(1, dtype=_dtype.int64) for _ in range(self._world_size)]
+        dist.all_gather(counts, tensor([len(params)]), group=self.process_group)
+        counts = [int(c.item()) for c in counts]
+        for r, n in enumerate(counts):
+            if n != counts[self._rank]:
+                raise RuntimeError(
+                    f"DDP expects same model across all ranks, but Rank {self._rank} has "
+                    f"{counts[self._rank]} params, while rank {r} has inconsistent {n} params.")
+        sizes = tensor([[p.numel(), p.ndim] for p in params], dtype=_dtype.int64).reshape(-1)
+        every = [zeros(sizes.shape, dtype=_dtype.int64) for _ in range(self._world_size)]
+        dist.all_gather(every, sizes, group=self.process_group)
+        for r, other in enumerate(every):
+            different = (other != sizes).nonzero()
+            if len(different):
+                i = int(different[0]) // 2
+                raise RuntimeError(
+                    f"DistributedDataParallel: params[{i}] in this process (rank {self._rank}) "
+                    f"with sizes {list(params[i].shape)} appears not to match the sizes of the "
+                    f"same param in rank {r}: every rank must build the same model.")
+
     def _broadcast_coalesced(self, tensors):
         """Broadcast ``tensors`` from rank 0 in place: one flat buffer per dtype, one call each."""
         if self._world_size == 1:
@@ -311,7 +363,7 @@ class DistributedDataParallel(Module):
 
     def will_sync_module_buffers(self):
         """True when the next forward broadcasts the buffers from rank 0."""
-        return (self.require_forward_param_sync and self.broadcast_buffers
+        return (self.require_forward_param_sync and self.forward_sync_buffers
                 and len(self._module_buffers) > 0)
 
     # ---------------------------------------------------------------- forward
