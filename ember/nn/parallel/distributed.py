@@ -541,6 +541,23 @@ class DistributedDataParallel(Module):
         finally:
             self.require_backward_grad_sync = old
 
+    def register_comm_hook(self, state, hook):
+        """Not in ember: DDP's all-reduce of each bucket is fixed (sum, divided by the world
+        size)."""
+        raise NotImplementedError(
+            f"DistributedDataParallel.register_comm_hook(state={type(state).__name__}, "
+            f"hook={getattr(hook, '__name__', hook)!r}) is not supported by ember: its buckets "
+            f"are always averaged with one all_reduce each")
+
+    def join(self, divide_by_initial_world_size=True, enable=True,
+             throw_on_early_termination=False):
+        """Not in ember: uneven inputs across ranks (torch's Join) are not supported."""
+        raise NotImplementedError(
+            "DistributedDataParallel.join(divide_by_initial_world_size="
+            f"{divide_by_initial_world_size}, enable={enable}, throw_on_early_termination="
+            f"{throw_on_early_termination}) is not supported by ember: give every rank the same "
+            "number of batches (DistributedSampler does)")
+
     def _get_ddp_logging_data(self):
         """Some of torch's logging keys: the bucket sizes in bytes (as a comma-separated
         string, reverse parameter order first), the cap, the flags, the world size."""
