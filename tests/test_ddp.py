@@ -88,7 +88,11 @@ def test_first_bucket_bytes_is_torchs():
 def test_resnet18_buckets_equal_torchs():
     from ember.vision.models import resnet18
 
-    params = list(resnet18().parameters())
+    ember.set_default_device("meta")  # shapes and dtypes without data: built in milliseconds
+    try:
+        params = list(resnet18().parameters())
+    finally:
+        ember.set_default_device("cpu")
     ours = bucket_assignment(params)
     shapes = [(tuple(p.shape), torch.float32) for p in params]
     assert ours == _torch_buckets(shapes, [FIRST_BUCKET_BYTES, 25 * 1024 * 1024])
@@ -172,11 +176,15 @@ def test_sync_batchnorm_equals_batchnorm_on_the_whole_batch(n):
 @needs_ranks
 @pytest.mark.parametrize("n", [2, 4])
 def test_ddp_behaviour_buckets_and_sampler(n):
+    """Also: the buckets DDP built equal torch's helper's on the same shapes."""
     out = run_ranks("behaviour.py", n)
     assert "ok behaviour" in out
     lines = {line.split(" ", 1)[0]: line.split(" ", 1)[1] for line in out.splitlines()
              if " " in line}
-    assert [int(s) for s in lines["BUCKETS"].split(", ")] == TORCH_RESNET18_BUCKETS
+    shapes = [((512, 512), torch.float32), ((512,), torch.float32)] * 3
+    expected = [sum(4 * int(np.prod(shapes[i][0])) for i in b)
+                for b in _torch_buckets(shapes, [FIRST_BUCKET_BYTES, 25 * 1024 * 1024])]
+    assert [int(s) for s in lines["BUCKETS"].split(", ")] == expected == [1050624, 2101248]
     sampler = json.loads(lines["SAMPLER"])
     from torch.utils.data.distributed import DistributedSampler
 

@@ -1,8 +1,8 @@
 """Run under ``mpiexec -n N``: DistributedDataParallel's behaviour around the averaging, as
 torch 2.13 shows it (see ../../shared wave2-facts §1.4), and DistributedSampler on real ranks.
 
-Prints ``BUCKETS <sizes>`` (ResNet-18's bucket sizes) and ``SAMPLER <json>`` (every rank's
-indices) from rank 0 for the pytest side to compare with torch.
+Prints ``BUCKETS <sizes>`` (the bucket sizes of 3 x Linear(512, 512)) and ``SAMPLER <json>``
+(every rank's indices) from rank 0 for the pytest side to compare with torch.
 """
 
 import json
@@ -171,9 +171,8 @@ def check_no_sync_semantics():
 
 
 def report_buckets():
-    from ember.vision.models import resnet18
-
-    model = resnet18()
+    """Three Linear(512, 512): the first bucket closes past 1 MiB, the rest share one."""
+    model = nn.Sequential(*[nn.Linear(512, 512) for _ in range(3)])
     ddp = DDP(model)
     return ddp._get_ddp_logging_data()["bucket_sizes"]
 
