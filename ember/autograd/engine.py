@@ -34,6 +34,27 @@ from .grad_mode import state as _grad_state
 _anomaly_state = _anomaly.state
 
 
+_final_callbacks = []  # functions queued during a backward, run once it has finished
+
+
+def queue_callback(callback):
+    """Run ``callback()`` once the backward now running has finished (torch's
+    ``Variable._execution_engine.queue_callback``).  A gradient hook uses it to act after every
+    gradient of the pass is in ``.grad``: DistributedDataParallel waits there for its
+    all-reduces.  Callbacks run in the order queued; one may queue another."""
+    _final_callbacks.append(callback)
+
+
+def _run_final_callbacks():
+    i = 0
+    try:
+        while i < len(_final_callbacks):  # a callback may queue more
+            _final_callbacks[i]()
+            i += 1
+    finally:
+        _final_callbacks.clear()
+
+
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, accumulate=True,
                  allow_unused=False):
     """Backpropagate from ``roots``.  With ``accumulate`` leaves' ``.grad`` grow; otherwise
@@ -119,8 +140,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                     slot[nr] = g
                 else:
                     slot[nr] = g if slot[nr] is None else slot[nr] + g
+    except BaseException:
+        _final_callbacks.clear()  # a failed backward runs none of its end-of-backward callbacks
+        raise
     finally:
         _grad_state.enabled = prev_enabled
+    if _final_callbacks:  # queued by hooks during this backward (DistributedDataParallel's)
+        _run_final_callbacks()
 
     watch = _diagnostics.watch
     if accumulate and watch.enabled and node is not None:
