@@ -68,7 +68,9 @@ LAUNCHER = [sys.executable, "-m", "ember.distributed.run", "--nproc-per-node=2"]
 # mode, launcher?, what every run must print, time bound (s): the failing rank is 1
 FAILURES = [
     ("raise", False, "rank 0 stops because rank 1 raised ValueError: boom on purpose", 30),
-    ("kill", False, "EXIT CODE: 9", 30),  # mpiexec names the pid and stops the others
+    # killed under plain mpiexec: mpiexec's banner names the pid and stops the others, unless
+    # rank 0's watchdog saw the loss first and said so (either comes first: a race)
+    ("kill", False, ("EXIT CODE: 9", "rank 1 (pid"), 30),
     ("kill", True, "rank 1 (pid", 30),
     ("timeout", False, "all_reduce on rank 0 did not finish within 2 s", 30),
     ("leave", True, "all_reduce on rank 0 did not finish within 2 s", 30),
@@ -81,7 +83,8 @@ def test_a_failed_rank_stops_the_others(mode, launcher, message, bound):
     rc, out, err, seconds = run_ranks(2, marker, mode, timeout=bound + 30,
                                       launcher=LAUNCHER if launcher else None)
     assert rc != 0, out + err
-    assert message in out + err, out + err
+    messages = (message,) if isinstance(message, str) else message
+    assert any(m in out + err for m in messages), out + err
     assert "which it should not" not in out
     assert seconds < bound, seconds
     assert not orphans(f"failures.py {mode}")
