@@ -1,0 +1,225 @@
+"""GraphBuilder: turns a Trace (ember/onnx/_trace.py) into an ONNX GraphProto.
+
+It names every traced tensor, makes initializers (parameters and buffers under their
+state_dict names; other constants as ``_const_N``), folds ops whose inputs are all constants
+into their traced value (``do_constant_folding``), and asks the op table (ember/onnx/_ops.py)
+to emit the ONNX nodes of every other op that the outputs depend on.
+
+Dynamic axes: when the model was traced a second time with the dynamic axes one larger, each
+record has a ``twin``.  A dim that differs between the two traces depends on a dynamic axis;
+the shape targets of Reshape/Expand then read it at run time (``Shape`` + ``Gather`` of the
+input dim that has the same sizes in both traces) or leave it to Reshape's -1.
+"""
+
+import numpy as np
+
+from ._trace import key_of
+from .errors import OnnxExporterError, UnsupportedOperatorError
+
+_INT64_MAX = np.iinfo(np.int64).max
+
+
+def _onnx():
+    import onnx
+    return onnx
+
+
+def elem_type(np_dtype):
+    """The ONNX TensorProto element type of a NumPy dtype."""
+    onnx = _onnx()
+    if np_dtype == np.dtype(bool):
+        return onnx.TensorProto.BOOL
+    return onnx.helper.np_dtype_to_tensor_dtype(np.dtype(np_dtype))
+
+
+class GraphBuilder:
+    """Collects nodes, initializers and names while the ops are emitted in trace order."""
+
+    def __init__(self, model, opset, fold):
+        self.model = model
+        self.opset = opset
+        self.fold = fold
+        self.nodes = []
+        self.initializers = []
+        self.names = {}  # trace key -> ONNX value name
+        self.arrays = {}  # id(backend array) -> trace key (for options holding arrays)
+        self.tensors = {}  # trace key -> a tensor with that key (its value, dtype, shape)
+        self.constant = {}  # ONNX name -> value, for names known before running the graph
+        self.dynamic = set()  # ONNX names that depend on a graph input
+        self.foldable = set()  # constant names that constant folding may compute through
+        self.used_names = set()
+        self._count = 0
+
+    # ------------------------------------------------------------------ names and values
+
+    def fresh(self, hint):
+        """A new unique value name starting with ``hint``."""
+        hint = hint.replace("/", ".") or "v"
+        name = hint
+        while name in self.used_names:
+            self._count += 1
+            name = f"{hint}_{self._count}"
+        self.used_names.add(name)
+        return name
+
+    def remember(self, t, key=None):
+        key = key or key_of(t)
+        self.tensors.setdefault(key, t)
+        self.arrays.setdefault(id(t._data), key)
+
+    def bind(self, key, name, t=None):
+        self.names[key] = name
+        if t is not None:
+            self.tensors.setdefault(key, t)
+            self.arrays[id(t._data)] = key
+
+    def const(self, value, hint="_const", foldable=True):
+        """An initializer holding ``value`` (a NumPy array); returns its name."""
+        onnx = _onnx()
+        value = np.asarray(value)
+        name = self.fresh(hint)
+        self.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(value), name))
+        self.constant[name] = value
+        if foldable:
+            self.foldable.add(name)
+        return name
+
+    def ints(self, values):
+        """An int64 1-D constant (shapes, axes, starts, ...)."""
+        return self.const(np.asarray(values, dtype=np.int64).reshape(-1))
+
+    def scalar(self, value, like):
+        """A 0-dim constant of the dtype of the traced tensor ``like``."""
+        return self.const(np.asarray(value, dtype=like._data.dtype))
+
+    def name_of_key(self, key, t):
+        if key in self.names:
+            return self.names[key]
+        # a tensor outside the recorded ops: a detach()-ed or aliased tensor shares an array
+        alias = self.arrays.get(id(t._data))
+        if alias is not None and alias in self.names:
+            return self.names[alias]
+        if t.requires_grad:
+            raise OnnxExporterError(
+                f"ember.onnx.export: a tensor of shape {tuple(t.shape)} used by the model was "
+                "computed from the inputs or parameters by something the exporter could not "
+                "record (an op outside ember's autograd nodes); it cannot be exported")
+        name = self.const(t._data)
+        self.bind(key, name, t)
+        return name
+
+    def inp(self, rec, i):
+        """The ONNX name of input ``i`` of a record."""
+        return self.name_of_key(rec.in_keys[i], rec.inputs[i])
+
+    def array(self, arr):
+        """The ONNX name of a backend array held as an op option (a traced tensor's value if
+        it is one, else a constant)."""
+        key = self.arrays.get(id(arr))
+        if key is not None and key in self.names:
+            return self.names[key]
+        return self.const(np.asarray(arr))
+
+    def array_key(self, arr):
+        return self.arrays.get(id(arr))
+
+    # ------------------------------------------------------------------ nodes
+
+    def node(self, op, inputs, n_out=1, hint=None, **attrs):
+        """Append an ONNX node; returns its output name (a list when n_out > 1)."""
+        onnx = _onnx()
+        outs = [self.fresh(hint or op) for _ in range(n_out)]
+        self.nodes.append(onnx.helper.make_node(op, list(inputs), outs,
+                                                name=self.fresh("n." + op), **attrs))
+        for o in outs:
+            self.dynamic.add(o)
+        return outs[0] if n_out == 1 else outs
+
+    def out(self, rec, names):
+        """Bind the record's outputs to ONNX names (one name or a list)."""
+        if isinstance(names, str):
+            names = [names]
+        for key, t, name in zip(rec.out_keys, rec.outputs, names):
+            self.bind(key, name, t)
+
+    def cast_to(self, name, src_dtype, dst_dtype):
+        """``name`` cast to ``dst_dtype`` when the dtypes differ."""
+        if np.dtype(src_dtype) == np.dtype(dst_dtype):
+            return name
+        return self.node("Cast", [name], to=elem_type(dst_dtype))
+
+    def input_as(self, rec, i, dtype):
+        """Input ``i`` of ``rec`` cast to ``dtype`` when needed."""
+        return self.cast_to(self.inp(rec, i), rec.inputs[i]._data.dtype, dtype)
+
+    # ------------------------------------------------------------------ dynamic shapes
+
+    def target_shape(self, rec, src=0, out=0, minus_one=True):
+        """A 1-D int64 value for the shape of output ``out`` (for Reshape or Expand); dims
+        that depend on a dynamic axis are read from input ``src`` at run time."""
+        out1 = tuple(rec.outputs[out]._data.shape)
+        twin = rec.twin
+        out2 = tuple(twin.outputs[out]._data.shape) if twin is not None else out1
+        dyn = [i for i in range(len(out1)) if out1[i] != out2[i]]
+        if not dyn:
+            return self.ints(out1)
+        if minus_one and len(dyn) == 1:
+            s = list(out1)
+            s[dyn[0]] = -1
+            return self.ints(s)
+        in1 = tuple(rec.inputs[src]._data.shape)
+        in2 = tuple(twin.inputs[src]._data.shape)
+        shape = None
+        parts = []
+        left = [i for i in dyn]
+        for i in range(len(out1)):
+            if i not in dyn:
+                parts.append(self.ints([out1[i]]))
+                continue
+            same = [j for j in range(len(in1)) if in1[j] == out1[i] and in2[j] == out2[i]]
+            if same:
+                j = i if i in same else same[0]
+                if shape is None:
+                    shape = self.node("Shape", [self.inp(rec, src)])
+                parts.append(self.node("Gather", [shape, self.ints([j])], axis=0))
+                left.remove(i)
+            else:
+                parts.append(None)
+        if len(left) > 1 or (left and not minus_one):
+            raise OnnxExporterError(
+                f"ember.onnx.export: the output shape of {op_name(rec)} (in module "
+                f"'{rec.module}') depends on the dynamic axes in a way the exporter cannot "
+                f"express ({out1} at one size, {out2} at another)")
+        parts = [p if p is not None else self.ints([-1]) for p in parts]
+        return self.node("Concat", parts, axis=0)
+
+    def check_static(self, rec, what, axis):
+        """Raise if dim ``axis`` of the op's input or output changes with the dynamic axes
+        (for ops whose mapping bakes that size in)."""
+        if rec.twin is None:
+            return
+        for a, b in zip(rec.inputs[:1] + rec.outputs, rec.twin.inputs[:1] + rec.twin.outputs):
+            if a._data.shape[axis] != b._data.shape[axis]:
+                raise OnnxExporterError(
+                    f"ember.onnx.export: {what} in module '{rec.module}' has an output whose "
+                    f"shape changes with the dynamic axes ({tuple(a.shape)} vs "
+                    f"{tuple(b.shape)}); the exporter maps it with fixed sizes")
+
+
+def op_name(rec):
+    if rec.kind == "module":
+        return type(rec.node).__name__
+    return f"{type(rec.node).__name__} ({rec.node.name()})"
+
+
+def unsupported(rec, model, detail=""):
+    path = rec.module
+    try:
+        where = type(model.get_submodule(path)).__name__ if path else type(model).__name__
+    except Exception:  # noqa: BLE001 - a path the model no longer has: name it anyway
+        where = "?"
+    shown = path if path else "<top-level model>"
+    return UnsupportedOperatorError(
+        f"ember.onnx.export: no ONNX mapping for the op {op_name(rec)}, called in module "
+        f"'{shown}' ({where}){': ' + detail if detail else ''}. Rewrite that part with ops the "
+        f"exporter maps (see ember.onnx.supported_ops()) or export from torch.")
