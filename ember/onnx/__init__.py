@@ -7,13 +7,13 @@ anyway (ember/onnx/_trace.py), then maps each op to ONNX nodes with the ``onnx``
 them only when exporting.
 """
 
-from . import errors
+from . import check, errors
 from ._export import DEFAULT_OPSET, export
 from ._trace import is_in_onnx_export
 from .errors import OnnxExporterError, UnsupportedOperatorError
 
 __all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "UnsupportedOperatorError",
-           "errors", "DEFAULT_OPSET", "supported_ops"]
+           "errors", "check", "DEFAULT_OPSET", "supported_ops"]
 
 
 def supported_ops():

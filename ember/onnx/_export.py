@@ -164,7 +164,7 @@ def export(model, args=(), f=None, *, kwargs=None, verbose=None, input_names=Non
     finally:
         model.train(was_training)
     if verbose:
-        print(onnx.helper.printable_graph(proto.graph))
+        print(onnx.printer.to_text(proto.graph))
     if f is not None:
         data = proto.SerializeToString()
         if isinstance(f, (str, os.PathLike)):
@@ -268,7 +268,9 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
         if not need:
             continue
         if fold and rec.kind == "op" and _all_constant(g, rec):
-            for k, t in zip(rec.out_keys, rec.outputs):
+            for i, (k, t) in enumerate(zip(rec.out_keys, rec.outputs)):
+                if rec.twin is not None:
+                    g._same_shape(rec, t._data, rec.twin.outputs[i]._data)
                 g.bind(k, g.const(t._data, "_folded"), t)
             continue
         emit = OPS.get(type(rec.node).__name__) if rec.kind == "op" else module_emitter(rec.node)
@@ -303,7 +305,8 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
     # initializers and parameter inputs that only folded ops read are left out
     read = {v for n in g.nodes for v in n.input}
     inits = [t for t in g.initializers if t.name in read]
-    param_inputs = [v for v in param_inputs if v.name in read]
+    order = {name: i for i, (name, _) in enumerate(params.values())}
+    param_inputs = sorted([v for v in param_inputs if v.name in read], key=lambda v: order[v.name])
     graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs + param_inputs,
                               graph_outputs, initializer=inits)
     opsets = [helper.make_opsetid("", opset)]

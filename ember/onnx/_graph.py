@@ -110,15 +110,33 @@ class GraphBuilder:
 
     def inp(self, rec, i):
         """The ONNX name of input ``i`` of a record."""
-        return self.name_of_key(rec.in_keys[i], rec.inputs[i])
+        known = rec.in_keys[i] in self.names
+        name = self.name_of_key(rec.in_keys[i], rec.inputs[i])
+        if not known and name in self.constant and rec.twin is not None:
+            self._same_shape(rec, rec.inputs[i]._data, rec.twin.inputs[i]._data)
+        return name
 
-    def array(self, arr):
-        """The ONNX name of a backend array held as an op option (a traced tensor's value if
-        it is one, else a constant)."""
+    def array(self, rec, attr):
+        """The ONNX name of the backend array ``rec.node.<attr>`` held as an op option (an
+        embedding's indices, a mask): a traced tensor's value if it is one, else a
+        constant."""
+        arr = getattr(rec.node, attr)
         key = self.arrays.get(id(arr))
         if key is not None and key in self.names:
             return self.names[key]
+        if rec.twin is not None:
+            self._same_shape(rec, arr, getattr(rec.twin.node, attr))
         return self.const(np.asarray(arr))
+
+    def _same_shape(self, rec, a, b):
+        """A constant of the trace must not change with the dynamic axes."""
+        if np.shape(a) != np.shape(b):
+            raise OnnxExporterError(
+                f"ember.onnx.export: {op_name(rec)} in module '{rec.module}' reads a tensor "
+                f"made inside forward whose shape follows a dynamic axis ({np.shape(a)} at one "
+                f"size, {np.shape(b)} at another; e.g. arange(x.size(1))); the exporter "
+                "records it as a constant. Pass it as an input, slice it from a buffer, or "
+                "leave that axis static")
 
     def array_key(self, arr):
         return self.arrays.get(id(arr))

@@ -126,7 +126,7 @@ def clamp(g, rec):
 def where(g, rec):
     """condition ? a : b, the condition an option array (a traced bool tensor or constant)."""
     dt = out_dtype(rec)
-    cond = g.array(rec.node.condition)
+    cond = g.array(rec, "condition")
     g.out(rec, g.node("Where", [cond, g.input_as(rec, 0, dt), g.input_as(rec, 1, dt)]))
 
 
@@ -134,7 +134,7 @@ def where(g, rec):
 def masked_fill(g, rec):
     """mask ? value : x."""
     dt = out_dtype(rec)
-    mask = g.array(rec.node.mask)
+    mask = g.array(rec, "mask")
     g.out(rec, g.node("Where", [mask, g.input_as(rec, 1, dt), g.input_as(rec, 0, dt)]))
 
 
@@ -398,7 +398,7 @@ def embedding(g, rec):
     """weight[indices]: Gather along dim 0 (the indices are the traced integer tensor)."""
     if rec.node.ignore is not None:
         raise unsupported(rec, g.model, "embedding with filler positions")
-    idx = g.array(rec.node.indices)
+    idx = g.array(rec, "indices")
     g.out(rec, g.node("Gather", [g.inp(rec, 0), idx], axis=0))
 
 
