@@ -388,9 +388,10 @@ def make_upsampler(lib):
 def test_interpolate_and_batchnorm():
     proto = check_family(_with_bn_stats(make_upsampler), lambda b: (randn(b, 3, 6, 7),),
                          ["x"], out_names=["nearest", "bilinear", "corners"])
-    assert "BatchNormalization" not in op_types(proto)  # folded into a scale and a shift
+    # BatchNorm in eval mode is folded into the convolution, as torch's exporter does
+    assert [n.op_type for n in proto.graph.node][:2] == ["Conv", "Relu"]
     names = {i.name for i in proto.graph.initializer}
-    assert "bn.running_mean" not in names and "conv.weight" in names
+    assert "bn.running_mean" not in names and "_fused.conv.weight" in names
 
 
 def test_batchnorm_unfolded_keeps_its_buffers_named():
@@ -399,3 +400,14 @@ def test_batchnorm_unfolded_keeps_its_buffers_named():
                          torch_too=False, extra={"do_constant_folding": False})
     names = {i.name for i in proto.graph.initializer}
     assert {"bn.running_mean", "bn.running_var", "bn.weight", "bn.bias"} <= names
+
+
+def make_mlp_bn(lib):
+    lib.manual_seed(0)
+    nn = lib.nn
+    return nn.Sequential(nn.Linear(6, 5), nn.BatchNorm1d(5), nn.ReLU(), nn.Linear(5, 2))
+
+
+def test_batchnorm1d_folded_into_the_linear():
+    proto = check_family(_with_bn_stats(make_mlp_bn), lambda b: (randn(b, 6),), ["x"])
+    assert [n.op_type for n in proto.graph.node] == ["Gemm", "Relu", "Gemm"]

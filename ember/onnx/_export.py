@@ -11,7 +11,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ..ops import join as _join
-from ._graph import GraphBuilder, elem_type, op_name, unsupported
+from ._graph import GraphBuilder, elem_type, fuse_scale_shift, op_name, unsupported
 from ._modules import LEAF_MODULES, module_emitter
 from ._ops import OPS
 from ._trace import key_of, trace
@@ -277,6 +277,10 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
         if emit is None:
             raise unsupported(rec, model)
         emit(g, rec)
+
+    if fold:
+        g.graph_output_names = {g.name_of_key(k, t) for k, t in zip(out_keys, outputs)}
+        fuse_scale_shift(g)
 
     # outputs: the producing node's value takes the output's name
     graph_outputs = []

@@ -241,3 +241,90 @@ def unsupported(rec, model, detail=""):
         f"ember.onnx.export: no ONNX mapping for the op {op_name(rec)}, called in module "
         f"'{shown}' ({where}){': ' + detail if detail else ''}. Rewrite that part with ops the "
         f"exporter maps (see ember.onnx.supported_ops()) or export from torch.")
+
+
+def fuse_scale_shift(g):
+    """Fold a per-channel scale and shift that follow a Conv or a Gemm into its weight and
+    bias: y = (x * W + b) * s + t = x * (W s) + (b s + t). An eval-mode BatchNorm traces as
+    exactly this (its statistics folded into s and t), so after this pass it costs nothing,
+    as in torch's export. Only when the Conv/Gemm output feeds the Mul alone, the Mul the Add
+    alone, and s and t are constants of one value per output channel."""
+    onnx = _onnx()
+    consumers = {}
+    for n in g.nodes:
+        for v in n.input:
+            consumers.setdefault(v, []).append(n)
+    outputs = set(g.graph_output_names)
+    removed = set()
+    for n in list(g.nodes):
+        if n.op_type not in ("Conv", "Gemm") or id(n) in removed:
+            continue
+        y = n.output[0]
+        mul = _only_consumer(consumers, y, "Mul", outputs)
+        if mul is None:
+            continue
+        add = _only_consumer(consumers, mul.output[0], "Add", outputs - {mul.output[0]})
+        s = _other_input(mul, y)
+        t = _other_input(add, mul.output[0]) if add is not None else None
+        w = n.input[1]
+        if s not in g.constant or t not in g.constant or w not in g.constant:
+            continue
+        attrs = {a.name: onnx.helper.get_attribute_value(a) for a in n.attribute}
+        if n.op_type == "Gemm" and (attrs.get("transB") != 1 or set(attrs) != {"transB"}):
+            continue
+        weight = g.constant[w]
+        channels = weight.shape[0]
+        rank = weight.ndim if n.op_type == "Conv" else 2
+        scale = _per_channel(g.constant[s], channels, rank, n.op_type)
+        shift = _per_channel(g.constant[t], channels, rank, n.op_type)
+        if scale is None or shift is None:
+            continue
+        bias = g.constant.get(n.input[2]) if len(n.input) > 2 and n.input[2] else \
+            np.zeros(channels, weight.dtype)
+        if bias is None:
+            continue
+        dt = weight.dtype
+        w_new = (weight * scale.reshape((channels,) + (1,) * (weight.ndim - 1))).astype(dt)
+        b_new = (bias * scale + shift).astype(dt)
+        layer = w.rsplit(".", 1)[0]
+        inputs = [n.input[0], g.const(w_new, "_fused." + w),
+                  g.const(b_new, f"_fused.{layer}.bias")]
+        fused = onnx.helper.make_node(n.op_type, inputs, [add.output[0]], name=n.name)
+        fused.attribute.extend(n.attribute)
+        i = g.nodes.index(n)
+        g.nodes[i] = fused
+        g.nodes.remove(mul)
+        g.nodes.remove(add)
+        removed.update((id(mul), id(add)))
+
+
+def _only_consumer(consumers, value, op, outputs):
+    users = consumers.get(value, [])
+    if len(users) != 1 or users[0].op_type != op or value in outputs:
+        return None
+    return users[0]
+
+
+def _other_input(node, value):
+    if node is None or len(node.input) != 2:
+        return None
+    a, b = node.input
+    return b if a == value else (a if b == value else None)
+
+
+def _per_channel(value, channels, rank, op):
+    """``value`` as one number per output channel, if it broadcasts that way against the
+    output (Conv: shape (C, 1, ...) or less; Gemm: shape (C,) or (1, C)); else None."""
+    v = np.asarray(value)
+    if op == "Conv":
+        squeezed = v.reshape(v.shape[:1]) if v.ndim and all(d == 1 for d in v.shape[1:]) \
+            else None
+        if squeezed is None or v.ndim != rank - 1:
+            return None
+    else:
+        if v.ndim == 0 or any(d != 1 for d in v.shape[:-1]):
+            return None
+        squeezed = v.reshape(v.shape[-1:])
+    if squeezed.shape == (1,):
+        return np.broadcast_to(squeezed, (channels,))
+    return squeezed if squeezed.shape == (channels,) else None
