@@ -117,15 +117,16 @@ class GraphBuilder:
         return name
 
     def array(self, rec, attr):
-        """The ONNX name of the backend array ``rec.node.<attr>`` held as an op option (an
-        embedding's indices, a mask): a traced tensor's value if it is one, else a
-        constant."""
-        arr = getattr(rec.node, attr)
+        """The ONNX name of the backend array ``rec.node.<attr>`` (or ``attr(rec.node)``)
+        held as an op option (an embedding's indices, a mask): a traced tensor's value if it
+        is one, else a constant."""
+        get = attr if callable(attr) else (lambda node: getattr(node, attr))
+        arr = get(rec.node)
         key = self.arrays.get(id(arr))
         if key is not None and key in self.names:
             return self.names[key]
         if rec.twin is not None:
-            self._same_shape(rec, arr, getattr(rec.twin.node, attr))
+            self._same_shape(rec, arr, get(rec.twin.node))
         return self.const(np.asarray(arr))
 
     def _same_shape(self, rec, a, b):

@@ -445,3 +445,162 @@ def resample_axis(g, rec):
         term = g.node("Mul", [picked, g.const(w)])
         total = term if total is None else g.node("Add", [total, term])
     g.out(rec, total)
+
+
+# ---------------------------------------------------------------------------- more ops
+
+@maps("Expm1")
+def expm1(g, rec):
+    """exp(x) - 1 (ONNX has no expm1: small |x| lose relative digits, not absolute ones)."""
+    g.out(rec, g.node("Sub", [g.node("Exp", [g.inp(rec, 0)]), g.scalar(1, rec.outputs[0])]))
+
+
+@maps("Log1p")
+def log1p(g, rec):
+    """log(1 + x)."""
+    g.out(rec, g.node("Log", [g.node("Add", [g.inp(rec, 0), g.scalar(1, rec.outputs[0])])]))
+
+
+@maps("ConstantPad")
+def constant_pad(g, rec):
+    """Pad with a constant: ONNX pads are all begins, then all ends (negative ones crop)."""
+    ndim = rec.inputs[0]._data.ndim
+    lead = ndim - len(rec.node.pads)
+    begins = [0] * lead + [a for a, _ in rec.node.pads]
+    ends = [0] * lead + [b for _, b in rec.node.pads]
+    value = g.scalar(rec.node.value, rec.outputs[0])
+    g.out(rec, g.node("Pad", [g.inp(rec, 0), g.ints(begins + ends), value], mode="constant"))
+
+
+_EXTREMES = {"_amax": "ReduceMax", "_amin": "ReduceMin"}
+
+
+@maps("Extreme")
+def extreme(g, rec):
+    """amax/amin (and max()/min() of everything) as ReduceMax/ReduceMin."""
+    op = _EXTREMES.get(getattr(rec.node.fn, "__name__", ""))
+    if op is None:
+        raise unsupported(rec, g.model, f"the reduction {rec.node.name()}")
+    axes = _reduce_axes(rec)
+    x = g.inp(rec, 0)
+    if not axes:
+        g.out(rec, g.node("Identity", [x]))
+        return
+    g.out(rec, g.node(op, [x, g.ints(axes)], keepdims=int(rec.node.keepdim)))
+
+
+_FINDERS = {"_argmax_at": "ArgMax", "_argmin_at": "ArgMin"}
+
+
+@maps("Locate")
+def locate(g, rec):
+    """argmax/argmin along dim (kept): the first position, as NumPy's and torch's."""
+    op = _FINDERS.get(getattr(rec.node.finder, "__name__", ""))
+    if op is None:
+        raise unsupported(rec, g.model, "this position finder")
+    ndim = rec.inputs[0]._data.ndim
+    g.out(rec, g.node(op, [g.inp(rec, 0)], axis=rec.node.dim % ndim, keepdims=1))
+
+
+@maps("TakeAlong")
+def take_along(g, rec):
+    """x at index along dim (max(dim).values): GatherElements, squeezed unless keepdim."""
+    axis = rec.node.dim % rec.inputs[0]._data.ndim
+    y = g.node("GatherElements", [g.inp(rec, 0), g.array(rec, "index")], axis=axis)
+    if not rec.node.keepdim:
+        y = g.node("Squeeze", [y, g.ints([axis])])
+    g.out(rec, y)
+
+
+@maps("Var", "Std")
+def variance(g, rec):
+    """sum((x - mean)^2) / (n - correction) over dims (n from the traced shape); Std its
+    square root."""
+    axes = _reduce_axes(rec)
+    shape = rec.inputs[0]._data.shape
+    if rec.twin is not None:
+        for a in axes:
+            if shape[a] != rec.twin.inputs[0]._data.shape[a]:
+                raise unsupported(rec, g.model, "a variance over a dynamic axis")
+    n = int(np.prod([shape[a] for a in axes])) if axes else 1
+    x = g.inp(rec, 0)
+    d = g.node("Sub", [x, g.node("ReduceMean", [x, g.ints(axes)], keepdims=1)])
+    s = g.node("ReduceSum", [g.node("Mul", [d, d]), g.ints(axes)],
+               keepdims=int(rec.node.keepdim))
+    dof = max(n - rec.node.correction, 0)
+    y = g.node("Div", [s, g.scalar(dof, rec.outputs[0])])
+    if type(rec.node).__name__ == "Std":
+        y = g.node("Sqrt", [y])
+    g.out(rec, y)
+
+
+@maps("Flip")
+def flip(g, rec):
+    """Reverse dims: Slice from the end with step -1."""
+    ndim = rec.inputs[0]._data.ndim
+    axes = [d % ndim for d in rec.node.dims]
+    if not axes:
+        g.out(rec, g.node("Identity", [g.inp(rec, 0)]))
+        return
+    n = len(axes)
+    g.out(rec, g.node("Slice", [g.inp(rec, 0), g.ints([-1] * n), g.ints([-_INT64_MAX] * n),
+                                g.ints(axes), g.ints([-1] * n)]))
+
+
+_NORMS = {1: "ReduceL1", 2: "ReduceL2"}
+
+
+@maps("VectorNorm")
+def vector_norm(g, rec):
+    """The 1- and 2-norms over dims (ReduceL1 / ReduceL2)."""
+    op = _NORMS.get(rec.node.ord)
+    if op is None:
+        raise unsupported(rec, g.model, f"vector norm of order {rec.node.ord}")
+    x = g.inp(rec, 0)
+    axes = _reduce_axes(rec)
+    g.out(rec, g.node(op, [x, g.ints(axes)], keepdims=int(rec.node.keepdim)))
+
+
+@maps("Cumsum")
+def cumsum(g, rec):
+    ndim = max(rec.inputs[0]._data.ndim, 1)
+    x = g.input_as(rec, 0, out_dtype(rec))
+    axis = g.const(np.asarray(rec.node.dim % ndim, dtype=np.int64))
+    g.out(rec, g.node("CumSum", [x, axis], reverse=int(rec.node.reverse)))
+
+
+@maps("Einsum")
+def einsum(g, rec):
+    eq = ",".join(rec.node.inputs) + "->" + rec.node.output
+    dt = out_dtype(rec)
+    g.out(rec, g.node("Einsum", [g.input_as(rec, i, dt) for i in range(len(rec.inputs))],
+                      equation=eq))
+
+
+@maps("Repeat")
+def repeat(g, rec):
+    """Tensor.repeat: Tile (after adding the leading dims repeat adds)."""
+    reps = list(rec.node.reps)
+    x = g.inp(rec, 0)
+    lead = len(reps) - rec.inputs[0]._data.ndim
+    if lead:
+        x = g.node("Unsqueeze", [x, g.ints(list(range(lead)))])
+    g.out(rec, g.node("Tile", [x, g.ints(reps)]))
+
+
+@maps("AdvancedIndex")
+def advanced_index(g, rec):
+    """x[..., idx, ...] with one integer index array among full slices: Gather."""
+    index = rec.node.index if isinstance(rec.node.index, tuple) else (rec.node.index,)
+    arrays = [k for k, i in enumerate(index) if isinstance(i, np.ndarray)]
+    rest_full = all(isinstance(i, slice) and i == slice(None)
+                    for k, i in enumerate(index) if k not in arrays)
+    if len(arrays) != 1 or not rest_full or index[arrays[0]].dtype.kind not in "iu":
+        raise unsupported(rec, g.model, "indexing other than one integer array")
+    k = arrays[0]
+
+    def get(node):
+        return (node.index if isinstance(node.index, tuple) else (node.index,))[k]
+
+    idx = g.array(rec, get)
+    g.out(rec, g.node("Gather", [g.inp(rec, 0), idx], axis=k))
