@@ -18,6 +18,7 @@ fill's mask) and ``detach()``-ed tensors (which share their array) are found aga
 """
 
 import sys
+import threading
 import warnings
 
 from .._tensor import Tensor
@@ -106,22 +107,25 @@ def trace(model, args, kwargs, leaf_modules):
     nograd_apply = _function.NoGradNode.apply
     tensor_bool = Tensor.__bool__
 
+    thread = threading.get_ident()  # other threads' ops run as usual, unrecorded
+
     def recording_apply(self, *inputs):
         out = node_apply(self, *inputs)
-        if not tr.leaf_depth:
+        if not tr.leaf_depth and threading.get_ident() == thread:
             tr.add(self, inputs, out, "op")
         return out
 
     def recording_nograd_apply(self, *inputs):
         out = nograd_apply(self, *inputs)
-        if not tr.leaf_depth:
+        if not tr.leaf_depth and threading.get_ident() == thread:
             tr.add(self, inputs, out, "op")
         return out
 
     def warning_bool(self):
         # NOTE: ember's own checks (inside ember's ops) are not the model's branches
         caller = sys._getframe(1).f_globals.get("__name__", "")
-        if not tr.leaf_depth and not caller.startswith("ember."):
+        if not tr.leaf_depth and not caller.startswith("ember.") and \
+                threading.get_ident() == thread:
             _warn_bool(self)
         return tensor_bool(self)
 
