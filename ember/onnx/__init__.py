@@ -20,4 +20,4 @@ def supported_ops():
     """The names of the ember op nodes and modules the exporter maps, sorted."""
     from ._modules import MODULES
     from ._ops import OPS
-    return sorted(OPS) + sorted(f"nn.{m.__name__}" for m in MODULES)
+    return sorted(OPS) + sorted(f"nn.{name}" for _, name in MODULES)

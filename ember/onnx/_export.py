@@ -12,7 +12,7 @@ from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ..ops import join as _join
 from ._graph import GraphBuilder, elem_type, fuse_scale_shift, op_name, unsupported
-from ._modules import LEAF_MODULES, module_emitter
+from ._modules import module_emitter
 from ._ops import OPS
 from ._trace import key_of, trace
 from .errors import OnnxExporterError
@@ -103,8 +103,12 @@ def _run(model, args, kwargs):
     with enable_grad():
         args = _map_tensors(args, _traceable)
         kwargs = _map_tensors(kwargs, _traceable)
-        tr, output = trace(model, args, kwargs, LEAF_MODULES)
+        tr, output = trace(model, args, kwargs, _is_leaf)
     return tr, _flat(args) + _flat(kwargs), _flat(output)
+
+
+def _is_leaf(module):
+    return module_emitter(module) is not None
 
 
 def _pair_traces(tr1, tr2):

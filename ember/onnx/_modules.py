@@ -11,7 +11,6 @@ torch's: LSTM is i,o,f,c in ONNX and i,f,g,o in torch; GRU is z,r,h in ONNX and 
 
 import numpy as np
 
-from .. import nn
 from ._graph import unsupported
 
 # torch's gate blocks in the order ONNX wants them
@@ -108,12 +107,17 @@ def hardtanh(g, rec):
     g.out(rec, g.node("Clip", [g.inp(rec, 0), lo, hi]))
 
 
-MODULES = {nn.LSTM: recurrent, nn.GRU: recurrent, nn.Hardtanh: hardtanh}
-LEAF_MODULES = tuple(MODULES)
+# keyed by (module of the class, class name): ember.onnx sits below nn in ember's layers and
+# never imports it (tests/test_layering.py); subclasses of these classes match too
+MODULES = {("ember.nn.modules.rnn", "LSTM"): recurrent,
+           ("ember.nn.modules.rnn", "GRU"): recurrent,
+           ("ember.nn.modules.activation", "Hardtanh"): hardtanh}
 
 
 def module_emitter(module):
+    """The function that exports ``module`` whole, or None (its ops are traced one by one)."""
     for cls in type(module).__mro__:
-        if cls in MODULES:
-            return MODULES[cls]
+        fn = MODULES.get((cls.__module__, cls.__name__))
+        if fn is not None:
+            return fn
     return None

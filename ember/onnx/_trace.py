@@ -100,8 +100,9 @@ def _flatten_tensors(obj, out):
     return out
 
 
-def trace(model, args, kwargs, leaf_modules):
-    """Run ``model(*args, **kwargs)`` recording every op; returns (Trace, output)."""
+def trace(model, args, kwargs, is_leaf):
+    """Run ``model(*args, **kwargs)`` recording every op; returns (Trace, output).
+    ``is_leaf(module)``: record that module whole instead of its ops."""
     tr = Trace()
     node_apply = _function.Node.apply
     nograd_apply = _function.NoGradNode.apply
@@ -131,7 +132,7 @@ def trace(model, args, kwargs, leaf_modules):
 
     handles = []
     for name, module in model.named_modules():
-        leaf = isinstance(module, leaf_modules)
+        leaf = is_leaf(module)
 
         def pre(mod, a, name=name, leaf=leaf):
             tr.path.append(name)
