@@ -174,19 +174,54 @@ def test_kwargs_and_names_checked():
         ember.onnx.export(Two(), (a, b), None, dynamic_axes={"nope": [0]})
 
 
-def test_a_constant_that_follows_a_dynamic_axis_is_an_error():
+def test_constants_made_in_forward_that_follow_a_dynamic_axis():
+    """zeros/ones/full and arange sized by a dynamic axis are rebuilt at run time
+    (ConstantOfShape, Range); any other such constant is an error, not a fixed size."""
     class Positions(enn.Module):
         def __init__(self):
             super().__init__()
             self.wpe = enn.Embedding(10, 3)
 
         def forward(self, x):
-            return x + self.wpe(ember.arange(x.size(1)))
+            b, t, _ = x.shape
+            return x + self.wpe(ember.arange(t)) + ember.zeros(b, t, 1) + ember.ones(t, 1) * 2
 
-    x = ember.randn(2, 4, 3)
+    m = Positions()
+    proto = ember.onnx.export(m, (ember.randn(2, 4, 3),), None, input_names=["x"],
+                              dynamic_axes={"x": {0: "b", 1: "t"}})
+    assert {"Range", "ConstantOfShape"} <= {n.op_type for n in proto.graph.node}
+    for b, t in ((2, 4), (3, 7), (1, 1)):
+        x = ember.randn(b, t, 3)
+        got = run(proto.SerializeToString(), {"x": x.numpy()})[0]
+        np.testing.assert_allclose(got, m(x).detach().numpy(), rtol=0, atol=1e-6)
+
+    class Ramp(enn.Module):
+        def forward(self, x):
+            return x * ember.linspace(0, 1, x.size(1))
+
     with pytest.raises(ember.onnx.OnnxExporterError, match="follows a dynamic axis"):
-        ember.onnx.export(Positions(), (x,), None, dynamic_axes={"x": {1: "seq"}})
-    ember.onnx.export(Positions(), (x,), None, dynamic_axes={"x": {0: "batch"}})  # fine
+        ember.onnx.export(Ramp(), (ember.randn(2, 4),), None, dynamic_axes={"x": {1: "t"}})
+    ember.onnx.export(Ramp(), (ember.randn(2, 4),), None, dynamic_axes={"x": {0: "b"}})
+
+
+def test_a_model_that_refuses_a_larger_size_is_traced_at_a_smaller_one():
+    class Capped(enn.Module):
+        def __init__(self, cap):
+            super().__init__()
+            self.cap = cap
+
+        def forward(self, x):
+            if x.shape[1] > self.cap:
+                raise ValueError("sequence longer than the block size")
+            return x * 2
+
+    proto = ember.onnx.export(Capped(4), (ember.randn(2, 4),), None, input_names=["x"],
+                              dynamic_axes={"x": {0: "b", 1: "t"}})
+    x = ember.randn(3, 2)
+    np.testing.assert_allclose(run(proto.SerializeToString(), {"x": x.numpy()})[0],
+                               (x * 2).numpy(), rtol=0, atol=0)
+    with pytest.raises(ember.onnx.OnnxExporterError, match="another size"):
+        ember.onnx.export(Capped(2), (ember.randn(2, 2),), None, dynamic_axes={"x": {1: "t"}})
 
 
 def test_an_untraceable_computation_is_an_error_not_a_constant():

@@ -305,6 +305,23 @@ def test_nanogpt_decoder():
     assert {"Gather", "LayerNormalization", "Softmax", "Erf", "Tanh"} <= op_types(proto)
 
 
+def test_nanogpt_decoder_with_dynamic_sequence_length():
+    """Batch and sequence both free: the positions (arange(t)), the mask slice
+    bias[:, :, :t, :t] and is_causal's mask follow t at run time."""
+    em = _GPT.make(ember).eval()
+    dyn = {"idx": {0: "batch", 1: "seq"}, "logits": {0: "batch", 1: "seq"}}
+    data = export_bytes(ember, em, (ember.from_numpy(gpt_inputs(2)[0]),), input_names=["idx"],
+                        output_names=["logits"], dynamic_axes=dyn)
+    tm = ember_to_torch(em, _GPT.make(torch))
+    for b, t in ((2, 8), (3, 5), (1, 1)):
+        x = gpt_inputs(b)[0][:, :t]
+        got = run(data, {"idx": x})[0]
+        with ember.no_grad():
+            close(got, em(ember.from_numpy(x)).numpy(), f"ember's file vs ember at {b}x{t}")
+        with torch.no_grad():
+            close(got, tm(torch.from_numpy(x)).numpy(), f"ember's file vs torch at {b}x{t}")
+
+
 def make_lstm(lib):
     nn = lib.nn
 

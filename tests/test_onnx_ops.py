@@ -41,6 +41,7 @@ CASES = {
     "max_pool_ceil": lambda L, x: L.nn.functional.max_pool2d(x, 3, 2, ceil_mode=True),
     "max_pool_pad": lambda L, x: L.nn.functional.max_pool2d(x, 3, 1, padding=1),
     "mean_all": lambda L, x: x.mean(),
+    "scalar_times_constant": lambda L, x: x.sum() * 2 + 1,
     "var": lambda L, x: x.var(-1),
     "std": lambda L, x: x.std((2, 3), correction=0),
     "sqrt": lambda L, x: (x * x + 1).sqrt(),

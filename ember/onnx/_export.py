@@ -11,7 +11,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ..ops import join as _join
-from ._graph import GraphBuilder, elem_type, fuse_scale_shift, op_name, unsupported
+from ._graph import GraphBuilder, c_order, elem_type, fuse_scale_shift, op_name, unsupported
 from ._modules import module_emitter
 from ._ops import OPS
 from ._trace import key_of, trace
@@ -65,11 +65,15 @@ def _traceable(t):
     return c
 
 
-def _grown(t, axes):
-    """t one larger along each of ``axes`` (the first slice repeated): the second trace's
-    input, whose values stay valid (indices stay in range)."""
+def _resized(t, axes, shrink):
+    """t one larger along each of ``axes`` (its first slice repeated, so indices stay in
+    range), or one smaller along those with 3 or more elements when ``shrink``: the second
+    trace's input."""
     for a in axes:
-        t = _join.cat([t, t.narrow(a, 0, 1)], a)
+        if shrink and t.shape[a] >= 3:
+            t = t.narrow(a, 0, t.shape[a] - 1)
+        else:
+            t = _join.cat([t, t.narrow(a, 0, 1)], a)
     return t
 
 
@@ -105,6 +109,30 @@ def _run(model, args, kwargs):
         kwargs = _map_tensors(kwargs, _traceable)
         tr, output = trace(model, args, kwargs, _is_leaf)
     return tr, _flat(args) + _flat(kwargs), _flat(output)
+
+
+def _second_trace(model, args, kwargs, in_names, dyn):
+    """Trace again with every dynamic axis one larger, or, if the model refuses that size (a
+    sequence already at its block size), with the axes of 3 or more one smaller (sizes 1
+    and 2 only grow: they could be mistaken for broadcast dims)."""
+    inputs = _flat(args) + _flat(kwargs)
+    can_shrink = any(t.shape[a] >= 3 for name, t in zip(in_names, inputs)
+                     for a in dyn.get(name, {}))
+    for shrink in (False, True):
+        position = iter(range(len(inputs)))
+
+        def resize(t, position=position, shrink=shrink):
+            name = in_names[next(position)]
+            return _resized(t, sorted(dyn[name]), shrink) if name in dyn else t
+
+        try:
+            return _run(model, _map_tensors(args, resize), _map_tensors(kwargs, resize))
+        except Exception as e:  # noqa: BLE001 - the model's own error at that size
+            if shrink or not can_shrink:
+                raise OnnxExporterError(
+                    "ember.onnx.export: the model fails when a dynamic axis has another size "
+                    f"({type(e).__name__}: {e}); ember traces it at two sizes to find what "
+                    "follows the axis") from e
 
 
 def _is_leaf(module):
@@ -198,27 +226,22 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
                   for i in range(len(out_names), len(outputs))]
     dyn = _dynamic_axes(dynamic_axes, in_names + out_names)
 
-    outputs2 = None
+    outputs2 = inputs2 = None
     if any(n in dyn for n in in_names):
-        position = iter(range(n_in))
-
-        def grow(t):
-            name = in_names[next(position)]
-            return _grown(t, sorted(dyn.get(name, {}))) if name in dyn else t
-
-        args2 = _map_tensors(args, grow)
-        kwargs2 = _map_tensors(kwargs, grow)
-        tr2, _, outputs2 = _run(model, args2, kwargs2)
+        tr2, inputs2, outputs2 = _second_trace(model, args, kwargs, in_names, dyn)
         _pair_traces(tr, tr2)
 
     g = GraphBuilder(model, opset, fold)
     graph_inputs = []
-    for name, t in zip(in_names, inputs):
+    for idx, (name, t) in enumerate(zip(in_names, inputs)):
         g.used_names.add(name)
         g.bind(key_of(t), name, t)
-        g.dynamic.add(name)
         dims = [dyn.get(name, {}).get(d, s) for d, s in enumerate(t._data.shape)]
         graph_inputs.append(helper.make_tensor_value_info(name, elem_type(t._data.dtype), dims))
+        if inputs2 is not None:  # where sizes that follow the dynamic axes can be read
+            for axis in dyn.get(name, {}):
+                g.input_dims.append((name, axis, t._data.shape[axis],
+                                     inputs2[idx]._data.shape[axis]))
     for rec in tr.records:
         for k, t in zip(rec.out_keys, rec.outputs):
             g.arrays[id(t._data)] = k
@@ -233,13 +256,12 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
         name, p = params[key]
         g.used_names.add(name)
         if export_params:
-            g.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(p._data),
+            g.initializers.append(onnx.numpy_helper.from_array(c_order(p._data),
                                                                name))
             g.constant[name] = p._data
             if fold:
                 g.foldable.add(name)
         else:
-            g.dynamic.add(name)
             param_inputs.append(helper.make_tensor_value_info(
                 name, elem_type(p._data.dtype), list(p._data.shape)))
         g.bind(key, name, t)
@@ -271,10 +293,8 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
     for rec, need in zip(tr.records, needed):
         if not need:
             continue
-        if fold and rec.kind == "op" and _all_constant(g, rec):
-            for i, (k, t) in enumerate(zip(rec.out_keys, rec.outputs)):
-                if rec.twin is not None:
-                    g._same_shape(rec, t._data, rec.twin.outputs[i]._data)
+        if fold and rec.kind == "op" and _same_shapes(rec) and _all_constant(g, rec):
+            for k, t in zip(rec.out_keys, rec.outputs):
                 g.bind(k, g.const(t._data, "_folded"), t)
             continue
         emit = OPS.get(type(rec.node).__name__) if rec.kind == "op" else module_emitter(rec.node)
@@ -322,6 +342,14 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
     proto.ir_version = helper.find_min_ir_version_for(opsets)
     onnx.checker.check_model(proto)
     return proto
+
+
+def _same_shapes(rec):
+    """False when an output's shape follows a dynamic axis (such an op is not folded: its
+    value at the traced size would be wrong at another)."""
+    if rec.twin is None:
+        return True
+    return all(a._data.shape == b._data.shape for a, b in zip(rec.outputs, rec.twin.outputs))
 
 
 def _all_constant(g, rec):

@@ -13,10 +13,7 @@ input dim that has the same sizes in both traces) or leave it to Reshape's -1.
 
 import numpy as np
 
-from ._trace import key_of
 from .errors import OnnxExporterError, UnsupportedOperatorError
-
-_INT64_MAX = np.iinfo(np.int64).max
 
 
 def _onnx():
@@ -43,11 +40,13 @@ class GraphBuilder:
         self.initializers = []
         self.names = {}  # trace key -> ONNX value name
         self.arrays = {}  # id(backend array) -> trace key (for options holding arrays)
-        self.tensors = {}  # trace key -> a tensor with that key (its value, dtype, shape)
         self.constant = {}  # ONNX name -> value, for names known before running the graph
-        self.dynamic = set()  # ONNX names that depend on a graph input
         self.foldable = set()  # constant names that constant folding may compute through
         self.used_names = set()
+        self.graph_output_names = set()  # inner names of the model's outputs (kept by passes)
+        self.params = {}  # trace key -> (state_dict name, tensor): set by export
+        self.input_dims = []  # (graph input name, axis, size in trace 1, size in trace 2)
+        self._sizes = {}  # (graph input name, axis) -> its 1-element size value
         self._count = 0
 
     # ------------------------------------------------------------------ names and values
@@ -62,15 +61,9 @@ class GraphBuilder:
         self.used_names.add(name)
         return name
 
-    def remember(self, t, key=None):
-        key = key or key_of(t)
-        self.tensors.setdefault(key, t)
-        self.arrays.setdefault(id(t._data), key)
-
     def bind(self, key, name, t=None):
         self.names[key] = name
         if t is not None:
-            self.tensors.setdefault(key, t)
             self.arrays[id(t._data)] = key
 
     def const(self, value, hint="_const", foldable=True):
@@ -78,7 +71,7 @@ class GraphBuilder:
         onnx = _onnx()
         value = np.asarray(value)
         name = self.fresh(hint)
-        self.initializers.append(onnx.numpy_helper.from_array(np.ascontiguousarray(value), name))
+        self.initializers.append(onnx.numpy_helper.from_array(c_order(value), name))
         self.constant[name] = value
         if foldable:
             self.foldable.add(name)
@@ -113,7 +106,10 @@ class GraphBuilder:
         known = rec.in_keys[i] in self.names
         name = self.name_of_key(rec.in_keys[i], rec.inputs[i])
         if not known and name in self.constant and rec.twin is not None:
-            self._same_shape(rec, rec.inputs[i]._data, rec.twin.inputs[i]._data)
+            a, b = rec.inputs[i]._data, rec.twin.inputs[i]._data
+            if np.shape(a) != np.shape(b):
+                name = self._dynamic_constant(rec, a, b)
+                self.bind(rec.in_keys[i], name)
         return name
 
     def array(self, rec, attr):
@@ -125,9 +121,57 @@ class GraphBuilder:
         key = self.arrays.get(id(arr))
         if key is not None and key in self.names:
             return self.names[key]
-        if rec.twin is not None:
-            self._same_shape(rec, arr, get(rec.twin.node))
+        if rec.twin is not None and np.shape(arr) != np.shape(get(rec.twin.node)):
+            return self._dynamic_constant(rec, arr, get(rec.twin.node))
         return self.const(np.asarray(arr))
+
+    def dynamic_size(self, v1, v2):
+        """A 1-element int64 value for a size that is v1 in the first trace and v2 in the
+        second: a graph input's dynamic dim with those sizes, read at run time (None if no
+        input has one)."""
+        for name, axis, s1, s2 in self.input_dims:
+            if (s1, s2) == (v1, v2):
+                if (name, axis) not in self._sizes:
+                    self._sizes[name, axis] = self.dim_of(name, axis)
+                return self._sizes[name, axis]
+        return None
+
+    def dim_of(self, name, axis):
+        """The size of dim ``axis`` of value ``name`` at run time, as a 1-element int64.
+        NOTE: Shape's start/end, not Gather on the shape: onnxruntime 1.32's extended
+        optimizations rewrite Gather(Shape(x), [i]) into a Slice that fails at run time."""
+        return self.node("Shape", [name], start=axis, end=axis + 1)
+
+    def int_list(self, values):
+        """A 1-D int64 value from ints and 1-element size values (names)."""
+        if all(isinstance(v, (int, np.integer)) for v in values):
+            return self.ints(values)
+        return self.node("Concat", [v if isinstance(v, str) else self.ints([v])
+                                    for v in values], axis=0)
+
+    def _dynamic_constant(self, rec, a, b):
+        """A tensor made inside forward whose shape follows a dynamic axis (a and b: its
+        values in the two traces). Two kinds are rebuilt at run time, with their sizes read
+        from the graph inputs: one value everywhere (zeros, ones, full: ConstantOfShape) and
+        0, 1, 2, ... (arange: Range). Anything else is an error."""
+        onnx = _onnx()
+        a, b = np.asarray(a), np.asarray(b)
+        sizes = []
+        if a.ndim == b.ndim:
+            for d1, d2 in zip(a.shape, b.shape):
+                sizes.append(d1 if d1 == d2 else self.dynamic_size(d1, d2))
+        if not sizes or any(s is None for s in sizes):
+            self._same_shape(rec, a, b)
+        if a.size and b.size and (a == a.flat[0]).all() and (b == a.flat[0]).all():
+            value = onnx.numpy_helper.from_array(a.reshape(-1)[:1].copy())
+            return self.node("ConstantOfShape", [self.int_list(sizes)], value=value)
+        if a.ndim == 1 and np.array_equal(a, np.arange(a.size)) and \
+                np.array_equal(b, np.arange(b.size)):
+            n = self.node("Squeeze", [sizes[0], self.ints([0])])
+            zero = self.const(np.asarray(0, dtype=np.int64))
+            one = self.const(np.asarray(1, dtype=np.int64))
+            return self.cast_to(self.node("Range", [zero, n, one]), np.int64, a.dtype)
+        self._same_shape(rec, a, b)
 
     def _same_shape(self, rec, a, b):
         """A constant of the trace must not change with the dynamic axes."""
@@ -139,9 +183,6 @@ class GraphBuilder:
                 "records it as a constant. Pass it as an input, slice it from a buffer, or "
                 "leave that axis static")
 
-    def array_key(self, arr):
-        return self.arrays.get(id(arr))
-
     # ------------------------------------------------------------------ nodes
 
     def node(self, op, inputs, n_out=1, hint=None, **attrs):
@@ -150,8 +191,6 @@ class GraphBuilder:
         outs = [self.fresh(hint or op) for _ in range(n_out)]
         self.nodes.append(onnx.helper.make_node(op, list(inputs), outs,
                                                 name=self.fresh("n." + op), **attrs))
-        for o in outs:
-            self.dynamic.add(o)
         return outs[0] if n_out == 1 else outs
 
     def out(self, rec, names):
@@ -188,19 +227,20 @@ class GraphBuilder:
             return self.ints(s)
         in1 = tuple(rec.inputs[src]._data.shape)
         in2 = tuple(twin.inputs[src]._data.shape)
-        shape = None
         parts = []
         left = [i for i in dyn]
         for i in range(len(out1)):
             if i not in dyn:
-                parts.append(self.ints([out1[i]]))
+                parts.append(out1[i])
                 continue
             same = [j for j in range(len(in1)) if in1[j] == out1[i] and in2[j] == out2[i]]
+            size = None if same else self.dynamic_size(out1[i], out2[i])
             if same:
-                j = i if i in same else same[0]
-                if shape is None:
-                    shape = self.node("Shape", [self.inp(rec, src)])
-                parts.append(self.node("Gather", [shape, self.ints([j])], axis=0))
+                j = i if i in same else same[0]  # the same position first
+                parts.append(self.dim_of(self.inp(rec, src), j))
+                left.remove(i)
+            elif size is not None:
+                parts.append(size)
                 left.remove(i)
             else:
                 parts.append(None)
@@ -209,8 +249,7 @@ class GraphBuilder:
                 f"ember.onnx.export: the output shape of {op_name(rec)} (in module "
                 f"'{rec.module}') depends on the dynamic axes in a way the exporter cannot "
                 f"express ({out1} at one size, {out2} at another)")
-        parts = [p if p is not None else self.ints([-1]) for p in parts]
-        return self.node("Concat", parts, axis=0)
+        return self.int_list([p if p is not None else -1 for p in parts])
 
     def check_static(self, rec, what, axis):
         """Raise if dim ``axis`` of the op's input or output changes with the dynamic axes
@@ -329,3 +368,10 @@ def _per_channel(value, channels, rank, op):
     if squeezed.shape == (1,):
         return np.broadcast_to(squeezed, (channels,))
     return squeezed if squeezed.shape == (channels,) else None
+
+
+def c_order(value):
+    """``value`` as a C-ordered array of the same shape (np.ascontiguousarray would make a
+    0-dim array 1-dim)."""
+    value = np.asarray(value)
+    return value if value.flags.c_contiguous else value.copy(order="C")

@@ -13,6 +13,7 @@ import numpy as np
 from ._graph import unsupported
 
 OPS = {}
+_INT64_MAX = np.iinfo(np.int64).max  # Slice's "to the end"
 
 
 def maps(*names):
@@ -198,15 +199,15 @@ def permute(g, rec):
 @maps("BasicIndex")
 def basic_index(g, rec):
     """x[ints, slices, None, ...]: one Slice over the indexed dims, then Reshape to the traced
-    output shape (which drops the int-indexed dims and inserts the None dims)."""
-    index = rec.node.index
-    if not isinstance(index, tuple):
-        index = (index,)
+    output shape (which drops the int-indexed dims and inserts the None dims). A slice bound
+    that follows a dynamic axis (x[:, :t] with t = idx.size(1)) is read at run time."""
+    index = _as_tuple(rec.node.index)
+    other = _as_tuple(rec.twin.node.index) if rec.twin is not None else index
     ndim = rec.inputs[0]._data.ndim
     n_real = sum(1 for i in index if i is not None and i is not Ellipsis)
     starts, ends, axes, steps = [], [], [], []
     dim = 0
-    for item in index:
+    for item, item2 in zip(index, other):
         if item is None:
             continue
         if item is Ellipsis:
@@ -217,11 +218,13 @@ def basic_index(g, rec):
                 step = 1 if item.step is None else item.step
                 if step < 0:
                     raise unsupported(rec, g.model, "a negative slice step")
-                starts.append(0 if item.start is None else item.start)
-                ends.append(_INT64_MAX if item.stop is None else item.stop)
+                starts.append(_bound(g, rec, item.start, item2.start, 0))
+                ends.append(_bound(g, rec, item.stop, item2.stop, _INT64_MAX))
                 axes.append(dim)
                 steps.append(step)
         elif isinstance(item, (int, np.integer)):
+            if item != item2:
+                raise unsupported(rec, g.model, "an integer index that follows a dynamic axis")
             starts.append(int(item))
             ends.append(int(item) + 1 if int(item) != -1 else _INT64_MAX)
             axes.append(dim)
@@ -231,7 +234,8 @@ def basic_index(g, rec):
         dim += 1
     x = g.inp(rec, 0)
     if axes:
-        x = g.node("Slice", [x, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps)])
+        x = g.node("Slice", [x, g.int_list(starts), g.int_list(ends), g.ints(axes),
+                             g.ints(steps)])
     in_shape = rec.inputs[0]._data.shape
     if rec.outputs[0]._data.shape != in_shape or not axes:
         sliced_same_rank = all(isinstance(i, slice) or i is Ellipsis for i in index)
@@ -242,7 +246,29 @@ def basic_index(g, rec):
     g.out(rec, x)
 
 
-_INT64_MAX = np.iinfo(np.int64).max
+def _as_tuple(index):
+    return index if isinstance(index, tuple) else (index,)
+
+
+def _bound(g, rec, v1, v2, default):
+    """A slice bound: an int, or (when the two traces differ) the graph input size that
+    follows it."""
+    if v1 == v2:
+        return default if v1 is None else int(v1)
+    size = None
+    if v1 is not None and v2 is not None and v1 >= 0 and v2 >= 0:
+        size = g.dynamic_size(v1, v2)
+    if size is None:
+        raise unsupported(rec, g.model, f"a slice bound that follows a dynamic axis in a way "
+                                        f"the exporter cannot read ({v1} vs {v2})")
+    return size
+
+
+@maps("Tril")
+def tril(g, rec):
+    """tril/triu: Trilu with diagonal k."""
+    k = g.const(np.asarray(rec.node.k, dtype=np.int64))
+    g.out(rec, g.node("Trilu", [g.inp(rec, 0), k], upper=int(rec.node.upper)))
 
 
 @maps("Split")
