@@ -157,6 +157,29 @@ def test_dynamo_false_warns_as_torch_and_verbose_prints(capsys):
     assert "Gemm" in capsys.readouterr().out
 
 
+def test_outputs_that_are_inputs_constants_or_repeated():
+    class Odd(enn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("table", ember.arange(3.0))
+
+        def forward(self, x):
+            y = x * 3
+            return x, y, y, self.table
+
+    x = ember.randn(2)
+    proto = ember.onnx.export(Odd(), (x,), None, input_names=["x"],
+                              output_names=["same", "y", "y_again", "table_out"])
+    onnx.checker.check_model(proto, full_check=True)
+    got = run(proto.SerializeToString(), {"x": x.numpy()})
+    for g, w in zip(got, [x, x * 3, x * 3, ember.arange(3.0)]):
+        np.testing.assert_array_equal(g, w.numpy())
+    with pytest.raises(ValueError, match="output name 'x'"):
+        ember.onnx.export(Odd(), (x,), None, input_names=["x"], output_names=["a", "x"])
+    with pytest.raises(ValueError, match="output name 'table'"):
+        ember.onnx.export(Odd(), (x,), None, output_names=["a", "b", "c", "table"])
+
+
 def test_kwargs_and_names_checked():
     class Two(enn.Module):
         def forward(self, a, b=None):

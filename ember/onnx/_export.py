@@ -232,6 +232,12 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
         _pair_traces(tr, tr2)
 
     g = GraphBuilder(model, opset, fold)
+    state_names = set(model.state_dict())
+    for name in out_names:
+        if name in in_names or name in state_names or out_names.count(name) > 1:
+            raise ValueError(f"ember.onnx.export: output name {name!r} is already the name of "
+                             "an input, a parameter, a buffer or another output")
+    g.used_names.update(out_names)  # the values made inside never take these names
     graph_inputs = []
     for idx, (name, t) in enumerate(zip(in_names, inputs)):
         g.used_names.add(name)
@@ -308,17 +314,16 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
 
     # outputs: the producing node's value takes the output's name
     graph_outputs = []
-    produced = {o: n for n in g.nodes for o in n.output}
-    taken = set(in_names)
+    produced = {o for n in g.nodes for o in n.output}
+    renamed = {}  # inner name -> the output name it became
     for i, (name, t, key) in enumerate(zip(out_names, outputs, out_keys)):
         inner = g.name_of_key(key, t)
-        node = produced.get(inner)
-        if node is not None and inner not in taken and inner not in in_names:
+        if inner in produced and inner not in renamed:
             _rename(g.nodes, inner, name)
-            produced[name] = node
-        else:
-            g.nodes.append(helper.make_node("Identity", [inner], [name], name=f"n.output_{i}"))
-        taken.add(name)
+            renamed[inner] = name
+        else:  # a graph input, an initializer, or a value already given to an output
+            src = renamed.get(inner, inner)
+            g.nodes.append(helper.make_node("Identity", [src], [name], name=f"n.output_{i}"))
         shape2 = outputs2[i]._data.shape if outputs2 is not None else t._data.shape
         dims = []
         for d, (s1, s2) in enumerate(zip(t._data.shape, shape2)):
