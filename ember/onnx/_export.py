@@ -11,7 +11,7 @@ import numpy as np
 from .._tensor import Tensor
 from ..autograd.grad_mode import enable_grad
 from ..ops import join as _join
-from ._graph import GraphBuilder, c_order, elem_type, fuse_scale_shift, op_name, unsupported
+from ._graph import GraphBuilder, elem_type, fuse_scale_shift, op_name, unsupported
 from ._modules import module_emitter
 from ._ops import OPS
 from ._trace import key_of, trace
@@ -231,13 +231,15 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
         tr2, inputs2, outputs2 = _second_trace(model, args, kwargs, in_names, dyn)
         _pair_traces(tr, tr2)
 
-    g = GraphBuilder(model, opset, fold)
+    g = GraphBuilder(model, opset, fold, export_params)
     state_names = set(model.state_dict())
     for name in out_names:
         if name in in_names or name in state_names or out_names.count(name) > 1:
             raise ValueError(f"ember.onnx.export: output name {name!r} is already the name of "
                              "an input, a parameter, a buffer or another output")
-    g.used_names.update(out_names)  # the values made inside never take these names
+    # the values made inside never take these names
+    g.used_names.update(out_names)
+    g.used_names.update(state_names)
     graph_inputs = []
     for idx, (name, t) in enumerate(zip(in_names, inputs)):
         g.used_names.add(name)
@@ -252,35 +254,8 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
         for k, t in zip(rec.out_keys, rec.outputs):
             g.arrays[id(t._data)] = k
     # parameters and buffers: initializers named as in state_dict, made when first used
-    params = {}
     for name, p in list(model.named_parameters()) + list(model.named_buffers()):
-        params[key_of(p)] = (name, p)
-    g.params = params
-    param_inputs = []
-
-    def param_name(key, t):
-        name, p = params[key]
-        g.used_names.add(name)
-        if export_params:
-            g.initializers.append(onnx.numpy_helper.from_array(c_order(p._data),
-                                                               name))
-            g.constant[name] = p._data
-            if fold:
-                g.foldable.add(name)
-        else:
-            param_inputs.append(helper.make_tensor_value_info(
-                name, elem_type(p._data.dtype), list(p._data.shape)))
-        g.bind(key, name, t)
-        return name
-
-    base_name_of_key = g.name_of_key
-
-    def name_of_key(key, t):
-        if key not in g.names and key in params:
-            return param_name(key, t)
-        return base_name_of_key(key, t)
-
-    g.name_of_key = name_of_key
+        g.params[key_of(p)] = (name, p)
 
     # the ops the outputs depend on
     out_keys = [key_of(t) for t in outputs]
@@ -338,8 +313,9 @@ def _export(onnx, model, args, kwargs, input_names, output_names, opset, export_
     # initializers and parameter inputs that only folded ops read are left out
     read = {v for n in g.nodes for v in n.input}
     inits = [t for t in g.initializers if t.name in read]
-    order = {name: i for i, (name, _) in enumerate(params.values())}
-    param_inputs = sorted([v for v in param_inputs if v.name in read], key=lambda v: order[v.name])
+    order = {name: i for i, (name, _) in enumerate(g.params.values())}
+    param_inputs = sorted([v for v in g.param_inputs if v.name in read],
+                          key=lambda v: order[v.name])
     graph = helper.make_graph(g.nodes, type(model).__name__, graph_inputs + param_inputs,
                               graph_outputs, initializer=inits)
     opsets = [helper.make_opsetid("", opset)]

@@ -32,10 +32,11 @@ def elem_type(np_dtype):
 class GraphBuilder:
     """Collects nodes, initializers and names while the ops are emitted in trace order."""
 
-    def __init__(self, model, opset, fold):
+    def __init__(self, model, opset, fold, export_params=True):
         self.model = model
         self.opset = opset
         self.fold = fold
+        self.export_params = export_params
         self.nodes = []
         self.initializers = []
         self.names = {}  # trace key -> ONNX value name
@@ -45,6 +46,7 @@ class GraphBuilder:
         self.used_names = set()
         self.graph_output_names = set()  # inner names of the model's outputs (kept by passes)
         self.params = {}  # trace key -> (state_dict name, tensor): set by export
+        self.param_inputs = []  # value infos of the parameters (export_params=False)
         self.input_dims = []  # (graph input name, axis, size in trace 1, size in trace 2)
         self._sizes = {}  # (graph input name, axis) -> its 1-element size value
         self._count = 0
@@ -86,8 +88,11 @@ class GraphBuilder:
         return self.const(np.asarray(value, dtype=like._data.dtype))
 
     def name_of_key(self, key, t):
+        """The ONNX name of the traced tensor ``t`` known by ``key``."""
         if key in self.names:
             return self.names[key]
+        if key in self.params:
+            return self._param(key, t)
         # a tensor outside the recorded ops: a detach()-ed or aliased tensor shares an array
         alias = self.arrays.get(id(t._data))
         if alias is not None and alias in self.names:
@@ -98,6 +103,22 @@ class GraphBuilder:
                 "computed from the inputs or parameters by something the exporter could not "
                 "record (an op outside ember's autograd nodes); it cannot be exported")
         name = self.const(t._data)
+        self.bind(key, name, t)
+        return name
+
+    def _param(self, key, t):
+        """A parameter or buffer, when first used: an initializer under its state_dict name
+        (with export_params=False a graph input of that name)."""
+        onnx = _onnx()
+        name, p = self.params[key]
+        if self.export_params:
+            self.initializers.append(onnx.numpy_helper.from_array(c_order(p._data), name))
+            self.constant[name] = p._data
+            if self.fold:
+                self.foldable.add(name)
+        else:
+            self.param_inputs.append(onnx.helper.make_tensor_value_info(
+                name, elem_type(p._data.dtype), list(p._data.shape)))
         self.bind(key, name, t)
         return name
 

@@ -7,8 +7,8 @@ the node object (which keeps its options: stride, padding, dims, ...), the input
 output tensors and the path of the module that was running.  The class attributes are put back
 in a ``finally`` block, so outside an export the hot path is exactly the usual one.
 
-Some modules are recorded whole instead of op by op (``LEAF_MODULES``: an LSTM becomes one ONNX
-LSTM node): while one of them runs, the ops inside it are not recorded.
+Some modules are recorded whole instead of op by op (``is_leaf``; see _modules.py: an LSTM
+becomes one ONNX LSTM node): while one of them runs, the ops inside it are not recorded.
 
 Tensors are identified by where they come from: a tensor made by a recorded node is known by
 (that node, output number), which also follows in-place updates (``x += y`` gives ``x`` the new
@@ -34,7 +34,7 @@ def is_in_onnx_export():
 
 
 class Record:
-    """One recorded op: ``node`` (an ember Node, or a module for LEAF_MODULES), its input and
+    """One recorded op: ``node`` (an ember Node, or a module recorded whole), its input and
     output tensors, and the module path where it ran ("" for the top model)."""
 
     __slots__ = ("node", "inputs", "outputs", "module", "kind", "twin", "in_keys", "out_keys")
