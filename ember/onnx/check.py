@@ -15,7 +15,6 @@ the exit status is 1 when an output's largest difference exceeds tolerance x its
 From Python: ``ember.onnx.check.check(path, model)`` returns {output name: largest |diff|}.
 """
 
-import argparse
 import importlib
 import sys
 
@@ -146,6 +145,8 @@ def _model_from(spec, weights=None):
 
 
 def main(argv=None):
+    import argparse
+
     p = argparse.ArgumentParser(prog="python -m ember.onnx.check", description=__doc__.split(
         "\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("file", help="the .onnx file")
