@@ -1,12 +1,23 @@
-"""ember.onnx: importable so that scripts load; ``export`` is a named gap until ember writes
-ONNX files."""
+"""ember.onnx: write a model as an ONNX file (torch.onnx's export and is_in_onnx_export).
 
-__all__ = ["export"]
+``export`` runs the model once in eval mode while ember records the op nodes it builds
+anyway (ember/onnx/_trace.py), then maps each op to ONNX nodes with the ``onnx`` package
+(ember/onnx/_ops.py, _modules.py): see docs/architecture.md, "ONNX export".  ``onnx`` (and
+``onnxruntime`` for ember.onnx.check) come with ``pip install 'ember[onnx]'``; ember imports
+them only when exporting.
+"""
+
+from . import check, errors
+from ._export import DEFAULT_OPSET, export
+from ._trace import is_in_onnx_export
+from .errors import OnnxExporterError, UnsupportedOperatorError
+
+__all__ = ["export", "is_in_onnx_export", "OnnxExporterError", "UnsupportedOperatorError",
+           "errors", "check", "DEFAULT_OPSET", "supported_ops"]
 
 
-def export(model, *args, **kwargs):
-    """Not there yet: raises NotImplementedError naming the gap."""
-    raise NotImplementedError(
-        f"ember cannot export ONNX yet (export of {type(model).__name__} with "
-        f"{len(args) + len(kwargs)} more arguments): ember.onnx.export is a named gap; save "
-        f"the weights with ember.save and export from torch")
+def supported_ops():
+    """The names of the ember op nodes and modules the exporter maps, sorted."""
+    from ._modules import MODULES
+    from ._ops import OPS
+    return sorted(OPS) + sorted(f"nn.{name}" for _, name in MODULES)
