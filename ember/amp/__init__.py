@@ -12,9 +12,6 @@ from .autocast_mode import (
     custom_fwd,
     is_autocast_available,
 )
-from .autocast_mode import (
-    wrap_function as _wrap_function,
-)
 from .grad_scaler import GradScaler
 
 __all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "custom_bwd"]
@@ -24,6 +21,4 @@ __all__ = ["autocast", "GradScaler", "is_autocast_available", "custom_fwd", "cus
 def _install_policy():
     """Put policy.py's table on ember's ops (ember/__init__.py calls this once, last, when
     every function the table names exists)."""
-    from . import autocast_mode
-
-    autocast_mode.entry_points[:] = _policy.install(_wrap_function)
+    _policy.install()

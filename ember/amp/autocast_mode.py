@@ -64,7 +64,7 @@ state = _AutocastState()
 # ---------------------------------------------------------------------------- the dispatch hook
 
 _plain_apply = _function.Node.apply
-entry_points = []  # (namespace, name, plain function, wrapper), from policy.install
+entry_points = []  # (namespace, name, plain function, wrapper), from policy.function_swaps
 _threads_on = 0  # how many threads have autocast on (the hook is installed while > 0)
 _backward_users = 0  # backwards of lower-precision nodes running now (they need the hook too)
 _threads_lock = threading.Lock()
@@ -97,6 +97,7 @@ def _wrap_functions():
     every step, and a wrapper left in place costs ~0.2 us per call of those few functions."""
     if _functions_wrapped[0]:
         return
+    entry_points[:] = _policy.function_swaps(wrap_function)
     for namespace, name, _plain, wrapper in entry_points:
         setattr(namespace, name, wrapper)
     _functions_wrapped[0] = True

@@ -297,23 +297,31 @@ def _resolve(path):
     return module, name, getattr(module, name)
 
 
-def install(wrap_function):
+def install():
     """Put the policies where the dispatch reads them: on each node class (``_autocast``, a
-    {device type: policy} dict).  For the functions, return the swaps autocast makes while it
-    is on: (namespace, name, plain function, wrapper) for every ember namespace holding one
-    (``wrap_function(fn, policies)`` makes the wrapper)."""
+    {device type: policy} dict).  ember/__init__.py calls this once, last."""
     for path, (cpu, cuda) in NODES.items():
         _, _, cls = _resolve(path)
         cls._autocast = {"cpu": cpu, "cuda": cuda}
-    namespaces = _namespaces()
+
+
+def function_swaps(wrap_function):
+    """The swaps autocast makes for the functions: (namespace, name, plain function, wrapper)
+    for every ember namespace holding one (``wrap_function(fn, policies)`` makes the wrapper).
+    NOTE: made the first time autocast is turned on, not at import: finding every name bound
+    to each function means reading every ember namespace (~0.1 s, a fifth of import ember)."""
+    holders = {}  # id(function) -> [(namespace, name)]
+    for namespace in _namespaces():
+        for name, value in list(vars(namespace).items()):
+            if callable(value):
+                holders.setdefault(id(value), []).append((namespace, name))
     swaps = []
     for path, (cpu, cuda) in FUNCTIONS.items():
         _, _, fn = _resolve(path)
         wrapper = wrap_function(fn, {"cpu": cpu, "cuda": cuda})
-        for namespace in namespaces:
-            for name, value in list(vars(namespace).items()):
-                if value is fn:
-                    swaps.append((namespace, name, fn, wrapper))
+        for namespace, name in holders.get(id(fn), ()):
+            if vars(namespace).get(name) is fn:
+                swaps.append((namespace, name, fn, wrapper))
     return swaps
 
 
