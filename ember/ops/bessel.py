@@ -349,9 +349,9 @@ def _airy_node_values():
         Ai(x) = Ai(0) f(x) + Ai'(0) g(x),  f = sum_k a_k,  g = sum_k b_k,
         a_0 = 1, a_k = a_(k-1) x^3 / ((3k-1) 3k),  b_0 = x, b_k = b_(k-1) x^3 / (3k (3k+1)),
         Ai(0) = 3^(-2/3) / Gamma(2/3),  Ai'(0) = -3^(-1/3) / Gamma(1/3),
-    summed in 50-digit decimal arithmetic: at x = -10 the terms reach ~1e9 and cancel down to
-    ~0.4, so float64 would lose 10 digits, 50-digit arithmetic loses none that matter.  Computed
-    once, at the first call."""
+    summed in 50-digit decimal arithmetic from 40-digit constants: at x = -10 the terms reach
+    ~1e9 and cancel down to ~0.4, so float64 would lose 10 digits; here ~30 digits remain.
+    Computed once, at the first call (a few milliseconds)."""
     with decimal.localcontext() as context:
         context.prec = 50
         gamma_third, pi = decimal.Decimal(_GAMMA_THIRD), decimal.Decimal(_PI)
