@@ -6,6 +6,7 @@ under no name before live in ops/special_functions.py.
 """
 
 from .ops.bessel import (
+    airy_ai,
     bessel_j0,
     bessel_j1,
     bessel_y0,
@@ -67,6 +68,7 @@ __all__ = [
     "modified_bessel_i0", "modified_bessel_i1", "spherical_bessel_j0", "bessel_j0", "bessel_j1",
     "bessel_y0", "bessel_y1", "modified_bessel_k0", "modified_bessel_k1",
     "scaled_modified_bessel_k0", "scaled_modified_bessel_k1",
+    "airy_ai",  # Airy's Ai, also without a derivative (ops/bessel.py)
     # orthogonal polynomials (ops/orthogonal_polynomials.py)
     "chebyshev_polynomial_t", "chebyshev_polynomial_u", "chebyshev_polynomial_v",
     "chebyshev_polynomial_w", "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
