@@ -20,7 +20,7 @@ import numpy as np
 
 from ._random_sequential import SequentialDraws
 
-__all__ = ["sample_binomial"]
+__all__ = ["binomial", "sample_binomial"]
 
 # the tail log(k!) - [(k + 1/2) log(k + 1) - (k + 1) + log(2 pi)/2] of Stirling's series, for
 # k = 0..9, where its asymptotic form below is not yet accurate enough
@@ -107,3 +107,25 @@ def sample_binomial(count_np, prob_np, gen):
     out = np.array([_one(n, p, S, draws) for n, p in zip(counts, probs)], dtype=np.float64)
     draws.finish()
     return out.astype(dtype).reshape(count_np.shape)
+
+
+def binomial(count, prob, generator=None):
+    """One Binomial(count, prob) draw per element of two float tensors of one dtype (broadcast
+    together), in that dtype.  Same as torch.binomial, draws included.  NOTE: the result does
+    not require grad (torch's has a grad_fn whose backward raises: not implemented)."""
+    from . import _dtype as D
+    from ._random import _generator
+    from .ops.creation import tensor
+    from .ops.shape import broadcast_tensors
+
+    for t in (count, prob):
+        if t.dtype.category != D.FLOAT:
+            raise ValueError("binomial only supports floating-point dtypes for count, got: "
+                             + count.dtype._short)
+    if prob.dtype != count.dtype:
+        raise RuntimeError(f"Found dtype {prob.dtype._short} but expected {count.dtype._short}")
+    if count.dtype not in (D.float32, D.float64):
+        raise NotImplementedError(f"\"binomial_cpu\" not implemented for '{count.dtype._short}'")
+    count, prob = broadcast_tensors(count.detach(), prob.detach())
+    draws = sample_binomial(count._host(), prob._host(), _generator(generator, count))
+    return tensor(draws, dtype=count.dtype, device=count.device)

@@ -122,3 +122,31 @@ def test_unsupported_dtypes_raise_as_torch():
         torch._standard_gamma(torch.ones(2, dtype=torch.float16))
     with pytest.raises(NotImplementedError):
         standard_gamma(ember.ones(2, dtype=ember.float16))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_torch_binomial_function(dtype):
+    rng = np.random.default_rng(1)
+    n, p = rng.integers(0, 300, (4, 50)).astype(dtype), rng.random((4, 50)).astype(dtype)
+    for seed in SEEDS:
+        torch.manual_seed(seed)
+        expected = torch.binomial(torch.tensor(n), torch.tensor(p)).numpy()
+        ember.manual_seed(seed)
+        got = ember.binomial(ember.tensor(n), ember.tensor(p)).numpy()
+        np.testing.assert_array_equal(got, expected)
+    # a generator argument draws from that generator
+    expected = torch.binomial(torch.tensor(n), torch.tensor(p),
+                              generator=torch.Generator().manual_seed(7)).numpy()
+    got = ember.binomial(ember.tensor(n), ember.tensor(p),
+                         generator=ember.Generator().manual_seed(7)).numpy()
+    np.testing.assert_array_equal(got, expected)
+    # errors: integer counts, mixed dtypes, half
+    for make in (lambda lib: lib.binomial(lib.ones(3, dtype=lib.int64),
+                                          lib.ones(3, dtype=lib.int64)),
+                 lambda lib: lib.binomial(lib.ones(3, dtype=lib.float64), lib.ones(3)),
+                 lambda lib: lib.binomial(lib.ones(3, dtype=lib.float16),
+                                          lib.ones(3, dtype=lib.float16))):
+        with pytest.raises(Exception) as expected_error:
+            make(torch)
+        with pytest.raises(expected_error.type):
+            make(ember)
