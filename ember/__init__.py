@@ -184,6 +184,7 @@ from ._global_switches import *  # noqa: E402,F403 - set_anomaly_enabled, has_la
 from .ops.finite_differences import gradient  # noqa: E402
 from .func import vmap  # noqa: E402 - torch.vmap is torch.func.vmap
 from ._random_poisson import poisson  # noqa: E402
+from ._random_binomial import binomial  # noqa: E402 - torch.binomial (issue 20, samplers)
 # issue 20's tail of small names (ember/ops/misc_tail.py and neighbours)
 from .ops.misc_tail import *  # noqa: E402,F403 - igamma, index_reduce, nonzero_static, cond, ...
 from ._device_module import get_device_module  # noqa: E402

@@ -615,9 +615,9 @@ def test_kl_divergence_slice2(pair):
 
 # ================================================================ Poisson, Binomial, slice 3
 #
-# Gamma, Beta, Dirichlet, Poisson and Binomial draws are ember's own samplers (torch's are C++
-# kernels with their own use of the random stream), so their seeded draws are not torch's
-# numbers.  The draws are tested statistically with a fixed seed: N draws per distribution,
+# Gamma, Beta, Dirichlet, Poisson and Binomial draws equal torch's bit for bit for the same
+# seed (tests/test_distributions_seeded.py checks that); these tests also check the draws
+# statistically with a fixed seed: N draws per distribution,
 # the sample mean within 5 standard errors (sigma / sqrt(N)) of the true mean, the sample
 # variance within 5 standard errors of the true variance (standard error
 # sqrt((mu4 - sigma^4) / N), mu4 the fourth central moment, estimated from the sample), and

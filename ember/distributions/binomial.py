@@ -1,9 +1,10 @@
-"""Binomial(total_count, probs | logits).  Draws: _cdf_search (not torch's numbers)."""
+"""Binomial(total_count, probs | logits).  Draws: ember._random_binomial (torch's numbers)."""
 
 import ember
+from ember._random import _generator
+from ember._random_binomial import sample_binomial
 
 from . import constraints
-from ._cdf_search import inverse_cdf_search
 from .distribution import Distribution
 from .utils import _EMPTY, broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
@@ -75,11 +76,14 @@ class Binomial(Distribution):
     def sample(self, sample_shape=_EMPTY):
         shape = self._extended_shape(sample_shape)
         with ember.no_grad():
-            n = self.total_count.detach().to(ember.float64).expand(shape)
-            logits = self.logits.detach().to(ember.float64).expand(shape)
-            u = ember.rand(shape, dtype=ember.float64)
-            k = inverse_cdf_search(u, lambda k: _binomial_log_pmf(n, logits, k), upper=n)
-            return k.to(self._param.dtype)
+            counts = self.total_count.expand(shape)
+            probs = self.probs.expand(shape)
+            if probs.dtype not in (ember.float32, ember.float64):
+                raise NotImplementedError(
+                    f"\"binomial_cpu\" not implemented for '{probs.dtype._short}'")
+            k = sample_binomial(counts.detach()._host(), probs.detach()._host(),
+                                _generator(None, probs))
+            return ember.tensor(k, dtype=probs.dtype, device=probs.device)
 
     def log_prob(self, value):
         if self._validate_args:

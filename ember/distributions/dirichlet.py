@@ -1,10 +1,10 @@
 """Dirichlet(concentration): distributions on the probability simplex.  Draws are normalised
-gamma draws from _gamma_sampling (not torch's numbers; see there)."""
+gamma draws from _gamma_sampling, equal to torch's for the same seed."""
 
 import ember
 
 from . import constraints
-from ._gamma_sampling import standard_gamma
+from ._gamma_sampling import dirichlet
 from .exp_family import ExponentialFamily
 from .utils import _EMPTY
 
@@ -35,10 +35,9 @@ class Dirichlet(ExponentialFamily):
         return new
 
     def rsample(self, sample_shape=_EMPTY):
-        # independent Gamma(c_i, 1) draws normalised to sum to one
+        # independent Gamma(c_i, 1) draws normalised to sum to one (torch's draws)
         shape = self._extended_shape(sample_shape)
-        gammas = standard_gamma(self.concentration.expand(shape))
-        return gammas / gammas.sum(-1, keepdim=True)
+        return dirichlet(self.concentration.expand(shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -15,7 +15,7 @@ __all__ = ["FisherSnedecor"]
 
 class FisherSnedecor(Distribution):
     """The ratio (X1 / df1) / (X2 / df2) of two chi-squared variables; drawn as the ratio of
-    Gamma(df1/2, df1) and Gamma(df2/2, df2) draws (ember's gamma sampler, not torch's
+    Gamma(df1/2, df1) and Gamma(df2/2, df2) draws (torch's gamma draws, so torch's
     numbers)."""
 
     arg_constraints = {"df1": constraints.positive, "df2": constraints.positive}

@@ -1,5 +1,5 @@
-"""Gamma(concentration, rate).  Draws come from _gamma_sampling (not torch's numbers; see
-there)."""
+"""Gamma(concentration, rate).  Draws come from _gamma_sampling (torch's numbers for the same
+seed; see there)."""
 
 
 import ember

@@ -12,7 +12,7 @@ __all__ = ["InverseGamma"]
 
 class InverseGamma(TransformedDistribution):
     """Density rate^c / Gamma(c) x^(-c-1) exp(-rate / x) on x > 0.  Draws are 1 / (gamma
-    draws), so they follow ember's gamma sampler, not torch's numbers."""
+    draws), torch's gamma draws (the reciprocal may differ in the last bit)."""
 
     arg_constraints = {"concentration": constraints.positive, "rate": constraints.positive}
     support = constraints.positive

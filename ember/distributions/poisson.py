@@ -1,10 +1,9 @@
-"""Poisson(rate): counts of rare events.  Draws: _cdf_search (not torch's numbers)."""
+"""Poisson(rate): counts of rare events.  Draws: ember.poisson (torch's numbers)."""
 
 
 import ember
 
 from . import constraints
-from ._cdf_search import inverse_cdf_search
 from .exp_family import ExponentialFamily
 from .utils import _EMPTY, broadcast_all, broadcast_parameters
 
@@ -39,11 +38,7 @@ class Poisson(ExponentialFamily):
     def sample(self, sample_shape=_EMPTY):
         shape = self._extended_shape(sample_shape)
         with ember.no_grad():
-            rate = self.rate.detach().to(ember.float64).expand(shape)
-            u = ember.rand(shape, dtype=ember.float64)
-            k = inverse_cdf_search(
-                u, lambda k: ember.xlogy(k, rate) - rate - ember.lgamma(k + 1))
-            return k.to(self.rate.dtype)
+            return ember.poisson(self.rate.expand(shape))
 
     def log_prob(self, value):
         """k log rate - rate - log k!."""

@@ -15,7 +15,7 @@ __all__ = ["StudentT"]
 class StudentT(Distribution):
     """Student's t with ``df`` degrees of freedom, shifted by loc and scaled by scale.  Drawn
     as loc + scale Z / sqrt(V / df) with Z ~ N(0, 1) (drawn first, torch's normal_ stream) and
-    V ~ Chi2(df) (ember's gamma sampler, so the draws are not torch's numbers)."""
+    V ~ Chi2(df) (torch's gamma draws, so the draws are torch's numbers)."""
 
     arg_constraints = {"df": constraints.positive, "loc": constraints.real,
                        "scale": constraints.positive}

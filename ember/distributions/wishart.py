@@ -34,7 +34,7 @@ class Wishart(ExponentialFamily):
     """The sum of ``df`` outer products x x^T of N(0, Sigma) vectors (df may be real, > p - 1
     for p x p matrices); Sigma is given as a covariance, precision or lower Cholesky factor.
     Draws use Bartlett's decomposition: L A (L A)^T with A lower triangular, chi-distributed
-    diagonal (ember's gamma sampler, so not torch's numbers) and N(0, 1) entries below."""
+    diagonal (torch's gamma draws) and N(0, 1) entries below."""
 
     support = constraints.positive_definite
     has_rsample = True
