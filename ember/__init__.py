@@ -124,9 +124,19 @@ from .nn._functional.module_level import *  # noqa: E402,F403 - torch.dropout(in
 from .ops.embedding import embedding_renorm_  # noqa: E402
 
 
+# NOTE: namespaces most programs never touch are imported on first use (each a few tens of
+# milliseconds of ``import ember``, which every process of a distributed run pays)
+_ON_FIRST_USE = ("distributions", "onnx")
+
+
 def __getattr__(name):
-    """Only called for a name ember lacks (normal lookups never come here): say so, with the
-    torch name, and point to the checker that lists every such name of a script."""
+    """Only called for a name ember has not bound (normal lookups never come here): a namespace
+    imported on first use, else say the name is missing, with the torch name, and point to the
+    checker that lists every such name of a script."""
+    if name in _ON_FIRST_USE:
+        import importlib
+
+        return importlib.import_module("." + name, __name__)
     from ._missing import missing_name
 
     raise missing_name(__name__, name)
@@ -141,7 +151,7 @@ from ._memory_format import (  # noqa: E402
     preserve_format,
 )
 from ._setup import *  # noqa: E402,F403
-from . import accelerator, amp, backends, distributed, onnx, testing  # noqa: E402
+from . import accelerator, amp, backends, distributed, testing  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .amp.autocast_mode import is_autocast_enabled  # noqa: E402
 # mixed precision (issue 18): torch's top-level autocast state functions, torch.cpu.amp
@@ -174,8 +184,7 @@ from .amp.autocast_mode import (  # noqa: E402
 # torch.func, torch.compile / torch.compiler and torch.jit (ember runs them eagerly)
 from . import compiler, func, jit  # noqa: E402
 from .compiler import compile  # noqa: E402
-# torch.distributions (issue 20)
-from . import distributions  # noqa: E402
+# torch.distributions (issue 20) and ember.onnx: imported on first use (__getattr__ above)
 # the top-level tail of issue 20: complex views, small predicates/compositions, *_copy variants
 from .ops.complex_views import *  # noqa: E402,F403
 from .ops.toplevel_tail import *  # noqa: E402,F403
