@@ -1,8 +1,8 @@
 """The first code each rank runs under ``python -m ember.distributed.run``: it sets torchrun's
 environment variables from MPI's and runs the user's script (or module, or program).
 
-It is started as a file, not as ``-m ember.distributed._rank``, so that starting a rank does not
-import ember (the script does that, once).  MPICH names the rank PMI_RANK / PMI_SIZE /
+It is started as a file, not as ``-m ember.distributed._rank``, so that starting a rank does
+not load ember (the script does that, once).  MPICH names the rank PMI_RANK / PMI_SIZE /
 MPI_LOCALRANKID / MPI_LOCALNRANKS; Open MPI names them OMPI_COMM_WORLD_*.
 """
 
