@@ -157,6 +157,37 @@ def test_queue_callback_dropped_when_backward_fails():
     assert ran == []
 
 
+def test_queue_callback_belongs_to_the_thread_that_queued_it():
+    """A callback queued during one thread's backward is not run by another thread's backward
+    that ends first (as torch, where callbacks belong to the running graph task)."""
+    import threading
+
+    from ember.autograd import engine
+
+    queued, release, ran = threading.Event(), threading.Event(), []
+
+    def slow_hook(grad):
+        engine.queue_callback(lambda: ran.append(threading.current_thread().name))
+        queued.set()
+        release.wait(10)
+        return grad
+
+    def first():
+        a = ember.tensor([1.0], requires_grad=True)
+        a.register_hook(slow_hook)
+        (a * 2).sum().backward()
+
+    worker = threading.Thread(target=first, name="first")
+    worker.start()
+    assert queued.wait(10)
+    b = ember.tensor([1.0], requires_grad=True)
+    (b * 3).sum().backward()  # the main thread's backward ends while "first" is inside its own
+    assert ran == []
+    release.set()
+    worker.join(10)
+    assert ran == ["first"]
+
+
 # ---------------------------------------------------------------------------- on real ranks
 
 

@@ -19,6 +19,7 @@ Backward formulas run under no_grad unless ``create_graph=True``, so the first-o
 records nothing and the second-order pass records the graph of the gradient.
 """
 
+import threading
 from heapq import heappop, heappush
 
 from .. import _tensor
@@ -34,7 +35,15 @@ from .grad_mode import state as _grad_state
 _anomaly_state = _anomaly.state
 
 
-_final_callbacks = []  # functions queued during a backward, run once it has finished
+class _FinalCallbacks(threading.local):
+    """The functions queued during this thread's backward, run once it has finished (per
+    thread: another thread's backward must not run them)."""
+
+    def __init__(self):
+        self.queue = []
+
+
+_final = _FinalCallbacks()
 
 
 def queue_callback(callback):
@@ -42,17 +51,17 @@ def queue_callback(callback):
     ``Variable._execution_engine.queue_callback``).  A gradient hook uses it to act after every
     gradient of the pass is in ``.grad``: DistributedDataParallel waits there for its
     all-reduces.  Callbacks run in the order queued; one may queue another."""
-    _final_callbacks.append(callback)
+    _final.queue.append(callback)
 
 
-def _run_final_callbacks():
+def _run_final_callbacks(queue):
     i = 0
     try:
-        while i < len(_final_callbacks):  # a callback may queue more
-            _final_callbacks[i]()
+        while i < len(queue):  # a callback may queue more
+            queue[i]()
             i += 1
     finally:
-        _final_callbacks.clear()
+        queue.clear()
 
 
 def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, accumulate=True,
@@ -141,12 +150,13 @@ def run_backward(roots, root_grads, retain_graph, create_graph, inputs=None, acc
                 else:
                     slot[nr] = g if slot[nr] is None else slot[nr] + g
     except BaseException:
-        _final_callbacks.clear()  # a failed backward runs none of its end-of-backward callbacks
+        _final.queue.clear()  # a failed backward runs none of its end-of-backward callbacks
         raise
     finally:
         _grad_state.enabled = prev_enabled
-    if _final_callbacks:  # queued by hooks during this backward (DistributedDataParallel's)
-        _run_final_callbacks()
+    queue = _final.queue
+    if queue:  # queued by hooks during this backward (DistributedDataParallel's)
+        _run_final_callbacks(queue)
 
     watch = _diagnostics.watch
     if accumulate and watch.enabled and node is not None:
