@@ -577,7 +577,7 @@ def test_round_to_bfloat16_is_torch_rounding_for_every_kind_of_float32():
     """The fast cast autocast uses for float32 -> bfloat16: bit-equal to torch's conversion on
     random bit patterns (normals, subnormals, infinities, values that round up into the next
     binade or to inf) and NaNs stay NaN."""
-    from ember.amp.autocast_mode import round_to_bfloat16
+    from ember._bfloat16 import round_to_bfloat16
 
     rng = np.random.default_rng(0)
     bits = rng.integers(0, 2**32, size=200_000, dtype=np.uint64).astype(np.uint32)
@@ -608,3 +608,75 @@ def test_backward_of_lower_precision_ops_leaves_the_hook_off():
     assert Node.apply is ember.amp.autocast_mode._plain_apply
     assert x.grad.dtype is ember.float32 and m.weight.grad.dtype is ember.float32
     assert not autocast_state.on and autocast_state.cache == {}
+
+
+# ---------------------------------------------------------------------------- WIDEN (ember's)
+
+def test_widened_elementwise_ops_are_bit_equal_to_torch_forward_and_backward():
+    """policy.WIDENED: relu, max-pooling (overlapping windows too, so the gradient adds up),
+    add, sub and mul between bfloat16 activations compute on float32 copies and round once,
+    as torch's bfloat16 kernels do: values, dtypes and the float32 leaves' gradients are
+    bit-equal to torch's (NaN, inf and -0.0 included, which relu must pass through)."""
+    rng = np.random.default_rng(3)
+    img = rng.normal(size=(2, 3, 9, 9)).astype(np.float32)
+    k = rng.normal(size=(4, 3, 3, 3)).astype(np.float32)
+    w = rng.normal(size=(6, 10)).astype(np.float32)
+    x = rng.normal(size=(5, 10)).astype(np.float32)
+    x[0, :4] = [np.nan, np.inf, -np.inf, -0.0]
+    got = {}
+    for lib in (torch, ember):
+        K = lib.tensor(k, requires_grad=True)
+        W = lib.tensor(w, requires_grad=True)
+        F = lib.nn.functional
+        with lib.autocast("cpu"):
+            c = F.conv2d(lib.tensor(img), K)  # bfloat16 (7x7)
+            r = F.relu(c)
+            p = F.max_pool2d(r, 3, stride=2)  # overlapping windows
+            q = F.max_pool2d(c, 2)
+            h = F.linear(lib.tensor(x), W)  # bfloat16, with NaN/inf/-0.0 rows
+            s = F.relu(h) + h * h - h / 3  # / is not widened: it runs as it comes
+        loss = (p.float().sum() + q.float().square().sum()
+                + s.float().nan_to_num(0.0, 0.0, 0.0).sum())
+        loss.backward()
+        got[lib] = [r, p, q, F.relu(h), s, K.grad, W.grad]
+    for ours, theirs in zip(got[ember], got[torch]):
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch", "ember")
+        a, b = _np(ours), _np(theirs)
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(b))
+        np.testing.assert_array_equal(np.nan_to_num(a), np.nan_to_num(b))
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+
+
+def test_widened_ops_keep_float32_and_mixed_inputs_as_they_come():
+    """WIDEN applies only when every floating input is bfloat16: a bfloat16 + float32 add is
+    float32 as torch promotes, and float32 ops under autocast are untouched."""
+    a = ember.randn(4, 4, dtype=ember.bfloat16)
+    b = ember.randn(4, 4)
+    with ember.autocast("cpu"):
+        mixed = a + b
+        plain = ember.relu(b)
+    assert mixed.dtype is ember.float32 and plain.dtype is ember.float32
+    theirs = torch.from_numpy(a.float().numpy()).bfloat16() + torch.from_numpy(b.numpy())
+    np.testing.assert_array_equal(mixed.numpy(), theirs.numpy())
+
+
+def test_bfloat16_widen_and_truncate_match_ml_dtypes_on_every_pattern():
+    """The bit conversions: bfloat16 -> float32 (every one of the 65,536 patterns, NaNs
+    keeping their bits) and float32 holding bfloat16 values -> bfloat16 (the top half)."""
+    import ml_dtypes
+
+    from ember._bfloat16 import truncate_to_bfloat16, widen_bfloat16
+
+    every = np.arange(2**16, dtype=np.uint32).astype(np.uint16).view(ml_dtypes.bfloat16)
+    wide = widen_bfloat16(every)
+    assert wide.dtype == np.float32
+    np.testing.assert_array_equal(wide.view(np.uint32) >> 16, every.view(np.uint16))
+    ok = ~np.isnan(wide)
+    np.testing.assert_array_equal(wide[ok], every[ok].astype(np.float32))
+    np.testing.assert_array_equal(truncate_to_bfloat16(wide).view(np.uint16),
+                                  every.view(np.uint16))
+    # ember's casts take these paths: .to(bfloat16) and .float() equal torch's
+    values = np.random.default_rng(0).normal(size=1000).astype(np.float32)
+    ours = ember.tensor(values).to(ember.bfloat16)
+    theirs = torch.tensor(values).bfloat16()
+    np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())

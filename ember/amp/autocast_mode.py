@@ -27,6 +27,7 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
+from .._bfloat16 import round_to_bfloat16, truncate_to_bfloat16, widen_bfloat16
 from ..autograd import function as _function
 from ..ops.convert import ToCopy
 from . import policy as _policy
@@ -117,6 +118,12 @@ def _autocast_apply(node, *inputs):
 
 
 def _apply_policy(node, policy, inputs, device_type):
+    if policy is _policy.WIDEN or policy is _policy.WIDEN_EXACT:
+        if _all_bfloat16(inputs):
+            exact = policy is _policy.WIDEN_EXACT
+            node.forward = _forward_in_float32(node, D.bfloat16, exact)
+            node.backward = _backward_in_lower_precision(node, device_type, D.bfloat16)
+        return _plain_apply(node, *inputs)
     target = _target_dtype(policy, inputs, device_type)
     inputs = [_cast(t, target, device_type) for t in inputs]
     if policy is _policy.LOWER:
@@ -155,6 +162,18 @@ def _backward_in_lower_precision(node, device_type, low):
                     _function.Node.apply = _plain_apply
 
     return run
+
+
+def _all_bfloat16(tensors):
+    """True when every floating input is bfloat16 (and one is): then the result is bfloat16
+    too, and computing on float32 copies and rounding once gives torch's values."""
+    found = False
+    for t in tensors:
+        if t._dtype is D.bfloat16:
+            found = True
+        elif t._dtype.category >= D.FLOAT:
+            return False
+    return found
 
 
 def _eligible(t, device_type):
@@ -211,47 +230,38 @@ class _AutocastCopy(ToCopy):
         return super().forward(x)
 
 
-def round_to_bfloat16(a):
-    """float32 array -> bfloat16 array, rounded to nearest, ties to even (IEEE's rounding).
-
-    bfloat16 is the top 16 bits of a float32.  Adding 0x7FFF plus the lowest kept bit to the
-    32-bit pattern, then dropping the low 16 bits, rounds to nearest even: the carry moves into
-    the kept bits exactly when the dropped part is above half, or exactly half with an odd
-    kept part.  The carry may run into the exponent (that is correct: 1.99999 -> 2.0, the
-    largest floats -> inf) but it must not turn a NaN into inf: NaNs are set apart."""
-    bits = a.view(np.uint32)
-    rounded = bits >> 16
-    rounded &= 1
-    rounded += 0x7FFF
-    rounded += bits
-    rounded >>= 16
-    out = rounded.astype(np.uint16)
-    nan = np.isnan(a)
-    if nan.any():  # keep the sign, make it a quiet NaN
-        out = np.where(nan, (bits >> 16).astype(np.uint16) | np.uint16(0x0040), out)
-    return out.view(D.bfloat16.np)
-
-
-def _forward_in_float32(node, low):
+def _forward_in_float32(node, low, exact=False):
     """The node's forward, computing in float32 on the (already rounded) low-precision inputs
     and rounding its floating results to ``low``: what torch's kernels do (16-bit inputs,
     float32 accumulation, one rounding at the end).  NumPy has no fast 16-bit products, and
-    this way every listed op gets the same numerics whatever its own forward does."""
+    this way every listed op gets the same numerics whatever its own forward does.
+    ``exact``: the op's results are some of its inputs' values (relu, max-pooling), so they are
+    bfloat16 values already and need no rounding, only their top 16 bits."""
     forward = node.forward
     low_np = low.np
-    wide_np = np.dtype(np.float32)
+    is_bfloat16 = low is D.bfloat16
+    narrow = _truncate if exact and is_bfloat16 else _round
 
     def run(*arrays):
-        wide = tuple([a.astype(wide_np) if a.dtype == low_np else a for a in arrays])
+        if is_bfloat16:
+            wide = tuple([widen_bfloat16(a) if a.dtype == low_np else a for a in arrays])
+        else:
+            wide = tuple([a.astype(np.float32) if a.dtype == low_np else a for a in arrays])
         out = forward(*wide)
+        if type(out) is tuple:
+            rounded = tuple([narrow(o, low_np) for o in out])
+        else:
+            rounded = narrow(out, low_np)
         # backward must read the rounded inputs the graph holds, not the float32 copies: put
-        # them back in what forward saved (apply then recognizes them as the inputs)
+        # them back in what forward saved (apply then recognizes them as the inputs), and the
+        # same for an output it saved (relu's y)
         saved = getattr(node, "_saved", None)
         if saved:
-            node._saved = tuple([_original(v, wide, arrays) for v in saved])
-        if type(out) is tuple:
-            return tuple([_round(o, low_np) for o in out])
-        return _round(out, low_np)
+            outs = out if type(out) is tuple else (out,)
+            kept = rounded if type(out) is tuple else (rounded,)
+            node._saved = tuple([_original(_original(v, wide, arrays), outs, kept)
+                                 for v in saved])
+        return rounded
 
     return run
 
@@ -268,6 +278,12 @@ def _round(array, low_np):
         if low_np == D.bfloat16.np:
             return round_to_bfloat16(array)
         return array.astype(low_np)
+    return array
+
+
+def _truncate(array, low_np):
+    if getattr(array, "dtype", None) == np.float32:
+        return truncate_to_bfloat16(array)
     return array
 
 

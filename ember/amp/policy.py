@@ -16,6 +16,8 @@ This one file is the whole policy.  Read it top to bottom:
    and the plain function comes back when autocast is off everywhere, so it costs nothing then.
    For FP32 and PROMOTE the function then runs with autocast paused, as torch runs a listed
    op's kernel below its autocast layer (so cdist's inner products stay float32).
+4. ``WIDENED``: ember's own speed-up for the unlisted element-wise ops between the products
+   (policy ``WIDEN`` below): same dtypes and values as torch, computed in float32.
 
 The policies (torch's names in autocast_mode.h in brackets):
 
@@ -26,6 +28,13 @@ The policies (torch's names in autocast_mode.h in brackets):
 - ``PROMOTE`` [promote]: float32 if the floating inputs' dtypes differ, else their own dtype.
 - ``BANNED`` [banned]: raises torch's error (only binary_cross_entropy, on CUDA).
 - ``None``: not listed; the op runs in whatever dtypes arrive.
+- ``WIDEN`` (ember's, not a torch policy; the dtypes stay torch's): an unlisted op that runs in
+  whatever dtypes arrive, but when every floating input is bfloat16 it computes on float32 copies
+  and rounds its result to bfloat16 once, as torch's bfloat16 CPU kernels do.  NumPy computes
+  bfloat16 through ml_dtypes' per-element loops (relu ~20x slower than on float32), and the
+  activations of an autocast region are bfloat16, so the relu, max-pool and add chains between its
+  products are listed here (section 4), forward and backward.  ``WIDEN_EXACT``: the same for
+  ops whose results are input values (relu, max): already bfloat16 values, so no rounding.
 
 Only floating tensors on the region's device that are not float64 are ever cast.
 """
@@ -34,6 +43,8 @@ LOWER = "lower"
 FP32 = "fp32"
 PROMOTE = "promote"
 BANNED = "banned"
+WIDEN = "widen"
+WIDEN_EXACT = "widen exact"
 
 # ---------------------------------------------------------------------------- 1. torch's lists
 
@@ -288,6 +299,23 @@ FUNCTIONS = {
 }
 
 
+# ---------------------------------------------------------------------------- 4. WIDEN (ember's)
+# node classes that compute on float32 copies of bfloat16 inputs, on the CPU (see WIDEN above):
+# the element-wise ops between an autocast region's products, and their gradients.  Only ops
+# whose result is made of new values belong here (never a view: the copies would break it).
+
+WIDENED = {
+    "ops.clamping.Relu": WIDEN_EXACT,  # relu
+    "ops.clamping.ReluGrad": WIDEN_EXACT,  # relu's gradient: grad or 0
+    "ops.pooling.MaxPool": WIDEN_EXACT,  # max_pool*d
+    "ops.pooling.PoolGather": WIDEN_EXACT,  # max-pooling's double backward
+    "ops.pooling.PoolScatter": WIDEN,  # max-pooling's gradient (overlapping windows add up)
+    "ops.binary.Add": WIDEN,  # residual adds, gradient sums
+    "ops.binary.Sub": WIDEN,
+    "ops.binary.Mul": WIDEN,  # masks (dropout), scales
+}
+
+
 def _resolve(path):
     """('ember.'-relative dotted path) -> (owning module, attribute name, object)."""
     import importlib
@@ -303,6 +331,9 @@ def install():
     for path, (cpu, cuda) in NODES.items():
         _, _, cls = _resolve(path)
         cls._autocast = {"cpu": cpu, "cuda": cuda}
+    for path, widen in WIDENED.items():
+        _, _, cls = _resolve(path)
+        cls._autocast = {"cpu": widen, "cuda": None}
 
 
 def function_swaps(wrap_function):
