@@ -326,6 +326,21 @@ dist.all_to_all(outs, [cuda_tensor(np.full(rank + b + 1, rank * 10 + b), "float3
 for a in range(2):
     same(outs[a], np.full(a + rank + 1, a * 10 + rank), f"all_to_all from {a} (over MPI)")
 check_errors()
+# DistributedDataParallel on a "nccl" group: its checks and broadcasts use the parameters'
+# device, and the gradients are averaged by NCCL
+ember.manual_seed(rank)  # different weights: the construction broadcasts rank 0's
+model = ember.nn.Linear(3, 2).to("cuda")
+ddp = ember.nn.parallel.DistributedDataParallel(model)
+weights = [None, None]
+dist.all_gather_object(weights, as_numpy(model.weight.detach()))
+assert np.array_equal(weights[0], weights[1]), "DDP did not broadcast rank 0's parameters"
+calls = len(nccl.calls)
+x = cuda_tensor(values(rank, "float32", shape=(4, 3)), "float32")
+ddp(x).sum().backward()
+assert any(c[0] == "allReduce" for c in nccl.calls[calls:]), "DDP's buckets skipped NCCL"
+mean_rows = np.mean([values(r, "float32", shape=(4, 3)).sum(0) for r in range(2)], axis=0)
+same(model.weight.grad, np.stack([mean_rows, mean_rows]), "DDP weight gradient (mean)")
+same(model.bias.grad, np.full(2, 4.0), "DDP bias gradient")
 communicators = len(nccl.made)
 dist.destroy_process_group()
 assert nccl.destroyed == communicators, (nccl.destroyed, communicators)
