@@ -158,8 +158,8 @@ def nccl_type(t, reducing):
     name = t.dtype.name
     if name not in NCCL_TYPE:
         raise TypeError(f"Input tensor data type is not supported for NCCL process group: "
-                        f"{t.dtype.__repr__().replace('ember.', '')} (ember's \"nccl\" "
-                        f"carries {', '.join(NCCL_TYPE)})")
+                        f"{t.dtype._short} (ember's \"nccl\" carries {', '.join(NCCL_TYPE)}; "
+                        f"convert the tensor, e.g. .int() for int16)")
     constant, per_element = NCCL_TYPE[name]
     module = nccl()
     if not hasattr(module, constant):
