@@ -62,8 +62,8 @@ class Communicators:
     """What a "nccl" group holds in ``ProcessGroup._nccl``: the NcclCommunicator over the whole
     group and the two-rank ones for send/recv, by peer."""
 
-    def __init__(self, whole):
-        self.whole = whole
+    def __init__(self):
+        self.whole = None
         self.pairs = {}
 
     def close(self):
@@ -78,16 +78,14 @@ def group_communicator(pg):
     same collective at that moment (``agree`` checked it), so all of them make it together."""
     state = pg._nccl
     if state is None:
-        state = pg._nccl = Communicators(None)
+        state = pg._nccl = Communicators()
     if state.whole is None:
         module = nccl()
         unique_id = module.get_unique_id() if pg.rank() == 0 else None
-        got = []
-        watched(pg, "the NCCL communicator's unique id",
-                lambda: got.append(pg._comm.bcast(unique_id, 0)))
-        watched(pg, "making the NCCL communicator",
-                lambda: got.append(module.NcclCommunicator(pg.size(), got[0], pg.rank())))
-        state.whole = got[1]
+        unique_id = watched(pg, "the NCCL communicator's unique id",
+                            lambda: pg._comm.bcast(unique_id, 0))
+        state.whole = watched(pg, "making the NCCL communicator",
+                              lambda: module.NcclCommunicator(pg.size(), unique_id, pg.rank()))
     return state.whole
 
 
@@ -96,32 +94,30 @@ def pair_communicator(pg, peer):
     the two is NCCL rank 0 and sends the unique id over MPI)."""
     state = pg._nccl
     if state is None:
-        state = pg._nccl = Communicators(None)
+        state = pg._nccl = Communicators()
     comm = state.pairs.get(peer)
     if comm is None:
         module = nccl()
         me = pg.rank()
-        got = []
         if me < peer:
             unique_id = module.get_unique_id()
             watched(pg, "sending an NCCL unique id",
                     lambda: pg._comm.send(unique_id, peer, PAIR_ID_TAG))
         else:
-            watched(pg, "receiving an NCCL unique id",
-                    lambda: got.append(pg._comm.recv(None, peer, PAIR_ID_TAG)))
-            unique_id = got.pop()
-        watched(pg, "making an NCCL communicator for send/recv",
-                lambda: got.append(module.NcclCommunicator(2, unique_id, 0 if me < peer else 1)))
-        comm = state.pairs[peer] = got[0]
+            unique_id = watched(pg, "receiving an NCCL unique id",
+                                lambda: pg._comm.recv(None, peer, PAIR_ID_TAG))
+        comm = state.pairs[peer] = watched(
+            pg, "making an NCCL communicator for send/recv",
+            lambda: module.NcclCommunicator(2, unique_id, 0 if me < peer else 1))
     return comm
 
 
 def watched(pg, what, call):
-    """Run ``call`` under the watchdog's eye (it stops the rank past the group's timeout)."""
+    """``call()`` under the watchdog's eye (it stops the rank past the group's timeout)."""
     watchdog = _State.watchdog
     watchdog.enter(what, pg._timeout.total_seconds())
     try:
-        call()
+        return call()
     finally:
         watchdog.leave()
 
@@ -236,7 +232,7 @@ def finish(pg, what, async_op, outputs):
     """None, or for ``async_op=True`` a Work that is done once the stream has passed here."""
     if not async_op:
         return None
-    work = StreamWork(None, what, pg._timeout.total_seconds(), outputs)
+    work = StreamWork(what, pg._timeout.total_seconds(), outputs)
     if grouped.after is not None:  # inside a group the NCCL work is queued at its end
         grouped.after.append(work.record)
     else:
@@ -249,10 +245,9 @@ class StreamWork(_mpi.Work):
     event recorded just after the collective; ``wait()`` blocks the host until then (under
     the watchdog, so a peer that never joins stops the rank after the group's timeout)."""
 
-    def __init__(self, event, what, timeout_s, outputs, source=None):
+    def __init__(self, what, timeout_s, outputs):
         super().__init__(None, [], None, what, timeout_s, outputs)
-        self._event = event
-        self._source = source
+        self._event = None  # set by record()
 
     def record(self):
         """Mark the stream here: the work is done when the GPU has passed this point."""
@@ -354,7 +349,6 @@ def reduce_scatter(pg, output, input_list, op, async_op):
     recv = Wire(output, reducing=True)
     send = scratch((pg.size(), recv.array.size), recv.array)
     for i, t in enumerate(input_list):
-        check_device(t)
         send[i] = t._data.reshape(-1)
     comm = group_communicator(pg)
     watched(pg, "reduce_scatter", lambda: comm.reduceScatter(
@@ -374,7 +368,7 @@ def barrier(pg, timeout_s, async_op):
     module = nccl()
     watched(pg, "barrier", lambda: comm.allReduce(
         _address(one), _address(one), 1, module.NCCL_FLOAT32, module.NCCL_SUM, stream_ptr()))
-    work = StreamWork(None, "barrier", timeout_s, [])
+    work = StreamWork("barrier", timeout_s, [])
     work.record()
     if async_op:
         return work
