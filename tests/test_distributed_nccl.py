@@ -10,7 +10,7 @@ every value against NumPy (exact: small integers).  NCCL itself is not run.
 
 The real check is scripts/gpu_check_nccl.py: run it when a machine with 2+ GPUs is lent
 (``mpiexec -n 2 python scripts/gpu_check_nccl.py``), or with 1 GPU and 2 ranks sharing it,
-which NCCL refuses before 2.12 or so ("Duplicate GPU detected") and allows in later versions.
+which older NCCL versions refuse ("Duplicate GPU detected": then a 2-GPU machine is needed).
 
 That ``init_process_group("nccl")`` without CuPy is a clear RuntimeError is checked in
 tests/test_distributed_api.py (test_availability).

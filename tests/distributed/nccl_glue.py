@@ -10,7 +10,7 @@ constants, the element counts (complex = two floats), AVG as SUM then a division
 non-contiguous tensors, the Work of async_op=True, the MPI fallbacks (gather, scatter,
 all_to_all, objects) and the errors, every value against NumPy.  The real check is
 scripts/gpu_check_nccl.py, to run when a machine with 2+ GPUs (or 1 GPU shared by 2 ranks:
-NCCL before 2.12 or so refuses two ranks on one GPU, "Duplicate GPU detected") is lent.
+older NCCL versions refuse two ranks on one GPU, "Duplicate GPU detected") is lent.
 
 The values are small integers, exact in every dtype: the comparisons are exact (tolerance 0).
 Prints "OK <rank> <checks>" at the end; any failure raises (and ends the job).
