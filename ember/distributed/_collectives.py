@@ -5,6 +5,10 @@ Each one checks its arguments as torch does, makes sure every rank of the group 
 collective with matching tensors (one small MPI_Allreduce of a "signature": a mismatch is a
 clear RuntimeError on every rank instead of a hang or garbage), then runs the MPI buffer call:
 the blocking one, or with ``async_op=True`` the non-blocking one, wrapped in a Work.
+
+On a "nccl" group all_reduce, reduce, broadcast, all_gather(_into_tensor),
+reduce_scatter(_tensor) and barrier hand the tensors to NCCL instead (``_nccl``, after the same
+checks); gather, scatter and all_to_all(_single) go over MPI as on the other backends.
 """
 
 import warnings
@@ -12,7 +16,7 @@ import warnings
 import numpy as np
 
 from .._tensor import Tensor
-from . import _mpi
+from . import _mpi, _nccl
 from ._types import GroupMember, RedOpType, as_red_op
 from .distributed_c10d import _State, resolve
 
@@ -170,6 +174,11 @@ def all_reduce(tensor, op=RedOpType.SUM, group=None, async_op=False):
     pg = group_or_none(group, "all_reduce")
     if pg is None:
         return None
+    if pg._backend == "nccl":
+        op = check_op(_nccl.check_op(op, tensor), tensor, "all_reduce")
+        _nccl.nccl_type(tensor, reducing=True)
+        agree(pg, "all_reduce", tensor, op=op)
+        return _nccl.all_reduce(pg, tensor, op, async_op)
     op = check_op(op, tensor, "all_reduce")
     buf = _mpi.Buffer(tensor, reducing=True)
     agree(pg, "all_reduce", tensor, op=op)
@@ -193,6 +202,11 @@ def reduce(tensor, dst=None, op=RedOpType.SUM, group=None, async_op=False, group
     if pg is None:
         return None
     root = group_root(pg, "reduce", dst, group_dst, "dst")
+    if pg._backend == "nccl":
+        op = check_op(_nccl.check_op(op, tensor), tensor, "reduce")
+        _nccl.nccl_type(tensor, reducing=True)
+        agree(pg, "reduce", tensor, op=op, root=root)
+        return _nccl.reduce(pg, tensor, root, op, async_op)
     op = check_op(op, tensor, "reduce")
     buf = _mpi.Buffer(tensor, reducing=True)
     agree(pg, "reduce", tensor, op=op, root=root)
@@ -225,6 +239,13 @@ def reduce_scatter(output, input_list, op=RedOpType.SUM, group=None, async_op=Fa
         if t.numel() != output.numel() or t.dtype != output.dtype:
             raise RuntimeError(f"reduce_scatter: input_list[{i}] ({t.dtype}, {list(t.shape)}) "
                                f"does not match output ({output.dtype}, {list(output.shape)})")
+    if pg._backend == "nccl":
+        op = check_op(_nccl.check_op(op, output), output, "reduce_scatter")
+        _nccl.nccl_type(output, reducing=True)
+        for t in input_list:
+            _nccl.check_device(t)
+        agree(pg, "reduce_scatter", output, op=op)
+        return _nccl.reduce_scatter(pg, output, input_list, op, async_op)
     op = check_op(op, output, "reduce_scatter")
     send = wire_array((pg.size(), output.numel()), output, reducing=True)
     for i, t in enumerate(input_list):
@@ -244,6 +265,12 @@ def reduce_scatter_tensor(output, input, op=RedOpType.SUM, group=None, async_op=
         raise ValueError(f"reduce_scatter_tensor: input ({input.dtype}, {list(input.shape)}) "
                          f"must hold the group's size ({pg.size()}) times output "
                          f"({output.dtype}, {list(output.shape)})")
+    if pg._backend == "nccl":
+        op = check_op(_nccl.check_op(op, output), output, "reduce_scatter_tensor")
+        _nccl.nccl_type(output, reducing=True)
+        _nccl.check_device(input)
+        agree(pg, "reduce_scatter_tensor", output, op=op)
+        return _nccl.reduce_scatter_tensor(pg, output, input, op, async_op)
     op = check_op(op, output, "reduce_scatter_tensor")
     send = _mpi.Buffer(input, reducing=True).array
     return _reduce_scatter(pg, "reduce_scatter_tensor", send, output, op, async_op)
@@ -277,6 +304,10 @@ def broadcast(tensor, src=None, group=None, async_op=False, group_src=None):
     if pg is None:
         return None
     root = group_root(pg, "broadcast", src, group_src, "src")
+    if pg._backend == "nccl":
+        _nccl.nccl_type(tensor, reducing=False)
+        agree(pg, "broadcast", tensor, root=root)
+        return _nccl.broadcast(pg, tensor, root, async_op)
     buf = _mpi.Buffer(tensor, reducing=False)
     agree(pg, "broadcast", tensor, root=root)
     comm, arr = pg._comm, buf.array
@@ -298,6 +329,12 @@ def all_gather(tensor_list, tensor, group=None, async_op=False):
         if t.numel() != tensor.numel() or t.dtype != tensor.dtype:
             raise RuntimeError(f"all_gather: tensor_list[{i}] ({t.dtype}, {list(t.shape)}) "
                                f"does not match tensor ({tensor.dtype}, {list(tensor.shape)})")
+    if pg._backend == "nccl":
+        _nccl.nccl_type(tensor, reducing=False)
+        for t in tensor_list:
+            _nccl.check_device(t)
+        agree(pg, "all_gather", tensor)
+        return _nccl.all_gather(pg, tensor_list, tensor, async_op)
     send = _mpi.Buffer(tensor, reducing=False).array
     recv = np.empty((pg.size(),) + send.shape, send.dtype)
     agree(pg, "all_gather", tensor)
@@ -325,6 +362,11 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op=Fal
                          f"{list(output_tensor.shape)}) must hold the group's size "
                          f"({pg.size()}) times input ({input_tensor.dtype}, "
                          f"{list(input_tensor.shape)})")
+    if pg._backend == "nccl":
+        _nccl.nccl_type(input_tensor, reducing=False)
+        _nccl.check_device(output_tensor)
+        agree(pg, "all_gather_into_tensor", input_tensor)
+        return _nccl.all_gather_into_tensor(pg, output_tensor, input_tensor, async_op)
     send = _mpi.Buffer(input_tensor, reducing=False).array
     buf = _mpi.Buffer(output_tensor, reducing=False)
     agree(pg, "all_gather_into_tensor", input_tensor)
@@ -524,6 +566,9 @@ def barrier(group=None, async_op=False, device_ids=None, timeout=None):
                                        all(isinstance(d, int) for d in device_ids)):
         raise TypeError("Invalid function argument: device_ids type should be List[int]")
     agree(pg, "barrier")
+    if pg._backend == "nccl":
+        seconds = (timeout or pg._timeout).total_seconds()
+        return _nccl.barrier(pg, seconds, async_op)
     comm = pg._comm
     if timeout is not None:
         watchdog = _State.watchdog

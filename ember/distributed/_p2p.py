@@ -2,13 +2,13 @@
 collectives (all_gather_object, broadcast_object_list, gather_object, scatter_object_list,
 send_object_list, recv_object_list), as torch.distributed.
 
-Tensors go through MPI's buffer calls; objects are pickled (mpi4py's lower-case calls), which
-is what torch does for them too.
+Tensors go through MPI's buffer calls (NCCL's send/recv in a "nccl" group: ``_nccl``); objects
+are pickled (mpi4py's lower-case calls), which is what torch does for them too.
 """
 
-from . import _mpi
+from . import _mpi, _nccl
 from ._collectives import check_tensor, group_or_none, group_root, run_blocking
-from .distributed_c10d import _State
+from .distributed_c10d import _State, resolve
 
 __all__ = ["send", "recv", "isend", "irecv", "P2POp", "batch_isend_irecv",
            "all_gather_object", "broadcast_object_list", "gather_object",
@@ -56,6 +56,9 @@ def isend(tensor, dst=None, group=None, tag=0, group_dst=None):
     if pg is None:
         return None
     peer = _peer(pg, "send", dst, group_dst, "dst")
+    if pg._backend == "nccl":
+        _tag(tag)  # (NCCL has no tags: checked, then unused, as torch's nccl)
+        return _nccl.isend(pg, tensor, peer, pg._ranks[peer])
     data = _mpi.Buffer(tensor, reducing=False).array
     request = pg._comm.Isend(data, peer, _tag(tag))
     return _mpi.Work(_State.watchdog, [request], None, f"send to rank {dst}",
@@ -69,6 +72,13 @@ def irecv(tensor, src=None, group=None, tag=0, group_src=None):
     pg = group_or_none(group, "irecv")
     if pg is None:
         return None
+    if pg._backend == "nccl":
+        if src is None and group_src is None:
+            raise RuntimeError("ProcessGroupNCCL does not support recvAnysource: name the "
+                               "sender (src=) in a \"nccl\" group")
+        peer = _peer(pg, "recv", src, group_src, "src")
+        _tag(tag)
+        return _nccl.irecv(pg, tensor, peer, pg._ranks[peer])
     MPI = _mpi.mpi()
     peer = MPI.ANY_SOURCE if src is None and group_src is None else \
         _peer(pg, "recv", src, group_src, "src")
@@ -116,7 +126,27 @@ def batch_isend_irecv(p2p_op_list):
             not all(isinstance(p, P2POp) for p in p2p_op_list):
         raise ValueError("Invalid ``p2p_op_list``. Each op is expected to to be of type "
                          "``torch.distributed.P2POp``.")
+    pg = resolve(p2p_op_list[0].group) if p2p_op_list else None
+    if getattr(pg, "_backend", None) == "nccl":
+        if any(resolve(p.group) is not pg for p in p2p_op_list):
+            raise ValueError("batch_isend_irecv: in a \"nccl\" group every P2POp must use "
+                             "the same group")
+        return _nccl_batch(pg, p2p_op_list)
     return [p.op(p.tensor, p.peer, p.group, p.tag, p.group_peer) for p in p2p_op_list]
+
+
+def _nccl_batch(pg, p2p_op_list):
+    """The batch as one NCCL group call, so sends and receives between the same ranks cannot
+    wait on each other.  The pair communicators are made first (not allowed inside a group
+    call), in one order on every rank (by peer rank), so no two ranks wait on each other."""
+    peers = set()
+    for p in p2p_op_list:
+        name = "dst" if p.op is isend else "src"
+        peers.add(_peer(pg, p.op.__name__, p.peer, p.group_peer, name))
+    for peer in sorted(peers):
+        _nccl.pair_communicator(pg, peer)
+    with _nccl.grouped():
+        return [p.op(p.tensor, p.peer, p.group, p.tag, p.group_peer) for p in p2p_op_list]
 
 
 # ----------------------------------------------------------------------------- objects

@@ -4,7 +4,8 @@
 Every process group is an MPI communicator.  The default group is a duplicate of
 MPI_COMM_WORLD, so the ranks and the world size always come from MPI (from ``mpiexec`` or
 ``python -m ember.distributed.run``); ``env://`` variables and ``rank=``/``world_size=`` are
-checked against them.  "mpi" and "gloo" run over MPI on the CPU, "nccl" needs CuPy's NCCL.
+checked against them.  "mpi" and "gloo" run over MPI on the CPU; "nccl" runs the collectives
+of CUDA tensors in NCCL through CuPy (``_nccl``) and needs CuPy with NCCL.
 """
 
 import datetime
@@ -194,6 +195,8 @@ def destroy_process_group(group=None):
         if _State.default is None:
             raise AssertionError("Process group cannot be None")
         for pg in _State.groups:
+            if pg._nccl is not None:
+                pg._nccl.close()  # the group's NCCL communicators ("nccl" groups)
             pg._comm.Free()
         _State.watchdog.close()
         _State.default = _State.watchdog = None
@@ -205,6 +208,8 @@ def destroy_process_group(group=None):
     if group not in _State.groups:
         raise ValueError("Invalid process group specified")
     _State.groups.remove(group)
+    if group._nccl is not None:
+        group._nccl.close()
     group._comm.Free()
 
 

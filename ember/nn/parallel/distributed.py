@@ -319,16 +319,19 @@ class DistributedDataParallel(Module):
             return
         from ...ops.creation import tensor, zeros
 
-        counts = [zeros(1, dtype=_dtype.int64) for _ in range(self._world_size)]
-        dist.all_gather(counts, tensor([len(params)]), group=self.process_group)
+        device = params[0].device if params else None  # a "nccl" group needs CUDA tensors
+        counts = [zeros(1, dtype=_dtype.int64, device=device) for _ in range(self._world_size)]
+        dist.all_gather(counts, tensor([len(params)], device=device), group=self.process_group)
         counts = [int(c.item()) for c in counts]
         for r, n in enumerate(counts):
             if n != counts[self._rank]:
                 raise RuntimeError(
                     f"DDP expects same model across all ranks, but Rank {self._rank} has "
                     f"{counts[self._rank]} params, while rank {r} has inconsistent {n} params.")
-        sizes = tensor([[p.numel(), p.ndim] for p in params], dtype=_dtype.int64).reshape(-1)
-        every = [zeros(sizes.shape, dtype=_dtype.int64) for _ in range(self._world_size)]
+        sizes = tensor([[p.numel(), p.ndim] for p in params], dtype=_dtype.int64,
+                       device=device).reshape(-1)
+        every = [zeros(sizes.shape, dtype=_dtype.int64, device=device)
+                 for _ in range(self._world_size)]
         dist.all_gather(every, sizes, group=self.process_group)
         for r, other in enumerate(every):
             different = (other != sizes).nonzero()

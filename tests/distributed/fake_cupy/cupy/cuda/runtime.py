@@ -1,0 +1,5 @@
+"""The fake ``cupy.cuda.runtime``: one device."""
+
+
+def getDeviceCount():
+    return 1
