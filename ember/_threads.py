@@ -148,12 +148,60 @@ class _LoadWatch:
 
 
 _watch = _LoadWatch()
+_watch.last_product = -1e9  # time.monotonic() of the last product on BLAS's own threads
 
 
-def fit_to_load():
+# NOTE: after a product, OpenBLAS's idle threads wait for the next one by spinning, for 2^t
+# cycles (t: OPENBLAS_THREAD_TIMEOUT, 28 by default: ~0.1 s at 2.6 GHz; counted here at 2 GHz
+# to be safe).  Until then they hold the other cores: a copy split over two threads of ember's
+# own right after a product took as long as on one thread (8.0 ms against 3.5 ms without the
+# product before it), so ember's own two-thread work waits for them to stop (_parallel.py).
+SPIN_SECONDS = 2.0 ** int(os.environ.get("OPENBLAS_THREAD_TIMEOUT", "28") or 28) / 2e9
+
+
+def blas_spinning():
+    """True while BLAS's idle threads are probably still spinning after the last product."""
+    return time.monotonic() - _watch.last_product < SPIN_SECONDS
+
+
+class _OneBlasThread:
+    """``with one_blas_thread():`` BLAS runs each call on the calling thread alone (ember
+    splits a big product over its own two threads instead: ops/conv.py).  The BLAS setting
+    is the library's, for every thread: the first of overlapping users sets it, the last one
+    out puts back the count the load allows."""
+
+    def __init__(self):
+        self.users = 0
+        self.lock = threading.Lock()
+
+    def available(self):
+        return _watch.blas is not None
+
+    def __enter__(self):
+        with self.lock:
+            self.users += 1
+            if self.users == 1:
+                _watch.blas.set_num_threads(1)
+
+    def __exit__(self, *exc):
+        with self.lock:
+            self.users -= 1
+            if self.users == 0:
+                _watch.blas.set_num_threads(_watch.threads)
+
+
+one_blas_thread = _OneBlasThread()
+
+
+def fit_to_load(spins=True):
     """Called before a product: at most every ``_LoadWatch.interval`` seconds, fit the BLAS
-    threads to the cores other programs leave free (see the module's docstring)."""
-    if time.monotonic() < _watch.next_look:
+    threads to the cores other programs leave free (see the module's docstring).
+    ``spins``: the product will run on BLAS's own threads, which then keep spinning for a
+    while (see ``blas_spinning``); False for a product ember splits on its own threads."""
+    now = time.monotonic()
+    if spins:
+        _watch.last_product = now
+    if now < _watch.next_look:
         return
     if _watch.lock.acquire(blocking=False):  # one thread looks; the others go on
         try:

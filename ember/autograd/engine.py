@@ -22,7 +22,9 @@ records nothing and the second-order pass records the graph of the gradient.
 import threading
 from heapq import heappop, heappush
 
-from .. import _tensor
+import numpy as np
+
+from .. import _parallel, _tensor
 from .._compat import add_into
 from .._device import array_module_of as array_module
 from .._dtype import accumulator_dtype
@@ -311,6 +313,11 @@ def _deliver_to_leaf(leaf, grad, create_graph, accumulate, wanted, captured):
             hook(leaf)
 
 
+def _copy(array):
+    """A copy of a gradient's array (NumPy's on two threads when big: ember/_parallel.py)."""
+    return _parallel.copied(array) if type(array) is np.ndarray else array.copy()
+
+
 def _accumulate(leaf, grad, create_graph):
     """Add ``grad`` into ``leaf.grad``: in place when possible, with a graph under create_graph."""
     current = leaf._grad
@@ -319,7 +326,7 @@ def _accumulate(leaf, grad, create_graph):
             leaf._grad = grad
         else:
             # a fresh array: the same gradient object may also flow to another leaf
-            leaf._grad = _tensor.Tensor._make(grad._data.copy(), grad.device)
+            leaf._grad = _tensor.Tensor._make(_copy(grad._data), grad.device)
     elif create_graph or current._requires_grad or grad._requires_grad:
         leaf._grad = current + grad
     else:

@@ -14,7 +14,7 @@ import warnings
 
 import numpy as np
 
-from .. import _device
+from .. import _device, _parallel
 from .. import _dtype as D
 from .._tensor import Tensor
 from ..autograd.function import Node
@@ -197,6 +197,7 @@ def factory_out(dtype, device, out, name=None):
 
 
 _out = write_out
+_BIG = _parallel.BIG  # elements: from here on, + - * may run on two threads (_parallel.py)
 
 
 # ---------------------------------------------------------------------------- + - * /
@@ -205,6 +206,8 @@ class Add(Node):
     """y = a + b          dy/da = 1, dy/db = 1"""
 
     def forward(self, a, b):
+        if a.size >= _BIG and self.xp is np:  # a big result: on two threads
+            return _parallel.ufunc(np.add, a, b)
         return a + b
 
     def backward(self, grad):
@@ -231,6 +234,8 @@ class Sub(Node):
     """y = a - b          dy/da = 1, dy/db = -1"""
 
     def forward(self, a, b):
+        if a.size >= _BIG and self.xp is np:  # a big result: on two threads
+            return _parallel.ufunc(np.subtract, a, b)
         return a - b
 
     def backward(self, grad):
@@ -261,6 +266,8 @@ class Mul(Node):
     saves_inputs = True  # backward reads the inputs (saved)
 
     def forward(self, a, b):
+        if a.size >= _BIG and self.xp is np:  # a big result: on two threads
+            return _parallel.ufunc(np.multiply, a, b)
         return a * b
 
     def backward(self, grad):

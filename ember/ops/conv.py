@@ -26,7 +26,7 @@ import threading
 
 import numpy as _np
 
-from .._threads import fit_to_load
+from .._parallel import contiguous, copy_into, halves, is_big, matmul
 from ..autograd.function import Node
 
 __all__ = []
@@ -73,7 +73,11 @@ def _padded(xp, x, geo):
     if not any(geo.lo) and not any(geo.hi):
         return x
     out = xp.zeros(x.shape[:2] + geo.padded_size, dtype=x.dtype)
-    out[(slice(None), slice(None)) + _inside(geo)] = x
+    inside = out[(slice(None), slice(None)) + _inside(geo)]
+    if xp is _np:
+        copy_into(inside, x)  # two threads when it pays (ember/_parallel.py)
+    else:
+        inside[...] = x
     return out
 
 
@@ -97,7 +101,16 @@ def im2col(xp, x, geo):
                + tuple(s * st for s, st in zip(s_spatial, geo.stride)))
     windows = xp.lib.stride_tricks.as_strided(xpad, shape, strides)
     cols = _scratch(xp, shape, x.dtype)
-    cols[...] = windows
+    if xp is _np:  # the copy in two halves of the channels, on two threads when it pays
+        axis = 1 if cg > 1 else 1 + len(geo.kernel)  # one channel (LeNet's first): the batch
+
+        def copy(lo, hi):
+            part = (slice(None),) * axis + (slice(lo, hi),)
+            cols[part] = windows[part]
+
+        halves(shape[axis], copy, is_big(cols))
+    else:
+        cols[...] = windows
     return cols.reshape(groups, cg * math.prod(geo.kernel), n * math.prod(geo.out_size))
 
 
@@ -129,13 +142,31 @@ def col2im(xp, cols, geo, channels, n):
     cols = cols.reshape((channels,) + geo.kernel + (n,) + geo.out_size)
     # NOTE: summed channel-major, (C, N, *padded), the layout of cols; transposed once at the end
     xpad = xp.zeros((channels, n) + geo.padded_size, dtype=cols.dtype)
-    for offset in _offsets(geo.kernel):
-        # the positions this kernel offset reads: offset*dilation + p*stride for each p
-        target = tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
-                       for k, d, s, o in zip(offset, geo.dilation, geo.stride, geo.out_size))
-        xpad[(slice(None), slice(None)) + target] += cols[(slice(None),) + offset]
-    x = xpad[(slice(None), slice(None)) + _inside(geo)]
-    return xp.ascontiguousarray(x.swapaxes(0, 1))
+
+    def add_back(lo, hi):  # the channels lo .. hi-1
+        for offset in _offsets(geo.kernel):
+            # the positions this kernel offset reads: offset*dilation + p*stride for each p
+            target = tuple(slice(k * d, k * d + s * (o - 1) + 1, s)
+                           for k, d, s, o in zip(offset, geo.dilation, geo.stride, geo.out_size))
+            xpad[(slice(lo, hi), slice(None)) + target] += cols[(slice(lo, hi),) + offset]
+
+    if xp is _np:
+        halves(channels, add_back, is_big(cols))  # two threads when it pays (_parallel.py)
+    else:
+        add_back(0, channels)
+    return _contiguous(xp, xpad[(slice(None), slice(None)) + _inside(geo)].swapaxes(0, 1))
+
+
+def _matmul(xp, a, b, out=None):
+    """a @ b, on ember's two threads when big (ember/_parallel.py), else on BLAS's."""
+    if xp is _np:
+        return matmul(a, b, out=out)
+    return xp.matmul(a, b, out=out)
+
+
+def _contiguous(xp, a):
+    """ascontiguousarray, on two threads for a big NumPy array (ember/_parallel.py)."""
+    return contiguous(a) if xp is _np else xp.ascontiguousarray(a)
 
 
 def _offsets(kernel):
@@ -156,14 +187,14 @@ def _group_major(xp, y, groups):
     n, channels = y.shape[:2]
     positions = math.prod(y.shape[2:])
     y = y.reshape(n, groups, channels // groups, positions).transpose(1, 2, 0, 3)
-    return xp.ascontiguousarray(y).reshape(groups, channels // groups, n * positions)
+    return _contiguous(xp, y).reshape(groups, channels // groups, n * positions)
 
 
 def _batch_major(xp, y, n, spatial):
     """The opposite of _group_major: (groups, O / groups, N * P) -> (N, O, *spatial)."""
     groups, per_group = y.shape[:2]
     y = y.reshape(groups * per_group, n, math.prod(spatial)).swapaxes(0, 1)
-    return xp.ascontiguousarray(y).reshape((n, groups * per_group) + tuple(spatial))
+    return _contiguous(xp, y).reshape((n, groups * per_group) + tuple(spatial))
 
 
 # ---------------------------------------------------------------------------- the three ops
@@ -182,9 +213,8 @@ class Conv(Node):
     def forward(self, x, w, b=None):
         xp, geo = self.xp, self.geo
         self.save(x, w)
-        fit_to_load()  # BLAS threads: only the cores other programs leave free
         cols = im2col(xp, x, geo)
-        y = xp.matmul(_grouped_weight(w, geo.groups), cols)  # (groups, O / groups, N * P)
+        y = _matmul(xp, _grouped_weight(w, geo.groups), cols)  # (groups, O / groups, N * P)
         y = _batch_major(xp, y, x.shape[0], geo.out_size)
         if b is not None:
             y += b.reshape((-1,) + (1,) * len(geo.out_size))
@@ -215,12 +245,11 @@ class ConvTranspose(Node):
     def forward(self, y, w, b=None):
         xp, geo = self.xp, self.geo
         self.save(y, w)
-        fit_to_load()
         groups = geo.groups
         y_cols = _group_major(xp, y, groups)  # (groups, O / groups, N * P)
         w_t = _grouped_weight(w, groups).transpose(0, 2, 1)
         cols = _scratch(xp, w_t.shape[:2] + y_cols.shape[2:], y.dtype)
-        xp.matmul(w_t, y_cols, out=cols)
+        _matmul(xp, w_t, y_cols, out=cols)
         x = col2im(xp, cols, geo, w.shape[1] * groups, y.shape[0])
         if b is not None:
             x += b.reshape((-1,) + (1,) * len(geo.in_size))
@@ -249,13 +278,12 @@ class ConvWeight(Node):
     def forward(self, x, y):
         xp, geo = self.xp, self.geo
         self.save(x, y)
-        fit_to_load()
         cols = im2col(xp, x, geo)  # (groups, Cg * K, N * P)
         y_cols = _group_major(xp, y, geo.groups)  # (groups, O / groups, N * P)
         # NOTE: w = y_cols @ cols^T, computed as (cols @ y_cols^T)^T: the same products, but
         # OpenBLAS splits the long N * P sum far better with the weight's Cg * K rows first
         # (ResNet-18's first stage: 66 against 82 ms on one thread, 73 against 276 ms on two)
-        w_t = xp.matmul(cols, y_cols.transpose(0, 2, 1))  # (groups, Cg * K, O / groups)
+        w_t = _matmul(xp, cols, y_cols.transpose(0, 2, 1))  # (groups, Cg * K, O / groups)
         w = w_t.transpose(0, 2, 1)
         return w.reshape(self.weight_shape).astype(x.dtype, copy=False)  # bfloat16: see Conv
 

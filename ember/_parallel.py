@@ -1,0 +1,227 @@
+"""Two threads for the big memory passes: copies and element-wise loops over large arrays.
+
+NumPy runs each copy or element-wise loop on one core, but it lets go of Python's lock while
+it does, so two Python threads can each run one half of a pass at the same time.  On this
+project's 2-core machines the im2col copy of a ResNet-18 convolution (72 MB) took 7.0 ms on one
+thread and 2.8 ms on two.  ember's products already use both cores (BLAS threads); this module
+gives the passes between them the same.
+
+``halves(n, work)`` runs ``work(lo, hi)`` over the index range [0, n): the first half on a
+helper thread, the second half on the calling thread, then waits for both.  It runs everything
+on the calling thread instead when
+
+- the pass is small (``big`` is False): handing work to another thread costs ~10-20 us;
+- fewer than two cores are free: the same count the BLAS threads follow (see ``_threads``:
+  other programs' load, and ``ember.set_num_threads(1)``);
+- it is already on the helper thread, or the helper is busy with another caller's half
+  (then waiting would only serialise the two).
+
+The helper is one daemon thread per process, started on first use (a forked child starts its
+own).  ``work`` must write disjoint parts of its output for the two halves.
+"""
+
+import os
+import queue
+import threading
+
+import numpy as np
+
+from . import _threads
+
+# a pass over fewer bytes than this runs on one thread (the hand-over would cost more than half
+# of it: NumPy moves ~5-10 GB/s per core, so 1 MB is ~100-200 us)
+MIN_BYTES = 1 << 20
+BIG = MIN_BYTES // 4  # elements: what an op checks first (a float32 array of MIN_BYTES)
+
+
+class _Helper:
+    """The helper thread and its job queue."""
+
+    def __init__(self):
+        self.jobs = queue.SimpleQueue()
+        self.pid = os.getpid()
+        self.busy = threading.Lock()  # held by the caller whose half the helper runs
+        self.thread = threading.Thread(target=self._run, name="ember-parallel", daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while True:
+            work, lo, hi, done = self.jobs.get()
+            try:
+                work(lo, hi)
+            except BaseException as e:  # handed back to the caller, which raises it
+                done.error = e
+            done.set()
+
+
+class _Done(threading.Event):
+    error = None
+
+
+_helper = [None]
+_start_lock = threading.Lock()
+
+
+def _get_helper():
+    helper = _helper[0]
+    if helper is None or helper.pid != os.getpid():
+        with _start_lock:
+            helper = _helper[0]
+            if helper is None or helper.pid != os.getpid():
+                helper = _helper[0] = _Helper()
+    return helper
+
+
+def two_cores():
+    """True when two threads of ember's may run now: two cores are free of other programs
+    (``cores_free``) and BLAS's own idle threads are not spinning on the second one
+    (``_threads.blas_spinning``)."""
+    return not _threads.blas_spinning() and cores_free()
+
+
+def cores_free():
+    """True when the load leaves two cores: the BLAS thread count the load allows (and
+    ``set_num_threads``) is 2 or more."""
+    _threads.fit_to_load(spins=False)
+    threads = _threads._watch.threads
+    if threads is None:  # no load to follow (threadpoolctl missing, or not Linux)
+        threads = _threads._requested[0] or _CORES
+    return threads >= 2
+
+
+def _cores():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+_CORES = _cores()
+
+
+def halves(n, work, big=True, free=None):
+    """``work(lo, hi)`` over [0, n): two halves on two threads when it pays (see the module's
+    docstring), else ``work(0, n)`` here.  ``free``: the caller has checked the cores."""
+    if n < 2 or not big or not (two_cores() if free is None else free):
+        work(0, n)
+        return
+    helper = _get_helper()
+    if threading.current_thread() is helper.thread or not helper.busy.acquire(blocking=False):
+        work(0, n)
+        return
+    try:
+        middle = n // 2
+        done = _Done()
+        helper.jobs.put((work, 0, middle, done))
+        try:
+            work(middle, n)
+        finally:
+            done.wait()
+        if done.error is not None:
+            raise done.error
+    finally:
+        helper.busy.release()
+
+
+def is_big(*arrays):
+    """True when the arrays together hold at least MIN_BYTES."""
+    return sum(a.nbytes for a in arrays) >= MIN_BYTES
+
+
+def copy_into(out, src):
+    """out[...] = src (same shapes, at least one dim): the two halves of the first dim on two
+    threads when the copy is big."""
+    def copy(lo, hi):
+        out[lo:hi] = src[lo:hi]
+
+    halves(out.shape[0], copy, is_big(out))
+
+
+def copied(a):
+    """``a.copy()`` (C order) for a NumPy array, on two threads when big."""
+    if a.ndim == 0 or a.nbytes < MIN_BYTES:
+        return a.copy()
+    out = np.empty(a.shape, dtype=a.dtype)
+    copy_into(out, a)
+    return out
+
+
+def contiguous(a):
+    """A C-contiguous copy of NumPy array ``a`` (``a`` itself when it is one already), made
+    by ``copy_into``: NumPy's ascontiguousarray on two threads."""
+    if a.flags.c_contiguous:
+        return a
+    out = np.empty(a.shape, dtype=a.dtype)
+    copy_into(out, a)
+    return out
+
+
+def ufunc(fn, a, b):
+    """``fn(a, b)`` for a NumPy ufunc and arrays (or a Python scalar ``b``) broadcasting to a big
+    result: the two halves of the result's first dim longer than 1 on two threads."""
+    shape = np.broadcast_shapes(np.shape(a), np.shape(b))
+    out = np.empty(shape, dtype=np.result_type(a, b))
+    axis = next((i for i, n in enumerate(shape) if n > 1), None)
+    if axis is None:
+        return fn(a, b)
+
+    def part(lo, hi):
+        fn(_part(a, shape, axis, lo, hi), _part(b, shape, axis, lo, hi),
+           out=out[(slice(None),) * axis + (slice(lo, hi),)])
+
+    halves(shape[axis], part, is_big(out))
+    return out
+
+
+def _part(a, shape, axis, lo, hi):
+    """The rows lo .. hi-1 along ``axis`` of the result that operand ``a`` gives (all of ``a``
+    where it broadcasts along that axis)."""
+    own = axis - (len(shape) - np.ndim(a))  # the same axis counted in a's own dims
+    if own < 0 or a.shape[own] == 1:
+        return a
+    return a[(slice(None),) * own + (slice(lo, hi),)]
+
+
+# a product of at least this many floating-point operations is split over ember's two threads
+# (ResNet-18's convolutions are 0.3-2.4 GFLOP; LeNet's, 15-30 MFLOP, stay on BLAS's threads).
+# NOTE: only the convolution ops use matmul() (ops/conv.py): their products come with big
+# copies around them that the second core speeds up.  The Transformer's products (0.27-0.5
+# GFLOP, many in a row, small passes between them) were slower split: 187 against 155 ms a
+# step, BLAS's spinning threads take each next product without a wake-up.
+SPLIT_FLOPS = 100e6
+
+
+def matmul(a, b, out=None):
+    """``a @ b`` (NumPy arrays, 2 or more dims, float32 or float64), into ``out`` if given.
+
+    A big product, with two cores free, runs as two halves of the result (its rows or its
+    columns, whichever are more) on ember's two threads, each half on one BLAS thread: no BLAS
+    thread is left spinning after it, so the copies and element-wise passes around it can
+    have the second core too.  Every entry of the result is the same sum in the same order
+    either way; the split only decides which thread does it.  Otherwise BLAS runs it on its
+    own threads."""
+    if a.ndim < 2 or b.ndim < 2:
+        _threads.fit_to_load()
+        return np.matmul(a, b, out=out)
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    flops = 2.0 * m * k * n
+    for d in np.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
+        flops *= d
+    if (flops < SPLIT_FLOPS or a.dtype != b.dtype or a.dtype.kind != "f" or a.dtype.itemsize < 4
+            or not _threads.one_blas_thread.available() or not cores_free()):
+        _threads.fit_to_load()  # BLAS's threads: only the cores other programs leave free
+        return np.matmul(a, b, out=out)
+    if out is None:
+        out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n), dtype=a.dtype)
+    if m > n:
+        def half(lo, hi):
+            np.matmul(a[..., lo:hi, :], b, out=out[..., lo:hi, :])
+    else:
+        def half(lo, hi):
+            np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
+    # NOTE: a split product leaves no BLAS thread spinning, so it need not wait for an earlier
+    # product's spinning to end (free=True: only the load decided)
+    with _threads.one_blas_thread:
+        halves(max(m, n), half, free=True)
+    return out
