@@ -12,6 +12,14 @@ the setting of earlier figures, for a second column.
 Each workload is timed alternately on both libraries, round after round; the times shown are
 the medians, the ratio is the median of the rounds' ratios.  Machines here are shared and noisy:
 compare ratios measured in one run, not single times.
+
+Settling: after a call, idle worker threads keep spinning for a while in case more work comes
+(OpenBLAS's for up to 2^28 cycles, ~0.1 s here; torch's OpenMP threads briefly).  Timed right
+after the other library, a multi-threaded workload would share the cores with those spinning
+threads, which no user running one library sees (torch's LeNet step measured 9.5 ms that way,
+4.4 ms alone).  So before each timing of a model workload the process sleeps SETTLE seconds
+and runs one untimed step: the timed steps then run as in a training loop, this library's
+threads awake, the other's asleep.
 """
 
 import argparse
@@ -25,6 +33,9 @@ import torch
 import ember
 
 import models
+
+
+SETTLE = 0.3  # seconds: longer than any idle thread of either library spins
 
 
 def _time(fn, number, repeats):
@@ -131,6 +142,9 @@ def main(argv):
         times = {"torch": [], "ember": []}
         for _ in range(rounds):  # alternate so both see the same machine load
             for lib_name, fn in fns.items():
+                if name.startswith("nn:"):  # multi-threaded: let the other library's threads
+                    time.sleep(SETTLE)       # stop spinning first (see the docstring), then
+                    fn()                     # one untimed step wakes this library's own
                 times[lib_name] += _time(fn, number, 1)
         t = statistics.median(times["torch"])
         e = statistics.median(times["ember"])
