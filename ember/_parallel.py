@@ -62,6 +62,19 @@ _helper = [None]
 _start_lock = threading.Lock()
 
 
+def _after_fork_in_child():
+    """A forked child (a DataLoader worker) has none of the parent's threads: it starts its own
+    helper on first use, with fresh locks (one held by a parent thread at the fork would never
+    be released in the child)."""
+    global _start_lock
+    _helper[0] = None
+    _start_lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def _get_helper():
     helper = _helper[0]
     if helper is None or helper.pid != os.getpid():

@@ -193,6 +193,18 @@ class _OneBlasThread:
 one_blas_thread = _OneBlasThread()
 
 
+def _after_fork_in_child():
+    """A forked child starts with no user of one_blas_thread (its threads are gone) and fresh
+    locks (one held by a parent thread at the fork would never be released in the child)."""
+    one_blas_thread.users = 0
+    one_blas_thread.lock = threading.Lock()
+    _watch.lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 def fit_to_load(spins=True):
     """Called before a product: at most every ``_LoadWatch.interval`` seconds, fit the BLAS
     threads to the cores other programs leave free (see the module's docstring).

@@ -225,3 +225,50 @@ def test_linear_layer_on_two_threads_equals_torch(two_threads):
                     layer.weight.detach().numpy()]
     for ours, theirs in zip(got[ember][:3], got[torch][:3]):
         np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=1e-12)
+
+
+class _Convolved:
+    """A dataset whose items are convolutions big enough to split (run in worker processes)."""
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        x = ember.ones(2, 8, 24, 24) * (i + 1)
+        w = ember.ones(8, 8, 3, 3)
+        return ember.nn.functional.conv2d(x, w, padding=1).sum()
+
+
+def test_forked_workers_start_their_own_helper(two_threads):
+    """DataLoader workers are forked children of a process whose helper thread exists (used
+    here first) and whose one_blas_thread is in use by another thread at the fork: the helper
+    thread does not exist in a child, so each worker starts its own, and the split
+    convolutions give the same sums as torch's."""
+    from ember import _threads
+
+    _parallel.halves(4, lambda lo, hi: None)  # the parent's helper exists
+    held = threading.Event()
+    release = threading.Event()
+
+    def hold():
+        if _threads.one_blas_thread.available():
+            with _threads.one_blas_thread:
+                held.set()
+                release.wait(60)
+        else:
+            held.set()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    held.wait(60)
+    try:
+        loader = ember.utils.data.DataLoader(_Convolved(), batch_size=2, num_workers=2,
+                                             multiprocessing_context="fork", timeout=60)
+        sums = [float(v) for batch in loader for v in batch]
+    finally:
+        release.set()
+        holder.join(60)
+    # each output sums 8 * 9 ones per position but the padded border: the same for any split
+    x = torch.ones(1, 8, 24, 24)
+    per_item = float(torch.nn.functional.conv2d(x, torch.ones(8, 8, 3, 3), padding=1).sum()) * 2
+    assert sums == [per_item * k for k in (1, 2, 3, 4)]
