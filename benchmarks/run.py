@@ -34,7 +34,6 @@ import ember
 
 import models
 
-
 SETTLE = 0.3  # seconds: longer than any idle thread of either library spins
 
 
