@@ -147,7 +147,7 @@ class Relu(Node):
     def forward(self, x):
         xp = self.xp
         y = xp.empty_like(x)
-        if x.size >= _parallel.BIG and xp is np:  # big: two halves on two threads
+        if x.size >= _parallel.BIG and x.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(x.shape[0], lambda lo, hi: _relu_into(xp, x[lo:hi], y[lo:hi]))
         else:
             _relu_into(xp, x, y)
@@ -182,7 +182,7 @@ class ReluGrad(Node):
         xp = self.xp
         self.save(y)
         out = xp.empty(grad.shape, dtype=grad.dtype)
-        if grad.size >= _parallel.BIG and xp is np:  # big: two halves on two threads
+        if grad.size >= _parallel.BIG and grad.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(grad.shape[0], lambda lo, hi: _relu_grad_into(
                 xp, grad[lo:hi], y[lo:hi], out[lo:hi]))
         else:
