@@ -120,7 +120,9 @@ def _autocast_apply(node, *inputs):
 def _apply_policy(node, policy, inputs, device_type):
     if policy is _policy.WIDEN or policy is _policy.WIDEN_EXACT:
         if _all_bfloat16(inputs):
-            exact = policy is _policy.WIDEN_EXACT
+            # a node may know that this call only moves values (max-pooling's gradient with
+            # windows that do not overlap: an assignment, no sums)
+            exact = policy is _policy.WIDEN_EXACT or getattr(node, "moves_values", False)
             node.forward = _forward_in_float32(node, D.bfloat16, exact)
             node.backward = _backward_in_lower_precision(node, device_type, D.bfloat16)
         return _plain_apply(node, *inputs)

@@ -309,7 +309,8 @@ WIDENED = {
     "ops.clamping.ReluGrad": WIDEN_EXACT,  # relu's gradient: grad or 0
     "ops.pooling.MaxPool": WIDEN_EXACT,  # max_pool*d
     "ops.pooling.PoolGather": WIDEN_EXACT,  # max-pooling's double backward
-    "ops.pooling.PoolScatter": WIDEN,  # max-pooling's gradient (overlapping windows add up)
+    "ops.pooling.PoolScatter": WIDEN,  # max-pooling's gradient: overlapping windows add up
+    # (windows that do not overlap only move values: the node says so, ``moves_values``)
     "ops.binary.Add": WIDEN,  # residual adds, gradient sums
     "ops.binary.Sub": WIDEN,
     "ops.binary.Mul": WIDEN,  # masks (dropout), scales

@@ -268,6 +268,8 @@ class PoolScatter(Node):
         self.shape = tuple(shape)
         self.valid = valid  # None, or where idx is a real position (elsewhere g is dropped)
         self.unique = unique
+        # its result is made of g's values and zeros, no sums (read by autocast's WIDEN)
+        self.moves_values = unique and valid is None
 
     def forward(self, g):
         xp = self.xp
