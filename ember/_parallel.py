@@ -1,20 +1,26 @@
-"""Two threads for the big memory passes: copies and element-wise loops over large arrays.
+"""ember's own second thread: big copies, element-wise loops and convolution products in halves.
 
 NumPy runs each copy or element-wise loop on one core, but it lets go of Python's lock while
-it does, so two Python threads can each run one half of a pass at the same time.  On this
-project's 2-core machines the im2col copy of a ResNet-18 convolution (72 MB) took 7.0 ms on one
-thread and 2.8 ms on two.  ember's products already use both cores (BLAS threads); this module
-gives the passes between them the same.
+it does, so two Python threads can each run one half of a pass at the same time: on this
+project's 2-core machines the im2col copy of a ResNet-18 convolution (72 MB) took 8.6 ms on one
+thread and 3.5 ms on two.
 
 ``halves(n, work)`` runs ``work(lo, hi)`` over the index range [0, n): the first half on a
 helper thread, the second half on the calling thread, then waits for both.  It runs everything
 on the calling thread instead when
 
-- the pass is small (``big`` is False): handing work to another thread costs ~10-20 us;
+- the pass is small (``big`` is False): handing work to the other thread costs tens of us;
 - fewer than two cores are free: the same count the BLAS threads follow (see ``_threads``:
   other programs' load, and ``ember.set_num_threads(1)``);
+- BLAS's own idle threads are spinning on the other core, as they do for ~0.1 s after a
+  product (``_threads.blas_spinning``): split then, the copy above took 8.0 ms, no gain;
 - it is already on the helper thread, or the helper is busy with another caller's half
   (then waiting would only serialise the two).
+
+So that the passes around a convolution find the second core free, its big products run here
+too (``matmul``): two halves of the result on the two threads, BLAS on one thread each, and no
+BLAS thread spins afterwards.  Whether a pass or a product was split never changes a bit of
+its result: each element is computed by the same loop either way.
 
 The helper is one daemon thread per process, started on first use (a forked child starts its
 own).  ``work`` must write disjoint parts of its output for the two halves.
