@@ -12,7 +12,9 @@ at exit) as a package named ember_old, its absolute self-imports (import ember, 
 import ...) rewritten to ember_old, so the two copies share no sys.modules entries.  Both are
 imported here and, round after round, each workload runs on old then new (then torch); times
 are medians, the ratio new/old is the median of the rounds' ratios (below 1: new is faster).
-Threads: every library at its default setting unless --single-thread.
+Threads: every library at its default setting unless --single-thread.  Model workloads settle
+before each timing as in run.py (0.3 s asleep, one untimed step): each copy of ember has its own
+idea of when BLAS's threads spin, so without it one copy's spinning threads slow the other.
 Check: before timing, each workload runs twice on both copies and the tensors it holds are
 compared (its result, the tensors and the modules' parameters and gradients in its closures;
 c builds its model inside the call, so only its inputs are seen): "same" or the largest
@@ -30,6 +32,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 import warnings
 
 import numpy as np
@@ -162,6 +165,9 @@ def main(argv):
         times = {lib_name: [] for lib_name in fns}
         for _ in range(rounds):  # alternate so all see the same machine load
             for lib_name, fn in fns.items():
+                if name.startswith("nn:"):  # as run.py: the others' idle threads stop
+                    time.sleep(run.SETTLE)   # spinning, then one untimed step
+                    fn()
                 times[lib_name] += run._time(fn, number, 1)
         med = {lib_name: statistics.median(t) for lib_name, t in times.items()}
         ratio = statistics.median(n / o for o, n in zip(times["old"], times["new"]))
