@@ -180,8 +180,9 @@ def cast(array, d):
     np_dtype = to_numpy_dtype(d)
     if d.itemsize <= 2 and d.category == FLOAT and array.dtype.itemsize == 8:
         array = array.astype(np.float32)
-    # bfloat16 <-> float32 by bit arithmetic (the same values, ~1.6x faster than ml_dtypes)
-    if d is bfloat16 and array.dtype == np.float32 and array.ndim:
+    # bfloat16 <-> float32 by bit arithmetic (the same values; ml_dtypes' astype takes ~1.1x
+    # as long to round, ~1.7x to widen)
+    if d is bfloat16 and array.dtype == np.float32:
         return _bfloat16.round_to_bfloat16(array)
     if d is float32 and array.dtype.name == "bfloat16":
         return _bfloat16.widen_bfloat16(array)

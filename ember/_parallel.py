@@ -168,11 +168,7 @@ def copied(a):
 def contiguous(a):
     """A C-contiguous copy of NumPy array ``a`` (``a`` itself when it is one already), made
     by ``copy_into``: NumPy's ascontiguousarray on two threads."""
-    if a.flags.c_contiguous:
-        return a
-    out = np.empty(a.shape, dtype=a.dtype)
-    copy_into(out, a)
-    return out
+    return a if a.flags.c_contiguous else copied(a)
 
 
 def ufunc(fn, a, b):

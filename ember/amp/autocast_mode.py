@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
-from .._bfloat16 import round_to_bfloat16, truncate_to_bfloat16, widen_bfloat16
+from .._bfloat16 import truncate_to_bfloat16
 from ..autograd import function as _function
 from ..ops.convert import ToCopy
 from . import policy as _policy
@@ -215,21 +215,10 @@ def _cast(t, dtype, device_type):
         hit = state.cache.get(key)
         if hit is not None and hit[0] is t:
             return hit[1]
-        cast = _AutocastCopy(dtype, None).apply(t)
+        cast = ToCopy(dtype, None).apply(t)
         state.cache[key] = (t, cast)  # holding t keeps its id from being reused
         return cast
-    return _AutocastCopy(dtype, None).apply(t)
-
-
-class _AutocastCopy(ToCopy):
-    """The cast autocast records (torch's ToCopyBackward0): ToCopy, with float32 -> bfloat16
-    done by ``round_to_bfloat16`` (ml_dtypes' astype is ~5x slower, and the weights are cast
-    at every step)."""
-
-    def forward(self, x):
-        if self.dtype is D.bfloat16 and x.dtype == np.float32:
-            return round_to_bfloat16(x)
-        return super().forward(x)
+    return ToCopy(dtype, None).apply(t)
 
 
 def _forward_in_float32(node, low, exact=False):
@@ -241,19 +230,15 @@ def _forward_in_float32(node, low, exact=False):
     bfloat16 values already and need no rounding, only their top 16 bits."""
     forward = node.forward
     low_np = low.np
-    is_bfloat16 = low is D.bfloat16
-    narrow = _truncate if exact and is_bfloat16 else _round
+    narrow = _truncate if exact and low is D.bfloat16 else _round
 
     def run(*arrays):
-        if is_bfloat16:
-            wide = tuple([widen_bfloat16(a) if a.dtype == low_np else a for a in arrays])
-        else:
-            wide = tuple([a.astype(np.float32) if a.dtype == low_np else a for a in arrays])
+        wide = tuple([D.cast(a, D.float32) if a.dtype == low_np else a for a in arrays])
         out = forward(*wide)
         if type(out) is tuple:
-            rounded = tuple([narrow(o, low_np) for o in out])
+            rounded = tuple([narrow(o, low) for o in out])
         else:
-            rounded = narrow(out, low_np)
+            rounded = narrow(out, low)
         # backward must read the rounded inputs the graph holds, not the float32 copies: put
         # them back in what forward saved (apply then recognizes them as the inputs), and the
         # same for an output it saved (relu's y)
@@ -275,15 +260,14 @@ def _original(value, wide, arrays):
     return value
 
 
-def _round(array, low_np):
+def _round(array, low):
+    """A float32 result rounded to ``low`` (``_dtype.cast``: bit arithmetic for bfloat16)."""
     if getattr(array, "dtype", None) == np.float32:
-        if low_np == D.bfloat16.np:
-            return round_to_bfloat16(array)
-        return array.astype(low_np)
+        return D.cast(array, low)
     return array
 
 
-def _truncate(array, low_np):
+def _truncate(array, low):
     if getattr(array, "dtype", None) == np.float32:
         return truncate_to_bfloat16(array)
     return array
