@@ -4,6 +4,7 @@ The split must never change a result (each half writes its own part of the outpu
 back to one thread when the work is small, when fewer than two cores are free or when it is
 already running on the helper, and must hand the helper's errors back to the caller."""
 
+import multiprocessing
 import threading
 
 import numpy as np
@@ -239,6 +240,7 @@ class _Convolved:
         return ember.nn.functional.conv2d(x, w, padding=1).sum()
 
 
+@pytest.mark.skipif("fork" not in multiprocessing.get_all_start_methods(), reason="needs fork")
 def test_forked_workers_start_their_own_helper(two_threads):
     """DataLoader workers are forked children of a process whose helper thread exists (used
     here first) and whose one_blas_thread is in use by another thread at the fork: the helper
