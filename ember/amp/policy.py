@@ -46,6 +46,10 @@ BANNED = "banned"
 WIDEN = "widen"
 WIDEN_EXACT = "widen exact"
 
+# the package's own name ("ember"), for the dotted paths below: a renamed copy of the package
+# (benchmarks/ab.py imports an old revision as ember_old) installs its policies on its own classes
+_ROOT = __name__.split(".")[0]
+
 # ---------------------------------------------------------------------------- 1. torch's lists
 
 _CPU_LOWER = """
@@ -321,7 +325,7 @@ def _resolve(path):
     """('ember.'-relative dotted path) -> (owning module, attribute name, object)."""
     import importlib
 
-    module_name, _, name = ("ember." + path).rpartition(".")
+    module_name, _, name = (_ROOT + "." + path).rpartition(".")
     module = importlib.import_module(module_name)
     return module, name, getattr(module, name)
 
@@ -364,5 +368,5 @@ def _namespaces():
     from .. import _tensor
 
     modules = [m for name, m in list(sys.modules.items())
-               if m is not None and (name == "ember" or name.startswith("ember."))]
+               if m is not None and (name == _ROOT or name.startswith(_ROOT + "."))]
     return modules + [_tensor.Tensor]
