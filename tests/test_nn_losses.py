@@ -198,3 +198,99 @@ def test_other_loss_errors_like_torch():
         lambda: torch.nn.functional.binary_cross_entropy(torch.rand(3, 1), torch.rand(3)),
         ValueError, "different to the input size")
     assert "view_as" in text
+
+
+# ---------------------------------------------------------------------------- the NllLoss node
+
+def _ce_graph(lib, x, target, **kw):
+    xt = lib.tensor(x, requires_grad=True)
+    return xt, lib.nn.functional.cross_entropy(xt, lib.tensor(target), **kw)
+
+
+def test_nll_loss_is_one_node_named_as_torch():
+    x, t = _f(4, 3), np.array([0, 2, 1, 2])
+    names = []
+    for lib in (ember, torch):
+        _, loss = _ce_graph(lib, x, t)
+        nxt = loss.grad_fn.next_functions[0][0]
+        names.append((loss.grad_fn.name(), nxt.name()))
+    assert names[0] == names[1] == ("NllLossBackward0", "LogSoftmaxBackward0")
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_double_backward_matches_torch(reduction):
+    """d(grad_x . r)/dx through log_softmax, and d(grad_x . r)/d(grad_output) (NllLoss of r):
+    the NllLoss/NllLossGrad pair is its own adjoint."""
+    x, t = _f(5, 4).astype(np.float64), np.array([0, 3, -100, 1, 3])
+    w = rng.uniform(0.5, 2, size=4)
+    r = rng.normal(size=(5, 4))
+    v = rng.normal(size=(5,)) if reduction == "none" else np.array(0.7)
+    results = []
+    for lib in (ember, torch):
+        xt, loss = _ce_graph(lib, x, t, weight=lib.tensor(w), reduction=reduction)
+        vt = lib.tensor(v, requires_grad=True)
+        (gx,) = lib.autograd.grad(loss, xt, grad_outputs=vt, create_graph=True)
+        second = (gx * lib.tensor(r)).sum()
+        dx, dv = lib.autograd.grad(second, (xt, vt))
+        results.append((loss, gx, dx, dv))
+    for e, t_ in zip(results[0], results[1]):
+        assert_same(e, t_, rtol=1e-12, atol=1e-12)  # float64: a few roundings
+
+
+def test_nll_loss_weight_requiring_grad_is_refused_as_torch():
+    x, t, w = _f(3, 3), np.array([0, 1, 2]), np.ones(3, np.float32)
+    x = x.astype(np.float32)
+    messages = []
+    for lib in (ember, torch):
+        weight = lib.tensor(w, requires_grad=True)
+        with pytest.raises(RuntimeError) as info:
+            lib.nn.functional.cross_entropy(lib.tensor(x), lib.tensor(t), weight=weight)
+        messages.append(str(info.value))
+        with lib.no_grad():  # only recorded graphs refuse it
+            lib.nn.functional.cross_entropy(lib.tensor(x), lib.tensor(t), weight=weight)
+    assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+def test_nll_loss_bfloat16_sums_in_float32(reduction):
+    """A bfloat16 nll_loss: ember sums the terms in float32 and rounds once, so its value is
+    the exact (float64) result rounded to bfloat16, within one bfloat16 step (the float32 sum
+    can land on the other side of a rounding boundary).  torch keeps its partial sums in
+    bfloat16 (a cascade of blocks of 16): each of its ~20 roundings is at most half a step of
+    its partial sum, so torch is within ~10 steps of the exact value and of ember's.
+    Gradients (-w * grad, over the total weight for 'mean') are single products: within one
+    step of torch's."""
+    x, t = _f(64, 7), rng.integers(0, 7, size=64)
+    w = rng.uniform(0.5, 2, size=7)
+    out = []
+    for lib in (ember, torch):
+        xt = lib.tensor(x).to(lib.bfloat16).requires_grad_()
+        weight = lib.tensor(w).to(lib.bfloat16)  # torch wants the input's dtype
+        loss = lib.nn.functional.nll_loss(xt, lib.tensor(t), weight=weight, reduction=reduction)
+        loss.backward(lib.ones_like(loss))
+        assert loss.dtype is lib.bfloat16 and xt.grad.dtype is lib.bfloat16
+        out.append((loss.detach().float().numpy(), xt.grad.float().numpy(),
+                    xt.detach().float().numpy(), weight.float().numpy()))
+    (loss_e, grad_e, xb, wb), (loss_t, grad_t, _, _) = out
+    terms = -xb[np.arange(64), t].astype(np.float64) * wb[t]
+    exact = {"none": terms, "sum": terms.sum(), "mean": terms.sum() / wb[t].sum()}[reduction]
+    step = 2.0 ** (np.floor(np.log2(np.abs(exact) + 1e-30)) - 7)  # bfloat16's step there
+    assert np.all(np.abs(loss_e - exact) <= step)
+    assert np.all(np.abs(loss_t - loss_e) <= 10 * step)
+    assert np.all(np.abs(grad_e - grad_t) <= 2.0 ** (np.floor(np.log2(np.abs(grad_t) + 1e-30)) - 7))
+
+
+def test_nll_loss_target_on_another_device_is_a_kind_error():
+    with pytest.raises(RuntimeError, match="device"):
+        ember.nn.functional.nll_loss(ember.zeros(2, 3), ember.tensor([0, 1], device="meta"))
+
+
+def test_nll_loss_weight_of_another_dtype_is_refused_as_torch():
+    x, t = _f(3, 4).astype(np.float32), np.array([0, 1, 2])
+    messages = []
+    for lib in (ember, torch):
+        with pytest.raises(RuntimeError) as info:
+            lib.nn.functional.cross_entropy(lib.tensor(x), lib.tensor(t),
+                                            weight=lib.ones(4, dtype=lib.float64))
+        messages.append(str(info.value).splitlines()[0])
+    assert messages[0] == messages[1]

@@ -1,5 +1,5 @@
 """Fused neural-network primitives: softmax and log_softmax along one dim, the MSE loss, the
-exact GELU.
+negative log-likelihood loss, the exact GELU.
 
 They are single nodes rather than compositions of exp/sum/div because subtracting the maximum
 first keeps exp from overflowing, and because their gradients have short closed forms.  The
@@ -127,6 +127,99 @@ class MseLossGrad(Node):
         grad_target = -grad_x if need_target else None
         grad_grad = (x - target) * grad_y * self.scale if need_grad else None
         return grad_x if need_x else None, grad_target, grad_grad
+
+
+class _Picks:
+    """Where each sample's negative log-likelihood reads its input, and with what weight.
+
+    For input x (N, C, *rest) (class dim 1; (C,) for one sample) and class indices t (N, *rest),
+    sample i reads the entry x[n, t_i, *r] at flat position ``index[i]`` of x, with weight
+    w_i = weight[t_i] (1 without a weight), or 0 when t_i == ignore_index.  ``total`` is sum w_i,
+    the divisor of the 'mean' reduction.  Weights and sums are in float32 for 16-bit inputs
+    (torch's accumulation type), rounded once at the end."""
+
+    def __init__(self, xp, shape, dtype, target, weight, ignore_index):
+        classes = shape[1] if len(shape) >= 2 else shape[0]
+        t = target.reshape(-1).astype("int64", copy=False)
+        valid = t != ignore_index
+        safe = xp.where(valid, t, 0)
+        bad = (safe < 0) | (safe >= classes)
+        if bad.any():
+            raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
+        if len(shape) >= 2:  # sample i is (n, r): flat position (n * C + t_i) * R + r
+            rest = math.prod(shape[2:])
+            i = xp.arange(t.size)
+            self.index = (i // rest * classes + safe) * rest + i % rest
+        else:
+            self.index = safe
+        self.acc = D.accumulator_dtype(np.dtype(dtype))
+        w = valid.astype(self.acc) if weight is None else weight[safe].astype(self.acc)
+        self.w = w if weight is None or valid.all() else xp.where(valid, w, 0).astype(self.acc)
+        self.valid = None if valid.all() else valid
+        self.total = xp.add.reduce(self.w, axis=None)
+        self.shape, self.target_shape = tuple(shape), target.shape
+
+
+class NllLoss(Node):
+    """loss_i = -w_i * x[i, t_i]: the negative log-likelihood of each sample's class t_i (0 for
+    an ignored target), then their sum ('sum'), their sum over the total weight ('mean'), or
+    the losses themselves ('none'); x holds log-probabilities (see _Picks for w_i).
+    grad_x = NllLossGrad(grad): -w_i * grad (over the total weight for 'mean') at each read
+    position, 0 elsewhere.  The two are each other's adjoint, so each one's gradient is the
+    other: double backward works.  One node (torch's NllLossBackward0) because every classifier
+    runs it at every step; as a dozen small ops it cost several times its maths."""
+
+    _name = "NllLossBackward0"
+
+    def __init__(self, target, weight, ignore_index, reduction, picks=None):
+        self.target, self.weight, self.ignore_index = target, weight, ignore_index
+        self.reduction, self.picks = reduction, picks
+
+    def forward(self, x):
+        if self.picks is None:
+            self.picks = _Picks(self.xp, x.shape, x.dtype, self.target, self.weight,
+                                self.ignore_index)
+        picks = self.picks
+        loss = self.xp.take(x, picks.index).astype(picks.acc, copy=False) * -picks.w
+        if picks.valid is not None:  # ignored samples give 0, whatever their input
+            loss = self.xp.where(picks.valid, loss, 0).astype(picks.acc, copy=False)
+        if self.reduction == "none":
+            return loss.reshape(picks.target_shape).astype(x.dtype, copy=False)
+        total = self.xp.add.reduce(loss, axis=None)
+        if self.reduction == "mean":
+            total = total / picks.total  # no counted sample: 0 / 0 = nan, as torch
+        return total.astype(x.dtype)
+
+    def backward(self, grad):
+        return NllLossGrad(self.picks, self.reduction).apply(grad)
+
+
+class NllLossGrad(Node):
+    """The gradient of NllLoss: g[position of sample i] = w_i * -grad_i (grad_i: the loss's
+    gradient for 'none', its one value otherwise, over the total weight for 'mean'), 0
+    elsewhere.  Its own gradient is NllLoss of the incoming gradient."""
+
+    _name = "NllLossBackwardBackward0"
+
+    def __init__(self, picks, reduction):
+        self.picks, self.reduction = picks, reduction
+
+    def forward(self, grad):
+        xp, picks = self.xp, self.picks
+        g = grad.astype(picks.acc, copy=False)
+        if self.reduction == "none":
+            g = g.reshape(-1)
+        elif self.reduction == "mean":
+            g = g / picks.total
+        values = picks.w * -g
+        if picks.valid is not None:
+            values = xp.where(picks.valid, values, 0)
+        out = xp.zeros(math.prod(picks.shape), dtype=grad.dtype)
+        out[picks.index] = values
+        return out.reshape(picks.shape)
+
+    def backward(self, grad):
+        return NllLoss(None, None, None, self.reduction, self.picks).apply(grad)
 
 
 _INV_SQRT_2PI = 1 / math.sqrt(2 * math.pi)

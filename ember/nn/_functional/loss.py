@@ -8,7 +8,9 @@ CTC in their own files; nn.functional re-exports them all.
 import warnings
 
 from ... import _dtype as D
+from ..._errors import device_mismatch
 from ...autograd.function import Node as _Node
+from ...autograd.grad_mode import is_grad_enabled
 from ...ops import binary as _binary
 from ...ops import nn as _nn
 from ...ops.binary import quiet as _quiet
@@ -268,44 +270,28 @@ def _dtype_title(dtype):
     return names.get(short, short)
 
 
-def _class_last(input, target):
-    """(input with the class dim last, target) with a batch dim even for a single sample."""
-    if input.ndim == 1:
-        return input.unsqueeze(0), target.reshape(1)
-    return input.movedim(1, -1), target
-
-
-def _picked_and_weights(logp, target, weight, ignore_index):
-    """-logp[target] and the weight of each sample (0 where target == ignore_index)."""
-    classes = logp.shape[-1]
-    target = target.long()
-    valid = target != ignore_index
-    safe = _where(valid, target, 0)
-    bad = (safe < 0) | (safe >= classes)
-    if bad.device.type != "meta" and bool(bad.any()):  # (meta tensors have no values)
-        raise IndexError(f"Target {int(target[bad].reshape(-1)[0].item())} is out of bounds.")
-    picked = logp.gather(-1, safe.unsqueeze(-1)).squeeze(-1)
-    if weight is None:
-        w = valid.to(logp.dtype)
-    else:
-        w = _where(valid, weight.to(logp.dtype)[safe], 0)
-    return _where(valid, -picked * w, 0), w, valid
-
-
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
              reduction="mean", *, _hint=None):
     """-w[t] * input[t] per sample (input holds log-probabilities, class dim 1); 'mean' divides
-    by the total weight of the targets that are not ``ignore_index``."""
+    by the total weight of the targets that are not ``ignore_index``.  One node: ops/nn.py's
+    NllLoss."""
     reduction = _legacy(size_average, reduce, reduction)
     _check_reduction(reduction)
     _nll_check(input, target, weight, _hint)
-    logp, t = _class_last(input, target)
-    loss, w, _ = _picked_and_weights(logp, t, weight, ignore_index)
-    if reduction == "none":
-        return loss.reshape(target.shape)
-    if reduction == "sum":
-        return loss.sum()
-    return loss.sum() / w.sum()
+    for other in (target, weight):
+        if other is not None and other.device != input.device:
+            raise device_mismatch(input.device, other.device, "nll_loss")
+    if weight is not None and weight.dtype is not input.dtype:
+        raise RuntimeError(
+            f"expected scalar type {_dtype_title(input.dtype)} but found "
+            f"{_dtype_title(weight.dtype)}\n  ember: the class weights of nll_loss/cross_entropy "
+            f"must have the input's dtype ({input.dtype}): pass weight.to({input.dtype})")
+    if weight is not None and weight.requires_grad and is_grad_enabled():
+        raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
+                           "to argument 'weight'. This input cannot have requires_grad True.")
+    node = _nn.NllLoss(target._data, None if weight is None else weight._data, ignore_index,
+                       reduction)
+    return node.apply(input)
 
 
 def _cross_entropy_hint(kind):
@@ -357,10 +343,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if reduction == "mean":
         if weight is None:
             smooth = smooth.sum() / valid.sum()
-        else:
-            lp, t = _class_last(logp, target)
-            _, w, _ = _picked_and_weights(lp, t, weight, ignore_index)
-            smooth = smooth.sum() / w.sum()
+        else:  # over the total weight of the counted targets, as the nll term
+            smooth = smooth.sum() / _where(valid, weight[_where(valid, target, 0)], 0).sum()
     elif reduction == "sum":
         smooth = smooth.sum()
     return nll * (1 - label_smoothing) + smooth * (label_smoothing / classes)
