@@ -348,3 +348,29 @@ def test_empty_batch():
         assert tuple(lib.nn.functional.conv_transpose2d(x, w.transpose(0, 1)).shape) == (
             0, 4, 6, 6)
         assert tuple(lib.nn.functional.unfold(x, 2).shape) == (0, 12, 9)
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_conv_in_batch_chunks_matches_torch(monkeypatch, groups):
+    """A batch whose columns do not fit in ops/conv.py's CHUNK_BYTES is convolved a few images
+    at a time (forward, and the weight gradient as a sum of the chunks' products): same values
+    as torch, forward and backward.  CHUNK_BYTES is lowered so that a small batch is chunked."""
+    from ember.ops import conv as conv_ops
+
+    rng = np.random.default_rng(5)
+    x = rng.normal(size=(10, 4, 9, 9)).astype(np.float32)
+    w = rng.normal(size=(6, 4 // groups, 3, 3)).astype(np.float32)
+    g = rng.normal(size=(10, 6, 9, 9)).astype(np.float32)
+    per_image = 4 * 9 * 9 * 9 * 4  # bytes of columns an image: C * K * P * itemsize
+    monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 4 * per_image)
+    geo = conv_ops.Geometry((3, 3), (1, 1), (1, 1), (1, 1), (1, 1), groups, (9, 9))
+    assert conv_ops._batch_chunks(np, x, geo) == [(0, 4), (4, 8), (8, 10)]
+    out = []
+    for lib in (ember, torch):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, padding=1, groups=groups)
+        y.backward(lib.tensor(g))
+        out.append((y, xt.grad, wt.grad))
+    # float32 sums of 36 (forward, input grad) and 810 (weight grad) products
+    for e, t in zip(out[0], out[1]):
+        assert_same(e, t, rtol=1e-5, atol=1e-4)
