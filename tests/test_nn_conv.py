@@ -364,7 +364,8 @@ def test_conv_in_batch_chunks_matches_torch(monkeypatch, groups):
     per_image = 4 * 9 * 9 * 9 * 4  # bytes of columns an image: C * K * P * itemsize
     monkeypatch.setattr(conv_ops, "CHUNK_BYTES", 4 * per_image)
     geo = conv_ops.Geometry((3, 3), (1, 1), (1, 1), (1, 1), (1, 1), groups, (9, 9))
-    assert conv_ops._batch_chunks(np, x, geo) == [(0, 4), (4, 8), (8, 10)]
+    assert conv_ops._batch_chunks(np, x, geo, 6 // groups) == [(0, 4), (4, 8), (8, 10)]
+    assert conv_ops._batch_chunks(np, x, geo, conv_ops.FEW_ROWS) is None
     out = []
     for lib in (ember, torch):
         xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)

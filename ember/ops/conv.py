@@ -157,22 +157,26 @@ def col2im(xp, cols, geo, channels, n):
     return _contiguous(xp, xpad[(slice(None), slice(None)) + _inside(geo)].swapaxes(0, 1))
 
 
-# a batch is convolved a few images at a time when its columns would not stay in the core's
-# cache but this many bytes of them (four images or more) would
+# a batch is convolved a few images at a time when the weight has fewer rows (output channels
+# per group) than FEW_ROWS and its columns would not stay in the core's cache but this many
+# bytes of them (four images or more) would
 CHUNK_BYTES = 512 * 1024
+FEW_ROWS = 16
 
 
-def _batch_chunks(xp, x, geo):
+def _batch_chunks(xp, x, geo, rows):
     """[(lo, hi), ...]: the batch in runs of images whose columns fit in CHUNK_BYTES, or None
-    to take the whole batch at once.
+    to take the whole batch at once (always, for a weight of ``rows`` >= FEW_ROWS rows).
 
     NOTE (cache blocking): a product whose weight has few rows reads each column entry a few
     times only, so with the columns in main memory it runs at memory speed: LeNet's first
     convolution (6 rows; 3.7 MB of columns for 64 images, made then read once) took ~1.0 ms
     forward and as long for its weight gradient.  Eight images at a time, the columns are
-    still in cache when the product reads them: ~0.4 ms each.  Bigger columns (ResNet's: 0.3-
-    2.4 MB an image) are left whole, their products being long enough to hide memory."""
-    if xp is not _np:
+    still in cache when the product reads them: ~0.4 ms each.  With more rows the product
+    hides memory, and chunks would only cost: ResNet-18's first convolution (64 rows, 3.5 MB
+    of columns) in chunks made its step 1.28x as long (small products on BLAS's threads, which
+    then spin and keep ember's two-thread passes off, see _parallel.py)."""
+    if xp is not _np or rows >= FEW_ROWS:
         return None
     n, channels = x.shape[:2]
     per_image = (channels * math.prod(geo.kernel) * math.prod(geo.out_size)
@@ -240,7 +244,7 @@ class Conv(Node):
         xp, geo = self.xp, self.geo
         self.save(x, w)
         weight = _grouped_weight(w, geo.groups)
-        chunks = _batch_chunks(xp, x, geo)
+        chunks = _batch_chunks(xp, x, geo, w.shape[0] // geo.groups)
         if chunks is None:
             y = _matmul(xp, weight, im2col(xp, x, geo))  # (groups, O / groups, N * P)
             y = _batch_major(xp, y, x.shape[0], geo.out_size)
@@ -315,7 +319,8 @@ class ConvWeight(Node):
         # OpenBLAS splits the long N * P sum far better with the weight's Cg * K rows first
         # (ResNet-18's first stage: 66 against 82 ms on one thread, 73 against 276 ms on two)
         w_t = None  # (groups, Cg * K, O / groups)
-        for lo, hi in _batch_chunks(xp, x, geo) or [(0, x.shape[0])]:
+        rows = self.weight_shape[0] // geo.groups
+        for lo, hi in _batch_chunks(xp, x, geo, rows) or [(0, x.shape[0])]:
             cols = im2col(xp, x[lo:hi], geo)  # (groups, Cg * K, images * P)
             y_cols = _group_major(xp, y[lo:hi], geo.groups)  # (groups, O / groups, images * P)
             part = _matmul(xp, cols, y_cols.transpose(0, 2, 1))
