@@ -142,20 +142,25 @@ class _Picks:
         classes = shape[1] if len(shape) >= 2 else shape[0]
         t = target.reshape(-1).astype("int64", copy=False)
         valid = t != ignore_index
-        safe = xp.where(valid, t, 0)
-        bad = (safe < 0) | (safe >= classes)
-        if bad.any():
+        self.valid = None if valid.all() else valid  # None: every sample counts
+        safe = t if self.valid is None else xp.where(valid, t, 0)
+        if t.size and (safe.min() < 0 or safe.max() >= classes):
+            bad = (safe < 0) | (safe >= classes)
             raise IndexError(f"Target {int(t[bad][0])} is out of bounds.")
         if len(shape) >= 2:  # sample i is (n, r): flat position (n * C + t_i) * R + r
             rest = math.prod(shape[2:])
             i = xp.arange(t.size)
-            self.index = (i // rest * classes + safe) * rest + i % rest
+            self.index = i * classes + safe if rest == 1 else (
+                (i // rest * classes + safe) * rest + i % rest)
         else:
             self.index = safe
         self.acc = D.accumulator_dtype(np.dtype(dtype))
-        w = valid.astype(self.acc) if weight is None else weight[safe].astype(self.acc)
-        self.w = w if weight is None or valid.all() else xp.where(valid, w, 0).astype(self.acc)
-        self.valid = None if valid.all() else valid
+        if weight is None:
+            self.w = valid.astype(self.acc)
+        else:
+            self.w = weight[safe].astype(self.acc)
+            if self.valid is not None:
+                self.w = xp.where(valid, self.w, 0).astype(self.acc)
         self.total = xp.add.reduce(self.w, axis=None)
         self.shape, self.target_shape = tuple(shape), target.shape
 
