@@ -232,9 +232,10 @@ def test_nll_loss_double_backward_matches_torch(reduction):
         (gx,) = lib.autograd.grad(loss, xt, grad_outputs=vt, create_graph=True)
         second = (gx * lib.tensor(r)).sum()
         dx, dv = lib.autograd.grad(second, (xt, vt))
-        results.append((loss, gx, dx, dv))
-    for e, t_ in zip(results[0], results[1]):
+        results.append((loss, gx, dx, dv, gx.grad_fn.name()))
+    for e, t_ in zip(results[0][:4], results[1][:4]):
         assert_same(e, t_, rtol=1e-12, atol=1e-12)  # float64: a few roundings
+    assert results[0][4] == results[1][4] == "LogSoftmaxBackwardDataBackward0"
 
 
 def test_nll_loss_weight_requiring_grad_is_refused_as_torch():

@@ -52,7 +52,8 @@ class Softmax(Node):
 
 class LogSoftmax(Node):
     """y_i = x_i - log(sum_j exp(x_j))   (along dim)
-    grad_x = grad - exp(y) * sum(grad)"""
+    grad_x = grad - exp(y) * sum(grad): LogSoftmaxGrad, one node (a classifier's loss runs it
+    at every step; as four ops it made four tensors the size of the logits)."""
 
     def __init__(self, dim, ndim):
         self.dim = dim if ndim else None  # a 0-dim tensor is its own softmax group
@@ -66,9 +67,39 @@ class LogSoftmax(Node):
 
     def backward(self, grad):
         (y,) = self.saved
-        if y.dtype.itemsize == 2:  # 16-bit floats: exp(y) times the sum in float32, then the
-            y, grad = y.float(), grad.float()  # engine rounds the gradient back once
-        return grad - y.exp() * grad.sum(self.dim, keepdim=True)
+        return LogSoftmaxGrad(self.dim).apply(grad, y)
+
+
+class LogSoftmaxGrad(Node):
+    """log_softmax's gradient as an op of (grad, y): g = grad - p * S, p = exp(y) (the softmax),
+    S = sum(grad) along dim.  16-bit floats compute in float32 (the engine rounds the
+    gradient back once).  Its own gradient (double backward), for incoming gg:
+    grad_grad = gg - sum(gg * p),  grad_y = -gg * p * S."""
+
+    _name = "LogSoftmaxBackwardDataBackward0"
+
+    def __init__(self, dim):
+        self.dim = dim
+
+    def forward(self, grad, y):
+        xp = self.xp
+        self.save(grad, y)
+        if y.dtype.itemsize == 2:
+            y, grad = y.astype("float32"), grad.astype("float32")
+        total = xp.add.reduce(grad, axis=self.dim, keepdims=True)
+        g = xp.exp(y, out=xp.empty(y.shape, dtype=y.dtype))  # (an array even for 0 dims)
+        g *= total
+        return xp.subtract(grad, g, out=g)
+
+    def backward(self, gg):
+        grad, y = self.saved
+        if y.dtype.itemsize == 2:
+            y, grad = y.float(), grad.float()
+        p = y.exp()
+        need_grad, need_y = self.needs_input_grad
+        grad_grad = gg - (gg * p).sum(self.dim, keepdim=True) if need_grad else None
+        grad_y = -(gg * p * grad.sum(self.dim, keepdim=True)) if need_y else None
+        return grad_grad, grad_y
 
 
 class MseLoss(Node):
