@@ -296,3 +296,25 @@ def test_ops_stay_on_the_device_of_their_inputs(fake_cuda):
     total.backward()
     assert x.grad.device.type == "cuda"
     assert ember.linalg.matrix_rank(x).device.type == "cuda"
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_matmul_of_a_batch_by_a_matrix_is_folded_as_torch(transposed):
+    """(..., n, k) @ (k, m) runs as one (... * n, k) @ (k, m) product, as torch folds it: the
+    same values and gradients, and torch's graph (UnsafeViewBackward0 over MmBackward0; the
+    result is not a view)."""
+    rng = np.random.default_rng(3)
+    a = rng.normal(size=(3, 2, 5, 4))
+    b = rng.normal(size=(4, 6))
+    g = rng.normal(size=(3, 2, 5, 6))
+    out = []
+    for lib in (ember, torch):
+        at, bt = lib.tensor(a, requires_grad=True), lib.tensor(b, requires_grad=True)
+        x = at.transpose(0, 1) if transposed else at  # a copy is needed to fold: still folded
+        y = x @ bt
+        y.backward(lib.tensor(g).transpose(0, 1) if transposed else lib.tensor(g))
+        mm = y.grad_fn.next_functions[0][0]
+        out.append((y, at.grad, bt.grad, y.grad_fn.name(), mm.name(), y._base is None))
+    for e, t in zip(out[0][:3], out[1][:3]):
+        assert_same(e, t)
+    assert out[0][3:] == out[1][3:] == ("UnsafeViewBackward0", "MmBackward0", True)

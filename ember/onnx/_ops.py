@@ -168,7 +168,7 @@ def identity(g, rec):
 
 # ---------------------------------------------------------------------------- shapes
 
-@maps("View", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Unflatten", "Alias")
+@maps("View", "UnsafeView", "Reshape", "Squeeze", "Unsqueeze", "Flatten", "Unflatten", "Alias")
 def reshape(g, rec):
     """Any op that only relabels the dims: Reshape to the traced output shape."""
     g.out(rec, g.node("Reshape", [g.inp(rec, 0), g.target_shape(rec)]))

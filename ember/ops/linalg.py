@@ -8,6 +8,8 @@ decompositions.py (cholesky, qr, svd, eigh, pinv, matrix_rank) and norms.py (nor
 ``ember.linalg`` is the ``torch.linalg`` namespace over them.
 """
 
+import math
+
 from .. import _dtype as D
 from .._errors import dtype_mismatch
 from .._threads import fit_to_load
@@ -20,7 +22,7 @@ from . import linalg_compositions as _compositions
 from . import lu as _lu
 from . import norms as _norms
 from .einsum import einsum, kron, tensordot
-from .shape import wrap_dim
+from .shape import UnsafeView, View, wrap_dim
 
 __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", "addmm", "addmv",
            "addbmm", "baddbmm", "einsum", "tensordot", "kron", "cross", "chain_matmul",
@@ -140,6 +142,14 @@ def matmul(input, other, *, out=None):
         raise _shape_error(a, b)
     _check_same_dtype(a, b, "matmul")
     _check_not_bool(a)
+    if len(shape_a) > 2 and len(shape_b) == 2:
+        # NOTE: (..., n, k) @ (k, m) folded into one (... * n, k) @ (k, m) product, as torch
+        # folds it: NumPy would run one small product per batch entry ((32, 64, 128) @
+        # (128, 512): 1.74 against 0.86 ms), and b's gradient would be a batch of products
+        # to sum
+        rows = View((math.prod(shape_a[:-1]), shape_a[-1]), False).apply(a)
+        product = Matmul("MmBackward0").apply(rows, b)
+        return _out(UnsafeView(shape_a[:-1] + shape_b[-1:]).apply(product), out)
     result = Matmul(_matmul_name(len(shape_a), len(shape_b))).apply(a, b)
     return _out(result, out)
 

@@ -168,6 +168,23 @@ class View(ViewNode):
         return grad.reshape(self.input_shape(0))
 
 
+class UnsafeView(Node):
+    """y = x with another shape, for an x that only the caller holds (a fresh result, as the
+    product that matmul folds): torch's _unsafe_view, whose result is not a view of x
+    grad_x = grad reshaped back"""
+
+    _name = "UnsafeViewBackward0"
+
+    def __init__(self, shape):
+        self.shape = tuple(shape)
+
+    def forward(self, x):
+        return x.reshape(self.shape)
+
+    def backward(self, grad):
+        return grad.reshape(self.input_shape(0))
+
+
 def view(input, *shape):
     """The same memory seen with another shape (one size may be -1). Same as Tensor.view."""
     if len(shape) == 1 and isinstance(shape[0], D.dtype):
