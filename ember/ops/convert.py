@@ -21,8 +21,8 @@ class ToCopy(Node):
         return y
 
     def backward(self, grad):
-        src_shape, src_dtype = self._input_meta[0]
-        return grad.to(dtype=src_dtype, device=self.device)
+        src_dtype = self._edges[0][3]  # the input's dtype (and below, its device)
+        return to(grad, src_dtype, self.device)  # (not Tensor.to: no arguments to parse)
 
     def apply(self, x):
         out = super().apply(x)
