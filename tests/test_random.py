@@ -394,9 +394,10 @@ def test_16_bit_floats_exact_against_torch(name, n, dtype):
         np.testing.assert_array_equal(e.numpy(), t.numpy())
 
 
-def test_bernoulli_split_compare_equals_the_53_bit_compare_at_ties():
-    # _below compares k < ceil(p 2^53) in two 32-bit parts; where the high parts tie (one draw in
-    # two million) the low words decide.  Words chosen to tie, checked against the plain formula.
+def test_bernoulli_integer_compare_equals_the_53_bit_compare_at_ties():
+    # _below compares k < ceil(p 2^53), k the low 53 bits of a 64-bit draw (two words, the
+    # first high).  Words chosen near the threshold (equal high parts, low words equal or one
+    # below), checked against the float formula u = k * 2^-53 < p.
     from ember import _random
 
     rng = np.random.default_rng(0)
@@ -411,9 +412,21 @@ def test_bernoulli_split_compare_equals_the_53_bit_compare_at_ties():
             def __init__(self, words):
                 self.words = words
 
-            def _words(self, n):
-                return self.words[:n]
+            def _u64(self, n):
+                w = self.words[:2 * n].astype(np.uint64)
+                return (w[0::2] << np.uint64(32)) | w[1::2]
 
         k = ((words[0::2].astype(np.uint64) & ((1 << 21) - 1)) << 32) | words[1::2]
         expected = k.astype(np.float64) * 2.0 ** -53 < p  # exact: k has 53 bits
         np.testing.assert_array_equal(_random._below(Words(words), 1000, p), expected)
+
+
+def test_64_bit_draws_are_two_words_first_high():
+    """Generator._u64 draws NumPy's full-range uint64s (one call, faster): they must be the
+    stream's next two words with the first as the high half, and use up exactly two words."""
+    a, b = ember.Generator(), ember.Generator()
+    a.manual_seed(7)
+    b.manual_seed(7)
+    words = a._words(10).astype(np.uint64)
+    np.testing.assert_array_equal(b._u64(5), (words[0::2] << np.uint64(32)) | words[1::2])
+    np.testing.assert_array_equal(a._words(3), b._words(3))
