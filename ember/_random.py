@@ -251,8 +251,9 @@ def _draw_order(tensor):
     return sorted(range(tensor._data.ndim), key=lambda d: -abs(strides[d]))
 
 
-def _fill(tensor, flat):
-    """Write ``flat`` (values in torch's fill order) into ``tensor`` in place."""
+def _fill(tensor, flat, scale=None):
+    """Write ``flat`` (values in torch's fill order) into ``tensor`` in place (times ``scale``,
+    a scalar of the tensor's dtype, when given: on the CPU only)."""
     from .ops.convert import move_array
 
     tensor._check_inplace()
@@ -263,7 +264,9 @@ def _fill(tensor, flat):
         values = flat.reshape(shape)
     else:
         values = flat.reshape([shape[d] for d in order]).transpose(np.argsort(order))
-    if tensor.device.type == "cpu":  # converted while copied: one pass
+    if scale is not None:
+        np.multiply(values, scale, out=tensor._data)
+    elif tensor.device.type == "cpu":  # converted while copied: one pass
         np.copyto(tensor._data, values, casting="unsafe")
     else:
         tensor._data[...] = move_array(values.astype(tensor._data.dtype), tensor.device)
@@ -380,10 +383,11 @@ def log_normal_(tensor, mean=1.0, std=2.0, *, generator=None):
     return _fill(tensor, libm(math.exp, z))
 
 
-def bernoulli_(tensor, p=0.5, *, generator=None):
+def bernoulli_(tensor, p=0.5, *, generator=None, scale=None):
     """Fill with 1 where a uniform draw is below p (a float, or a tensor broadcast to ``tensor``).
 
     A float p is compared with float64 uniforms; a tensor p with uniforms of its own precision.
+    ``scale`` (ember's, for dropout; a float p only): write ``scale`` instead of 1.
     """
     from ._tensor import Tensor
 
@@ -400,7 +404,7 @@ def bernoulli_(tensor, p=0.5, *, generator=None):
         return _fill(tensor, mask)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    return _fill(tensor, _below(gen, tensor.numel(), float(p)))
+    return _fill(tensor, _below(gen, tensor.numel(), float(p)), scale)
 
 
 def _below(gen, n, p):

@@ -98,7 +98,7 @@ def test_gelu_bad_approximate_and_hardtanh_bounds():
 
 # ---------------------------------------------------------------------------- dropout
 
-@pytest.mark.parametrize("p", [0.0, 0.3, 0.5, 1.0])
+@pytest.mark.parametrize("p", [0.0, 0.1, 0.3, 0.5, 1 / 3, 1.0])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_dropout_mask_equals_torch_under_same_seed(p, dtype):
     x = np.random.default_rng(0).normal(size=(4, 5, 3)).astype(dtype)

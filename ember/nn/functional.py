@@ -102,6 +102,8 @@ def _linear_shape_error(input, weight):
 
 import math as _math  # noqa: E402 - the section's own imports, kept next to it
 
+from .. import _dtype as D  # noqa: E402
+from .. import _random  # noqa: E402
 from ..ops.creation import empty as _empty  # noqa: E402
 from ._functional.activation import _SELU_ALPHA, _SELU_SCALE, _write_into  # noqa: E402
 
@@ -119,6 +121,12 @@ def _apply_noise(input, noise_shape, p, inplace):
     """
     if p == 1:
         noise = input.new_zeros(())
+    elif input.dtype in (D.float32, D.float64) and input.device.type == "cpu":
+        # the same draws and values in one pass: 0, or 1 divided by (1 - p) in the input's
+        # dtype (what div_ computes)
+        noise = _empty(noise_shape, dtype=input.dtype, device=input.device)
+        scale = noise._data.dtype.type(1) / noise._data.dtype.type(1 - p)
+        _random.bernoulli_(noise, 1 - p, scale=scale)
     else:
         noise = _empty(noise_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
         noise.div_(1 - p)
