@@ -61,7 +61,12 @@ class LogSoftmax(Node):
     def forward(self, x):
         xp = self.xp
         z = _shifted(x, self.dim)
-        y = (z - xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))).astype(x.dtype, copy=False)
+        log_total = xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))
+        if z is x:  # (an empty x comes back as it is: not to be written into)
+            z = z - log_total
+        else:
+            z -= log_total  # in place: z is this op's own array
+        y = z.astype(x.dtype, copy=False)
         self.save(y)
         return y
 
@@ -281,7 +286,9 @@ class Gelu(Node):
         else:
             erf = _erf.erf(self.xp, z)
         # Phi(x) is kept for backward: it depends on x alone, whose version backward checks
-        self.cdf = 0.5 * (1 + erf)
+        erf += 1  # (in place: erf is a new array; the same values as 0.5 * (1 + erf))
+        erf *= 0.5
+        self.cdf = erf
         return (xw * self.cdf).astype(x.dtype, copy=False)
 
     def backward(self, grad):
@@ -302,8 +309,16 @@ class GeluGrad(Node):
         self.save(g, x)
         dt = self.cdf.dtype  # x's precision, float32 for 16-bit floats (as torch)
         x = x.astype(dt, copy=False)
-        pdf = self.xp.exp(-0.5 * x * x) * dt.type(_INV_SQRT_2PI)
-        return (g * (self.cdf + x * pdf)).astype(g.dtype, copy=False)
+        # g * (Phi + x * phi), phi = exp(-0.5 * x * x) / sqrt(2 pi): each step in place on
+        # one new array (the same operations in the same order as written out)
+        y = self.xp.multiply(x, dt.type(-0.5), out=self.xp.empty(x.shape, dtype=dt))
+        y *= x
+        self.xp.exp(y, out=y)
+        y *= dt.type(_INV_SQRT_2PI)
+        y *= x
+        y += self.cdf
+        y *= g
+        return y.astype(g.dtype, copy=False)
 
     def backward(self, grad):
         g, x = self.saved
