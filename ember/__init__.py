@@ -7,7 +7,11 @@ This module is the public, torch-like namespace: it only imports and re-exports.
 
 import warnings as _warnings
 
-from . import _dtype
+from . import _malloc
+
+_malloc.tune()  # the C allocator set for many large short-lived arrays (see _malloc.py)
+
+from . import _dtype  # noqa: E402
 from ._device import device
 from ._dtype import (bfloat16, bool, cdouble, cfloat, complex64, complex128, double, dtype,
                      finfo, float, float16, float32, float64, get_default_dtype, half, iinfo,
