@@ -170,7 +170,7 @@ def _batch_chunks(xp, x, geo, rows):
 
     NOTE (cache blocking): a product whose weight has few rows reads each column entry a few
     times only, so with the columns in main memory it runs at memory speed: LeNet's first
-    convolution (6 rows; 3.7 MB of columns for 64 images, made then read once) took ~1.0 ms
+    convolution (6 rows; 5 MB of columns for 64 images, made then read once) took ~1.0 ms
     forward and as long for its weight gradient.  Eight images at a time, the columns are
     still in cache when the product reads them: ~0.4 ms each.  With more rows the product
     hides memory, and chunks would only cost: ResNet-18's first convolution (64 rows, 3.5 MB
