@@ -2,7 +2,8 @@
 Not run by CI (no GPU there): tests/test_distributed_nccl.py checks the same glue against a fake
 CuPy; this is the check that NCCL itself does what the glue expects.
 
-Usage, from the repository root, on a machine with CuPy (with NCCL) and mpi4py:
+Usage, from the repository root (the inputs and references are tests/distributed/
+reduce_values.py's, shared with the CPU checks), on a machine with CuPy (with NCCL) and mpi4py:
 
     mpiexec -n 2 python scripts/gpu_check_nccl.py          # rank r uses GPU r % GPU count
     python -m ember.distributed.run --nproc-per-node=2 scripts/gpu_check_nccl.py
@@ -23,10 +24,13 @@ import time
 FAKE = "--fake" in sys.argv
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "tests", "distributed"))  # reduce_values: shared inputs
 if FAKE:
     sys.path.insert(0, os.path.join(ROOT, "tests", "distributed", "fake_cupy"))
 
 import numpy as np  # noqa: E402
+from reduce_values import ops_for, reference  # noqa: E402  (tests/distributed/)
+from reduce_values import values as _values  # noqa: E402
 
 import ember  # noqa: E402
 import ember.distributed as dist  # noqa: E402
@@ -39,14 +43,8 @@ checks = 0
 
 
 def values(rank, name, shape=(4, 6), salt=0):
-    """Small integers every dtype holds exactly (sums, products of 2-4 ranks stay exact)."""
-    k = np.arange(int(np.prod(shape))).reshape(shape)
-    if name == "bool":
-        return (k + rank + salt) % 2 == 0
-    v = (k + salt) % 3 + 1 + rank % 2
-    if name.startswith("complex"):
-        return v + 1j * ((k + rank) % 2)
-    return v
+    """reduce_values' inputs, 4 x 6 here: a GPU check moves a little more than the CPU ones."""
+    return _values(rank, name, shape, salt)
 
 
 def gpu(array, name):
@@ -77,24 +75,6 @@ def same(t, expected, what, divided=False):
     checks += 1
 
 
-def reference(op, arrays, name):
-    stack = np.stack(arrays)
-    if name == "bool":
-        return {R.SUM: stack.any(0), R.MAX: stack.any(0), R.PRODUCT: stack.all(0),
-                R.MIN: stack.all(0)}[op]
-    return {R.SUM: lambda: stack.sum(0), R.AVG: lambda: stack.sum(0) / len(arrays),
-            R.PRODUCT: lambda: stack.prod(0), R.MIN: lambda: stack.min(0),
-            R.MAX: lambda: stack.max(0)}[op]()
-
-
-def ops_for(name):
-    if name.startswith("complex"):
-        return [R.SUM, R.AVG]
-    if name.startswith("float") or name == "bfloat16":
-        return [R.SUM, R.AVG, R.PRODUCT, R.MIN, R.MAX]
-    return [R.SUM, R.PRODUCT, R.MIN, R.MAX]
-
-
 def dtypes():
     """The dtypes to check: bfloat16 only where ember can hold it on the GPU."""
     names = ["bool", "uint8", "int8", "int32", "int64", "float16", "float32", "float64",
@@ -112,7 +92,7 @@ def check_collectives():
     n, me = world, rank
     for name in dtypes():
         every = [values(r, name) for r in range(n)]
-        for op in ops_for(name):
+        for op in ops_for(name, bitwise=False):
             for async_op in (False, True):
                 t = gpu(every[me], name)
                 work = dist.all_reduce(t, op=op, async_op=async_op)

@@ -26,20 +26,10 @@ import pytest
 
 pytest.importorskip("mpi4py", reason="ember.distributed needs mpi4py (the distributed extra)")
 
+from test_distributed import mpiexec  # noqa: E402  (the mpich wheel's, else the one on PATH)
+
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "tests" / "distributed" / "nccl_glue.py"
-
-
-def mpiexec():
-    beside = Path(sys.executable).parent / "mpiexec"
-    if beside.exists():
-        return str(beside)
-    import shutil
-
-    found = shutil.which("mpiexec")
-    if found is None:
-        pytest.skip("no mpiexec (pip install mpich)")
-    return found
 
 
 def test_nccl_glue_on_two_ranks_with_a_fake_cupy():

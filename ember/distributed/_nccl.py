@@ -334,29 +334,27 @@ def all_gather(pg, tensor_list, tensor, async_op):
 
 def reduce_scatter_tensor(pg, output, input, op, async_op):
     send = Wire(input, reducing=True)
-    recv = Wire(output, reducing=True)
-    comm = group_communicator(pg)
-    watched(pg, "reduce_scatter_tensor", lambda: comm.reduceScatter(
-        send.ptr, recv.ptr, recv.count, recv.dtype, nccl_op(op, output), stream_ptr()))
-    if op == RedOpType.AVG:
-        divide(recv.array, pg.size())
-    recv.write_back()
-    return finish(pg, "reduce_scatter_tensor", async_op, [output])
+    return _reduce_scatter(pg, "reduce_scatter_tensor", send.ptr, output, op, async_op)
 
 
 def reduce_scatter(pg, output, input_list, op, async_op):
     """Stack the inputs into one contiguous array (rank-major), then reduce-scatter it."""
-    recv = Wire(output, reducing=True)
-    send = scratch((pg.size(), recv.array.size), recv.array)
+    send = scratch((pg.size(), output._data.size), output._data)
     for i, t in enumerate(input_list):
         send[i] = t._data.reshape(-1)
+    return _reduce_scatter(pg, "reduce_scatter", _address(send), output, op, async_op)
+
+
+def _reduce_scatter(pg, name, send_ptr, output, op, async_op):
+    """NCCL's reduceScatter from the contiguous input at ``send_ptr`` into ``output``."""
+    recv = Wire(output, reducing=True)
     comm = group_communicator(pg)
-    watched(pg, "reduce_scatter", lambda: comm.reduceScatter(
-        _address(send), recv.ptr, recv.count, recv.dtype, nccl_op(op, output), stream_ptr()))
+    watched(pg, name, lambda: comm.reduceScatter(
+        send_ptr, recv.ptr, recv.count, recv.dtype, nccl_op(op, output), stream_ptr()))
     if op == RedOpType.AVG:
         divide(recv.array, pg.size())
     recv.write_back()
-    return finish(pg, "reduce_scatter", async_op, [output])
+    return finish(pg, name, async_op, [output])
 
 
 def barrier(pg, timeout_s, async_op):

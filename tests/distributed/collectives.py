@@ -11,6 +11,7 @@ import sys
 import warnings
 
 import numpy as np
+from reduce_values import ops_for, reference, values  # (beside this file)
 
 import ember
 import ember.distributed as dist
@@ -19,18 +20,6 @@ DTYPES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "bfloat
           "float64", "complex64", "complex128"]
 R = dist.ReduceOp
 checks = 0
-
-
-def values(rank, name, shape=(2, 3), salt=0):
-    """Rank ``rank``'s input: small integers that every dtype holds exactly."""
-    n = int(np.prod(shape))
-    k = np.arange(n).reshape(shape)
-    if name == "bool":
-        return (k + rank + salt) % 2 == 0
-    v = (k + salt) % 3 + 1 + rank % 2  # 1..4: products over 4 ranks stay below 256
-    if name.startswith("complex"):
-        return v + 1j * ((k + rank) % 2)
-    return v
 
 
 def tensor(array, name):
@@ -50,27 +39,6 @@ def same(t, expected, what):
     if got.shape != expected.shape or not np.array_equal(got, expected.astype(got.dtype)):
         raise AssertionError(f"rank {rank}: {what}: got {got!r}, expected {expected!r}")
     checks += 1
-
-
-def reference(op, arrays, name):
-    stack = np.stack(arrays)
-    if name == "bool":
-        return {R.SUM: stack.any(0), R.MAX: stack.any(0), R.BOR: stack.any(0),
-                R.PRODUCT: stack.all(0), R.MIN: stack.all(0), R.BAND: stack.all(0),
-                R.BXOR: np.logical_xor.reduce(stack, 0)}[op]
-    return {R.SUM: lambda: stack.sum(0), R.AVG: lambda: stack.sum(0) / len(arrays),
-            R.PRODUCT: lambda: stack.prod(0), R.MIN: lambda: stack.min(0),
-            R.MAX: lambda: stack.max(0), R.BAND: lambda: np.bitwise_and.reduce(stack, 0),
-            R.BOR: lambda: np.bitwise_or.reduce(stack, 0),
-            R.BXOR: lambda: np.bitwise_xor.reduce(stack, 0)}[op]()
-
-
-def ops_for(name):
-    if name.startswith("complex"):
-        return [R.SUM, R.AVG]
-    if name.startswith("float") or name == "bfloat16":
-        return [R.SUM, R.AVG, R.PRODUCT, R.MIN, R.MAX]
-    return [R.SUM, R.PRODUCT, R.MIN, R.MAX, R.BAND, R.BOR, R.BXOR]
 
 
 def check_group(group, ranks):

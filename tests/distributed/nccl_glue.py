@@ -24,6 +24,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "fak
 import cupy  # noqa: E402  (the fake)
 import numpy as np  # noqa: E402
 from cupy.cuda import nccl  # noqa: E402
+from reduce_values import ops_for, reference, values  # noqa: E402  (beside this file)
 
 import ember  # noqa: E402
 import ember.distributed as dist  # noqa: E402
@@ -42,17 +43,6 @@ NCCL_TYPE = {"bool": (nccl.NCCL_UINT8, 1), "uint8": (nccl.NCCL_UINT8, 1),
              "float64": (nccl.NCCL_FLOAT64, 1), "complex64": (nccl.NCCL_FLOAT32, 2),
              "complex128": (nccl.NCCL_FLOAT64, 2)}
 checks = 0
-
-
-def values(rank, name, shape=(2, 3), salt=0):
-    """Rank ``rank``'s input: small integers that every dtype holds exactly."""
-    k = np.arange(int(np.prod(shape))).reshape(shape)
-    if name == "bool":
-        return (k + rank + salt) % 2 == 0
-    v = (k + salt) % 3 + 1 + rank % 2
-    if name.startswith("complex"):
-        return v + 1j * ((k + rank) % 2)
-    return v
 
 
 def cuda_tensor(array, name):
@@ -90,24 +80,6 @@ def called(name, count, datatype, op, what):
     checks += 1
 
 
-def reference(op, arrays, name):
-    stack = np.stack(arrays)
-    if name == "bool":
-        return {R.SUM: stack.any(0), R.MAX: stack.any(0), R.PRODUCT: stack.all(0),
-                R.MIN: stack.all(0)}[op]
-    return {R.SUM: lambda: stack.sum(0), R.AVG: lambda: stack.sum(0) / len(arrays),
-            R.PRODUCT: lambda: stack.prod(0), R.MIN: lambda: stack.min(0),
-            R.MAX: lambda: stack.max(0)}[op]()
-
-
-def ops_for(name):
-    if name.startswith("complex"):
-        return [R.SUM, R.AVG]
-    if name.startswith("float") or name == "bfloat16":
-        return [R.SUM, R.AVG, R.PRODUCT, R.MIN, R.MAX]
-    return [R.SUM, R.PRODUCT, R.MIN, R.MAX]
-
-
 # NCCL's op for each ReduceOp (AVG: SUM, then ember divides; bool: SUM is MAX, PRODUCT is MIN)
 NCCL_OP = {R.SUM: nccl.NCCL_SUM, R.AVG: nccl.NCCL_SUM, R.PRODUCT: nccl.NCCL_PROD,
            R.MIN: nccl.NCCL_MIN, R.MAX: nccl.NCCL_MAX}
@@ -141,7 +113,7 @@ def check_collectives(group, n):
         mine = values(me, name)
         every = [values(r, name) for r in range(n)]
         datatype, per = NCCL_TYPE[name]
-        for op in ops_for(name):
+        for op in ops_for(name, bitwise=False):
             nccl_op = (BOOL_OP if name == "bool" else NCCL_OP)[op]
             for async_op in (False, True):
                 t = cuda_tensor(mine, name)

@@ -252,22 +252,13 @@ def _nll_check(input, target, weight, hint):
             raise RuntimeError(f"Expected target size {expected}, got {list(target.shape)}")
     if target.dtype not in (D.int64, D.uint8):
         raise RuntimeError(
-            f"expected target dtype to be Long or Byte, but got {_dtype_title(target.dtype)}"
+            f"expected target dtype to be Long or Byte, but got {target.dtype._short}"
             + (hint("dtype") if hint else ""))
     classes = input.shape[1] if input.ndim >= 2 else input.shape[0]
     if weight is not None and weight.numel() != classes:
         raise RuntimeError(
             f"weight tensor should be defined either for all {classes} classes or no classes "
             f"but got weight tensor of shape: {list(weight.shape)}")
-
-
-def _dtype_title(dtype):
-    """torch's scalar-type name in errors: Long, Float, Int, Double, ..."""
-    names = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
-             "float32": "Float", "float64": "Double", "float16": "Half", "bfloat16": "BFloat16",
-             "bool": "Bool"}
-    short = str(dtype).split(".")[-1]
-    return names.get(short, short)
 
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -283,8 +274,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, r
             raise device_mismatch(input.device, other.device, "nll_loss")
     if weight is not None and weight.dtype is not input.dtype:
         raise RuntimeError(
-            f"expected scalar type {_dtype_title(input.dtype)} but found "
-            f"{_dtype_title(weight.dtype)}\n  ember: the class weights of nll_loss/cross_entropy "
+            f"expected scalar type {input.dtype._short} but found "
+            f"{weight.dtype._short}\n  ember: the class weights of nll_loss/cross_entropy "
             f"must have the input's dtype ({input.dtype}): pass weight.to({input.dtype})")
     if weight is not None and weight.requires_grad and is_grad_enabled():
         raise RuntimeError("The function 'nll_loss_forward' is not differentiable with respect "
@@ -321,7 +312,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if target.shape == input.shape:
         if target.dtype.category < D.FLOAT:
             raise RuntimeError("Expected floating point type for target with class probabilities, "
-                               f"got {_dtype_title(target.dtype)}")
+                               f"got {target.dtype._short}")
         if ignore_index >= 0:
             raise RuntimeError("ignore_index is not supported for floating point target")
         if label_smoothing > 0:
