@@ -383,11 +383,10 @@ def log_normal_(tensor, mean=1.0, std=2.0, *, generator=None):
     return _fill(tensor, libm(math.exp, z))
 
 
-def bernoulli_(tensor, p=0.5, *, generator=None, scale=None):
+def bernoulli_(tensor, p=0.5, *, generator=None):
     """Fill with 1 where a uniform draw is below p (a float, or a tensor broadcast to ``tensor``).
 
     A float p is compared with float64 uniforms; a tensor p with uniforms of its own precision.
-    ``scale`` (ember's, for dropout; a float p only): write ``scale`` instead of 1.
     """
     from ._tensor import Tensor
 
@@ -404,7 +403,13 @@ def bernoulli_(tensor, p=0.5, *, generator=None, scale=None):
         return _fill(tensor, mask)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
-    return _fill(tensor, _below(gen, tensor.numel(), float(p)), scale)
+    return _fill(tensor, _below(gen, tensor.numel(), float(p)))
+
+
+def scaled_bernoulli_(tensor, p, scale):
+    """``bernoulli_(tensor, p)`` for a float p on a CPU tensor, writing ``scale`` where it
+    writes 1 (dropout's noise, 0 or 1 / (1 - p), in one pass): the same draws."""
+    return _fill(tensor, _below(_generator(None, tensor), tensor.numel(), float(p)), scale)
 
 
 def _below(gen, n, p):

@@ -126,7 +126,7 @@ def _apply_noise(input, noise_shape, p, inplace):
         # dtype (what div_ computes)
         noise = _empty(noise_shape, dtype=input.dtype, device=input.device)
         scale = noise._data.dtype.type(1) / noise._data.dtype.type(1 - p)
-        _random.bernoulli_(noise, 1 - p, scale=scale)
+        _random.scaled_bernoulli_(noise, 1 - p, scale)
     else:
         noise = _empty(noise_shape, dtype=input.dtype, device=input.device).bernoulli_(1 - p)
         noise.div_(1 - p)
