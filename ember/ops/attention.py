@@ -8,11 +8,15 @@ node records once, keeps only the probabilities, and its backward is five short 
 from .._threads import fit_to_load
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
+from . import _kernels
 
 
 def _safe_softmax(xp, s):
     """softmax over the last axis, computed in place in ``s``; a row that is -inf everywhere
     (fully masked) gives zeros (as torch's scaled_dot_product_attention) instead of 0/0 = NaN."""
+    if _kernels.takes(s) and s.size:  # float32: one fused loop (ops/_kernels.py)
+        _kernels.softmax_rows(_kernels.rows(s), s.max(axis=-1).reshape(-1), True)
+        return s
     top = s.max(axis=-1, keepdims=True)
     s -= xp.where(top == -xp.inf, 0, top)
     xp.exp(s, out=s)
@@ -64,7 +68,12 @@ class ScaledDotProductAttention(Node):
         grad_p = grad @ v.mT
         if keep is not None:
             grad_p = grad_p * keep
-        grad_s = p * (grad_p - (grad_p * p).sum(-1, keepdim=True))
+        if (not _grad_state.enabled and grad_p.shape == p.shape
+                and _kernels.takes(p._data, grad_p._data)):  # one fused loop, in place in
+            grad_s = grad_p  # grad_p (a new array): ops/_kernels.py
+            _kernels.softmax_grad_rows(_kernels.rows(p._data), _kernels.rows(grad_p._data))
+        else:
+            grad_s = p * (grad_p - (grad_p * p).sum(-1, keepdim=True))
         grad_q = (grad_s @ k) * self.scale if self.needs_input_grad[0] else None
         grad_k = (grad_s.mT @ q) * self.scale if self.needs_input_grad[1] else None
         grads = [grad_q, grad_k, grad_v]

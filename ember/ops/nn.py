@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import _dtype as D
 from ..autograd.function import Node
-from . import _erf
+from . import _erf, _kernels
 from ._numpy_names import REQUIRED, numpy_axis
 from .shape import wrap_dim
 
@@ -30,6 +30,13 @@ def _shifted(x, axis):
     return x - x.max(axis=axis, keepdims=True)
 
 
+def _last_dim_rows(dim, *arrays):
+    """True when the softmax kernels take these arrays: the op runs along the last dim of
+    non-empty C-contiguous float32 NumPy arrays (_kernels.takes)."""
+    a = arrays[0]
+    return dim is not None and dim == a.ndim - 1 and a.size > 0 and _kernels.takes(*arrays)
+
+
 class Softmax(Node):
     """y_i = exp(x_i) / sum_j exp(x_j)   (along dim)
     grad_x = y * (grad - sum(grad * y))"""
@@ -38,6 +45,11 @@ class Softmax(Node):
         self.dim = dim if ndim else None  # a 0-dim tensor is its own softmax group
 
     def forward(self, x):
+        if _last_dim_rows(self.dim, x):  # one fused loop (ops/_kernels.py)
+            y = x.copy()
+            _kernels.softmax_rows(_kernels.rows(y), x.max(axis=-1).reshape(-1), False)
+            self.save(y)
+            return y
         e = self.xp.exp(_shifted(x, self.dim))
         y = (e / e.sum(axis=self.dim, keepdims=True)).astype(x.dtype, copy=False)
         self.save(y)
@@ -60,6 +72,12 @@ class LogSoftmax(Node):
 
     def forward(self, x):
         xp = self.xp
+        if _last_dim_rows(self.dim, x):  # one fused loop (ops/_kernels.py)
+            y = np.empty_like(x)
+            rows = _kernels.rows(x)
+            _kernels.log_softmax_rows(rows, rows.max(axis=1), _kernels.rows(y))
+            self.save(y)
+            return y
         z = _shifted(x, self.dim)
         log_total = xp.log(xp.exp(z).sum(axis=self.dim, keepdims=True))
         if z is x:  # (an empty x comes back as it is: not to be written into)
@@ -91,6 +109,12 @@ class LogSoftmaxGrad(Node):
         self.save(grad, y)
         if y.dtype.itemsize == 2:
             y, grad = y.astype("float32"), grad.astype("float32")
+        grad = _kernels.contiguous(grad)
+        if _last_dim_rows(self.dim, y, grad):  # one fused loop (ops/_kernels.py)
+            g = np.empty_like(y)
+            _kernels.log_softmax_grad_rows(_kernels.rows(grad), _kernels.rows(y),
+                                           _kernels.rows(g))
+            return g
         total = xp.add.reduce(grad, axis=self.dim, keepdims=True)
         g = xp.exp(y, out=xp.empty(y.shape, dtype=y.dtype))  # (an array even for 0 dims)
         g *= total
@@ -280,6 +304,10 @@ class Gelu(Node):
         # digits exactly as torch's does
         dt = np.float64 if x.dtype.itemsize == 8 else np.float32
         xw = x.astype(dt, copy=False)
+        if _kernels.takes(xw):  # float32: one fused loop, the same maths (ops/_kernels.py)
+            y, self.cdf = np.empty_like(xw), np.empty_like(xw)
+            _kernels.gelu(xw.reshape(-1), y.reshape(-1), self.cdf.reshape(-1))
+            return y.astype(x.dtype, copy=False)
         z = xw * dt(math.sqrt(0.5))
         if dt is np.float32:
             erf = _erf.erf_float32(self.xp, z)  # in float32 arithmetic, to its rounding
@@ -309,6 +337,13 @@ class GeluGrad(Node):
         self.save(g, x)
         dt = self.cdf.dtype  # x's precision, float32 for 16-bit floats (as torch)
         x = x.astype(dt, copy=False)
+        if g.shape == x.shape and _kernels.takes(x, self.cdf):  # float32: one fused loop
+            g = _kernels.contiguous(g)  # (ops/_kernels.py)
+            if _kernels.takes(g):
+                y = np.empty_like(x)
+                _kernels.gelu_grad(g.reshape(-1), x.reshape(-1), self.cdf.reshape(-1),
+                                   y.reshape(-1))
+                return y
         # g * (Phi + x * phi), phi = exp(-0.5 * x * x) / sqrt(2 pi): each step in place on
         # one new array (the same operations in the same order as written out)
         y = self.xp.multiply(x, dt.type(-0.5), out=self.xp.empty(x.shape, dtype=dt))

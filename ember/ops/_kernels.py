@@ -1,0 +1,264 @@
+"""Fused float32 loops for the hottest ops of a training step, compiled by Numba when it is
+installed (the optional extra ``ember[fast]``; ``make test`` installs it).
+
+NumPy runs an expression one pass at a time: GELU with its erf is ~25 passes over the
+activations, layer norm's backward ~10.  Each function here is the same maths as the NumPy code
+of the node that calls it (named in its docstring), written as one loop over the values that
+Numba compiles to SIMD code: one pass over memory.  The nodes keep their NumPy code, which is
+the reference (float64, 16-bit floats, CuPy and every case a kernel does not take run it), and
+the tests check both paths against torch.
+
+``ENABLED`` is False without Numba, or with the environment variable EMBER_KERNELS=0; the nodes
+ask ``takes(*arrays)``.  Without Numba the functions below are plain Python, never called.
+Compiled code is cached on disk (Numba's cache, next to this file), so only the first run on a
+machine pays the compilation (about a second per kernel).
+
+The loops use no libm calls (NumPy's exp is a call a loop cannot fuse): ``_exp`` computes e^v
+itself.  Sums along a row may be added in any order (fastmath "reassoc": SIMD lanes), as NumPy's
+own pairwise sums are; nothing else is reordered.
+"""
+
+import math
+import os
+
+import numpy as np
+
+try:
+    import numba
+except ImportError:  # the NumPy code of each node runs instead
+    numba = None
+
+ENABLED = numba is not None and os.environ.get("EMBER_KERNELS", "1") != "0"
+
+if numba is not None:
+    # error_model "numpy": x / 0 gives inf or NaN as NumPy does (Python's model checks each
+    # division for zero, which also stops the loop from becoming SIMD code)
+    _loop = numba.njit(cache=True, error_model="numpy")
+    _loop_with_sums = numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
+    _inline = numba.njit(cache=True, error_model="numpy", inline="always")
+else:
+    def _loop(fn):
+        return fn
+    _loop_with_sums = _inline = _loop
+
+f32 = np.float32
+
+
+def takes(*arrays):
+    """True when the kernels run on these: Numba is there and every one is a C-contiguous
+    float32 NumPy array (views of other layouts, other dtypes and CuPy arrays run NumPy code)."""
+    if not ENABLED:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or a.dtype != np.float32 or not a.flags.c_contiguous:
+            return False
+    return True
+
+
+def contiguous(a):
+    """A float32 NumPy array made C-contiguous (a gradient often arrives as a broadcast view:
+    one copy is still cheaper than the NumPy passes); anything else as it is."""
+    if type(a) is np.ndarray and a.dtype == np.float32 and not a.flags.c_contiguous:
+        return np.ascontiguousarray(a)
+    return a
+
+
+def rows(a):
+    """``a`` as a 2-D array of its last dim's rows (a view: ``a`` is C-contiguous)."""
+    n = a.shape[-1] if a.ndim else 1
+    return a.reshape(-1, n)
+
+
+# ------------------------------------------------------------------------------ e^v
+
+_LOG2_E = f32(1.4426950408889634)
+_LN2_HIGH = f32(0.693145751953125)  # ln 2 in two parts: k * _LN2_HIGH is exact for |k| <= 126
+_LN2_LOW = f32(1.428606765330187e-06)
+
+
+@_inline
+def _exp(v):
+    """e^v for a float32 v <= 0, in float32 (1-2 rounding units), as SIMD code in any loop.
+
+    v = k ln2 + r with k = round(v / ln2) and |r| <= ln2 / 2, so e^v = 2^k e^r; e^r by its
+    Taylor series to r^7 (truncation error < 6e-9, below float32's rounding); 2^k made from its
+    bits (a float32 holds its power of two as k + 127 in bits 23-30).
+    Below -87, e^v is under float32's smallest normal number (2^-126): it gives 0 (a subnormal
+    in NumPy; the difference is below 1.2e-38).  e^-inf = 0, e^NaN = NaN."""
+    w = v if v > f32(-87.0) else f32(-87.0)  # also a NaN: its index below must stay valid
+    w = w if w < f32(0.0) else f32(0.0)
+    k = np.floor(w * _LOG2_E + f32(0.5))
+    r = (w - k * _LN2_HIGH) - k * _LN2_LOW
+    p = f32(1 / 5040)
+    p = p * r + f32(1 / 720)
+    p = p * r + f32(1 / 120)
+    p = p * r + f32(1 / 24)
+    p = p * r + f32(1 / 6)
+    p = p * r + f32(0.5)
+    p = p * r + f32(1.0)
+    p = p * r + f32(1.0)
+    e = p * np.int32((np.int32(k) + 127) << 23).view(np.float32)
+    if v < f32(-87.0):
+        e = f32(0.0)
+    if v != v:
+        e = v
+    return e
+
+
+# ------------------------------------------------------------------------------ GELU
+
+# erfc(a) = e^(-a^2) P(a) / Q(a) for 0 <= a <= 4: _erf.py's float32 fit (its _ERFCX_P, _ERFCX_Q)
+_P0, _P1, _P2, _P3, _P4 = (f32(0.9999999890117566), f32(0.8663501686864584),
+                           f32(0.36431225448695675), f32(0.0615932438071944),
+                           f32(1.1685406515269718e-05))
+_Q0, _Q1, _Q2, _Q3, _Q4 = (f32(1.0), f32(1.9947282786165312), f32(1.6151385555356472),
+                           f32(0.6415052227243583), f32(0.1096087881279743))
+_SQRT_HALF = f32(math.sqrt(0.5))
+_INV_SQRT_2PI = f32(1 / math.sqrt(2 * math.pi))
+
+
+@_loop
+def gelu(x, y, cdf):
+    """nn.Gelu.forward: y = x * Phi(x), Phi(x) = (1 + erf(x / sqrt 2)) / 2, into y and cdf
+    (flat float32 arrays).  erf as _erf.erf_float32 computes it: 1 - erfc(|z|), signed, with
+    |z| capped at 4 (erfc(4) rounds away in 1 - erfc)."""
+    for i in range(x.size):
+        v = x[i]
+        z = v * _SQRT_HALF
+        a = abs(z)
+        a = a if a < f32(4.0) else f32(4.0)
+        numerator = (((_P4 * a + _P3) * a + _P2) * a + _P1) * a + _P0
+        denominator = (((_Q4 * a + _Q3) * a + _Q2) * a + _Q1) * a + _Q0
+        erf = f32(1.0) - _exp(-(a * a)) * numerator / denominator
+        if z < f32(0.0):
+            erf = -erf
+        c = (erf + f32(1.0)) * f32(0.5)
+        cdf[i] = c
+        y[i] = v * c
+
+
+@_loop
+def gelu_grad(g, x, cdf, out):
+    """nn.GeluGrad.forward: out = g * (Phi(x) + x * phi(x)), phi(x) = e^(-x^2 / 2) / sqrt(2 pi)
+    (flat float32 arrays; Phi from gelu's cdf)."""
+    for i in range(x.size):
+        v = x[i]
+        phi = _exp(v * f32(-0.5) * v) * _INV_SQRT_2PI
+        out[i] = (phi * v + cdf[i]) * g[i]
+
+
+# ------------------------------------------------------------------------------ softmax
+
+@_loop_with_sums
+def softmax_rows(s, top, dead_rows_zero):
+    """Softmax of each row of the 2-D float32 ``s``, in place: e^(s - top) / sum(e^(s - top)),
+    ``top`` the rows' maxima.  With ``dead_rows_zero`` a row that is -inf everywhere gives
+    zeros, as attention's _safe_softmax, instead of NaN.
+    NOTE: NumPy's max gives ``top`` (SIMD code; a maximum in a Numba loop is not, even with
+    fastmath: 4x slower on rows of 1000).  A NaN in a row makes the row NaN (through its e^NaN
+    in the sum) whatever ``top`` is."""
+    for r in range(s.shape[0]):
+        m = top[r]
+        if dead_rows_zero and m == -np.inf:
+            m = f32(0.0)
+        total = f32(0.0)
+        for j in range(s.shape[1]):
+            e = _exp(s[r, j] - m)
+            s[r, j] = e
+            total += e
+        if dead_rows_zero and total == f32(0.0):
+            total = f32(1.0)
+        for j in range(s.shape[1]):
+            s[r, j] = s[r, j] / total
+
+
+@_loop_with_sums
+def softmax_grad_rows(p, grad_p):
+    """Softmax's backward for 2-D float32 rows, in place in ``grad_p``:
+    grad_s = p * (grad_p - sum(grad_p * p))."""
+    for r in range(p.shape[0]):
+        dot = f32(0.0)
+        for j in range(p.shape[1]):
+            dot += grad_p[r, j] * p[r, j]
+        for j in range(p.shape[1]):
+            grad_p[r, j] = p[r, j] * (grad_p[r, j] - dot)
+
+
+@_loop_with_sums
+def log_softmax_rows(x, top, y):
+    """nn.LogSoftmax.forward for 2-D float32 rows: y = (x - top) - log(sum(e^(x - top))),
+    ``top`` the rows' maxima (NumPy's, as for softmax_rows)."""
+    for r in range(x.shape[0]):
+        m = top[r]
+        total = f32(0.0)
+        for j in range(x.shape[1]):
+            total += _exp(x[r, j] - m)
+        log_total = np.log(total)
+        for j in range(x.shape[1]):
+            y[r, j] = (x[r, j] - m) - log_total
+
+
+@_loop_with_sums
+def log_softmax_grad_rows(grad, y, out):
+    """nn.LogSoftmaxGrad.forward for 2-D float32 rows: out = grad - e^y * sum(grad)."""
+    for r in range(y.shape[0]):
+        total = f32(0.0)
+        for j in range(y.shape[1]):
+            total += grad[r, j]
+        for j in range(y.shape[1]):
+            out[r, j] = grad[r, j] - _exp(y[r, j]) * total
+
+
+# ------------------------------------------------------------------------------ layer norm
+
+
+@_loop_with_sums
+def layer_norm_rows(x, weight, bias, eps, y, mean, var, rstd):
+    """normalization.Normalize.forward for layer norm with a weight and a bias over 2-D float32
+    rows: mean, var (biased), rstd = 1 / sqrt(var + eps) of each row,
+    y = (x - mean) * rstd * weight + bias."""
+    n = x.shape[1]
+    for r in range(x.shape[0]):
+        total = f32(0.0)
+        for j in range(n):
+            total += x[r, j]
+        mu = total / f32(n)
+        squares = f32(0.0)
+        for j in range(n):
+            d = x[r, j] - mu
+            squares += d * d
+        variance = squares / f32(n)
+        scale = f32(1.0) / np.sqrt(variance + eps)
+        for j in range(n):
+            y[r, j] = (x[r, j] - mu) * scale * weight[j] + bias[j]
+        mean[r] = mu
+        var[r] = variance
+        rstd[r] = scale
+
+
+@_loop_with_sums
+def layer_norm_grad_rows(grad, x, mean, rstd, weight, grad_x, grad_weight, grad_bias):
+    """normalization.Normalize.backward for layer norm with a weight and a bias, 2-D float32
+    rows; xc = x - mean, g = grad * weight, sums along each row:
+        grad_x = (g - sum(g) / n) * rstd - xc * rstd^3 * sum(g * xc) / n
+    and over the rows: grad_weight = sum(grad * xc * rstd), grad_bias = sum(grad) (both written,
+    not added to)."""
+    n = x.shape[1]
+    grad_weight[:] = 0
+    grad_bias[:] = 0
+    for r in range(x.shape[0]):
+        mu = mean[r]
+        scale = rstd[r]
+        sum_g = f32(0.0)
+        sum_gxc = f32(0.0)
+        for j in range(n):
+            g = grad[r, j] * weight[j]
+            sum_g += g
+            sum_gxc += g * (x[r, j] - mu)
+        mean_g = sum_g / f32(n)
+        coef = scale * scale * scale * sum_gxc / f32(n)
+        for j in range(n):
+            xc = x[r, j] - mu
+            grad_x[r, j] = (grad[r, j] * weight[j] - mean_g) * scale - xc * coef
+            grad_weight[j] += grad[r, j] * (xc * scale)
+            grad_bias[j] += grad[r, j]

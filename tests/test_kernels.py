@@ -1,0 +1,204 @@
+"""ember/ops/_kernels.py: the fused float32 loops (Numba) and the NumPy code they stand in for,
+both checked against torch.  The ``path`` fixture runs a test once with the kernels (skipped
+where Numba is not installed) and once with them off (the NumPy code of the nodes)."""
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember.ops import _kernels
+
+from conftest import assert_same
+
+try:
+    import numba
+except ImportError:
+    numba = None
+
+EPS32 = 2.0 ** -23  # float32's rounding unit at 1
+
+
+@pytest.fixture(params=["kernels", "numpy"])
+def path(request, monkeypatch):
+    if request.param == "kernels" and numba is None:
+        pytest.skip("Numba is not installed: the kernels are off")
+    monkeypatch.setattr(_kernels, "ENABLED", request.param == "kernels")
+    return request.param
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """Counts the calls of each kernel by name (to show that a node took the kernel path)."""
+    counted = {}
+
+    def spy(name, kernel):
+        def counting(*args):
+            counted[name] = counted.get(name, 0) + 1
+            return kernel(*args)
+        return counting
+
+    for name in ("gelu", "gelu_grad", "softmax_rows", "softmax_grad_rows", "log_softmax_rows",
+                 "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows"):
+        monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
+    return counted
+
+
+@pytest.mark.skipif(numba is None, reason="Numba is not installed")
+def test_exp_to_float32_rounding():
+    """The kernels' own e^v (v <= 0) against float64's exp at four million points of [-87, 0]:
+    within 2 rounding units of the float32 result (1.21 measured: the Taylor series' truncation
+    is 0.1 unit, its eight float32 steps add the rest); 0 below -87 and at -inf, NaN at NaN."""
+    @numba.njit
+    def exp_all(v, out):
+        for i in range(v.size):
+            out[i] = _kernels._exp(v[i])
+
+    v = np.linspace(-87, 0, 4_000_001).astype(np.float32)
+    out = np.empty_like(v)
+    exp_all(v, out)
+    exact = np.exp(v.astype(np.float64))
+    units = np.spacing(exact.astype(np.float32)).astype(np.float64)
+    assert (np.abs(out - exact) / units).max() <= 2
+    special = np.array([-np.inf, -88.0, np.nan, -0.0], dtype=np.float32)
+    exp_all(special, out[:4])
+    np.testing.assert_array_equal(out[:4], [0, 0, np.nan, 1])
+
+
+def _values(rng, n):
+    """Standard normal float32 values with the edge cases first (not +inf: torch's vectorised
+    GELU gives NaN there, ember x * Phi(x) = inf)."""
+    edges = [np.nan, -np.inf, 0.0, -0.0, -30.0, 30.0, -5.0, 5.0, -1e-30]
+    return np.concatenate([edges, rng.standard_normal(n) * 3]).astype(np.float32)
+
+
+def test_gelu_and_its_gradient_as_torch(path, calls):
+    """Exact GELU's value, gradient and second derivative against torch in float32, within 3
+    rounding units of max(|value|, |x|, 1) for the first two and 6 for the second derivative
+    (as tests/test_nn_activations.py: erf, 1 + erf and the product each round once); NaN where
+    torch gives NaN (NaN, and -inf times Phi(-inf) = 0)."""
+    x = _values(np.random.default_rng(0), 2991).reshape(10, -1)
+    results = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.gelu(t)
+        (g,) = lib.autograd.grad(y.sum(), t, create_graph=True)
+        (gg,) = lib.autograd.grad((g * g).sum(), t)
+        results.append([v.detach().numpy().astype(np.float64) for v in (y, g, gg)])
+    for units, theirs, ours in zip((3, 3, 6), *results):
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+        finite = ~np.isnan(theirs)
+        scale = np.maximum(np.maximum(np.abs(theirs), np.abs(x.astype(np.float64))), 1.0)
+        assert np.all(np.abs(ours - theirs)[finite] <= units * EPS32 * scale[finite])
+    if path == "kernels":
+        assert calls["gelu"] == 1 and calls["gelu_grad"] >= 1
+
+
+@pytest.mark.parametrize("n", [1, 7, 1000])
+def test_softmax_and_log_softmax_rows_as_torch(path, calls, n):
+    """softmax and log_softmax along the last dim, values and gradients, against torch at
+    float32's default tolerances; rows with -inf entries, a row of -inf (NaN, as torch), a row
+    with a NaN and one with +inf."""
+    rng = np.random.default_rng(n)
+    x = (rng.standard_normal((6, 5, n)) * 4).astype(np.float32)
+    x[0, 0, 0] = -np.inf
+    x[1, 1, :] = -np.inf
+    x[2, 2, n // 2] = np.nan
+    x[3, 3, -1] = np.inf
+    for name in ("softmax", "log_softmax"):
+        (xe, xt) = (ember.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True))
+        ye, yt = (getattr(lib.nn.functional, name)(t, dim=-1) for lib, t in
+                  ((ember, xe), (torch, xt)))
+        assert_same(ye, yt)
+        w = rng.standard_normal(x.shape).astype(np.float32)
+        (ye * ember.tensor(w)).sum().backward()
+        (yt * torch.tensor(w)).sum().backward()
+        assert_same(xe.grad, xt.grad)
+    if path == "kernels":
+        assert calls["softmax_rows"] == 1 and calls["log_softmax_rows"] == 1
+        assert calls["log_softmax_grad_rows"] == 1
+
+
+def test_softmax_off_the_last_dim_and_in_float64_keep_numpy(path, calls):
+    """The kernels take only float32 rows along the last dim: dim 0 and float64 run NumPy."""
+    x = np.random.default_rng(1).standard_normal((4, 6))
+    for dtype, dim in (("float32", 0), ("float64", -1)):
+        xe, xt = ember.tensor(x, dtype=getattr(ember, dtype)), torch.tensor(x).to(
+            getattr(torch, dtype))
+        assert_same(ember.log_softmax(xe, dim), torch.log_softmax(xt, dim))
+        assert_same(ember.softmax(xe, dim), torch.softmax(xt, dim))
+    assert calls == {}
+
+
+@pytest.mark.parametrize("shape", [(4, 7, 33), (2, 3, 5, 8)])
+def test_layer_norm_as_torch(path, calls, shape):
+    """layer_norm with a weight and a bias over the last one or two dims, away from zero mean
+    (values 100 +- 3: the variance is taken about the mean), values and the gradients of x,
+    weight and bias against torch.  Tolerance: x itself is rounded to spacing(100) = 7.6e-6,
+    2.5e-6 of its spread, which x - mean carries into every result; 8 such units of each
+    result's scale (up to ~30 products are summed) over float32's default atol."""
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(shape) * 3 + 100).astype(np.float32)
+    dims = shape[-1:] if len(shape) == 3 else shape[-2:]
+    w = rng.standard_normal(dims).astype(np.float32)
+    b = rng.standard_normal(dims).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    out = []
+    for lib in (torch, ember):
+        t, wt, bt = (lib.tensor(a, requires_grad=True) for a in (x, w, b))
+        y = lib.nn.functional.layer_norm(t, dims, wt, bt, eps=1e-5)
+        (y * lib.tensor(g)).sum().backward()
+        out.append((y, t.grad, wt.grad, bt.grad))
+    unit = float(np.spacing(np.float32(100))) / 3
+    for ours, theirs in zip(out[1], out[0]):
+        scale = float(theirs.detach().abs().max())
+        assert_same(ours, theirs, atol=max(1e-5, 8 * unit * scale))
+    if path == "kernels":
+        assert calls["layer_norm_rows"] == 1 and calls["layer_norm_grad_rows"] == 1
+
+
+def test_layer_norm_keeps_its_double_backward(path):
+    """create_graph: layer norm's backward records ember ops (no kernel), so the second
+    derivative is torch's."""
+    x = np.random.default_rng(3).standard_normal((3, 6)).astype(np.float32)
+    results = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        w, b = lib.ones(6, requires_grad=True), lib.zeros(6, requires_grad=True)
+        y = lib.nn.functional.layer_norm(t, (6,), w, b)
+        (g,) = lib.autograd.grad((y ** 3).sum(), t, create_graph=True)
+        (gg,) = lib.autograd.grad(g.sum(), t)
+        results.append(gg)
+    assert_same(results[1], results[0], atol=1e-4)
+
+
+@pytest.mark.parametrize("mask", ["causal", "float", "dead row"])
+def test_attention_as_torch(path, calls, mask):
+    """scaled_dot_product_attention (4 heads of 8, 16 queries, 12 keys), its value and the
+    gradients of q, k and v against torch; a causal mask, an additive float mask, and a boolean
+    mask with a query that may look nowhere (ember gives zeros there, as torch's)."""
+    rng = np.random.default_rng(4)
+    q, k, v = (rng.standard_normal(s).astype(np.float32)
+               for s in ((2, 4, 16, 8), (2, 4, 12, 8), (2, 4, 12, 8)))
+    g = rng.standard_normal((2, 4, 16, 8)).astype(np.float32)
+    keep = rng.random((16, 12)) > 0.3
+    keep[5] = False
+    out = []
+    for lib in (torch, ember):
+        qt, kt, vt = (lib.tensor(a, requires_grad=True) for a in (q, k, v))
+        kwargs = {"is_causal": True}
+        if mask == "float":
+            kwargs = {"attn_mask": lib.tensor(np.where(keep, 0.5, -np.inf).astype(np.float32))}
+        elif mask == "dead row":
+            kwargs = {"attn_mask": lib.tensor(keep)}
+        y = lib.nn.functional.scaled_dot_product_attention(qt, kt, vt, **kwargs)
+        if mask == "dead row" and lib is torch:
+            y = torch.where(torch.isnan(y), torch.zeros_like(y), y)  # torch's math path: NaN
+        (y * lib.tensor(g)).sum().backward()
+        out.append((y, qt.grad, kt.grad, vt.grad))
+    for ours, theirs in zip(out[1], out[0]):
+        if mask == "dead row":
+            theirs = torch.nan_to_num(theirs)
+        assert_same(ours, theirs, atol=2e-5)
+    if path == "kernels":
+        assert calls["softmax_rows"] == 1 and calls["softmax_grad_rows"] == 1
