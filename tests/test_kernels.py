@@ -38,8 +38,9 @@ def calls(monkeypatch):
             return kernel(*args)
         return counting
 
-    for name in ("gelu", "gelu_grad", "softmax_rows", "softmax_grad_rows", "log_softmax_rows",
-                 "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows"):
+    for name in ("gelu", "gelu_grad", "softmax_rows", "log_softmax_rows",
+                 "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
+                 "attention_rows", "attention_grad_rows"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
 
@@ -201,4 +202,47 @@ def test_attention_as_torch(path, calls, mask):
             theirs = torch.nan_to_num(theirs)
         assert_same(ours, theirs, atol=2e-5)
     if path == "kernels":
-        assert calls["softmax_rows"] == 1 and calls["softmax_grad_rows"] == 1
+        assert calls["attention_rows"] == 1 and calls["attention_grad_rows"] == 1
+
+
+@pytest.mark.parametrize("options", [{}, {"padding_idx": 3}, {"scale_grad_by_freq": True}])
+def test_embedding_gradient_as_torch(path, calls, options):
+    """Embedding's weight gradient (a scatter-add with indices repeated many times) equals
+    torch's: the rows are added in the same order, float32's default tolerance."""
+    rng = np.random.default_rng(5)
+    idx = rng.integers(0, 10, size=(6, 40))
+    w = rng.standard_normal((10, 16)).astype(np.float32)
+    g = rng.standard_normal((6, 40, 16)).astype(np.float32)
+    grads = []
+    for lib in (torch, ember):
+        wt = lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.embedding(lib.tensor(idx), wt, **options)
+        (y * lib.tensor(g)).sum().backward()
+        grads.append(wt.grad)
+    assert_same(grads[1], grads[0])
+    if path == "kernels":
+        assert calls["add_rows"] == 1
+
+
+@pytest.mark.skipif(numba is None, reason="Numba is not installed")
+def test_attention_dropout_and_per_batch_masks_same_both_ways(monkeypatch):
+    """Attention with dropout (the mask goes into the kernel's backward) and with a mask that
+    differs per batch entry (the NumPy code's case): the kernels and the NumPy code, on the
+    same random stream, agree to float32's default tolerances."""
+    rng = np.random.default_rng(6)
+    q, k, v, g = (rng.standard_normal((2, 3, 10, 4)).astype(np.float32) for _ in range(4))
+    per_batch = np.where(rng.random((2, 1, 10, 10)) > 0.2, 0.0, -np.inf).astype(np.float32)
+    for kwargs in ({"dropout_p": 0.3, "is_causal": True}, {"attn_mask": per_batch}):
+        results = []
+        for enabled in (True, False):
+            monkeypatch.setattr(_kernels, "ENABLED", enabled)
+            ember.manual_seed(7)
+            qt, kt, vt = (ember.tensor(a, requires_grad=True) for a in (q, k, v))
+            if "attn_mask" in kwargs:
+                kwargs = {"attn_mask": ember.tensor(per_batch)}
+            y = ember.nn.functional.scaled_dot_product_attention(qt, kt, vt, **kwargs)
+            (y * ember.tensor(g)).sum().backward()
+            results.append((y, qt.grad, kt.grad, vt.grad))
+        for ours, numpy_code in zip(*results):
+            np.testing.assert_allclose(ours.detach().numpy(), numpy_code.detach().numpy(),
+                                       rtol=1.3e-6, atol=1e-5)

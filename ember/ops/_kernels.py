@@ -173,15 +173,52 @@ def softmax_rows(s, top, dead_rows_zero):
 
 
 @_loop_with_sums
-def softmax_grad_rows(p, grad_p):
-    """Softmax's backward for 2-D float32 rows, in place in ``grad_p``:
-    grad_s = p * (grad_p - sum(grad_p * p))."""
+def attention_rows(s, scale, bias):
+    """attention.ScaledDotProductAttention.forward's probabilities, in place in the 2-D float32
+    scores ``s`` (q @ k^T, one row per query): s = s * scale + bias, then the softmax of each
+    row; a row that is -inf everywhere (a query masked from every key) gives zeros.
+    ``bias`` holds the additive mask's rows, row r of ``s`` taking row r % len(bias) (a mask
+    of (L, S) repeated over batch and heads); no rows: no mask.
+    NOTE: the maximum here is a plain loop (the scale and the mask come first): on rows as
+    short as attention's (64) it is faster than NumPy's max along them."""
+    masks = bias.shape[0]
+    for r in range(s.shape[0]):
+        top = f32(-np.inf)
+        for j in range(s.shape[1]):
+            v = s[r, j] * scale
+            if masks:
+                v = v + bias[r % masks, j]
+            s[r, j] = v
+            top = v if v > top else top
+        if top == -np.inf:
+            top = f32(0.0)
+        total = f32(0.0)
+        for j in range(s.shape[1]):
+            e = _exp(s[r, j] - top)
+            s[r, j] = e
+            total += e
+        if total == f32(0.0):
+            total = f32(1.0)
+        for j in range(s.shape[1]):
+            s[r, j] = s[r, j] / total
+
+
+@_loop_with_sums
+def attention_grad_rows(p, grad_p, keep, scale):
+    """attention.ScaledDotProductAttention.backward's gradient of the scores times ``scale``,
+    in place in ``grad_p`` (g @ v^T), 2-D float32 rows:
+        grad_p = grad_p * keep                     (the dropout mask; no rows: no dropout)
+        grad_s = p * (grad_p - sum(grad_p * p))    (softmax's backward)
+    written as scale * grad_s, the factor both grad_q and grad_k carry."""
+    dropout = keep.shape[0] > 0
     for r in range(p.shape[0]):
         dot = f32(0.0)
         for j in range(p.shape[1]):
+            if dropout:
+                grad_p[r, j] = grad_p[r, j] * keep[r, j]
             dot += grad_p[r, j] * p[r, j]
         for j in range(p.shape[1]):
-            grad_p[r, j] = p[r, j] * (grad_p[r, j] - dot)
+            grad_p[r, j] = p[r, j] * (grad_p[r, j] - dot) * scale
 
 
 @_loop_with_sums
@@ -262,3 +299,18 @@ def layer_norm_grad_rows(grad, x, mean, rstd, weight, grad_x, grad_weight, grad_
             grad_x[r, j] = (grad[r, j] * weight[j] - mean_g) * scale - xc * coef
             grad_weight[j] += grad[r, j] * (xc * scale)
             grad_bias[j] += grad[r, j]
+
+
+# ------------------------------------------------------------------------------ embedding
+
+
+@_loop
+def add_rows(out, index, rows):
+    """embedding.EmbeddingDenseBackward.forward: out[index[p]] += rows[p] for every p, in the
+    order of p (as NumPy's add.at); 2-D float32 ``out`` and ``rows``, an integer ``index``."""
+    for p in range(index.size):
+        i = index[p]
+        if i < 0 or i >= out.shape[0]:
+            raise IndexError("embedding index out of range")
+        for j in range(out.shape[1]):
+            out[i, j] += rows[p, j]

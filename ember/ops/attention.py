@@ -5,6 +5,8 @@ Attention is the hot spot of a Transformer: composed from matmul, mul, add, soft
 node records once, keeps only the probabilities, and its backward is five short formulas.
 """
 
+import numpy as np
+
 from .._threads import fit_to_load
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
@@ -14,9 +16,6 @@ from . import _kernels
 def _safe_softmax(xp, s):
     """softmax over the last axis, computed in place in ``s``; a row that is -inf everywhere
     (fully masked) gives zeros (as torch's scaled_dot_product_attention) instead of 0/0 = NaN."""
-    if _kernels.takes(s) and s.size:  # float32: one fused loop (ops/_kernels.py)
-        _kernels.softmax_rows(_kernels.rows(s), s.max(axis=-1).reshape(-1), True)
-        return s
     top = s.max(axis=-1, keepdims=True)
     s -= xp.where(top == -xp.inf, 0, top)
     xp.exp(s, out=s)
@@ -48,12 +47,17 @@ class ScaledDotProductAttention(Node):
         xp = self.xp
         fit_to_load()  # BLAS threads: only the cores other programs leave free
         s = xp.matmul(q, xp.swapaxes(k, -1, -2))
-        s *= self.scale
         bias = extra[0] if self.has_bias else None
         keep = extra[-1] if self.has_keep else None
-        if bias is not None:
-            s += bias  # nn.functional checked that bias broadcasts to the scores' shape
-        p = _safe_softmax(xp, s).astype(q.dtype, copy=False)
+        masks = _mask_rows(s, bias)
+        if masks is not None:  # float32: scale, mask and softmax in one loop (ops/_kernels.py)
+            _kernels.attention_rows(_kernels.rows(s), np.float32(self.scale), masks)
+            p = s.astype(q.dtype, copy=False)  # (16-bit floats: NumPy's products are float32)
+        else:
+            s *= self.scale
+            if bias is not None:
+                s += bias  # nn.functional checked that bias broadcasts to the scores' shape
+            p = _safe_softmax(xp, s).astype(q.dtype, copy=False)
         d = p * keep if keep is not None else p
         self.save(q, k, v, *extra, p)
         return xp.matmul(d, v).astype(q.dtype, copy=False)  # NumPy: bfloat16 products in float32
@@ -66,14 +70,18 @@ class ScaledDotProductAttention(Node):
         d = p * keep if keep is not None else p
         grad_v = d.mT @ grad if self.needs_input_grad[2] else None
         grad_p = grad @ v.mT
+        if self._fused_backward(p, grad_p, keep):  # one loop (ops/_kernels.py), in place in
+            # grad_p (a new array): scale * grad_s, dropout's mask and softmax's backward in it
+            no_keep = np.empty((0, p.shape[-1]), dtype=np.float32)
+            keep_rows = _kernels.rows(keep._data) if keep is not None else no_keep
+            _kernels.attention_grad_rows(_kernels.rows(p._data), _kernels.rows(grad_p._data),
+                                         keep_rows, np.float32(self.scale))
+            grad_q = grad_p @ k if self.needs_input_grad[0] else None
+            grad_k = grad_p.mT @ q if self.needs_input_grad[1] else None
+            return tuple([grad_q, grad_k, grad_v] + [None] * len(extra))
         if keep is not None:
             grad_p = grad_p * keep
-        if (not _grad_state.enabled and grad_p.shape == p.shape
-                and _kernels.takes(p._data, grad_p._data)):  # one fused loop, in place in
-            grad_s = grad_p  # grad_p (a new array): ops/_kernels.py
-            _kernels.softmax_grad_rows(_kernels.rows(p._data), _kernels.rows(grad_p._data))
-        else:
-            grad_s = p * (grad_p - (grad_p * p).sum(-1, keepdim=True))
+        grad_s = p * (grad_p - (grad_p * p).sum(-1, keepdim=True))
         grad_q = (grad_s @ k) * self.scale if self.needs_input_grad[0] else None
         grad_k = (grad_s.mT @ q) * self.scale if self.needs_input_grad[1] else None
         grads = [grad_q, grad_k, grad_v]
@@ -82,6 +90,17 @@ class ScaledDotProductAttention(Node):
         if self.has_keep:
             grads.append(None)
         return tuple(grads)
+
+    def _fused_backward(self, p, grad_p, keep):
+        """True when the kernel takes the scores' gradient: float32 arrays of one shape, no
+        create_graph, and no gradient wanted for the mask (it is grad_s without the scale)."""
+        if _grad_state.enabled or grad_p.shape != p.shape:
+            return False
+        if self.has_bias and self.needs_input_grad[3]:
+            return False
+        if keep is not None and (keep.shape != p.shape or not _kernels.takes(keep._data)):
+            return False
+        return _kernels.takes(p._data, grad_p._data)
 
     def _probabilities(self, q, k, bias):
         """P recomputed with ember ops, so that double backward differentiates through it."""
@@ -92,6 +111,20 @@ class ScaledDotProductAttention(Node):
         if not bool(dead.any()):
             return s.softmax(-1)
         return s.masked_fill(dead, 0).softmax(-1).masked_fill(dead, 0)
+
+
+def _mask_rows(s, bias):
+    """The rows ``_kernels.attention_rows`` takes for the additive mask ``bias`` on the scores
+    ``s`` (float32, C-contiguous): bias as (L, S), or no rows for no mask; None when the kernels
+    do not take these (other dtypes or devices, or a mask that varies over batch or heads)."""
+    if not _kernels.takes(s) or s.ndim < 2 or s.size == 0:
+        return None
+    if bias is None:
+        return np.empty((0, s.shape[-1]), dtype=np.float32)
+    if bias.shape[-2:] != s.shape[-2:] or any(n != 1 for n in bias.shape[:-2]):
+        return None
+    masks = _kernels.contiguous(bias.reshape(s.shape[-2:]))
+    return masks if _kernels.takes(masks) else None
 
 
 def scaled_dot_product_attention(query, key, value, bias=None, keep=None, scale=1.0):

@@ -5,8 +5,11 @@ gradient rows into a weight-shaped zeros: a plain ``weight[indices]`` would do t
 lookup also owns the padding row (no gradient) and ``scale_grad_by_freq``.
 """
 
+import numpy as np
+
 from .._device import xp_for
 from ..autograd.function import Node
+from . import _kernels
 
 __all__ = ["embedding_lookup", "embedding_renorm_"]
 
@@ -75,6 +78,10 @@ class EmbeddingDenseBackward(Node):
         if scale is not None:
             rows = rows * scale[:, None]
         out = xp.zeros((self.num_weights, dim), dtype=grad.dtype)
+        rows = _kernels.contiguous(rows)
+        if _kernels.takes(rows) and type(flat) is np.ndarray:  # a loop: ops/_kernels.py
+            _kernels.add_rows(out, flat, rows)
+            return out
         # NOTE: ufunc.at is unbuffered, so repeated indices accumulate (fast in NumPy >= 2)
         xp.add.at(out, flat, rows)
         return out
