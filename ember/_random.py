@@ -403,13 +403,46 @@ def bernoulli_(tensor, p=0.5, *, generator=None):
         return _fill(tensor, mask)
     if not 0 <= p <= 1:
         raise RuntimeError(f"bernoulli_ expects p to be in [0, 1], but got p={p:g}")
+    if _bernoulli_in_kernel(gen, tensor, float(p), 1):
+        return tensor
     return _fill(tensor, _below(gen, tensor.numel(), float(p)))
 
 
 def scaled_bernoulli_(tensor, p, scale):
     """``bernoulli_(tensor, p)`` for a float p on a CPU tensor, writing ``scale`` where it
     writes 1 (dropout's noise, 0 or 1 / (1 - p), in one pass): the same draws."""
-    return _fill(tensor, _below(_generator(None, tensor), tensor.numel(), float(p)), scale)
+    gen = _generator(None, tensor)
+    if _bernoulli_in_kernel(gen, tensor, float(p), scale):
+        return tensor
+    return _fill(tensor, _below(gen, tensor.numel(), float(p)), scale)
+
+
+# a fill of at least this many values draws in ops/_kernels.py's loop (when it runs): the
+# engine's state goes there and back (~60 us), the loop saves ~2 ns a value
+KERNEL_DRAWS = 1 << 15
+
+
+def _bernoulli_in_kernel(gen, tensor, p, value):
+    """_fill(tensor, _below(gen, n, p), value) as one compiled loop (ops/_kernels.py:
+    bernoulli_fill, the same draws and values) for a big C-contiguous float32 or float64 CPU
+    tensor; False (nothing drawn) where it does not run."""
+    from .ops import _kernels
+
+    data = tensor._data
+    if (not _kernels.ENABLED or type(data) is not np.ndarray or data.size < KERNEL_DRAWS
+            or data.dtype.type not in (np.float32, np.float64) or not data.flags.c_contiguous):
+        return False
+    tensor._check_inplace()
+    tensor._check_no_overlap()
+    state = gen._mt.get_state()
+    words = state[1].astype(np.uint32)  # (a copy: the loop twists it)
+    threshold = np.uint64(math.ceil(p * 2.0 ** 53))
+    pos = _kernels.bernoulli_fill(words, state[2], data.reshape(-1), threshold,
+                                  data.dtype.type(value))
+    gen._mt.set_state((state[0], words, pos) + tuple(state[3:]))
+    gen._fresh = False
+    tensor._counter().value += 1
+    return True
 
 
 def _below(gen, n, p):

@@ -246,3 +246,27 @@ def test_attention_dropout_and_per_batch_masks_same_both_ways(monkeypatch):
         for ours, numpy_code in zip(*results):
             np.testing.assert_allclose(ours.detach().numpy(), numpy_code.detach().numpy(),
                                        rtol=1.3e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_bernoulli_and_dropout_draw_torchs_numbers(path, dtype, monkeypatch):
+    """bernoulli_ with a float p and dropout on tensors big enough for the compiled Mersenne
+    Twister loop (ops/_kernels.py: bernoulli_fill, with the state handed over and back) give
+    torch's exact values, and the generator goes on exactly where torch's does: the next
+    uniforms are torch's too.  A size that is not a whole number of the loop's chunks, and a
+    transposed tensor (torch fills memory order: NumPy code)."""
+    calls = []
+    kernel = _kernels.bernoulli_fill
+    monkeypatch.setattr(_kernels, "bernoulli_fill", lambda *a: calls.append(1) or kernel(*a))
+    results = []
+    for lib in (torch, ember):
+        lib.manual_seed(11)
+        dt = getattr(lib, dtype)
+        a = lib.empty(70001, dtype=dt).bernoulli_(0.37)
+        b = lib.nn.functional.dropout(lib.ones(300, 250, dtype=dt), p=0.25)
+        c = lib.empty(300, 250, dtype=dt).t().bernoulli_(0.5)
+        d = lib.rand(5, dtype=dt)
+        results.append([t.numpy() for t in (a, b, c, d)])
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(ours, theirs)
+    assert len(calls) == (2 if path == "kernels" else 0)

@@ -314,3 +314,72 @@ def add_rows(out, index, rows):
             raise IndexError("embedding index out of range")
         for j in range(out.shape[1]):
             out[i, j] += rows[p, j]
+
+
+# ------------------------------------------------------------------------------ random draws
+#
+# The Mersenne Twister MT19937 (Matsumoto and Nishimura, 1998), the engine of ember's CPU
+# generator (_random.py, NumPy's RandomState): 624 words of state, "twisted" into the next 624
+# at once, each word "tempered" on its way out.  The same words, in the same order, as
+# RandomState hands out; _random.py passes the state in and takes it back.
+
+_MT_N, _MT_M = 624, 397
+_u32 = np.uint32
+
+
+@_loop
+def _twist(mt):
+    """The next 624 words of state in place: word k from the top bit of k, the lower 31 bits
+    of k + 1 and word k + 397 (all indices modulo 624), in three runs so that no index wraps."""
+    for k in range(_MT_N - _MT_M):
+        y = (mt[k] & _u32(0x80000000)) | (mt[k + 1] & _u32(0x7fffffff))
+        mt[k] = mt[k + _MT_M] ^ (y >> _u32(1)) ^ (_u32(0x9908b0df) * (y & _u32(1)))
+    for k in range(_MT_N - _MT_M, _MT_N - 1):
+        y = (mt[k] & _u32(0x80000000)) | (mt[k + 1] & _u32(0x7fffffff))
+        mt[k] = mt[k + _MT_M - _MT_N] ^ (y >> _u32(1)) ^ (_u32(0x9908b0df) * (y & _u32(1)))
+    y = (mt[_MT_N - 1] & _u32(0x80000000)) | (mt[0] & _u32(0x7fffffff))
+    mt[_MT_N - 1] = mt[_MT_M - 1] ^ (y >> _u32(1)) ^ (_u32(0x9908b0df) * (y & _u32(1)))
+
+
+@_loop
+def _words_into(mt, pos, out):
+    """The engine's next out.size words (tempered) into ``out``, from state ``mt`` read at word
+    ``pos`` (624: twist first); returns the position after them."""
+    i = 0
+    while i < out.size:
+        if pos >= _MT_N:
+            _twist(mt)
+            pos = 0
+        m = min(_MT_N - pos, out.size - i)
+        for j in range(m):
+            y = mt[pos + j]
+            y ^= y >> _u32(11)
+            y ^= (y << _u32(7)) & _u32(0x9d2c5680)
+            y ^= (y << _u32(15)) & _u32(0xefc60000)
+            y ^= y >> _u32(18)
+            out[i + j] = y
+        i += m
+        pos += m
+    return pos
+
+
+@_loop
+def bernoulli_fill(mt, pos, out, threshold, value):
+    """_random._below and _fill in one loop: out[i] = value if k < threshold else 0, k the low
+    53 bits of two words (the first high: torch's float64 uniform k * 2^-53 < p, with
+    threshold = ceil(p * 2^53)).  Words are drawn 8192 pairs at a time into a buffer that
+    stays in cache; returns the engine's position after them."""
+    chunk = 8192
+    words = np.empty(2 * chunk, dtype=np.uint32)
+    low_bits = np.uint64((1 << 21) - 1)  # 21 + 32 = 53
+    for start in range(0, out.size, chunk):
+        m = min(chunk, out.size - start)
+        pos = _words_into(mt, pos, words[:2 * m])
+        for i in range(m):
+            high = np.uint64(words[2 * i]) & low_bits
+            k = (high << np.uint64(32)) | np.uint64(words[2 * i + 1])
+            if k < threshold:
+                out[start + i] = value
+            else:
+                out[start + i] = 0
+    return pos
