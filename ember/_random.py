@@ -422,10 +422,22 @@ def scaled_bernoulli_(tensor, p, scale):
 KERNEL_DRAWS = 1 << 15
 
 
-def _bernoulli_in_kernel(gen, tensor, p, value):
+def scaled_uniform_below_(tensor, p, value):
+    """Fill a CPU float32 ``tensor`` with ``value`` where a float32 uniform (one word, 24
+    bits: what ``rand`` draws) is below p, else 0: attention's dropout mask, ``(rand(...) <
+    p) * value`` without its three passes; the same draws and values."""
+    gen = _generator(None, tensor)
+    if _bernoulli_in_kernel(gen, tensor, p, value, two_words=False):
+        return tensor
+    u = gen._uniform(tensor.numel(), D.float32)  # k * 2^-24, exact in float64
+    return _fill(tensor, u < np.float32(p), value)
+
+
+def _bernoulli_in_kernel(gen, tensor, p, value, two_words=True):
     """_fill(tensor, _below(gen, n, p), value) as one compiled loop (ops/_kernels.py:
     bernoulli_fill, the same draws and values) for a big C-contiguous float32 or float64 CPU
-    tensor; False (nothing drawn) where it does not run."""
+    tensor; False (nothing drawn) where it does not run.  ``two_words`` False: the one-word
+    float32 uniforms of scaled_uniform_below_ instead."""
     from .ops import _kernels
 
     data = tensor._data
@@ -436,9 +448,12 @@ def _bernoulli_in_kernel(gen, tensor, p, value):
     tensor._check_no_overlap()
     state = gen._mt.get_state()
     words = state[1].astype(np.uint32)  # (a copy: the loop twists it)
-    threshold = np.uint64(math.ceil(p * 2.0 ** 53))
+    if two_words:
+        threshold = np.uint64(math.ceil(p * 2.0 ** 53))
+    else:  # u < p in float32, u = k * 2^-24: k < p * 2^24 (exact: p is a float32)
+        threshold = np.uint64(math.ceil(float(np.float32(p)) * 2.0 ** 24))
     pos = _kernels.bernoulli_fill(words, state[2], data.reshape(-1), threshold,
-                                  data.dtype.type(value))
+                                  data.dtype.type(value), two_words)
     gen._mt.set_state((state[0], words, pos) + tuple(state[3:]))
     gen._fresh = False
     tensor._counter().value += 1

@@ -270,3 +270,44 @@ def test_bernoulli_and_dropout_draw_torchs_numbers(path, dtype, monkeypatch):
     for ours, theirs in zip(results[1], results[0]):
         np.testing.assert_array_equal(ours, theirs)
     assert len(calls) == (2 if path == "kernels" else 0)
+
+
+def test_attention_dropout_mask_same_as_rand_below(path):
+    """Attention's dropout mask in one pass (scaled_uniform_below_: the compiled loop, one word
+    per value, for 32768 values or more) equals (rand(shape) < 1 - p) * 1 / (1 - p) drawn from
+    the same seed, bit for bit, and leaves the generator where rand leaves it."""
+    from ember.nn._functional.attention import _dropout_keep
+
+    like = ember.empty(1, dtype=ember.float32)
+    for shape in ((8, 4, 33, 40), (3, 5)):
+        ember.manual_seed(3)
+        ours = _dropout_keep(shape, 0.15, like)
+        after = ember.rand(3)
+        ember.manual_seed(3)
+        ref = (ember.rand(shape) < 1 - 0.15).to(ember.float32).mul_(1 / (1 - 0.15))
+        np.testing.assert_array_equal(ours.numpy(), ref.numpy())
+        np.testing.assert_array_equal(after.numpy(), ember.rand(3).numpy())
+
+
+@pytest.mark.skipif(numba is None, reason="Numba is not installed")
+@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1}, {"maximize": True},
+                                     {"decoupled_weight_decay": True, "weight_decay": 0.01}])
+def test_adam_loop_rounds_as_the_numpy_passes(monkeypatch, options):
+    """Adam's compiled update (ops/_kernels.py: adam_update) gives the NumPy passes' bits
+    exactly over five steps (the same float32 operations in the same order), and torch's
+    values to float32's default tolerance."""
+    rng = np.random.default_rng(8)
+    w0 = rng.standard_normal((33, 17)).astype(np.float32)
+    grads = [rng.standard_normal((33, 17)).astype(np.float32) for _ in range(5)]
+    results = []
+    for lib, enabled in ((ember, True), (ember, False), (torch, None)):
+        if enabled is not None:
+            monkeypatch.setattr(_kernels, "ENABLED", enabled)
+        w = lib.nn.Parameter(lib.tensor(w0.copy()))
+        opt = lib.optim.Adam([w], lr=0.01, **options)
+        for g in grads:
+            w.grad = lib.tensor(g)
+            opt.step()
+        results.append(w.detach().numpy().copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], results[2], rtol=1.3e-6, atol=1e-5)

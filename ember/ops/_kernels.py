@@ -364,22 +364,46 @@ def _words_into(mt, pos, out):
 
 
 @_loop
-def bernoulli_fill(mt, pos, out, threshold, value):
-    """_random._below and _fill in one loop: out[i] = value if k < threshold else 0, k the low
-    53 bits of two words (the first high: torch's float64 uniform k * 2^-53 < p, with
-    threshold = ceil(p * 2^53)).  Words are drawn 8192 pairs at a time into a buffer that
-    stays in cache; returns the engine's position after them."""
+def bernoulli_fill(mt, pos, out, threshold, value, two_words):
+    """_random._below and _fill in one loop: out[i] = value if k < threshold else 0, where k
+    is the low 53 bits of two words (the first high: torch's float64 uniform k * 2^-53 < p,
+    with threshold = ceil(p * 2^53)), or with ``two_words`` False the low 24 bits of one word
+    (a float32 uniform k * 2^-24 < p, threshold = ceil(p * 2^24)).  Words are drawn 8192
+    values at a time into a buffer that stays in cache; returns the engine's position after."""
     chunk = 8192
-    words = np.empty(2 * chunk, dtype=np.uint32)
-    low_bits = np.uint64((1 << 21) - 1)  # 21 + 32 = 53
+    per_value = 2 if two_words else 1
+    words = np.empty(per_value * chunk, dtype=np.uint32)
     for start in range(0, out.size, chunk):
         m = min(chunk, out.size - start)
-        pos = _words_into(mt, pos, words[:2 * m])
+        pos = _words_into(mt, pos, words[:per_value * m])
         for i in range(m):
-            high = np.uint64(words[2 * i]) & low_bits
-            k = (high << np.uint64(32)) | np.uint64(words[2 * i + 1])
+            if two_words:
+                high = np.uint64(words[2 * i]) & np.uint64((1 << 21) - 1)  # 21 + 32 = 53 bits
+                k = (high << np.uint64(32)) | np.uint64(words[2 * i + 1])
+            else:
+                k = np.uint64(words[i] & _u32((1 << 24) - 1))
             if k < threshold:
                 out[start + i] = value
             else:
                 out[start + i] = 0
     return pos
+
+
+# ------------------------------------------------------------------------------ optimizers
+
+
+@_loop
+def adam_update(param, g, m, v, keep1, beta2, keep2, bias2_root, eps, step_size):
+    """optim.Adam._update's arithmetic for one flat float32 parameter, in place, op for op
+    (the same float32 roundings as its NumPy passes; the scalars are float32, keep1 = 1 - beta1
+    and keep2 = 1 - beta2 rounded from float64 as NumPy rounds them):
+        m += (g - m) * keep1
+        v = v * beta2 + g * g * keep2
+        param -= m / (sqrt(v) / bias2_root + eps) * step_size"""
+    for i in range(param.size):
+        gi = g[i]
+        mi = m[i] + (gi - m[i]) * keep1
+        vi = v[i] * beta2 + gi * gi * keep2
+        m[i] = mi
+        v[i] = vi
+        param[i] -= mi / (np.sqrt(vi) / bias2_root + eps) * step_size

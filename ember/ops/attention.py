@@ -59,15 +59,15 @@ class ScaledDotProductAttention(Node):
                 s += bias  # nn.functional checked that bias broadcasts to the scores' shape
             p = _safe_softmax(xp, s).astype(q.dtype, copy=False)
         d = p * keep if keep is not None else p
-        self.save(q, k, v, *extra, p)
+        self.save(q, k, v, *extra, p, d)  # (d: backward needs it, and remaking it cost a pass)
         return xp.matmul(d, v).astype(q.dtype, copy=False)  # NumPy: bfloat16 products in float32
 
     def backward(self, grad):
-        q, k, v, *extra, p = self.saved
+        q, k, v, *extra, p, d = self.saved
         keep = extra[-1] if self.has_keep else None
         if _grad_state.enabled:  # create_graph: P must take part in the gradient's graph
             p = self._probabilities(q, k, extra[0] if self.has_bias else None)
-        d = p * keep if keep is not None else p
+            d = p * keep if keep is not None else p
         grad_v = d.mT @ grad if self.needs_input_grad[2] else None
         grad_p = grad @ v.mT
         if self._fused_backward(p, grad_p, keep):  # one loop (ops/_kernels.py), in place in

@@ -1,5 +1,8 @@
 """Adam and AdamW: moving averages of the gradient and of its square."""
 
+import numpy as np
+
+from ..ops import _kernels
 from ..ops.creation import zeros_like
 from .optimizer import Optimizer, _bump, _check, _check_lr, _grad_array, _new_step, _value, _xp
 
@@ -67,6 +70,14 @@ class Adam(Optimizer):
                     else:
                         g = g + weight_decay * param
                 xp = _xp(param)
+                if not group["amsgrad"] and _kernels.takes(param, g, m, v):  # one loop, the
+                    f = np.float32  # same roundings as below (ops/_kernels.py)
+                    _kernels.adam_update(param.reshape(-1), g.reshape(-1), m.reshape(-1),
+                                         v.reshape(-1), f(1 - beta1), f(beta2), f(1 - beta2),
+                                         f((1 - beta2**t) ** 0.5), f(eps),
+                                         f(lr / (1 - beta1**t)))
+                    _bump(p)
+                    continue
                 tmp = xp.subtract(g, m)  # m += (1 - beta1) * (g - m), as torch's lerp
                 tmp *= 1 - beta1
                 m += tmp

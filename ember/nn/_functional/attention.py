@@ -12,10 +12,13 @@ a bool ``True`` means "do not attend" (the opposite of scaled_dot_product_attent
 import math
 import warnings
 
+import numpy as np
+
 from ... import _dtype as D
+from ... import _random
 from ..._random import rand
 from ...ops import attention as _attention
-from ...ops.creation import ones, zeros
+from ...ops.creation import empty, ones, zeros
 from ...ops.join import cat
 from .. import functional as F
 
@@ -75,6 +78,9 @@ def _dropout_keep(shape, p, like):
     value instead of two); torch's attention dropout is not F.dropout's stream either."""
     if p >= 1:
         return zeros(shape, dtype=like.dtype, device=like.device)
+    if like.dtype is D.float32 and like.device.type == "cpu":  # the same mask, in one pass
+        keep = empty(shape, dtype=D.float32)
+        return _random.scaled_uniform_below_(keep, 1 - p, np.float32(1 / (1 - p)))
     kept = rand(shape, dtype=like.dtype, device=like.device) < 1 - p
     return kept.to(like.dtype).mul_(1 / (1 - p))
 
