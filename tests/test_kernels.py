@@ -40,7 +40,8 @@ def calls(monkeypatch):
 
     for name in ("gelu", "gelu_grad", "softmax_rows", "log_softmax_rows",
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
-                 "attention_rows", "attention_grad_rows"):
+                 "attention_rows", "attention_grad_rows", "relu_grad", "place_rows",
+                 "batch_norm_channels", "batch_norm_grad_channels"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
 
@@ -311,3 +312,58 @@ def test_adam_loop_rounds_as_the_numpy_passes(monkeypatch, options):
         results.append(w.detach().numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], results[2], rtol=1.3e-6, atol=1e-5)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
+    """relu's gradient (0 where the output is <= 0: +0.0, also for a negative incoming
+    gradient; NaN outputs keep theirs) and a 2x2 max pool's (each window's gradient placed at
+    its winner) give torch's values exactly, signs of zero included."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 3, 8, 8)).astype(dtype)
+    x[0, 0, 0, :3] = [np.nan, 0.0, -0.0]
+    g = rng.standard_normal((4, 3, 4, 4)).astype(dtype)
+    out = []
+    for lib in (torch, ember):
+        t = lib.tensor(x, requires_grad=True)
+        y = lib.nn.functional.max_pool2d(lib.relu(t), 2)
+        y.backward(lib.tensor(g))
+        out.append((y, t.grad))
+    for ours, theirs in zip(out[1], out[0]):
+        a, b = ours.detach().numpy(), theirs.detach().numpy()
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+    if path == "kernels":
+        assert calls["relu_grad"] == 1 and calls["place_rows"] == 1
+
+
+@pytest.mark.parametrize("shape", [(6, 5, 7, 9), (8, 4, 11), (16, 3), (32, 8, 32, 32)])
+@pytest.mark.parametrize("affine", [True, False])
+def test_batch_norm_as_torch(path, calls, shape, affine):
+    """Training batch norm over every dim but the channels (4-D, 3-D and 2-D inputs, with and
+    without weight and bias): output, running statistics and the gradients of x, weight and
+    bias against torch, float32's default tolerances (values away from zero mean: 3 +- 2)."""
+    rng = np.random.default_rng(10)
+    x = (rng.standard_normal(shape) * 2 + 3).astype(np.float32)
+    g = rng.standard_normal(shape).astype(np.float32)
+    out = []
+    for lib in (torch, ember):
+        bn = lib.nn.BatchNorm1d(shape[1], affine=affine) if len(shape) < 4 else \
+            lib.nn.BatchNorm2d(shape[1], affine=affine)
+        if affine:
+            with lib.no_grad():
+                bn.weight.copy_(lib.tensor(np.linspace(0.5, 2, shape[1], dtype=np.float32)))
+                bn.bias.copy_(lib.tensor(np.linspace(-1, 1, shape[1], dtype=np.float32)))
+        t = lib.tensor(x, requires_grad=True)
+        y = bn(t)
+        (y * lib.tensor(g)).sum().backward()
+        grads = [t.grad] + ([bn.weight.grad, bn.bias.grad] if affine else [])
+        out.append([y, bn.running_mean, bn.running_var] + grads)
+    # weight and bias gradients are sums over a channel's count values, each term (about 1 to
+    # 10) rounded to float32 first: a random walk of sqrt(count) * 10 rounding units
+    count = int(np.prod(shape)) // shape[1]
+    sums = max(2e-5, 10 * np.sqrt(count) * EPS32)
+    for i, (ours, theirs) in enumerate(zip(out[1], out[0])):
+        assert_same(ours, theirs, atol=sums if i >= 4 else 2e-5)
+    if path == "kernels":
+        assert calls["batch_norm_channels"] >= 1 and calls["batch_norm_grad_channels"] >= 1

@@ -36,23 +36,30 @@ if numba is not None:
     _loop = numba.njit(cache=True, error_model="numpy")
     _loop_with_sums = numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
     _inline = numba.njit(cache=True, error_model="numpy", inline="always")
+    # nogil: the caller may run two halves of the work on two threads (ember/_parallel.py)
+    _free_loop = numba.njit(cache=True, error_model="numpy", nogil=True)
+    _free_loop_with_sums = numba.njit(cache=True, error_model="numpy", nogil=True,
+                                      fastmath={"reassoc"})
 else:
     def _loop(fn):
         return fn
-    _loop_with_sums = _inline = _loop
+    _loop_with_sums = _inline = _free_loop = _free_loop_with_sums = _loop
 
 f32 = np.float32
 
 
-def takes(*arrays):
+def takes(*arrays, float64=False):
     """True when the kernels run on these: Numba is there and every one is a C-contiguous
-    float32 NumPy array (views of other layouts, other dtypes and CuPy arrays run NumPy code)."""
+    float32 NumPy array (float32 or float64 with ``float64``, all of one dtype; views of other
+    layouts, other dtypes and CuPy arrays run NumPy code)."""
     if not ENABLED:
         return False
     for a in arrays:
-        if type(a) is not np.ndarray or a.dtype != np.float32 or not a.flags.c_contiguous:
+        if type(a) is not np.ndarray or not a.flags.c_contiguous:
             return False
-    return True
+        if a.dtype != np.float32 and not (float64 and a.dtype == np.float64):
+            return False
+    return len({a.dtype for a in arrays}) <= 1
 
 
 def contiguous(a):
@@ -407,3 +414,86 @@ def adam_update(param, g, m, v, keep1, beta2, keep2, bias2_root, eps, step_size)
         m[i] = mi
         v[i] = vi
         param[i] -= mi / (np.sqrt(vi) / bias2_root + eps) * step_size
+
+
+# ------------------------------------------------------------------------------ relu, pooling
+#
+# (Max pooling's forward as a loop was slower than the NumPy code: each window's offsets form
+# a chain of dependent compares, and a row at a time the rows are too short for SIMD.)
+
+
+@_free_loop
+def relu_grad(grad, y, out):
+    """clamping.ReluGrad.forward on flat float arrays: out = grad where y > 0 or y is NaN,
+    else +0.0 (torch's threshold_backward)."""
+    for i in range(grad.size):
+        out[i] = 0 if y[i] <= 0 else grad[i]
+
+
+@_loop
+def place_rows(g, index, out):
+    """pooling.PoolScatter.forward for positions that cannot repeat: out (rows, length) zeros
+    with out[r, index[r, o]] = g[r, o]."""
+    out[:, :] = 0
+    for r in range(g.shape[0]):
+        for o in range(g.shape[1]):
+            out[r, index[r, o]] = g[r, o]
+
+
+# ------------------------------------------------------------------------------ batch norm
+
+@_free_loop_with_sums
+def batch_norm_channels(x, weight, bias, eps, y, mean, var, rstd, c_lo, c_hi):
+    """normalization.Normalize.forward for batch norm, channels c_lo .. c_hi - 1 of x and y
+    (N, C, S): each channel's mean and biased variance over its N * S values (added up in
+    float64, as torch's CPU batch norm), rstd = 1 / sqrt(var + eps), and
+    y = (x - mean) * (rstd * weight) + bias (in float64, rounded once to y's dtype)."""
+    count = x.shape[0] * x.shape[2]
+    for c in range(c_lo, c_hi):
+        total = 0.0
+        for n in range(x.shape[0]):
+            for s in range(x.shape[2]):
+                total += x[n, c, s]
+        mu = total / count
+        squares = 0.0
+        for n in range(x.shape[0]):
+            for s in range(x.shape[2]):
+                d = x[n, c, s] - mu
+                squares += d * d
+        variance = squares / count
+        inverse = 1.0 / np.sqrt(variance + eps)
+        scale = inverse * weight[c]
+        for n in range(x.shape[0]):
+            for s in range(x.shape[2]):
+                y[n, c, s] = (x[n, c, s] - mu) * scale + bias[c]
+        mean[c] = mu
+        var[c] = variance
+        rstd[c] = inverse
+
+
+@_free_loop_with_sums
+def batch_norm_grad_channels(grad, x, mean, rstd, weight, grad_x, grad_weight, grad_bias,
+                             c_lo, c_hi):
+    """normalization.Normalize.backward for batch norm (a weight per channel), channels
+    c_lo .. c_hi - 1 of (N, C, S) arrays; xc = x - mean, sums over each channel (float64):
+        grad_x = (grad - sum(grad) / M) * scale - xc * scale * rstd^2 * sum(grad * xc) / M
+    with scale = rstd * weight and M = N * S values (in float64, rounded once to grad_x's
+    dtype);  grad_weight = sum(grad * xc) * rstd, grad_bias = sum(grad)."""
+    count = x.shape[0] * x.shape[2]
+    for c in range(c_lo, c_hi):
+        m = mean[c]
+        sum_g = 0.0
+        sum_gxc = 0.0
+        for n in range(x.shape[0]):
+            for s in range(x.shape[2]):
+                g = grad[n, c, s]
+                sum_g += g
+                sum_gxc += g * (x[n, c, s] - m)
+        scale = rstd[c] * weight[c]
+        mean_g = sum_g / count
+        coef = scale * rstd[c] * rstd[c] * sum_gxc / count
+        for n in range(x.shape[0]):
+            for s in range(x.shape[2]):
+                grad_x[n, c, s] = (grad[n, c, s] - mean_g) * scale - (x[n, c, s] - m) * coef
+        grad_weight[c] = sum_gxc * rstd[c]
+        grad_bias[c] = sum_g

@@ -9,6 +9,7 @@ from .. import _dtype as D
 from .. import _parallel
 from .._tensor import Tensor
 from ..autograd.function import Node
+from . import _kernels
 from .binary import write_out as _out
 
 __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "relu"]
@@ -182,6 +183,11 @@ class ReluGrad(Node):
         xp = self.xp
         self.save(y)
         out = xp.empty(grad.shape, dtype=grad.dtype)
+        if grad.shape == y.shape and _kernels.takes(grad, y, float64=True):  # one loop
+            flat = grad.reshape(-1), y.reshape(-1), out.reshape(-1)  # (ops/_kernels.py)
+            _parallel.halves(grad.size, lambda lo, hi: _kernels.relu_grad(
+                *(a[lo:hi] for a in flat)), grad.size >= _parallel.BIG)
+            return out
         if grad.size >= _parallel.BIG and grad.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(grad.shape[0], lambda lo, hi: _relu_grad_into(
                 xp, grad[lo:hi], y[lo:hi], out[lo:hi]))

@@ -18,6 +18,7 @@ import string
 
 import numpy as np
 
+from .. import _parallel
 from .._tensor import Tensor
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
@@ -79,6 +80,8 @@ class Normalize(Node):
     def forward(self, x, *params):
         if self._rows_kernel(x, *params):
             return self._layer_norm_rows(x, *params)
+        if self._channels_kernel(x, *params):
+            return self._batch_norm_channels(x, *params)
         xp = self.xp
         wide = x.astype("float32") if x.dtype.itemsize < 4 else x  # 16-bit floats sum in float32
         n = _count(x.shape, self.axes)
@@ -110,6 +113,8 @@ class Normalize(Node):
         arrays = [x._data, _kernels.contiguous(grad._data)] + [w._data for w in weight]
         if not _grad_state.enabled and self._rows_kernel(*arrays):
             return self._layer_norm_grad_rows(arrays[1], x, mean, rstd, weight[0])
+        if not _grad_state.enabled and self._channels_kernel(*arrays):
+            return self._batch_norm_grad_channels(arrays[1], x, mean, rstd, weight)
         if x.dtype.itemsize == 2:  # 16-bit floats: every sum and product below in float32;
             # the engine rounds each gradient back to its input's dtype once
             x, grad = x.float(), grad.float()
@@ -186,6 +191,53 @@ class Normalize(Node):
                                       grad_weight, grad_bias)
         grads = (grad_x.reshape(x.shape), grad_weight.reshape(weight.shape),
                  grad_bias.reshape(weight.shape))
+        return tuple(Tensor._make(g, x.device) if need else None
+                     for g, need in zip(grads, self.needs_input_grad))
+
+    def _channels_kernel(self, x, *arrays):
+        """True for batch norm (statistics over every dim but the channels, dim 1) on float32
+        or float64 NumPy arrays: ops/_kernels.py's per-channel loops (two halves of the
+        channels on two threads), a pass or two over x instead of about ten."""
+        return (x.ndim >= 2 and x.size > 0 and self.per_group
+                and self.axes == (0,) + tuple(range(2, x.ndim))
+                and _kernels.takes(x, *arrays, float64=True))
+
+    def _batch_norm_channels(self, x, *params):
+        n, channels = x.shape[:2]
+        x3 = x.reshape(n, channels, -1)
+        weight = params[0].reshape(-1) if self.has_weight else np.ones(channels, x.dtype)
+        bias = params[-1].reshape(-1) if self.has_bias else np.zeros(channels, x.dtype)
+        y = np.empty_like(x3)
+        mean, var, rstd = (np.empty(channels, dtype=x.dtype) for _ in range(3))
+
+        def part(lo, hi):
+            _kernels.batch_norm_channels(x3, weight, bias, self.eps, y, mean, var, rstd, lo, hi)
+
+        _parallel.halves(channels, part, _parallel.is_big(x))
+        stats = (1, channels) + (1,) * (x.ndim - 2)
+        self.mean, self.var = mean.reshape(stats), var.reshape(stats)
+        self.save(x, self.mean, rstd.reshape(stats), *params[:1] if self.has_weight else ())
+        return y.reshape(x.shape)
+
+    def _batch_norm_grad_channels(self, grad, x, mean, rstd, weight):
+        """(grad an array; x, mean, rstd and the weight, if any, the saved tensors)"""
+        n, channels = x.shape[:2]
+        x3, grad3 = x._data.reshape(n, channels, -1), grad.reshape(n, channels, -1)
+        w = weight[0]._data.reshape(-1) if weight else np.ones(channels, x3.dtype)
+        grad_x = np.empty_like(x3)
+        grad_weight, grad_bias = (np.empty(channels, dtype=x3.dtype) for _ in range(2))
+
+        def part(lo, hi):
+            _kernels.batch_norm_grad_channels(grad3, x3, mean._data.reshape(-1),
+                                              rstd._data.reshape(-1), w, grad_x, grad_weight,
+                                              grad_bias, lo, hi)
+
+        _parallel.halves(channels, part, _parallel.is_big(x3))
+        grads = [grad_x.reshape(x.shape)]
+        if self.has_weight:
+            grads.append(grad_weight)
+        if self.has_bias:
+            grads.append(grad_bias)
         return tuple(Tensor._make(g, x.device) if need else None
                      for g, need in zip(grads, self.needs_input_grad))
 

@@ -18,8 +18,11 @@ other's gradient.  Adaptive pools (windows of varying size) live in ``resample.p
 import itertools
 import math
 
+import numpy as np
+
 from .. import _dtype as D
 from ..autograd.function import Node, NoGradNode
+from . import _kernels
 from .reduction import summed
 
 __all__ = []
@@ -279,6 +282,10 @@ class PoolScatter(Node):
             g = xp.where(self.valid, g, 0).astype(g.dtype)
         rows = math.prod(idx.shape[:idx.ndim - self.n])
         length = math.prod(self.shape[len(self.shape) - self.n:])
+        if self.unique and self.valid is None and _kernels.takes(g, float64=True):
+            y = np.empty((rows, length), dtype=g.dtype)  # one loop (ops/_kernels.py)
+            _kernels.place_rows(g.reshape(rows, -1), idx.reshape(rows, -1), y)
+            return y.reshape(self.shape)
         if self.unique and self.valid is None:
             y = xp.zeros((rows, length), dtype=g.dtype)
             y[xp.arange(rows)[:, None], idx.reshape(rows, -1)] = g.reshape(rows, -1)
