@@ -9,41 +9,70 @@ the reference (float64, 16-bit floats, CuPy and every case a kernel does not tak
 the tests check both paths against torch.
 
 ``ENABLED`` is False without Numba, or with the environment variable EMBER_KERNELS=0; the nodes
-ask ``takes(*arrays)``.  Without Numba the functions below are plain Python, never called.
-Compiled code is cached on disk (Numba's cache, next to this file), so only the first run on a
-machine pays the compilation (about a second per kernel).
+ask ``takes(*arrays)``.  Numba is imported at the first kernel call (``compile_loops``), not with
+ember.  Compiled code is cached on disk (Numba's cache, next to this file), so only the first
+run on a machine pays the compilation (about half a second per kernel).
 
 The loops use no libm calls (NumPy's exp is a call a loop cannot fuse): ``_exp`` computes e^v
 itself.  Sums along a row may be added in any order (fastmath "reassoc": SIMD lanes), as NumPy's
 own pairwise sums are; nothing else is reordered.
 """
 
+import functools
+import importlib.util
 import math
 import os
+import threading
 
 import numpy as np
 
-try:
-    import numba
-except ImportError:  # the NumPy code of each node runs instead
-    numba = None
+# Numba is imported on the first kernel call, not with ember (it adds ~0.17 s to an import)
+ENABLED = (importlib.util.find_spec("numba") is not None
+           and os.environ.get("EMBER_KERNELS", "1") != "0")
 
-ENABLED = numba is not None and os.environ.get("EMBER_KERNELS", "1") != "0"
+_REGISTERED = {}  # name -> (the Python function, Numba's options for it)
+_COMPILED = {}  # name -> Numba's dispatcher, once compile() has run
+_compile_lock = threading.Lock()
 
-if numba is not None:
-    # error_model "numpy": x / 0 gives inf or NaN as NumPy does (Python's model checks each
-    # division for zero, which also stops the loop from becoming SIMD code)
-    _loop = numba.njit(cache=True, error_model="numpy")
-    _loop_with_sums = numba.njit(cache=True, error_model="numpy", fastmath={"reassoc"})
-    _inline = numba.njit(cache=True, error_model="numpy", inline="always")
-    # nogil: the caller may run two halves of the work on two threads (ember/_parallel.py)
-    _free_loop = numba.njit(cache=True, error_model="numpy", nogil=True)
-    _free_loop_with_sums = numba.njit(cache=True, error_model="numpy", nogil=True,
-                                      fastmath={"reassoc"})
-else:
-    def _loop(fn):
-        return fn
-    _loop_with_sums = _inline = _free_loop = _free_loop_with_sums = _loop
+
+def _kernel(**options):
+    """Registers a loop for Numba.  Until compile_loops() runs the module holds a stand-in
+    that runs it and then the compiled loop; compile_loops() replaces every stand-in by
+    Numba's dispatcher, so the loops that call each other find compiled callees.
+    error_model "numpy": x / 0 gives inf or NaN as NumPy does (Python's model checks each
+    division for zero, which also stops the loop from becoming SIMD code)."""
+    def register(fn):
+        _REGISTERED[fn.__name__] = (fn, dict(cache=True, error_model="numpy", **options))
+
+        @functools.wraps(fn)
+        def first_call(*args):
+            compile_loops()
+            return _COMPILED[fn.__name__](*args)
+
+        return first_call
+    return register
+
+
+def compile_loops():
+    """Import Numba and put a dispatcher (compiled per argument types on first use, or read
+    from Numba's cache) in place of every loop's stand-in in this module."""
+    with _compile_lock:
+        if _COMPILED:
+            return
+        import numba
+
+        for name, (fn, options) in _REGISTERED.items():
+            _COMPILED[name] = numba.njit(**options)(fn)
+            if getattr(globals()[name], "__wrapped__", None) is fn:  # (not a test's spy)
+                globals()[name] = _COMPILED[name]
+
+
+_loop = _kernel()
+_loop_with_sums = _kernel(fastmath={"reassoc"})  # sums in any order: SIMD lanes
+_inline = _kernel(inline="always")
+# nogil: the caller may run two halves of the work on two threads (ember/_parallel.py)
+_free_loop = _kernel(nogil=True)
+_free_loop_with_sums = _kernel(nogil=True, fastmath={"reassoc"})
 
 f32 = np.float32
 
