@@ -9,6 +9,7 @@ casts (``_dtype.cast``) and autocast (which converts every product's inputs and 
 import numpy as np
 
 from . import _dtype as D
+from . import _kernels
 
 
 def round_to_bfloat16(a):
@@ -18,7 +19,12 @@ def round_to_bfloat16(a):
     32-bit pattern, then dropping the low 16 bits, rounds to nearest even: the carry moves into
     the kept bits exactly when the dropped part is above half, or exactly half with an odd
     kept part.  The carry may run into the exponent (that is correct: 1.99999 -> 2.0, the
-    largest floats -> inf) but it must not turn a NaN into inf: NaNs are set apart."""
+    largest floats -> inf) but it must not turn a NaN into inf: NaNs are set apart.
+    (With Numba, one loop does the same: _kernels.round_to_bfloat16.)"""
+    if _kernels.takes(a):
+        out = np.empty(a.shape, np.uint16)
+        _kernels.round_to_bfloat16(a.reshape(-1).view(np.uint32), out.reshape(-1))
+        return out.view(D.bfloat16.np)
     bits = a.view(np.uint32)
     rounded = bits >> 16
     rounded &= 1

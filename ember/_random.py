@@ -417,7 +417,7 @@ def scaled_bernoulli_(tensor, p, scale):
     return _fill(tensor, _below(gen, tensor.numel(), float(p)), scale)
 
 
-# a fill of at least this many values draws in ops/_kernels.py's loop (when it runs): the
+# a fill of at least this many values draws in ember/_kernels.py's loop (when it runs): the
 # engine's state goes there and back (~60 us), the loop saves ~2 ns a value
 KERNEL_DRAWS = 1 << 15
 
@@ -434,11 +434,11 @@ def scaled_uniform_below_(tensor, p, value):
 
 
 def _bernoulli_in_kernel(gen, tensor, p, value, two_words=True):
-    """_fill(tensor, _below(gen, n, p), value) as one compiled loop (ops/_kernels.py:
+    """_fill(tensor, _below(gen, n, p), value) as one compiled loop (ember/_kernels.py:
     bernoulli_fill, the same draws and values) for a big C-contiguous float32 or float64 CPU
     tensor; False (nothing drawn) where it does not run.  ``two_words`` False: the one-word
     float32 uniforms of scaled_uniform_below_ instead."""
-    from .ops import _kernels
+    from . import _kernels
 
     data = tensor._data
     if (not _kernels.ENABLED or type(data) is not np.ndarray or data.size < KERNEL_DRAWS

@@ -1,4 +1,4 @@
-"""ember/ops/_kernels.py: the fused float32 loops (Numba) and the NumPy code they stand in for,
+"""ember/_kernels.py: the fused float32 loops (Numba) and the NumPy code they stand in for,
 both checked against torch.  The ``path`` fixture runs a test once with the kernels (skipped
 where Numba is not installed) and once with them off (the NumPy code of the nodes)."""
 
@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import ember
-from ember.ops import _kernels
+from ember import _kernels
 
 from conftest import assert_same
 
@@ -255,7 +255,7 @@ def test_attention_dropout_and_per_batch_masks_same_both_ways(monkeypatch):
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_bernoulli_and_dropout_draw_torchs_numbers(path, dtype, monkeypatch):
     """bernoulli_ with a float p and dropout on tensors big enough for the compiled Mersenne
-    Twister loop (ops/_kernels.py: bernoulli_fill, with the state handed over and back) give
+    Twister loop (ember/_kernels.py: bernoulli_fill, with the state handed over and back) give
     torch's exact values, and the generator goes on exactly where torch's does: the next
     uniforms are torch's too.  A size that is not a whole number of the loop's chunks, and a
     transposed tensor (torch fills memory order: NumPy code)."""
@@ -297,7 +297,7 @@ def test_attention_dropout_mask_same_as_rand_below(path):
 @pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1}, {"maximize": True},
                                      {"decoupled_weight_decay": True, "weight_decay": 0.01}])
 def test_adam_loop_rounds_as_the_numpy_passes(monkeypatch, options):
-    """Adam's compiled update (ops/_kernels.py: adam_update) gives the NumPy passes' bits
+    """Adam's compiled update (ember/_kernels.py: adam_update) gives the NumPy passes' bits
     exactly over five steps (the same float32 operations in the same order), and torch's
     values to float32's default tolerance."""
     rng = np.random.default_rng(8)
@@ -370,3 +370,21 @@ def test_batch_norm_as_torch(path, calls, shape, affine):
         assert_same(ours, theirs, atol=sums if i >= 4 else 2e-5)
     if path == "kernels":
         assert calls["batch_norm_channels"] >= 1 and calls["batch_norm_grad_channels"] >= 1
+
+
+def test_bfloat16_rounding_as_torch(path):
+    """float32 -> bfloat16 (the loop, or NumPy's integer passes): torch's bits for every
+    float32 pattern class (ties to even both ways, the carry into the exponent, the largest
+    floats to inf, subnormals, NaNs of both signs and payloads, infinities)."""
+    rng = np.random.default_rng(12)
+    patterns = np.concatenate([
+        rng.integers(0, 2 ** 32, 100000, dtype=np.uint64).astype(np.uint32),
+        np.array([0x3F808000, 0x3F818000, 0x3F80FFFF, 0x7F7FFFFF, 0xFF7FFFFF, 0x00000001,
+                  0x80008000, 0x7FC00001, 0xFFC00000, 0x7F800001, 0x7F800000, 0xFF800000,
+                  0x3FFFFFFF], dtype=np.uint32)])
+    x = patterns.view(np.float32)
+    ours = ember.tensor(x).to(ember.bfloat16)._data.view(np.uint16)
+    theirs = torch.tensor(x).to(torch.bfloat16).view(torch.int16).numpy().view(np.uint16)
+    nan = np.isnan(x)
+    np.testing.assert_array_equal(ours[~nan], theirs[~nan])
+    assert np.all(np.isnan(ember.tensor(x[nan]).to(ember.bfloat16).float().numpy()))

@@ -7,10 +7,10 @@ node records once, keeps only the probabilities, and its backward is five short 
 
 import numpy as np
 
+from .. import _kernels
 from .._threads import fit_to_load
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
-from . import _kernels
 
 
 def _safe_softmax(xp, s):
@@ -50,7 +50,7 @@ class ScaledDotProductAttention(Node):
         bias = extra[0] if self.has_bias else None
         keep = extra[-1] if self.has_keep else None
         masks = _mask_rows(s, bias)
-        if masks is not None:  # float32: scale, mask and softmax in one loop (ops/_kernels.py)
+        if masks is not None:  # float32: scale, mask and softmax in one loop (ember/_kernels.py)
             _kernels.attention_rows(_kernels.rows(s), np.float32(self.scale), masks)
             p = s.astype(q.dtype, copy=False)  # (16-bit floats: NumPy's products are float32)
         else:
@@ -70,7 +70,7 @@ class ScaledDotProductAttention(Node):
             d = p * keep if keep is not None else p
         grad_v = d.mT @ grad if self.needs_input_grad[2] else None
         grad_p = grad @ v.mT
-        if self._fused_backward(p, grad_p, keep):  # one loop (ops/_kernels.py), in place in
+        if self._fused_backward(p, grad_p, keep):  # one loop (ember/_kernels.py), in place in
             # grad_p (a new array): scale * grad_s, dropout's mask and softmax's backward in it
             no_keep = np.empty((0, p.shape[-1]), dtype=np.float32)
             keep_rows = _kernels.rows(keep._data) if keep is not None else no_keep

@@ -6,10 +6,9 @@ The gradients pass where the input is inside the bounds, the bounds included, as
 import numpy as np
 
 from .. import _dtype as D
-from .. import _parallel
+from .. import _kernels, _parallel
 from .._tensor import Tensor
 from ..autograd.function import Node
-from . import _kernels
 from .binary import write_out as _out
 
 __all__ = ["clamp", "clip", "clamp_min", "clamp_max", "relu"]
@@ -184,7 +183,7 @@ class ReluGrad(Node):
         self.save(y)
         out = xp.empty(grad.shape, dtype=grad.dtype)
         if grad.shape == y.shape and _kernels.takes(grad, y, float64=True):  # one loop
-            flat = grad.reshape(-1), y.reshape(-1), out.reshape(-1)  # (ops/_kernels.py)
+            flat = grad.reshape(-1), y.reshape(-1), out.reshape(-1)  # (ember/_kernels.py)
             _parallel.halves(grad.size, lambda lo, hi: _kernels.relu_grad(
                 *(a[lo:hi] for a in flat)), grad.size >= _parallel.BIG)
             return out

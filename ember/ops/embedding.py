@@ -7,9 +7,9 @@ lookup also owns the padding row (no gradient) and ``scale_grad_by_freq``.
 
 import numpy as np
 
+from .. import _kernels
 from .._device import xp_for
 from ..autograd.function import Node
-from . import _kernels
 
 __all__ = ["embedding_lookup", "embedding_renorm_"]
 
@@ -79,7 +79,7 @@ class EmbeddingDenseBackward(Node):
             rows = rows * scale[:, None]
         out = xp.zeros((self.num_weights, dim), dtype=grad.dtype)
         rows = _kernels.contiguous(rows)
-        if _kernels.takes(rows) and type(flat) is np.ndarray:  # a loop: ops/_kernels.py
+        if _kernels.takes(rows) and type(flat) is np.ndarray:  # a loop: ember/_kernels.py
             _kernels.add_rows(out, flat, rows)
             return out
         # NOTE: ufunc.at is unbuffered, so repeated indices accumulate (fast in NumPy >= 2)

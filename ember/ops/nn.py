@@ -13,8 +13,9 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .. import _kernels
 from ..autograd.function import Node
-from . import _erf, _kernels
+from . import _erf
 from ._numpy_names import REQUIRED, numpy_axis
 from .shape import wrap_dim
 
@@ -45,7 +46,7 @@ class Softmax(Node):
         self.dim = dim if ndim else None  # a 0-dim tensor is its own softmax group
 
     def forward(self, x):
-        if _last_dim_rows(self.dim, x):  # one fused loop (ops/_kernels.py)
+        if _last_dim_rows(self.dim, x):  # one fused loop (ember/_kernels.py)
             y = x.copy()
             _kernels.softmax_rows(_kernels.rows(y), x.max(axis=-1).reshape(-1), False)
             self.save(y)
@@ -72,7 +73,7 @@ class LogSoftmax(Node):
 
     def forward(self, x):
         xp = self.xp
-        if _last_dim_rows(self.dim, x):  # one fused loop (ops/_kernels.py)
+        if _last_dim_rows(self.dim, x):  # one fused loop (ember/_kernels.py)
             y = np.empty_like(x)
             rows = _kernels.rows(x)
             _kernels.log_softmax_rows(rows, rows.max(axis=1), _kernels.rows(y))
@@ -110,7 +111,7 @@ class LogSoftmaxGrad(Node):
         if y.dtype.itemsize == 2:
             y, grad = y.astype("float32"), grad.astype("float32")
         grad = _kernels.contiguous(grad)
-        if _last_dim_rows(self.dim, y, grad):  # one fused loop (ops/_kernels.py)
+        if _last_dim_rows(self.dim, y, grad):  # one fused loop (ember/_kernels.py)
             g = np.empty_like(y)
             _kernels.log_softmax_grad_rows(_kernels.rows(grad), _kernels.rows(y),
                                            _kernels.rows(g))
@@ -304,7 +305,7 @@ class Gelu(Node):
         # digits exactly as torch's does
         dt = np.float64 if x.dtype.itemsize == 8 else np.float32
         xw = x.astype(dt, copy=False)
-        if _kernels.takes(xw):  # float32: one fused loop, the same maths (ops/_kernels.py)
+        if _kernels.takes(xw):  # float32: one fused loop, the same maths (ember/_kernels.py)
             y, self.cdf = np.empty_like(xw), np.empty_like(xw)
             _kernels.gelu(xw.reshape(-1), y.reshape(-1), self.cdf.reshape(-1))
             return y.astype(x.dtype, copy=False)
@@ -338,7 +339,7 @@ class GeluGrad(Node):
         dt = self.cdf.dtype  # x's precision, float32 for 16-bit floats (as torch)
         x = x.astype(dt, copy=False)
         if g.shape == x.shape and _kernels.takes(x, self.cdf):  # float32: one fused loop
-            g = _kernels.contiguous(g)  # (ops/_kernels.py)
+            g = _kernels.contiguous(g)  # (ember/_kernels.py)
             if _kernels.takes(g):
                 y = np.empty_like(x)
                 _kernels.gelu_grad(g.reshape(-1), x.reshape(-1), self.cdf.reshape(-1),

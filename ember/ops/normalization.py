@@ -18,11 +18,10 @@ import string
 
 import numpy as np
 
-from .. import _parallel
+from .. import _kernels, _parallel
 from .._tensor import Tensor
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
-from . import _kernels
 
 __all__ = []
 
@@ -161,7 +160,7 @@ class Normalize(Node):
 
     def _rows_kernel(self, x, *arrays):
         """True for layer norm with a weight and a bias on float32 NumPy arrays: the rows of
-        the normalised trailing dims go through ops/_kernels.py's fused loops (the same maths
+        the normalised trailing dims go through ember/_kernels.py's fused loops (the same maths
         as forward and backward above, one pass each instead of about ten)."""
         leading = x.ndim - len(self.axes)
         return (self.has_weight and self.has_bias and x.size > 0
@@ -196,7 +195,7 @@ class Normalize(Node):
 
     def _channels_kernel(self, x, *arrays):
         """True for batch norm (statistics over every dim but the channels, dim 1) on float32
-        or float64 NumPy arrays: ops/_kernels.py's per-channel loops (two halves of the
+        or float64 NumPy arrays: ember/_kernels.py's per-channel loops (two halves of the
         channels on two threads), a pass or two over x instead of about ten."""
         return (x.ndim >= 2 and x.size > 0 and self.per_group
                 and self.axes == (0,) + tuple(range(2, x.ndim))

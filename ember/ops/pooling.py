@@ -21,8 +21,8 @@ import math
 import numpy as np
 
 from .. import _dtype as D
+from .. import _kernels
 from ..autograd.function import Node, NoGradNode
-from . import _kernels
 from .reduction import summed
 
 __all__ = []
@@ -283,7 +283,7 @@ class PoolScatter(Node):
         rows = math.prod(idx.shape[:idx.ndim - self.n])
         length = math.prod(self.shape[len(self.shape) - self.n:])
         if self.unique and self.valid is None and _kernels.takes(g, float64=True):
-            y = np.empty((rows, length), dtype=g.dtype)  # one loop (ops/_kernels.py)
+            y = np.empty((rows, length), dtype=g.dtype)  # one loop (ember/_kernels.py)
             _kernels.place_rows(g.reshape(rows, -1), idx.reshape(rows, -1), y)
             return y.reshape(self.shape)
         if self.unique and self.valid is None:

@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from ..ops import _kernels
+from .. import _kernels
 from ..ops.creation import zeros_like
 from .optimizer import Optimizer, _bump, _check, _check_lr, _grad_array, _new_step, _value, _xp
 
@@ -71,7 +71,7 @@ class Adam(Optimizer):
                         g = g + weight_decay * param
                 xp = _xp(param)
                 if not group["amsgrad"] and _kernels.takes(param, g, m, v):  # one loop, the
-                    f = np.float32  # same roundings as below (ops/_kernels.py)
+                    f = np.float32  # same roundings as below (ember/_kernels.py)
                     _kernels.adam_update(param.reshape(-1), g.reshape(-1), m.reshape(-1),
                                          v.reshape(-1), f(1 - beta1), f(beta2), f(1 - beta2),
                                          f((1 - beta2**t) ** 0.5), f(eps),

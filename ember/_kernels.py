@@ -526,3 +526,20 @@ def batch_norm_grad_channels(grad, x, mean, rstd, weight, grad_x, grad_weight, g
                 grad_x[n, c, s] = (grad[n, c, s] - mean_g) * scale - (x[n, c, s] - m) * coef
         grad_weight[c] = sum_gxc * rstd[c]
         grad_bias[c] = sum_g
+
+
+# ------------------------------------------------------------------------------ bfloat16
+
+
+@_free_loop
+def round_to_bfloat16(bits, out):
+    """_bfloat16.round_to_bfloat16 on the float32 bit patterns ``bits`` (uint32) into ``out``
+    (uint16, the bfloat16 patterns): adding 0x7FFF plus the lowest kept bit, then dropping
+    the low 16 bits, rounds to nearest even; a NaN keeps its sign and top bits and becomes a
+    quiet NaN (0x0040 set) instead of being carried into inf."""
+    for i in range(bits.size):
+        b = bits[i]
+        if b & _u32(0x7FFFFFFF) > _u32(0x7F800000):
+            out[i] = (b >> _u32(16)) | _u32(0x0040)
+        else:
+            out[i] = (b + _u32(0x7FFF) + ((b >> _u32(16)) & _u32(1))) >> _u32(16)
