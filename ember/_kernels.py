@@ -399,7 +399,7 @@ def _words_into(mt, pos, out):
     return pos
 
 
-@_loop
+@_free_loop  # (nogil: other threads run meanwhile; _random.py holds the engine's lock)
 def bernoulli_fill(mt, pos, out, threshold, value, two_words):
     """_random._below and _fill in one loop: out[i] = value if k < threshold else 0, where k
     is the low 53 bits of two words (the first high: torch's float64 uniform k * 2^-53 < p,

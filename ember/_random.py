@@ -446,15 +446,18 @@ def _bernoulli_in_kernel(gen, tensor, p, value, two_words=True):
         return False
     tensor._check_inplace()
     tensor._check_no_overlap()
-    state = gen._mt.get_state()
-    words = state[1].astype(np.uint32)  # (a copy: the loop twists it)
     if two_words:
         threshold = np.uint64(math.ceil(p * 2.0 ** 53))
     else:  # u < p in float32, u = k * 2^-24: k < p * 2^24 (exact: p is a float32)
         threshold = np.uint64(math.ceil(float(np.float32(p)) * 2.0 ** 24))
-    pos = _kernels.bernoulli_fill(words, state[2], data.reshape(-1), threshold,
-                                  data.dtype.type(value), two_words)
-    gen._mt.set_state((state[0], words, pos) + tuple(state[3:]))
+    # the engine's own lock (NumPy's draws take it) held from reading its state to writing it
+    # back: another thread's draw in between would reuse these words
+    with gen._mt._bit_generator.lock:
+        state = gen._mt.get_state()
+        words = state[1].astype(np.uint32)  # (a copy: the loop twists it)
+        pos = _kernels.bernoulli_fill(words, state[2], data.reshape(-1), threshold,
+                                      data.dtype.type(value), two_words)
+        gen._mt.set_state((state[0], words, pos) + tuple(state[3:]))
     gen._fresh = False
     tensor._counter().value += 1
     return True

@@ -388,3 +388,31 @@ def test_bfloat16_rounding_as_torch(path):
     nan = np.isnan(x)
     np.testing.assert_array_equal(ours[~nan], theirs[~nan])
     assert np.all(np.isnan(ember.tensor(x[nan]).to(ember.bfloat16).float().numpy()))
+
+
+def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
+    """Two threads drawing from one generator, one through the compiled loop (big bernoulli_
+    fills) and one through NumPy (rand): the loop holds the engine's lock from reading its
+    state to writing it back, so no word is drawn twice: the generator ends where the same
+    draws made one after the other leave it."""
+    import threading
+
+    def fills():
+        for _ in range(30):
+            ember.empty(40000).bernoulli_(0.5)
+
+    def uniforms():
+        for _ in range(30):
+            ember.rand(40000)
+
+    ember.manual_seed(5)
+    fills()
+    uniforms()
+    expected = ember.get_rng_state()
+    ember.manual_seed(5)
+    threads = [threading.Thread(target=fills), threading.Thread(target=uniforms)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert bool((ember.get_rng_state() == expected).all())
