@@ -194,18 +194,24 @@ def softmax_rows(s, top, dead_rows_zero):
     fastmath: 4x slower on rows of 1000).  A NaN in a row makes the row NaN (through its e^NaN
     in the sum) whatever ``top`` is."""
     for r in range(s.shape[0]):
-        m = top[r]
-        if dead_rows_zero and m == -np.inf:
-            m = f32(0.0)
-        total = f32(0.0)
-        for j in range(s.shape[1]):
-            e = _exp(s[r, j] - m)
-            s[r, j] = e
-            total += e
-        if dead_rows_zero and total == f32(0.0):
-            total = f32(1.0)
-        for j in range(s.shape[1]):
-            s[r, j] = s[r, j] / total
+        _softmax_row(s, r, top[r], dead_rows_zero)
+
+
+@_inline
+def _softmax_row(s, r, top, dead_rows_zero):
+    """Row r of ``s`` in place: e^(s - top) / sum(e^(s - top)), ``top`` the row's maximum;
+    with ``dead_rows_zero`` a row that is -inf everywhere gives zeros (not 0 / 0 = NaN)."""
+    if dead_rows_zero and top == -np.inf:
+        top = f32(0.0)
+    total = f32(0.0)
+    for j in range(s.shape[1]):
+        e = _exp(s[r, j] - top)
+        s[r, j] = e
+        total += e
+    if dead_rows_zero and total == f32(0.0):
+        total = f32(1.0)
+    for j in range(s.shape[1]):
+        s[r, j] = s[r, j] / total
 
 
 @_loop_with_sums
@@ -226,17 +232,7 @@ def attention_rows(s, scale, bias):
                 v = v + bias[r % masks, j]
             s[r, j] = v
             top = v if v > top else top
-        if top == -np.inf:
-            top = f32(0.0)
-        total = f32(0.0)
-        for j in range(s.shape[1]):
-            e = _exp(s[r, j] - top)
-            s[r, j] = e
-            total += e
-        if total == f32(0.0):
-            total = f32(1.0)
-        for j in range(s.shape[1]):
-            s[r, j] = s[r, j] / total
+        _softmax_row(s, r, top, True)
 
 
 @_loop_with_sums
