@@ -41,8 +41,12 @@ def round_to_bfloat16(a):
 
 def widen_bfloat16(a):
     """bfloat16 array -> float32 array of the same values: the 16 bits become the top half of
-    the float32 pattern (one pass; ml_dtypes' astype takes ~1.6x as long)."""
+    the float32 pattern (one pass; ml_dtypes' astype takes ~1.6x as long; with Numba one
+    loop, half the time again: _kernels.widen_bfloat16)."""
     bits = np.empty(a.shape, np.uint32)
+    if _kernels.ENABLED and type(a) is np.ndarray and a.flags.c_contiguous:
+        _kernels.widen_bfloat16(a.reshape(-1).view(np.uint16), bits.reshape(-1))
+        return bits.view(np.float32)
     np.left_shift(a.view(np.uint16), 16, out=bits, dtype=np.uint32)
     return bits.view(np.float32)
 

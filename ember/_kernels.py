@@ -539,3 +539,11 @@ def round_to_bfloat16(bits, out):
             out[i] = (b >> _u32(16)) | _u32(0x0040)
         else:
             out[i] = (b + _u32(0x7FFF) + ((b >> _u32(16)) & _u32(1))) >> _u32(16)
+
+
+@_free_loop
+def widen_bfloat16(bits, out):
+    """_bfloat16.widen_bfloat16 on the bfloat16 patterns ``bits`` (uint16) into ``out``
+    (uint32, the float32 patterns of the same values): each becomes the top half."""
+    for i in range(bits.size):
+        out[i] = _u32(bits[i]) << _u32(16)

@@ -373,7 +373,7 @@ def test_batch_norm_as_torch(path, calls, shape, affine):
 
 
 def test_bfloat16_rounding_as_torch(path):
-    """float32 -> bfloat16 (the loop, or NumPy's integer passes): torch's bits for every
+    """float32 -> bfloat16 and back (the loops, or NumPy's integer passes): torch's bits for every
     float32 pattern class (ties to even both ways, the carry into the exponent, the largest
     floats to inf, subnormals, NaNs of both signs and payloads, infinities)."""
     rng = np.random.default_rng(12)
@@ -388,6 +388,11 @@ def test_bfloat16_rounding_as_torch(path):
     nan = np.isnan(x)
     np.testing.assert_array_equal(ours[~nan], theirs[~nan])
     assert np.all(np.isnan(ember.tensor(x[nan]).to(ember.bfloat16).float().numpy()))
+    # and back to float32 (widening: the same values, also in a non-contiguous view)
+    ours = ember.tensor(x[~nan]).to(ember.bfloat16)
+    theirs = torch.tensor(x[~nan]).to(torch.bfloat16)
+    np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
+    np.testing.assert_array_equal(ours[::3].float().numpy(), theirs[::3].float().numpy())
 
 
 def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
