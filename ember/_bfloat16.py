@@ -55,5 +55,8 @@ def truncate_to_bfloat16(a):
     """float32 array whose values are all bfloat16 values -> bfloat16: the top 16 bits of each
     pattern (NaNs and infinities included), no rounding needed."""
     out = np.empty(a.shape, np.uint16)
+    if _kernels.takes(a):  # (one loop, half the time: _kernels.truncate_to_bfloat16)
+        _kernels.truncate_to_bfloat16(a.reshape(-1).view(np.uint32), out.reshape(-1))
+        return out.view(D.bfloat16.np)
     np.right_shift(a.view(np.uint32), 16, out=out, casting="unsafe")
     return out.view(D.bfloat16.np)

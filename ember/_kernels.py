@@ -547,3 +547,11 @@ def widen_bfloat16(bits, out):
     (uint32, the float32 patterns of the same values): each becomes the top half."""
     for i in range(bits.size):
         out[i] = _u32(bits[i]) << _u32(16)
+
+
+@_free_loop
+def truncate_to_bfloat16(bits, out):
+    """_bfloat16.truncate_to_bfloat16 on float32 patterns ``bits`` (uint32) holding bfloat16
+    values into ``out`` (uint16): each pattern's top half, no rounding needed."""
+    for i in range(bits.size):
+        out[i] = bits[i] >> _u32(16)

@@ -393,6 +393,11 @@ def test_bfloat16_rounding_as_torch(path):
     theirs = torch.tensor(x[~nan]).to(torch.bfloat16)
     np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
     np.testing.assert_array_equal(ours[::3].float().numpy(), theirs[::3].float().numpy())
+    # float32 arrays of bfloat16 values (autocast's relu, max pooling) back by truncation
+    from ember import _bfloat16
+
+    back = _bfloat16.truncate_to_bfloat16(ours.float().numpy())
+    np.testing.assert_array_equal(back.view(np.uint16), ours._data.view(np.uint16))
 
 
 def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
