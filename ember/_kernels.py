@@ -443,8 +443,9 @@ def adam_update(param, g, m, v, keep1, beta2, keep2, bias2_root, eps, step_size)
 
 # ------------------------------------------------------------------------------ relu, pooling
 #
-# (Max pooling's forward as a loop was slower than the NumPy code: each window's offsets form
-# a chain of dependent compares, and a row at a time the rows are too short for SIMD.)
+# (Max pooling's forward as a general loop over a window's offsets was slower than the NumPy
+# code: branches on the bounds and a chain of compares per window.  The 2x2 pool of nearly
+# every small CNN, written out, is twice as fast as NumPy's: max_pool_2x2.)
 
 
 @_free_loop
@@ -453,6 +454,38 @@ def relu_grad(grad, y, out):
     else +0.0 (torch's threshold_backward)."""
     for i in range(grad.size):
         out[i] = 0 if y[i] <= 0 else grad[i]
+
+
+@_loop
+def max_pool_2x2(x, y, index):
+    """pooling.MaxPool.forward for 2x2 windows with stride 2 and no padding: x (planes, H, W)
+    float, y (planes, H // 2, W // 2) the windows' maxima, index (int64) the flat position
+    ih * W + iw of each.  torch's rule over the four samples in row-major order: a sample wins
+    if it is greater than the best so far, or NaN (written as selects: a random winner would
+    mispredict a branch half the time)."""
+    width = x.shape[2]
+    for p in range(x.shape[0]):
+        for oh in range(y.shape[1]):
+            top, bottom = x[p, 2 * oh], x[p, 2 * oh + 1]
+            best_row, index_row = y[p, oh], index[p, oh]
+            first = 2 * oh * width
+            for ow in range(y.shape[2]):
+                best = top[2 * ow]
+                arg = first + 2 * ow
+                v = top[2 * ow + 1]
+                wins = v > best or v != v
+                best = v if wins else best
+                arg = first + 2 * ow + 1 if wins else arg
+                v = bottom[2 * ow]
+                wins = v > best or v != v
+                best = v if wins else best
+                arg = first + width + 2 * ow if wins else arg
+                v = bottom[2 * ow + 1]
+                wins = v > best or v != v
+                best = v if wins else best
+                arg = first + width + 2 * ow + 1 if wins else arg
+                best_row[ow] = best
+                index_row[ow] = arg
 
 
 @_loop

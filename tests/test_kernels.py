@@ -43,7 +43,7 @@ def calls(monkeypatch):
     for name in ("gelu", "gelu_grad", "softmax_rows", "log_softmax_rows",
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu_grad", "place_rows",
-                 "batch_norm_channels", "batch_norm_grad_channels"):
+                 "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
 
@@ -325,6 +325,8 @@ def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
     rng = np.random.default_rng(9)
     x = rng.standard_normal((4, 3, 8, 8)).astype(dtype)
     x[0, 0, 0, :3] = [np.nan, 0.0, -0.0]
+    x[1, 1, 2:4, 2:4] = -np.inf  # a window of -inf: its first sample wins, as torch
+    x[1, 2, 4, 4:6] = [np.nan, np.nan]  # two NaNs in a window: the last one wins
     g = rng.standard_normal((4, 3, 4, 4)).astype(dtype)
     out = []
     for lib in (torch, ember):
@@ -338,6 +340,24 @@ def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
         np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
     if path == "kernels":
         assert calls["relu_grad"] == 1 and calls["place_rows"] == 1
+        assert calls["max_pool_2x2"] == 1
+
+
+@pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 2, "ceil_mode": True},
+                                    {"kernel_size": 2, "padding": 1},
+                                    {"kernel_size": 2, "dilation": 2}, {"kernel_size": 3}])
+def test_max_pool_values_and_indices_as_torch(path, calls, kwargs):
+    """max_pool2d's values and indices equal torch's for 2x2 windows (the loop, odd sizes
+    too: the last row and column are left out) and for the cases it does not take (ceil
+    mode over an odd size, padding, dilation, 3x3: the NumPy code), with NaNs and -inf."""
+    x = np.random.default_rng(13).standard_normal((2, 3, 9, 7)).astype(np.float32)
+    x[0, 0, 0, 0], x[0, 1, 2:4, 2:4], x[1, 2, 4, 4:6] = np.nan, -np.inf, np.nan
+    (ye, ie), (yt, it) = (lib.nn.functional.max_pool2d(lib.tensor(x), return_indices=True,
+                                                       **kwargs) for lib in (ember, torch))
+    np.testing.assert_array_equal(ye.numpy(), yt.numpy())
+    np.testing.assert_array_equal(ie.numpy(), it.numpy())
+    takes = kwargs == {"kernel_size": 2}
+    assert calls.get("max_pool_2x2", 0) == (1 if path == "kernels" and takes else 0)
 
 
 @pytest.mark.parametrize("shape", [(6, 5, 7, 9), (8, 4, 11), (16, 3), (32, 8, 32, 32)])
