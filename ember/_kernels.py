@@ -588,3 +588,37 @@ def truncate_to_bfloat16(bits, out):
     values into ``out`` (uint16): each pattern's top half, no rounding needed."""
     for i in range(bits.size):
         out[i] = bits[i] >> _u32(16)
+
+
+# ------------------------------------------------------------------------------ convolution
+
+
+@_loop_with_sums
+def conv_weight_grad_rows(x, grad, out, kernel_h, kernel_w):
+    """conv.ConvWeight.forward for a 2-D convolution with stride 1, no dilation, one group:
+    out[o, c, kh, kw] = sum over n, i, j of grad[n, o, i, j] * x[n, c, i + kh, j + kw], with
+    x the zero-padded input (N, C, Hp, Wp) and ``grad`` the output's gradient laid out on
+    the padded width (N, O, Ho, Wp), zero in its last Wp - Wo columns.
+    NOTE ("wide rows"): with both on one width, each kernel offset is one contiguous run:
+    x's plane from kh * Wp + kw against grad's plane from 0, (Ho - 1) * Wp + Wo values (the
+    zero columns cancel the samples that wrap to the next row).  For a weight of few rows and
+    few taps (LeNet's first convolution) this beats im2col and a product of 6 rows: no
+    columns are made, and each run is a SIMD dot product."""
+    batch, channels, padded_h, padded_w = x.shape
+    out_channels = grad.shape[1]
+    length = (grad.shape[2] - 1) * padded_w + (padded_w - kernel_w + 1)
+    planes = x.reshape(batch, channels, padded_h * padded_w)
+    grads = grad.reshape(batch, out_channels, grad.shape[2] * padded_w)
+    out[:] = 0
+    for n in range(batch):
+        for o in range(out_channels):
+            g = grads[n, o, :length]
+            for c in range(channels):
+                for kh in range(kernel_h):
+                    for kw in range(kernel_w):
+                        start = kh * padded_w + kw
+                        xs = planes[n, c, start:start + length]
+                        total = g[0] * xs[0]  # (in the arrays' own dtype)
+                        for t in range(1, length):
+                            total += g[t] * xs[t]
+                        out[o, c, kh, kw] += total

@@ -43,7 +43,8 @@ def calls(monkeypatch):
     for name in ("gelu", "gelu_grad", "softmax_rows", "log_softmax_rows",
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu_grad", "place_rows",
-                 "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2"):
+                 "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
+                 "conv_weight_grad_rows"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
 
@@ -446,3 +447,31 @@ def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
     for t in threads:
         t.join()
     assert bool((ember.get_rng_state() == expected).all())
+
+
+@pytest.mark.parametrize("case", [((8, 1, 28, 28), (6, 1, 5, 5), {"padding": 2}, True),
+                                  ((4, 3, 9, 11), (5, 3, 3, 3), {"padding": 1}, True),
+                                  ((4, 2, 9, 9), (4, 2, 3, 3), {}, True),
+                                  ((4, 1, 12, 12), (6, 1, 5, 5), {"stride": 2}, False),
+                                  ((4, 8, 9, 9), (6, 8, 3, 3), {}, False)])
+def test_conv2d_weight_gradient_as_torch(path, calls, case):
+    """conv2d's weight gradient (and the input's and bias's) against torch: by the wide-rows
+    loop for a weight of few rows and taps with stride 1 (LeNet's first convolution, a 3x3 on
+    3 channels, no padding), by im2col and a product otherwise.  Tolerance: each weight's
+    gradient sums N * Ho * Wo products of float32 values ~1: a random walk of rounding units."""
+    x_shape, w_shape, kwargs, takes = case
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal(x_shape).astype(np.float32)
+    w = rng.standard_normal(w_shape).astype(np.float32)
+    out = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        b = lib.zeros(w_shape[0], requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, b, **kwargs)
+        g = lib.tensor(np.cos(np.arange(y.numel(), dtype=np.float32)).reshape(tuple(y.shape)))
+        (y * g).sum().backward()
+        out.append((xt.grad, wt.grad, b.grad))
+    count = x_shape[0] * int(np.prod(y.shape[2:]))
+    for ours, theirs in zip(out[1], out[0]):
+        assert_same(ours, theirs, atol=max(1e-5, 10 * np.sqrt(count) * EPS32))
+    assert calls.get("conv_weight_grad_rows", 0) == (1 if path == "kernels" and takes else 0)
