@@ -622,3 +622,27 @@ def conv_weight_grad_rows(x, grad, out, kernel_h, kernel_w):
                         for t in range(1, length):
                             total += g[t] * xs[t]
                         out[o, c, kh, kw] += total
+
+
+@_free_loop
+def col2im_wide_rows(cols, x, c_lo, c_hi):
+    """conv.col2im for a 2-D convolution with stride 1 and no dilation, channels c_lo ..
+    c_hi - 1, from columns laid out on the padded width: cols (C, KH, KW, N, Ho * Wp), zero in
+    each row's last Wp - Wo columns, into x (N, C, Hp, Wp) the padded input's gradient.
+    Each kernel offset adds one contiguous run (as in conv_weight_grad_rows: the zero columns
+    land on the samples that wrap to the next row), the offsets in order, as col2im does."""
+    kernel_h, kernel_w, batch = cols.shape[1], cols.shape[2], cols.shape[3]
+    padded_w = x.shape[3]
+    length = cols.shape[4] - (kernel_w - 1)  # (Ho - 1) * Wp + Wo
+    planes = x.reshape(batch, x.shape[1], x.shape[2] * padded_w)
+    for c in range(c_lo, c_hi):
+        for n in range(batch):
+            planes[n, c, :] = 0
+        for kh in range(kernel_h):
+            for kw in range(kernel_w):
+                start = kh * padded_w + kw
+                for n in range(batch):
+                    target = planes[n, c, start:start + length]
+                    source = cols[c, kh, kw, n, :length]
+                    for t in range(length):
+                        target[t] += source[t]

@@ -44,7 +44,7 @@ def calls(monkeypatch):
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
-                 "conv_weight_grad_rows"):
+                 "conv_weight_grad_rows", "col2im_wide_rows"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
 
@@ -475,3 +475,27 @@ def test_conv2d_weight_gradient_as_torch(path, calls, case):
     for ours, theirs in zip(out[1], out[0]):
         assert_same(ours, theirs, atol=max(1e-5, 10 * np.sqrt(count) * EPS32))
     assert calls.get("conv_weight_grad_rows", 0) == (1 if path == "kernels" and takes else 0)
+    # the input's gradient: wide rows for stride 1 (few output channels), col2im otherwise
+    wide = path == "kernels" and "stride" not in kwargs
+    assert bool(calls.get("col2im_wide_rows", 0)) == wide
+
+
+@pytest.mark.parametrize("weight_value", [0.5, np.inf])
+def test_conv_transpose2d_as_torch(path, calls, weight_value):
+    """A user's conv_transpose2d with stride 1 and padding (the same op as a convolution's
+    input gradient: wide rows) and its gradients against torch; a weight holding inf keeps
+    col2im (the wide rows' extra columns would be 0 * inf) and gives torch's infs and NaNs."""
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((3, 4, 6, 7)).astype(np.float32)
+    w = rng.standard_normal((4, 5, 3, 3)).astype(np.float32)
+    w[0, 0, 1, 1] = weight_value
+    out = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv_transpose2d(xt, wt, padding=1)
+        y.sum().backward()
+        out.append((y, xt.grad, wt.grad))
+    for ours, theirs in zip(out[1], out[0]):
+        assert_same(ours, theirs, atol=1e-4)
+    expected = path == "kernels" and np.isfinite(weight_value)
+    assert bool(calls.get("col2im_wide_rows", 0)) == expected
