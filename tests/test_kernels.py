@@ -499,3 +499,4 @@ def test_conv_transpose2d_as_torch(path, calls, weight_value):
         assert_same(ours, theirs, atol=1e-4)
     expected = path == "kernels" and np.isfinite(weight_value)
     assert bool(calls.get("col2im_wide_rows", 0)) == expected
+

@@ -375,3 +375,34 @@ def test_conv_in_batch_chunks_matches_torch(monkeypatch, groups):
     # float32 sums of 36 (forward, input grad) and 810 (weight grad) products
     for e, t in zip(out[0], out[1]):
         assert_same(e, t, rtol=1e-5, atol=1e-4)
+
+
+def test_convolution_keeps_its_columns_for_the_weight_gradient(monkeypatch):
+    """A convolution whose columns are small (conv.KEEP_COLUMNS) keeps them from forward for
+    the weight's gradient: the same bits as making them again (KEEP_COLUMNS = 0), also when
+    backward runs twice (retain_graph); no_grad keeps nothing."""
+    from ember.ops import conv
+
+    rng = np.random.default_rng(16)
+    x = ember.tensor(rng.standard_normal((8, 6, 14, 14)).astype(np.float32))
+    w0 = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    grads = []
+    for budget in (conv.KEEP_COLUMNS, 0):
+        monkeypatch.setattr(conv, "KEEP_COLUMNS", budget)
+        w = ember.tensor(w0, requires_grad=True)
+        y = ember.nn.functional.conv2d(x, w)
+        assert (y.grad_fn.cols is not None) == (budget > 0)
+        y.sum().backward(retain_graph=True)
+        first = w.grad.numpy().copy()
+        w.grad = None
+        y.sum().backward()
+        np.testing.assert_array_equal(w.grad.numpy(), first)
+        grads.append(first)
+    np.testing.assert_array_equal(grads[0], grads[1])
+    monkeypatch.setattr(conv, "KEEP_COLUMNS", 4 << 20)
+    with ember.no_grad():
+        node = conv.Conv(conv.Geometry((5, 5), (1, 1), (1, 1), (0, 0), (0, 0), 1, (14, 14)))
+        node.xp = np
+        node.save = lambda *a: None
+        node.forward(x.numpy(), w0)
+    assert node.cols is None

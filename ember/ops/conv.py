@@ -29,6 +29,7 @@ import numpy as _np
 from .. import _kernels
 from .._parallel import contiguous, copy_into, halves, is_big, matmul
 from ..autograd.function import Node
+from ..autograd.grad_mode import state as _grad_state
 
 __all__ = []
 
@@ -87,10 +88,11 @@ def _inside(geo):
     return tuple(slice(a, a + i) for a, i in zip(geo.lo, geo.in_size))
 
 
-def im2col(xp, x, geo):
+def im2col(xp, x, geo, scratch=True):
     """cols[g, (c, k), (n, p)] = x_padded[n, g*Cg + c, p*stride + k*dilation]
     as a contiguous array (groups, Cg * prod(kernel), N * prod(out_size)).
-    NOTE: on the CPU the array is the thread's scratch buffer (see _scratch): use it at once."""
+    NOTE: on the CPU the array is the thread's scratch buffer (see _scratch): use it at once
+    (``scratch=False``: a new array, to keep)."""
     xpad = _padded(xp, x, geo)
     n, channels = x.shape[:2]
     groups = geo.groups
@@ -101,7 +103,7 @@ def im2col(xp, x, geo):
     strides = ((s_c * cg, s_c) + tuple(s * d for s, d in zip(s_spatial, geo.dilation)) + (s_n,)
                + tuple(s * st for s, st in zip(s_spatial, geo.stride)))
     windows = xp.lib.stride_tricks.as_strided(xpad, shape, strides)
-    cols = _scratch(xp, shape, x.dtype)
+    cols = _scratch(xp, shape, x.dtype) if scratch else xp.empty(shape, dtype=x.dtype)
     if xp is _np:  # the copy in two halves of the channels, on two threads when it pays
         axis = 1 if cg > 1 else 1 + len(geo.kernel)  # one channel (LeNet's first): the batch
 
@@ -246,6 +248,21 @@ def _transpose_wide_rows(y, w, geo):
     return _contiguous(_np, xpad[(slice(None), slice(None)) + _inside(geo)])
 
 
+# a convolution keeps its input's columns for the weight's gradient (instead of making them
+# again in backward) when they take at most this many bytes and the graph is recorded
+# NOTE: LeNet's second convolution's columns are 3.8 MB, half a millisecond to make; ResNet's
+# are 9-75 MB each, too much memory to hold through a step, and remade in backward
+KEEP_COLUMNS = 4 << 20
+
+
+def _keeps_columns(xp, x, geo):
+    """True when Conv.forward keeps the columns it makes (KEEP_COLUMNS; CPU, grad mode on)."""
+    if xp is not _np or not _grad_state.enabled:
+        return False
+    size = x.shape[0] * x.shape[1] * math.prod(geo.kernel) * math.prod(geo.out_size)
+    return size * x.dtype.itemsize <= KEEP_COLUMNS
+
+
 def _matmul(xp, a, b, out=None):
     """a @ b, on ember's two threads when big (ember/_parallel.py), else on BLAS's."""
     if xp is _np:
@@ -305,7 +322,10 @@ class Conv(Node):
         weight = _grouped_weight(w, geo.groups)
         chunks = _batch_chunks(xp, x, geo, w.shape[0] // geo.groups)
         if chunks is None:
-            y = _matmul(xp, weight, im2col(xp, x, geo))  # (groups, O / groups, N * P)
+            keep = _keeps_columns(xp, x, geo)
+            cols = im2col(xp, x, geo, scratch=not keep)
+            self.cols = cols if keep else None  # for the weight's gradient (KEEP_COLUMNS)
+            y = _matmul(xp, weight, cols)  # (groups, O / groups, N * P)
             y = _batch_major(xp, y, x.shape[0], geo.out_size)
         else:  # a few images at a time, their columns in cache (see _batch_chunks)
             y = xp.empty((x.shape[0], w.shape[0]) + geo.out_size, dtype=x.dtype)
@@ -320,7 +340,8 @@ class Conv(Node):
         x, w = self.saved
         needs = self.needs_input_grad
         grad_x = ConvTranspose(self.geo).apply(grad, w) if needs[0] else None
-        grad_w = ConvWeight(self.geo, w.shape).apply(x, grad) if needs[1] else None
+        cols = getattr(self, "cols", None)
+        grad_w = ConvWeight(self.geo, w.shape, cols).apply(x, grad) if needs[1] else None
         if len(needs) == 2:
             return grad_x, grad_w
         grad_b = grad.sum([0] + list(range(2, grad.ndim))) if needs[2] else None
@@ -374,9 +395,10 @@ class ConvWeight(Node):
     (dT/dw: the weight gradient of Conv, a correlation of the input with the output grad).
     Gradients: grad_x = ConvTranspose(y, grad), grad_y = Conv(x, grad)."""
 
-    def __init__(self, geo, weight_shape):
+    def __init__(self, geo, weight_shape, cols=None):
         self.geo = geo
         self.weight_shape = tuple(weight_shape)
+        self.cols = cols  # x's columns, kept by the convolution's forward (or None)
 
     def forward(self, x, y):
         xp, geo = self.xp, self.geo
@@ -388,8 +410,12 @@ class ConvWeight(Node):
         # (ResNet-18's first stage: 66 against 82 ms on one thread, 73 against 276 ms on two)
         w_t = None  # (groups, Cg * K, O / groups)
         rows = self.weight_shape[0] // geo.groups
-        for lo, hi in _batch_chunks(xp, x, geo, rows) or [(0, x.shape[0])]:
-            cols = im2col(xp, x[lo:hi], geo)  # (groups, Cg * K, images * P)
+        chunks = _batch_chunks(xp, x, geo, rows) or [(0, x.shape[0])]
+        for lo, hi in chunks:
+            if self.cols is not None and len(chunks) == 1:
+                cols = self.cols  # made by the forward from the same x
+            else:
+                cols = im2col(xp, x[lo:hi], geo)  # (groups, Cg * K, images * P)
             y_cols = _group_major(xp, y[lo:hi], geo.groups)  # (groups, O / groups, images * P)
             part = _matmul(xp, cols, y_cols.transpose(0, 2, 1))
             if w_t is None:
