@@ -31,7 +31,7 @@ ENABLED = (importlib.util.find_spec("numba") is not None
            and os.environ.get("EMBER_KERNELS", "1") != "0")
 
 _REGISTERED = {}  # name -> (the Python function, Numba's options for it)
-_COMPILED = {}  # name -> Numba's dispatcher, once compile() has run
+_COMPILED = {}  # name -> Numba's dispatcher, once compile_loops() has run
 _compile_lock = threading.Lock()
 
 
