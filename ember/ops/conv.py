@@ -195,13 +195,19 @@ def _batch_chunks(xp, x, geo, rows):
 FEW_TAPS = 32
 
 
+def _stride_one_2d(geo):
+    """A 2-D convolution with stride 1, no dilation and one group: where the input and the
+    output can be laid on one width (the wide-rows loops of _kernels.py)."""
+    return (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
+            and geo.groups == 1)
+
+
 def _few_taps(x, y, geo, weight_shape):
-    """True for a 2-D convolution (stride 1, no dilation, one group) of a weight with few rows
-    and few taps (LeNet's first: 6 rows of 1 x 5 x 5) on float32/float64 NumPy arrays.
+    """True for a stride-1 2-D convolution of a weight with few rows and few taps (LeNet's
+    first: 6 rows of 1 x 5 x 5) on float32/float64 NumPy arrays.
     NOTE: there its im2col + product took ~1.0 ms, the loop ~0.5 (forward stays on im2col:
     the loop was no faster there once its input and output were laid out)."""
-    return (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
-            and geo.groups == 1 and weight_shape[0] < FEW_ROWS
+    return (_stride_one_2d(geo) and weight_shape[0] < FEW_ROWS
             and math.prod(weight_shape[1:]) <= FEW_TAPS and x.size > 0
             and _kernels.takes(x, y, float64=True))
 
@@ -218,8 +224,7 @@ def _wide_rows(y, w, geo):
     1, no dilation, one group, few output channels (WIDE_ROWS_CHANNELS), on float32/float64
     NumPy arrays, and a finite weight (the extra columns are 0 * weight: an inf would make
     them NaN)."""
-    return (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
-            and geo.groups == 1 and w.shape[0] <= WIDE_ROWS_CHANNELS and y.size > 0
+    return (_stride_one_2d(geo) and w.shape[0] <= WIDE_ROWS_CHANNELS and y.size > 0
             and _kernels.takes(y, w, float64=True) and bool(_np.isfinite(w).all()))
 
 
@@ -312,6 +317,7 @@ class Conv(Node):
     the batch and spatial dims."""
 
     _name = "ConvolutionBackward0"
+    cols = None  # x's columns, when forward keeps them for the weight's gradient
 
     def __init__(self, geo):
         self.geo = geo
@@ -324,7 +330,8 @@ class Conv(Node):
         if chunks is None:
             keep = _keeps_columns(xp, x, geo)
             cols = im2col(xp, x, geo, scratch=not keep)
-            self.cols = cols if keep else None  # for the weight's gradient (KEEP_COLUMNS)
+            if keep:
+                self.cols = cols  # for the weight's gradient (KEEP_COLUMNS)
             y = _matmul(xp, weight, cols)  # (groups, O / groups, N * P)
             y = _batch_major(xp, y, x.shape[0], geo.out_size)
         else:  # a few images at a time, their columns in cache (see _batch_chunks)
@@ -340,8 +347,7 @@ class Conv(Node):
         x, w = self.saved
         needs = self.needs_input_grad
         grad_x = ConvTranspose(self.geo).apply(grad, w) if needs[0] else None
-        cols = getattr(self, "cols", None)
-        grad_w = ConvWeight(self.geo, w.shape, cols).apply(x, grad) if needs[1] else None
+        grad_w = ConvWeight(self.geo, w.shape, self.cols).apply(x, grad) if needs[1] else None
         if len(needs) == 2:
             return grad_x, grad_w
         grad_b = grad.sum([0] + list(range(2, grad.ndim))) if needs[2] else None
@@ -404,7 +410,7 @@ class ConvWeight(Node):
         xp, geo = self.xp, self.geo
         self.save(x, y)
         if _few_taps(x, y, geo, self.weight_shape):  # a loop, no columns (_kernels.py)
-            return self._wide_rows(x, y)
+            return self._few_taps_loop(x, y)
         # NOTE: w = y_cols @ cols^T, computed as (cols @ y_cols^T)^T: the same products, but
         # OpenBLAS splits the long N * P sum far better with the weight's Cg * K rows first
         # (ResNet-18's first stage: 66 against 82 ms on one thread, 73 against 276 ms on two)
@@ -425,7 +431,7 @@ class ConvWeight(Node):
         w = w_t.transpose(0, 2, 1)
         return w.reshape(self.weight_shape).astype(x.dtype, copy=False)  # bfloat16: see Conv
 
-    def _wide_rows(self, x, y):
+    def _few_taps_loop(self, x, y):
         """The weight gradient by _kernels.conv_weight_grad_rows: the padded input and the
         output's gradient on the padded width (zeros in the extra columns)."""
         geo = self.geo

@@ -338,13 +338,11 @@ class GeluGrad(Node):
         self.save(g, x)
         dt = self.cdf.dtype  # x's precision, float32 for 16-bit floats (as torch)
         x = x.astype(dt, copy=False)
-        if g.shape == x.shape and _kernels.takes(x, self.cdf):  # float32: one fused loop
-            g = _kernels.contiguous(g)  # (ember/_kernels.py)
-            if _kernels.takes(g):
-                y = np.empty_like(x)
-                _kernels.gelu_grad(g.reshape(-1), x.reshape(-1), self.cdf.reshape(-1),
-                                   y.reshape(-1))
-                return y
+        g = _kernels.contiguous(g)
+        if g.shape == x.shape and _kernels.takes(g, x, self.cdf):  # float32: one fused loop
+            y = np.empty_like(x)  # (ember/_kernels.py)
+            _kernels.gelu_grad(g.reshape(-1), x.reshape(-1), self.cdf.reshape(-1), y.reshape(-1))
+            return y
         # g * (Phi + x * phi), phi = exp(-0.5 * x * x) / sqrt(2 pi): each step in place on
         # one new array (the same operations in the same order as written out)
         y = self.xp.multiply(x, dt.type(-0.5), out=self.xp.empty(x.shape, dtype=dt))

@@ -109,11 +109,12 @@ class Normalize(Node):
 
     def backward(self, grad):
         x, mean, rstd, *weight = self.saved
-        arrays = [x._data, _kernels.contiguous(grad._data)] + [w._data for w in weight]
-        if not _grad_state.enabled and self._rows_kernel(*arrays):
-            return self._layer_norm_grad_rows(arrays[1], x, mean, rstd, weight[0])
-        if not _grad_state.enabled and self._channels_kernel(*arrays):
-            return self._batch_norm_grad_channels(arrays[1], x, mean, rstd, weight)
+        if not _grad_state.enabled:  # (create_graph records ember ops below)
+            arrays = [x._data, _kernels.contiguous(grad._data)] + [w._data for w in weight]
+            if self._rows_kernel(*arrays):
+                return self._layer_norm_grad_rows(arrays[1], x, mean, rstd, weight[0])
+            if self._channels_kernel(*arrays):
+                return self._batch_norm_grad_channels(arrays[1], x, mean, rstd, weight)
         if x.dtype.itemsize == 2:  # 16-bit floats: every sum and product below in float32;
             # the engine rounds each gradient back to its input's dtype once
             x, grad = x.float(), grad.float()
