@@ -21,7 +21,7 @@ def round_to_bfloat16(a):
     kept part.  The carry may run into the exponent (that is correct: 1.99999 -> 2.0, the
     largest floats -> inf) but it must not turn a NaN into inf: NaNs are set apart.
     (With Numba, one loop does the same: _kernels.round_to_bfloat16.)"""
-    if _kernels.takes(a):
+    if _kernels.ENABLED and type(a) is np.ndarray and a.flags.c_contiguous:
         out = np.empty(a.shape, np.uint16)
         _kernels.round_to_bfloat16(a.reshape(-1).view(np.uint32), out.reshape(-1))
         return out.view(D.bfloat16.np)
@@ -55,7 +55,8 @@ def truncate_to_bfloat16(a):
     """float32 array whose values are all bfloat16 values -> bfloat16: the top 16 bits of each
     pattern (NaNs and infinities included), no rounding needed."""
     out = np.empty(a.shape, np.uint16)
-    if _kernels.takes(a):  # (one loop, half the time: _kernels.truncate_to_bfloat16)
+    # (one loop, half the time: _kernels.truncate_to_bfloat16)
+    if _kernels.ENABLED and type(a) is np.ndarray and a.flags.c_contiguous:
         _kernels.truncate_to_bfloat16(a.reshape(-1).view(np.uint32), out.reshape(-1))
         return out.view(D.bfloat16.np)
     np.right_shift(a.view(np.uint32), 16, out=out, casting="unsafe")

@@ -91,6 +91,23 @@ def takes(*arrays, float64=False):
     return len({a.dtype for a in arrays}) <= 1
 
 
+def takes_bfloat16(*arrays):
+    """True when the bfloat16 loops run on these: Numba is there and every one is a
+    C-contiguous NumPy array of bfloat16 (the loops read and write its bit patterns as uint16;
+    a value is the top half of a float32, so each is widened in a register, not in memory)."""
+    if not ENABLED:
+        return False
+    for a in arrays:
+        if type(a) is not np.ndarray or not a.flags.c_contiguous or a.dtype.name != "bfloat16":
+            return False
+    return True
+
+
+def bits(a):
+    """The uint16 bit patterns of a C-contiguous bfloat16 array, flat (a view)."""
+    return a.reshape(-1).view(np.uint16)
+
+
 def contiguous(a):
     """A float32 NumPy array made C-contiguous (a gradient often arrives as a broadcast view:
     one copy is still cheaper than the NumPy passes); anything else as it is."""
@@ -456,6 +473,28 @@ def relu_grad(grad, y, out):
         out[i] = 0 if y[i] <= 0 else grad[i]
 
 
+@_inline
+def _bfloat16_value(b):
+    """The float32 value of the bfloat16 bit pattern ``b`` (uint16): its top half."""
+    return _u32(_u32(b) << _u32(16)).view(np.float32)
+
+
+@_free_loop
+def relu_bfloat16(x, y):
+    """clamping.Relu.forward on flat bfloat16 bit patterns (uint16): y = x where x is not
+    below zero (NaN and -0.0 included, as the NumPy code), else +0.0 (pattern 0)."""
+    for i in range(x.size):
+        y[i] = 0 if _bfloat16_value(x[i]) < 0 else x[i]
+
+
+@_free_loop
+def relu_grad_bfloat16(grad, y, out):
+    """relu_grad on flat bfloat16 bit patterns (uint16): out = grad where y > 0 or y is NaN,
+    else +0.0."""
+    for i in range(grad.size):
+        out[i] = 0 if _bfloat16_value(y[i]) <= 0 else grad[i]
+
+
 @_loop
 def max_pool_2x2(x, y, index):
     """pooling.MaxPool.forward for 2x2 windows with stride 2 and no padding: x (planes, H, W)
@@ -489,13 +528,16 @@ def max_pool_2x2(x, y, index):
 
 
 @_loop
-def place_rows(g, index, out):
+def place_rows(g, index, out, negative_zero):
     """pooling.PoolScatter.forward for positions that cannot repeat: out (rows, length) zeros
-    with out[r, index[r, o]] = g[r, o]."""
+    with out[r, index[r, o]] = g[r, o], a -0.0 placed as +0.0 (torch adds the gradient into
+    zeros).  Floats, with ``negative_zero`` -0.0 (equal to both zeros: each is written as 0),
+    or bfloat16 bit patterns (uint16), with ``negative_zero`` 0x8000, its pattern."""
     out[:, :] = 0
     for r in range(g.shape[0]):
         for o in range(g.shape[1]):
-            out[r, index[r, o]] = g[r, o]
+            v = g[r, o]
+            out[r, index[r, o]] = 0 if v == negative_zero else v
 
 
 # ------------------------------------------------------------------------------ batch norm

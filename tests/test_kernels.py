@@ -44,7 +44,8 @@ def calls(monkeypatch):
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
-                 "conv_weight_grad_rows", "col2im_wide_rows"):
+                 "conv_weight_grad_rows", "col2im_wide_rows", "relu_bfloat16",
+                 "relu_grad_bfloat16"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
 
@@ -318,30 +319,66 @@ def test_adam_loop_rounds_as_the_numpy_passes(monkeypatch, options):
     np.testing.assert_allclose(results[0], results[2], rtol=1.3e-6, atol=1e-5)
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
 def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
     """relu's gradient (0 where the output is <= 0: +0.0, also for a negative incoming
     gradient; NaN outputs keep theirs) and a 2x2 max pool's (each window's gradient placed at
-    its winner) give torch's values exactly, signs of zero included."""
+    its winner) give torch's values exactly, signs of zero included.  bfloat16: relu, its
+    gradient and the gradient's placement run on the bit patterns (the max pool itself runs
+    NumPy's code on bfloat16)."""
     rng = np.random.default_rng(9)
-    x = rng.standard_normal((4, 3, 8, 8)).astype(dtype)
+    x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
     x[0, 0, 0, :3] = [np.nan, 0.0, -0.0]
+    x[0, 1, 0, :2] = [-np.nan, -1e-40]  # a NaN with its sign bit set; a negative subnormal
     x[1, 1, 2:4, 2:4] = -np.inf  # a window of -inf: its first sample wins, as torch
     x[1, 2, 4, 4:6] = [np.nan, np.nan]  # two NaNs in a window: the last one wins
-    g = rng.standard_normal((4, 3, 4, 4)).astype(dtype)
+    g = rng.standard_normal((4, 3, 4, 4)).astype(np.float32)
+    g[0, 0, 0, :2] = [-0.0, np.inf]
     out = []
     for lib in (torch, ember):
-        t = lib.tensor(x, requires_grad=True)
-        y = lib.nn.functional.max_pool2d(lib.relu(t), 2)
-        y.backward(lib.tensor(g))
-        out.append((y, t.grad))
+        t = lib.tensor(x).to(getattr(lib, dtype)).requires_grad_()
+        r = lib.relu(t)
+        y = lib.nn.functional.max_pool2d(r, 2)
+        y.backward(lib.tensor(g).to(getattr(lib, dtype)))
+        out.append((r, y, t.grad))
     for ours, theirs in zip(out[1], out[0]):
-        a, b = ours.detach().numpy(), theirs.detach().numpy()
+        assert ours.dtype == getattr(ember, dtype)
+        a, b = ours.detach().double().numpy(), theirs.detach().double().numpy()
         np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
+        # (torch's float32 -> bfloat16 cast drops a NaN's sign, ember's keeps it: the signs
+        # of NaNs are compared in float32 and float64 only)
+        signed = ~np.isnan(a) if dtype == "bfloat16" else slice(None)
+        np.testing.assert_array_equal(np.signbit(a)[signed], np.signbit(b)[signed])
     if path == "kernels":
-        assert calls["relu_grad"] == 1 and calls["place_rows"] == 1
-        assert calls["max_pool_2x2"] == 1
+        float_loops = dtype != "bfloat16"
+        assert calls.get("relu_grad", 0) == float_loops and calls["place_rows"] == 1
+        assert calls.get("max_pool_2x2", 0) == float_loops
+        assert calls.get("relu_bfloat16", 0) == calls.get("relu_grad_bfloat16", 0) == (
+            not float_loops)
+
+
+def test_autocast_relu_and_pool_gradient_take_bfloat16_as_it_is(path, calls):
+    """Under autocast a convolution's bfloat16 output goes through relu, a 2x2 max pool and
+    back with the loops on its bit patterns (no float32 copies): values and the weight's
+    gradient bit-equal to torch's."""
+    rng = np.random.default_rng(21)
+    img = rng.standard_normal((3, 2, 8, 8)).astype(np.float32)
+    k = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    got = []
+    for lib in (torch, ember):
+        weight = lib.tensor(k, requires_grad=True)
+        with lib.autocast("cpu"):
+            r = lib.relu(lib.nn.functional.conv2d(lib.tensor(img), weight, padding=1))
+            p = lib.nn.functional.max_pool2d(r, 2)
+        (p.float() * lib.arange(p.numel()).reshape(p.shape)).sum().backward()
+        got.append([r, p, weight.grad])
+    for theirs, ours in zip(*got):
+        assert str(ours.dtype) == str(theirs.dtype).replace("torch", "ember")
+        np.testing.assert_array_equal(ours.detach().float().numpy(),
+                                      theirs.detach().float().numpy())
+    if path == "kernels":
+        assert calls["relu_bfloat16"] == 1 and calls["relu_grad_bfloat16"] == 1
+        assert calls["place_rows"] == 1 and calls["max_pool_2x2"] == 1  # (on float32 copies)
 
 
 @pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 2, "ceil_mode": True},

@@ -27,7 +27,7 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
-from .._bfloat16 import truncate_to_bfloat16
+from .._bfloat16 import round_to_bfloat16, truncate_to_bfloat16, widen_bfloat16
 from ..autograd import function as _function
 from ..ops.convert import ToCopy
 from . import policy as _policy
@@ -119,7 +119,7 @@ def _autocast_apply(node, *inputs):
 
 def _apply_policy(node, policy, inputs, device_type):
     if policy is _policy.WIDEN or policy is _policy.WIDEN_EXACT:
-        if _all_bfloat16(inputs):
+        if _all_bfloat16(inputs) and not node.computes_bfloat16(*[t._data for t in inputs]):
             # a node may know that this call only moves values (max-pooling's gradient with
             # windows that do not overlap: an assignment, no sums)
             exact = policy is _policy.WIDEN_EXACT or getattr(node, "moves_values", False)
@@ -230,19 +230,27 @@ def _forward_in_float32(node, low, exact=False):
     bfloat16 values already and need no rounding, only their top 16 bits."""
     forward = node.forward
     low_np = low.np
-    narrow = _truncate if exact and low is D.bfloat16 else _round
+    if low is D.bfloat16:  # bit arithmetic (ember/_bfloat16.py), called directly: ~100 a step
+        widen = widen_bfloat16
+        narrow = truncate_to_bfloat16 if exact else round_to_bfloat16
+    else:
+        def widen(a):
+            return a.astype(np.float32)
+
+        def narrow(a):
+            return D.cast(a, low)
 
     def run(*arrays):
-        wide = tuple([D.cast(a, D.float32) if a.dtype == low_np else a for a in arrays])
+        wide = tuple([widen(a) if a.dtype == low_np else a for a in arrays])
         out = forward(*wide)
         if type(out) is tuple:
-            rounded = tuple([narrow(o, low) for o in out])
+            rounded = tuple([_narrowed(o, narrow) for o in out])
         else:
-            rounded = narrow(out, low)
+            rounded = _narrowed(out, narrow)
         # backward must read the rounded inputs the graph holds, not the float32 copies: put
         # them back in what forward saved (apply then recognizes them as the inputs), and the
         # same for an output it saved (relu's y)
-        saved = getattr(node, "_saved", None)
+        saved = node._saved if hasattr(node, "_saved") else None
         if saved:
             outs = out if type(out) is tuple else (out,)
             kept = rounded if type(out) is tuple else (rounded,)
@@ -260,16 +268,12 @@ def _original(value, wide, arrays):
     return value
 
 
-def _round(array, low):
-    """A float32 result rounded to ``low`` (``_dtype.cast``: bit arithmetic for bfloat16)."""
-    if getattr(array, "dtype", None) == np.float32:
-        return D.cast(array, low)
-    return array
-
-
-def _truncate(array, low):
-    if getattr(array, "dtype", None) == np.float32:
-        return truncate_to_bfloat16(array)
+def _narrowed(array, narrow):
+    """A float32 result in the low dtype; other results (indices, float64) as they are."""
+    if type(array) is np.ndarray and array.dtype == np.float32:
+        return narrow(array)
+    if getattr(array, "dtype", None) == np.float32:  # a CuPy array (NumPy scalars are arrays)
+        return narrow(array)
     return array
 
 

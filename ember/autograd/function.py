@@ -86,6 +86,11 @@ class Node:
     def backward(self, *grads):
         raise RuntimeError(f"the derivative for '{type(self).__name__}' is not implemented")
 
+    def computes_bfloat16(self, *arrays):
+        """True when forward has its own loop for these bfloat16 arrays (relu, 2x2 max
+        pooling: ember/_kernels.py), so autocast need not run it on float32 copies."""
+        return False
+
     def _broadcast_shapes(self, shapes):
         """The shapes forward broadcasts together, given the inputs' shapes, in the order
         torch's error names them. An op that broadcasts other arrays too (a mask given to the

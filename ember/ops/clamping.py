@@ -144,9 +144,16 @@ class Relu(Node):
 
     _name = "ReluBackward0"
 
+    def computes_bfloat16(self, x):
+        return _kernels.takes_bfloat16(x)
+
     def forward(self, x):
         xp = self.xp
         y = xp.empty_like(x)
+        if _kernels.takes_bfloat16(x):  # one loop on the bit patterns (ember/_kernels.py)
+            _kernels.relu_bfloat16(_kernels.bits(x), _kernels.bits(y))
+            self.save(y)
+            return y
         if x.size >= _parallel.BIG and x.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(x.shape[0], lambda lo, hi: _relu_into(xp, x[lo:hi], y[lo:hi]))
         else:
@@ -178,10 +185,16 @@ class ReluGrad(Node):
 
     _name = "ThresholdBackwardBackward0"
 
+    def computes_bfloat16(self, grad, y):
+        return grad.shape == y.shape and _kernels.takes_bfloat16(grad, y)
+
     def forward(self, grad, y):
         xp = self.xp
         self.save(y)
         out = xp.empty(grad.shape, dtype=grad.dtype)
+        if self.computes_bfloat16(grad, y):  # one loop on the bit patterns
+            _kernels.relu_grad_bfloat16(*[_kernels.bits(a) for a in (grad, y, out)])
+            return out
         if grad.shape == y.shape and _kernels.takes(grad, y, float64=True):  # one loop
             flat = grad.reshape(-1), y.reshape(-1), out.reshape(-1)  # (ember/_kernels.py)
             _parallel.halves(grad.size, lambda lo, hi: _kernels.relu_grad(

@@ -291,6 +291,10 @@ class PoolScatter(Node):
         # its result is made of g's values and zeros, no sums (read by autocast's WIDEN)
         self.moves_values = unique and valid is None
 
+    def computes_bfloat16(self, g):
+        """True when the values only move and the loop takes g (see Node)."""
+        return self.moves_values and _kernels.takes_bfloat16(g)
+
     def forward(self, g):
         xp = self.xp
         idx = self.index
@@ -301,11 +305,17 @@ class PoolScatter(Node):
         length = math.prod(self.shape[len(self.shape) - self.n:])
         if self.unique and self.valid is None and _kernels.takes(g, float64=True):
             y = np.empty((rows, length), dtype=g.dtype)  # one loop (ember/_kernels.py)
-            _kernels.place_rows(g.reshape(rows, -1), idx.reshape(rows, -1), y)
+            _kernels.place_rows(g.reshape(rows, -1), idx.reshape(rows, -1), y, g.dtype.type(-0.0))
+            return y.reshape(self.shape)
+        if self.computes_bfloat16(g):  # the same loop on the bit patterns
+            y = np.empty((rows, length), dtype=g.dtype)
+            _kernels.place_rows(g.reshape(rows, -1).view(np.uint16), idx.reshape(rows, -1),
+                                y.view(np.uint16), np.uint16(0x8000))
             return y.reshape(self.shape)
         if self.unique and self.valid is None:
             y = xp.zeros((rows, length), dtype=g.dtype)
-            y[xp.arange(rows)[:, None], idx.reshape(rows, -1)] = g.reshape(rows, -1)
+            # + 0: a -0.0 becomes +0.0, as torch's sum into zeros makes it
+            y[xp.arange(rows)[:, None], idx.reshape(rows, -1)] = g.reshape(rows, -1) + 0
             return y.reshape(self.shape)
         where = idx.reshape(rows, -1) + (xp.arange(rows) * length)[:, None]
         if g.dtype.kind == "c":

@@ -12,6 +12,8 @@ import contextlib
 import math
 import warnings
 
+import numpy as np
+
 from .. import _dtype as D
 from ..autograd.engine import sum_to_shape
 from ..autograd.function import Node, NoGradNode
@@ -66,6 +68,8 @@ def summed(xp, x, dims, keepdim, dtype=None):
     if dtype is None:
         dtype = x.dtype
     acc = D.accumulator_dtype(dtype)
+    if x.dtype.name == "bfloat16" and xp is np:
+        x = D.cast(x, D.float32)  # widening by bit arithmetic: ~3x faster than in the reduce
     y = xp.add.reduce(x, axis=dims, dtype=acc, keepdims=keepdim)
     return y if acc is dtype else y.astype(dtype)
 
@@ -77,7 +81,8 @@ def widened(fn, x):
     acc = D.accumulator_dtype(x.dtype)
     if acc is x.dtype:
         return fn(x)
-    return fn(x.astype(acc)).astype(x.dtype)
+    wide = D.cast(x, D.float32) if x.dtype.name == "bfloat16" else x.astype(acc)
+    return fn(wide).astype(x.dtype)
 
 
 def quiet(xp):
