@@ -22,9 +22,9 @@ def round_to_bfloat16(a):
     largest floats -> inf) but it must not turn a NaN into inf: NaNs are set apart.
     (With Numba, one loop does the same: _kernels.round_to_bfloat16.)"""
     if _kernels.ENABLED and type(a) is np.ndarray and a.flags.c_contiguous:
-        out = np.empty(a.shape, np.uint16)
-        _kernels.round_to_bfloat16(a.reshape(-1).view(np.uint32), out.reshape(-1))
-        return out.view(D.bfloat16.np)
+        out = np.empty(a.size, np.uint16)
+        _kernels.round_to_bfloat16(a.view(np.uint32).ravel(), out)
+        return out.view(D.bfloat16.np).reshape(a.shape)
     bits = a.view(np.uint32)
     rounded = bits >> 16
     rounded &= 1
@@ -43,10 +43,11 @@ def widen_bfloat16(a):
     """bfloat16 array -> float32 array of the same values: the 16 bits become the top half of
     the float32 pattern (one pass; ml_dtypes' astype takes ~1.6x as long; with Numba one
     loop, half the time again: _kernels.widen_bfloat16)."""
-    bits = np.empty(a.shape, np.uint32)
     if _kernels.ENABLED and type(a) is np.ndarray and a.flags.c_contiguous:
-        _kernels.widen_bfloat16(a.reshape(-1).view(np.uint16), bits.reshape(-1))
-        return bits.view(np.float32)
+        bits = np.empty(a.size, np.uint32)
+        _kernels.widen_bfloat16(a.view(np.uint16).ravel(), bits)
+        return bits.view(np.float32).reshape(a.shape)
+    bits = np.empty(a.shape, np.uint32)
     np.left_shift(a.view(np.uint16), 16, out=bits, dtype=np.uint32)
     return bits.view(np.float32)
 

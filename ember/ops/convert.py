@@ -1,6 +1,6 @@
 """Changing a tensor's dtype or device, differentiably (``Tensor.to`` and friends)."""
 
-from .. import _device
+from .. import _device, _tensor
 from .._dtype import cast
 from ..autograd.function import Node
 
@@ -22,6 +22,10 @@ class ToCopy(Node):
 
     def backward(self, grad):
         src_dtype = self._edges[0][3]  # the input's dtype (and below, its device)
+        if not grad._requires_grad and grad.device is self.device and src_dtype is not None:
+            # no graph to record: the array cast as it is (no node; autocast casts each weight's
+            # gradient back to float32 at every step)
+            return _tensor.Tensor._make(cast(grad._data, src_dtype), grad.device)
         return to(grad, src_dtype, self.device)  # (not Tensor.to: no arguments to parse)
 
     def apply(self, x):
