@@ -73,6 +73,8 @@ _inline = _kernel(inline="always")
 # nogil: the caller may run two halves of the work on two threads (ember/_parallel.py)
 _free_loop = _kernel(nogil=True)
 _free_loop_with_sums = _kernel(nogil=True, fastmath={"reassoc"})
+# and multiply-adds fused (one rounding, not two, as BLAS's products do)
+_free_loop_with_fused_sums = _kernel(nogil=True, fastmath={"reassoc", "contract"})
 
 f32 = np.float32
 
@@ -664,6 +666,37 @@ def conv_weight_grad_rows(x, grad, out, kernel_h, kernel_w):
                         for t in range(1, length):
                             total += g[t] * xs[t]
                         out[o, c, kh, kw] += total
+
+
+@_free_loop_with_fused_sums
+def conv_rows(x, w, y, n_lo, n_hi):
+    """conv.Conv.forward for a 2-D convolution with stride 1, no dilation, one group, images
+    n_lo .. n_hi - 1: y[n, o, i, j] = sum over c, kh, kw of w[o, c, kh, kw] *
+    x[n, c, i + kh, j + kw], with x the zero-padded input (N, C, Hp, Wp) and y (N, O, Ho, Wo).
+    NOTE ("wide rows", as conv_weight_grad_rows): each kernel offset adds one contiguous run of
+    x's plane, from kh * Wp + kw, (Ho - 1) * Wp + Wo values, into a row of sums on the padded
+    width (whose last Wp - Wo columns of each row take the samples that wrap to the next row:
+    they are dropped); a weight with few taps (LeNet's first convolution: 1 x 5 x 5) needs no
+    columns, and each run is a SIMD multiply-add over a row that stays in the core's cache."""
+    padded_h, padded_w = x.shape[2], x.shape[3]
+    out_h, out_w = y.shape[2], y.shape[3]
+    length = (out_h - 1) * padded_w + out_w
+    planes = x.reshape(x.shape[0], x.shape[1], padded_h * padded_w)
+    sums = np.empty(length, dtype=y.dtype)
+    for n in range(n_lo, n_hi):
+        for o in range(w.shape[0]):
+            sums[:] = 0
+            for c in range(w.shape[1]):
+                for kh in range(w.shape[2]):
+                    for kw in range(w.shape[3]):
+                        weight = w[o, c, kh, kw]
+                        start = kh * padded_w + kw
+                        xs = planes[n, c, start:start + length]
+                        for t in range(length):
+                            sums[t] += weight * xs[t]
+            for i in range(out_h):
+                for j in range(out_w):
+                    y[n, o, i, j] = sums[i * padded_w + j]
 
 
 @_free_loop

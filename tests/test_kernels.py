@@ -44,7 +44,7 @@ def calls(monkeypatch):
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
-                 "conv_weight_grad_rows", "col2im_wide_rows", "relu_bfloat16",
+                 "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "relu_bfloat16",
                  "relu_grad_bfloat16"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
@@ -492,10 +492,11 @@ def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
                                   ((4, 1, 12, 12), (6, 1, 5, 5), {"stride": 2}, False),
                                   ((4, 8, 9, 9), (6, 8, 3, 3), {}, False)])
 def test_conv2d_weight_gradient_as_torch(path, calls, case):
-    """conv2d's weight gradient (and the input's and bias's) against torch: by the wide-rows
-    loop for a weight of few rows and taps with stride 1 (LeNet's first convolution, a 3x3 on
-    3 channels, no padding), by im2col and a product otherwise.  Tolerance: each weight's
-    gradient sums N * Ho * Wo products of float32 values ~1: a random walk of rounding units."""
+    """conv2d and its weight gradient (and the input's and bias's) against torch: by the
+    wide-rows loops for a weight of few rows and taps with stride 1 (LeNet's first
+    convolution, a 3x3 on 3 channels, no padding), by im2col and a product otherwise.
+    Tolerance: each weight's gradient sums N * Ho * Wo products of float32 values ~1: a random
+    walk of rounding units (the outputs sum far fewer)."""
     x_shape, w_shape, kwargs, takes = case
     rng = np.random.default_rng(14)
     x = rng.standard_normal(x_shape).astype(np.float32)
@@ -507,14 +508,32 @@ def test_conv2d_weight_gradient_as_torch(path, calls, case):
         y = lib.nn.functional.conv2d(xt, wt, b, **kwargs)
         g = lib.tensor(np.cos(np.arange(y.numel(), dtype=np.float32)).reshape(tuple(y.shape)))
         (y * g).sum().backward()
-        out.append((xt.grad, wt.grad, b.grad))
+        out.append((y, xt.grad, wt.grad, b.grad))
     count = x_shape[0] * int(np.prod(y.shape[2:]))
     for ours, theirs in zip(out[1], out[0]):
         assert_same(ours, theirs, atol=max(1e-5, 10 * np.sqrt(count) * EPS32))
     assert calls.get("conv_weight_grad_rows", 0) == (1 if path == "kernels" and takes else 0)
+    assert calls.get("conv_rows", 0) == (1 if path == "kernels" and takes else 0)
     # the input's gradient: wide rows for stride 1 (few output channels), col2im otherwise
     wide = path == "kernels" and "stride" not in kwargs
     assert bool(calls.get("col2im_wide_rows", 0)) == wide
+
+
+def test_conv2d_loop_keeps_infinities_and_nans_where_torch_has_them(path, calls):
+    """The wide-rows forward sums each output on its own: an inf or NaN in the input reaches
+    exactly the outputs whose windows hold it (the extra columns it also meets are dropped),
+    as in torch."""
+    rng = np.random.default_rng(15)
+    x = rng.standard_normal((3, 1, 12, 12)).astype(np.float32)
+    x[0, 0, 0, 11], x[1, 0, 6, 0], x[2, 0, 5, 5] = np.inf, np.nan, -np.inf
+    w = np.abs(rng.standard_normal((4, 1, 3, 3))).astype(np.float32)
+    ours, theirs = (lib.nn.functional.conv2d(lib.tensor(x), lib.tensor(w), padding=1).numpy()
+                    for lib in (ember, torch))
+    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+    np.testing.assert_array_equal(np.isinf(ours), np.isinf(theirs))
+    finite = np.isfinite(theirs)
+    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-5, atol=1e-5)
+    assert calls.get("conv_rows", 0) == (path == "kernels")
 
 
 @pytest.mark.parametrize("weight_value", [0.5, np.inf])

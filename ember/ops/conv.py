@@ -204,9 +204,11 @@ def _stride_one_2d(geo):
 
 def _few_taps(x, y, geo, weight_shape):
     """True for a stride-1 2-D convolution of a weight with few rows and few taps (LeNet's
-    first: 6 rows of 1 x 5 x 5) on float32/float64 NumPy arrays.
-    NOTE: there its im2col + product took ~1.0 ms, the loop ~0.5 (forward stays on im2col:
-    the loop was no faster there once its input and output were laid out)."""
+    first: 6 rows of 1 x 5 x 5) on float32/float64 NumPy arrays: its forward and its weight's
+    gradient then go by loops without columns (_kernels.conv_rows, conv_weight_grad_rows).
+    NOTE: there the weight gradient's im2col + product took ~1.0 ms, the loop ~0.5; the
+    forward's ~1.0-1.1 ms, the loop (its sums held on the padded width in cache, the output
+    written from them) ~0.6-0.8: LeNet's step 0.93-0.99x in A/B, six runs."""
     return (_stride_one_2d(geo) and weight_shape[0] < FEW_ROWS
             and math.prod(weight_shape[1:]) <= FEW_TAPS and x.size > 0
             and _kernels.takes(x, y, float64=True))
@@ -327,7 +329,9 @@ class Conv(Node):
         self.save(x, w)
         weight = _grouped_weight(w, geo.groups)
         chunks = _batch_chunks(xp, x, geo, w.shape[0] // geo.groups)
-        if chunks is None:
+        if _few_taps(x, w, geo, w.shape):  # a loop, no columns (_kernels.conv_rows)
+            y = self._few_taps_loop(x, w)
+        elif chunks is None:
             keep = _keeps_columns(xp, x, geo)
             cols = im2col(xp, x, geo, scratch=not keep)
             if keep:
@@ -342,6 +346,16 @@ class Conv(Node):
         if b is not None:
             y += b.reshape((-1,) + (1,) * len(geo.out_size))
         return y.astype(x.dtype, copy=False)  # NumPy hands a bfloat16 product back as float32
+
+    def _few_taps_loop(self, x, w):
+        """The convolution by _kernels.conv_rows on the padded input, the images in two
+        halves on two threads when the output is big."""
+        geo = self.geo
+        xpad = _np.ascontiguousarray(_padded(_np, x, geo))
+        y = _np.empty((x.shape[0], w.shape[0]) + geo.out_size, dtype=x.dtype)
+        w = _np.ascontiguousarray(w)
+        halves(x.shape[0], lambda lo, hi: _kernels.conv_rows(xpad, w, y, lo, hi), is_big(y))
+        return y
 
     def backward(self, grad):
         x, w = self.saved
