@@ -468,6 +468,14 @@ def adam_update(param, g, m, v, keep1, beta2, keep2, bias2_root, eps, step_size)
 
 
 @_free_loop
+def relu(x, y):
+    """clamping.Relu.forward on flat float arrays: y = x where x is not below zero (NaN and
+    -0.0 kept, as torch), else +0.0: one pass (NumPy's maximum, then its zeros put back)."""
+    for i in range(x.size):
+        y[i] = 0 if x[i] < 0 else x[i]
+
+
+@_free_loop
 def relu_grad(grad, y, out):
     """clamping.ReluGrad.forward on flat float arrays: out = grad where y > 0 or y is NaN,
     else +0.0 (torch's threshold_backward)."""

@@ -42,7 +42,7 @@ def calls(monkeypatch):
 
     for name in ("gelu", "gelu_grad", "softmax_rows", "log_softmax_rows",
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
-                 "attention_rows", "attention_grad_rows", "relu_grad", "place_rows",
+                 "attention_rows", "attention_grad_rows", "relu", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
                  "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "relu_bfloat16",
                  "relu_grad_bfloat16"):
@@ -351,7 +351,8 @@ def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
         np.testing.assert_array_equal(np.signbit(a)[signed], np.signbit(b)[signed])
     if path == "kernels":
         float_loops = dtype != "bfloat16"
-        assert calls.get("relu_grad", 0) == float_loops and calls["place_rows"] == 1
+        assert calls.get("relu", 0) == calls.get("relu_grad", 0) == float_loops
+        assert calls["place_rows"] == 1
         assert calls.get("max_pool_2x2", 0) == float_loops
         assert calls.get("relu_bfloat16", 0) == calls.get("relu_grad_bfloat16", 0) == (
             not float_loops)

@@ -152,9 +152,9 @@ class Relu(Node):
         y = xp.empty_like(x)
         if _kernels.takes_bfloat16(x):  # one loop on the bit patterns (ember/_kernels.py)
             _kernels.relu_bfloat16(_kernels.bits(x), _kernels.bits(y))
-            self.save(y)
-            return y
-        if x.size >= _parallel.BIG and x.ndim and xp is np:  # big: two halves, two threads
+        elif _kernels.takes(x, float64=True):  # one loop
+            _flat_loop(_kernels.relu, x, y)
+        elif x.size >= _parallel.BIG and x.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(x.shape[0], lambda lo, hi: _relu_into(xp, x[lo:hi], y[lo:hi]))
         else:
             _relu_into(xp, x, y)
@@ -164,6 +164,14 @@ class Relu(Node):
     def backward(self, grad):
         (y,) = self.saved
         return ReluGrad().apply(grad, y)
+
+
+def _flat_loop(loop, *arrays):
+    """``loop`` (ember/_kernels.py) over the flat C-contiguous arrays, in two halves on two
+    threads when they are big."""
+    flat = [a.reshape(-1) for a in arrays]
+    _parallel.halves(flat[0].size, lambda lo, hi: loop(*[a[lo:hi] for a in flat]),
+                     flat[0].size >= _parallel.BIG)
 
 
 def _relu_into(xp, x, y):
@@ -196,9 +204,7 @@ class ReluGrad(Node):
             _kernels.relu_grad_bfloat16(*[_kernels.bits(a) for a in (grad, y, out)])
             return out
         if grad.shape == y.shape and _kernels.takes(grad, y, float64=True):  # one loop
-            flat = grad.reshape(-1), y.reshape(-1), out.reshape(-1)  # (ember/_kernels.py)
-            _parallel.halves(grad.size, lambda lo, hi: _kernels.relu_grad(
-                *(a[lo:hi] for a in flat)), grad.size >= _parallel.BIG)
+            _flat_loop(_kernels.relu_grad, grad, y, out)
             return out
         if grad.size >= _parallel.BIG and grad.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(grad.shape[0], lambda lo, hi: _relu_grad_into(
