@@ -44,7 +44,8 @@ def calls(monkeypatch):
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
-                 "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "relu_bfloat16",
+                 "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "im2col_rows",
+                 "relu_bfloat16",
                  "relu_grad_bfloat16"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
@@ -495,7 +496,8 @@ def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
 def test_conv2d_weight_gradient_as_torch(path, calls, case):
     """conv2d and its weight gradient (and the input's and bias's) against torch: by the
     wide-rows loops for a weight of few rows and taps with stride 1 (LeNet's first
-    convolution, a 3x3 on 3 channels, no padding), by im2col and a product otherwise.
+    convolution, a 3x3 on 3 channels, no padding), by im2col and a product otherwise (its
+    columns copied row by row for stride 1).
     Tolerance: each weight's gradient sums N * Ho * Wo products of float32 values ~1: a random
     walk of rounding units (the outputs sum far fewer)."""
     x_shape, w_shape, kwargs, takes = case
@@ -515,6 +517,9 @@ def test_conv2d_weight_gradient_as_torch(path, calls, case):
         assert_same(ours, theirs, atol=max(1e-5, 10 * np.sqrt(count) * EPS32))
     assert calls.get("conv_weight_grad_rows", 0) == (1 if path == "kernels" and takes else 0)
     assert calls.get("conv_rows", 0) == (1 if path == "kernels" and takes else 0)
+    # the others' columns: row copies for stride 1 (_kernels.im2col_rows), NumPy's otherwise
+    rows = path == "kernels" and not takes and "stride" not in kwargs
+    assert bool(calls.get("im2col_rows", 0)) == rows
     # the input's gradient: wide rows for stride 1 (few output channels), col2im otherwise
     wide = path == "kernels" and "stride" not in kwargs
     assert bool(calls.get("col2im_wide_rows", 0)) == wide

@@ -104,7 +104,10 @@ def im2col(xp, x, geo, scratch=True):
                + tuple(s * st for s, st in zip(s_spatial, geo.stride)))
     windows = xp.lib.stride_tricks.as_strided(xpad, shape, strides)
     cols = _scratch(xp, shape, x.dtype) if scratch else xp.empty(shape, dtype=x.dtype)
-    if xp is _np:  # the copy in two halves of the channels, on two threads when it pays
+    if _stride_one_2d(geo) and _kernels.takes(xpad, float64=True):  # rows: one loop
+        rows = cols.reshape(shape[1:])
+        halves(channels, lambda lo, hi: _kernels.im2col_rows(xpad, rows, lo, hi), is_big(cols))
+    elif xp is _np:  # the copy in two halves of the channels, on two threads when it pays
         axis = 1 if cg > 1 else 1 + len(geo.kernel)  # one channel (LeNet's first): the batch
 
         def copy(lo, hi):
