@@ -694,6 +694,24 @@ def im2col_rows(x, cols, c_lo, c_hi):
                             row[j] = source[j]
 
 
+@_free_loop
+def col2im_rows(cols, x, c_lo, c_hi):
+    """conv.col2im for a 2-D convolution with stride 1, no dilation, one group, channels
+    c_lo .. c_hi - 1: x[c, n, i + kh, j + kw] += cols[c, kh, kw, n, i, j] into x (C, N, Hp, Wp)
+    zeros, the kernel offsets in order (each sum in NumPy's order, the same bits).  Each image's
+    plane takes all its offsets while it is in the core's cache (NumPy's adds pass over the
+    whole gradient once per offset), each row one contiguous run."""
+    for c in range(c_lo, c_hi):
+        for n in range(cols.shape[3]):
+            for kh in range(cols.shape[1]):
+                for kw in range(cols.shape[2]):
+                    for i in range(cols.shape[4]):
+                        row = cols[c, kh, kw, n, i]
+                        target = x[c, n, i + kh, kw:kw + row.size]
+                        for j in range(row.size):
+                            target[j] += row[j]
+
+
 @_free_loop_with_fused_sums
 def conv_rows(x, w, y, n_lo, n_hi):
     """conv.Conv.forward for a 2-D convolution with stride 1, no dilation, one group, images

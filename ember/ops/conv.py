@@ -156,7 +156,10 @@ def col2im(xp, cols, geo, channels, n):
                            for k, d, s, o in zip(offset, geo.dilation, geo.stride, geo.out_size))
             xpad[(slice(lo, hi), slice(None)) + target] += cols[(slice(lo, hi),) + offset]
 
-    if xp is _np:
+    if _stride_one_2d(geo) and _kernels.takes(cols, float64=True):  # rows: one loop
+        halves(channels, lambda lo, hi: _kernels.col2im_rows(cols, xpad, lo, hi),
+               is_big(cols))
+    elif xp is _np:
         halves(channels, add_back, is_big(cols))  # two threads when it pays (_parallel.py)
     else:
         add_back(0, channels)
