@@ -45,7 +45,7 @@ def calls(monkeypatch):
                  "attention_rows", "attention_grad_rows", "relu", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
                  "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "im2col_rows",
-                 "col2im_rows", "relu_bfloat16",
+                 "col2im_rows", "transpose_rows", "relu_bfloat16",
                  "relu_grad_bfloat16"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
@@ -547,8 +547,9 @@ def test_conv2d_loop_keeps_infinities_and_nans_where_torch_has_them(path, calls)
 def test_im2col_and_col2im_rows_give_numpys_bits(monkeypatch, calls, padding):
     """A stride-1 convolution with many output channels (a ResNet block's: im2col and col2im,
     not the wide-rows products) gives the same bits with the row loops as with NumPy's copies
-    and adds (each input gradient's sum in the same order of kernel offsets), and torch's
-    values within float32's rounding of sums of 40 * 9 products."""
+    and adds (each input gradient's sum in the same order of kernel offsets; the weight's
+    gradient transposed by tiles), and torch's values within float32's rounding of sums of
+    40 * 9 products."""
     rng = np.random.default_rng(16)
     x = rng.standard_normal((3, 8, 7, 9)).astype(np.float32)
     w = rng.standard_normal((40, 8, 3, 3)).astype(np.float32)
@@ -563,6 +564,7 @@ def test_im2col_and_col2im_rows_give_numpys_bits(monkeypatch, calls, padding):
     for loops, numpy_code in zip(*results):
         np.testing.assert_array_equal(loops, numpy_code)
     assert calls["im2col_rows"] >= 1 and calls["col2im_rows"] == 1
+    assert calls["transpose_rows"] == 1  # the weight's gradient, laid out as the weight
     xt = torch.tensor(x, requires_grad=True)
     torch.nn.functional.conv2d(xt, torch.tensor(w), padding=padding).backward(torch.tensor(g))
     np.testing.assert_allclose(results[0][1], xt.grad.numpy(), rtol=1e-5, atol=1e-4)
