@@ -44,6 +44,7 @@ def calls(monkeypatch):
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
+                 "max_pool_2x2_bfloat16",
                  "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "im2col_rows",
                  "col2im_rows", "transpose_rows", "relu_bfloat16",
                  "relu_grad_bfloat16"):
@@ -325,8 +326,7 @@ def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
     """relu's gradient (0 where the output is <= 0: +0.0, also for a negative incoming
     gradient; NaN outputs keep theirs) and a 2x2 max pool's (each window's gradient placed at
     its winner) give torch's values exactly, signs of zero included.  bfloat16: relu, its
-    gradient and the gradient's placement run on the bit patterns (the max pool itself runs
-    NumPy's code on bfloat16)."""
+    gradient, the pool and its gradient's placement run on the bit patterns."""
     rng = np.random.default_rng(9)
     x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
     x[0, 0, 0, :3] = [np.nan, 0.0, -0.0]
@@ -355,8 +355,8 @@ def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
         assert calls.get("relu", 0) == calls.get("relu_grad", 0) == float_loops
         assert calls["place_rows"] == 1
         assert calls.get("max_pool_2x2", 0) == float_loops
-        assert calls.get("relu_bfloat16", 0) == calls.get("relu_grad_bfloat16", 0) == (
-            not float_loops)
+        assert (calls.get("relu_bfloat16", 0) == calls.get("relu_grad_bfloat16", 0)
+                == calls.get("max_pool_2x2_bfloat16", 0) == (not float_loops))
 
 
 def test_autocast_relu_and_pool_gradient_take_bfloat16_as_it_is(path, calls):
@@ -380,7 +380,7 @@ def test_autocast_relu_and_pool_gradient_take_bfloat16_as_it_is(path, calls):
                                       theirs.detach().float().numpy())
     if path == "kernels":
         assert calls["relu_bfloat16"] == 1 and calls["relu_grad_bfloat16"] == 1
-        assert calls["place_rows"] == 1 and calls["max_pool_2x2"] == 1  # (on float32 copies)
+        assert calls["place_rows"] == 1 and calls["max_pool_2x2_bfloat16"] == 1
 
 
 @pytest.mark.parametrize("kwargs", [{"kernel_size": 2}, {"kernel_size": 2, "ceil_mode": True},

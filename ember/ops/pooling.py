@@ -200,11 +200,15 @@ class MaxPool(Node):
     def forward(self, x):
         xp = self.xp
         w = self.window
-        if self._two_by_two(x):  # one loop, torch's rule (_kernels.max_pool_2x2)
+        bfloat16 = self.computes_bfloat16(x)
+        if bfloat16 or self._two_by_two(x):  # one loop, torch's rule (_kernels.max_pool_2x2)
             planes = x.reshape((-1,) + w.size)
             y = np.empty((planes.shape[0],) + w.out, dtype=x.dtype)
             index = np.empty(y.shape, dtype=np.int64)
-            _kernels.max_pool_2x2(planes, y, index)
+            if bfloat16:  # its bit patterns, each sample widened in a register
+                _kernels.max_pool_2x2_bfloat16(planes.view(np.uint16), y.view(np.uint16), index)
+            else:
+                _kernels.max_pool_2x2(planes, y, index)
             shape = x.shape[:x.ndim - 2] + w.out
             self.index, self.valid = index.reshape(shape), None
             return y.reshape(shape), self.index
@@ -222,11 +226,17 @@ class MaxPool(Node):
     def _two_by_two(self, x):
         """2x2 windows, stride 2, no padding or dilation, every window inside the input, on
         float32/float64 NumPy arrays: the case of _kernels.max_pool_2x2."""
+        return _kernels.takes(x, float64=True) and self._two_by_two_windows(x)
+
+    def computes_bfloat16(self, x):
+        """The same windows on a bfloat16 array the loops take (see Node)."""
+        return _kernels.takes_bfloat16(x) and self._two_by_two_windows(x)
+
+    def _two_by_two_windows(self, x):
         w = self.window
         return (w.kernel == (2, 2) and w.stride == (2, 2) and w.dilation == (1, 1)
                 and w.padded == w.size
-                and w.out == (w.size[0] // 2, w.size[1] // 2) and x.size > 0
-                and _kernels.takes(x, float64=True))
+                and w.out == (w.size[0] // 2, w.size[1] // 2) and x.size > 0)
 
     def backward(self, grad, grad_indices=None):
         shape = self.input_shape(0)
