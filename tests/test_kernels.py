@@ -53,6 +53,29 @@ def calls(monkeypatch):
 
 
 @pytest.mark.skipif(numba is None, reason="Numba is not installed")
+def test_compiled_loops_can_be_cached():
+    """Every loop a small training step compiles (float32 and, under autocast, bfloat16) can be
+    kept in Numba's disk cache: a loop that reaches "dynamic globals" (a function passed as an
+    argument, for one) is compiled again at every start, with a NumbaWarning to the user."""
+    nn = ember.nn
+    model = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+                          nn.Conv2d(4, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 5 * 5, 10))
+    optimizer = ember.optim.Adam(model.parameters())
+    x = ember.randn(4, 1, 14, 14)
+    y = ember.tensor([1, 2, 3, 4])
+    for autocast in (False, True):
+        with ember.autocast("cpu", enabled=autocast):
+            loss = nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        optimizer.step()
+    compiled = [(name, cres) for name, dispatcher in _kernels._COMPILED.items()
+                for cres in dispatcher.overloads.values()]
+    assert len(compiled) >= 10
+    for name, cres in compiled:
+        assert not cres.library.has_dynamic_globals, name
+
+
+@pytest.mark.skipif(numba is None, reason="Numba is not installed")
 def test_exp_to_float32_rounding():
     """The kernels' own e^v (v <= 0) against float64's exp at four million points of [-87, 0]:
     within 2 rounding units of the float32 result (1.21 measured: the Taylor series' truncation
