@@ -53,10 +53,11 @@ def calls(monkeypatch):
 
 
 @pytest.mark.skipif(numba is None, reason="Numba is not installed")
-def test_compiled_loops_can_be_cached():
+def test_compiled_loops_can_be_cached(monkeypatch):
     """Every loop a small training step compiles (float32 and, under autocast, bfloat16) can be
     kept in Numba's disk cache: a loop that reaches "dynamic globals" (a function passed as an
     argument, for one) is compiled again at every start, with a NumbaWarning to the user."""
+    monkeypatch.setattr(_kernels, "ENABLED", True)  # (also where EMBER_KERNELS=0 is set)
     nn = ember.nn
     model = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
                           nn.Conv2d(4, 8, 3), nn.ReLU(), nn.Flatten(), nn.Linear(8 * 5 * 5, 10))

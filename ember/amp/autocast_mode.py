@@ -250,7 +250,7 @@ def _forward_in_float32(node, low, exact=False):
         # backward must read the rounded inputs the graph holds, not the float32 copies: put
         # them back in what forward saved (apply then recognizes them as the inputs), and the
         # same for an output it saved (relu's y)
-        saved = node._saved if hasattr(node, "_saved") else None
+        saved = getattr(node, "_saved", None)
         if saved:
             outs = out if type(out) is tuple else (out,)
             kept = rounded if type(out) is tuple else (rounded,)
@@ -270,9 +270,7 @@ def _original(value, wide, arrays):
 
 def _narrowed(array, narrow):
     """A float32 result in the low dtype; other results (indices, float64) as they are."""
-    if type(array) is np.ndarray and array.dtype == np.float32:
-        return narrow(array)
-    if getattr(array, "dtype", None) == np.float32:  # a CuPy array (NumPy scalars are arrays)
+    if getattr(array, "dtype", None) == np.float32:
         return narrow(array)
     return array
 

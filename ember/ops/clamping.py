@@ -150,10 +150,10 @@ class Relu(Node):
     def forward(self, x):
         xp = self.xp
         y = xp.empty_like(x)
-        if _kernels.takes_bfloat16(x):  # one loop on the bit patterns (ember/_kernels.py)
-            _kernels.relu_bfloat16(_kernels.bits(x), _kernels.bits(y))
-        elif _kernels.takes(x, float64=True):  # one loop
+        if _kernels.takes(x, float64=True):  # one loop (ember/_kernels.py)
             _flat_loop(_kernels.relu, x, y)
+        elif self.computes_bfloat16(x):  # one loop on the bit patterns
+            _kernels.relu_bfloat16(_kernels.bits(x), _kernels.bits(y))
         elif x.size >= _parallel.BIG and x.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(x.shape[0], lambda lo, hi: _relu_into(xp, x[lo:hi], y[lo:hi]))
         else:
@@ -200,11 +200,11 @@ class ReluGrad(Node):
         xp = self.xp
         self.save(y)
         out = xp.empty(grad.shape, dtype=grad.dtype)
-        if self.computes_bfloat16(grad, y):  # one loop on the bit patterns
-            _kernels.relu_grad_bfloat16(*[_kernels.bits(a) for a in (grad, y, out)])
-            return out
         if grad.shape == y.shape and _kernels.takes(grad, y, float64=True):  # one loop
             _flat_loop(_kernels.relu_grad, grad, y, out)
+            return out
+        if self.computes_bfloat16(grad, y):  # one loop on the bit patterns
+            _kernels.relu_grad_bfloat16(*[_kernels.bits(a) for a in (grad, y, out)])
             return out
         if grad.size >= _parallel.BIG and grad.ndim and xp is np:  # big: two halves, two threads
             _parallel.halves(grad.shape[0], lambda lo, hi: _relu_grad_into(

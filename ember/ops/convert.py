@@ -22,7 +22,7 @@ class ToCopy(Node):
 
     def backward(self, grad):
         src_dtype = self._edges[0][3]  # the input's dtype (and below, its device)
-        if not grad._requires_grad and grad.device is self.device and src_dtype is not None:
+        if not grad._requires_grad and grad.device is self.device:
             # no graph to record: the array cast as it is (no node; autocast casts each weight's
             # gradient back to float32 at every step)
             return _tensor.Tensor._make(cast(grad._data, src_dtype), grad.device)

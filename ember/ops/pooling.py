@@ -200,15 +200,15 @@ class MaxPool(Node):
     def forward(self, x):
         xp = self.xp
         w = self.window
-        bfloat16 = self.computes_bfloat16(x)
-        if bfloat16 or self._two_by_two(x):  # one loop, torch's rule (_kernels.max_pool_2x2)
+        floats = self._two_by_two(x)
+        if floats or self.computes_bfloat16(x):  # one loop, torch's rule (_kernels.py)
             planes = x.reshape((-1,) + w.size)
             y = np.empty((planes.shape[0],) + w.out, dtype=x.dtype)
             index = np.empty(y.shape, dtype=np.int64)
-            if bfloat16:  # its bit patterns, each sample widened in a register
-                _kernels.max_pool_2x2_bfloat16(planes.view(np.uint16), y.view(np.uint16), index)
-            else:
+            if floats:
                 _kernels.max_pool_2x2(planes, y, index)
+            else:  # bfloat16's bit patterns, each sample widened in a register
+                _kernels.max_pool_2x2_bfloat16(planes.view(np.uint16), y.view(np.uint16), index)
             shape = x.shape[:x.ndim - 2] + w.out
             self.index, self.valid = index.reshape(shape), None
             return y.reshape(shape), self.index
