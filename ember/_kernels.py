@@ -801,3 +801,126 @@ def col2im_wide_rows(cols, x, c_lo, c_hi):
                     source = cols[c, kh, kw, n, :length]
                     for t in range(length):
                         target[t] += source[t]
+
+
+# ------------------------------------------------------------------------------ Winograd
+# The three transforms of ops/winograd.py (its docstring has the maths), one image plane of one
+# channel at a time: first the tile's columns are combined along each row (short loops over
+# the tiles of a row), then its rows, each transformed value of every tile of the plane in one
+# long unit-stride loop.  NOTE: the rows combined are kept split into the even and the odd
+# ones, each as a flat (tiles_h + 1, tiles_w) array: the row two below is then ``tiles_w``
+# further on in the same array, and the last step is a plain loop over all the plane's tiles
+# (a loop over one row of tiles at a time was overhead-bound: ~2x the time).
+
+@_free_loop
+def winograd_input(x, v, pad_h, pad_w, tiles_h, tiles_w, c_lo, c_hi):
+    """v[4a + b, c, t] = (B^T d B)[a, b] for channels c_lo .. c_hi - 1, where d is the 4 x 4
+    tile of x (N, C, H, W) at rows 2 ti - pad_h, columns 2 tj - pad_w (zeros outside x: the
+    padding) and t = (n * tiles_h + ti) * tiles_w + tj.
+    B^T = [[1, 0, -1, 0], [0, 1, 1, 0], [0, -1, 1, 0], [0, 1, 0, -1]] on columns, then rows."""
+    height, width = x.shape[2], x.shape[3]
+    span = 2 * tiles_w + 2  # the padded width the tiles read
+    copied = min(width, span - pad_w)
+    row = np.zeros(span, dtype=x.dtype)
+    even = np.empty((4, (tiles_h + 1) * tiles_w), dtype=x.dtype)  # d B, rows 0, 2, 4, ...
+    odd = np.empty((4, (tiles_h + 1) * tiles_w), dtype=x.dtype)  # rows 1, 3, 5, ...
+    length = tiles_h * tiles_w
+    for c in range(c_lo, c_hi):
+        for n in range(x.shape[0]):
+            for r in range(2 * tiles_h + 2):  # d B: each padded row's columns combined
+                source = r - pad_h
+                row[:] = 0
+                if 0 <= source < height:
+                    row[pad_w:pad_w + copied] = x[n, c, source, :copied]
+                out = even if r % 2 == 0 else odd
+                at = (r // 2) * tiles_w
+                for tj in range(tiles_w):
+                    j = 2 * tj
+                    out[0, at + tj] = row[j] - row[j + 2]
+                    out[1, at + tj] = row[j + 1] + row[j + 2]
+                    out[2, at + tj] = row[j + 2] - row[j + 1]
+                    out[3, at + tj] = row[j + 1] - row[j + 3]
+            t0 = n * length
+            for b in range(4):  # B^T (d B): the rows combined, every tile of the plane
+                e, o = even[b], odd[b]  # tile rows 2 ti, 2 ti + 1; + tiles_w: 2 ti + 2, + 3
+                v0 = v[b, c, t0:t0 + length]
+                v1 = v[4 + b, c, t0:t0 + length]
+                v2 = v[8 + b, c, t0:t0 + length]
+                v3 = v[12 + b, c, t0:t0 + length]
+                for t in range(length):
+                    v0[t] = e[t] - e[t + tiles_w]
+                    v1[t] = o[t] + e[t + tiles_w]
+                    v2[t] = e[t + tiles_w] - o[t]
+                    v3[t] = o[t] - o[t + tiles_w]
+
+
+@_free_loop_with_sums
+def winograd_output(m, y, tiles_h, tiles_w, k_lo, k_hi, nonfinite):
+    """y[n, k, 2 ti + a, 2 tj + b] = (A^T M A)[a, b] for channels k_lo .. k_hi - 1, where
+    M[i, j] = m[4i + j, k, t] (t as in winograd_input), cut to y's size (N, K, Ho, Wo).
+    A^T = [[1, 1, 1, 0], [0, 1, -1, -1]].  nonfinite[k] becomes the sum of (value - value)
+    over channel k's outputs: 0 when all are finite, NaN when one is inf or NaN."""
+    out_h, out_w = y.shape[2], y.shape[3]
+    length = tiles_h * tiles_w
+    rows = np.empty((2, 4, length), dtype=y.dtype)  # A^T M: output row a, column j of M
+    line = np.empty(2 * tiles_w, dtype=y.dtype)
+    for k in range(k_lo, k_hi):
+        check = y.dtype.type(0)
+        for n in range(y.shape[0]):
+            t0 = n * length
+            for j in range(4):  # A^T M: M's rows combined, every tile of the plane
+                m0 = m[j, k, t0:t0 + length]
+                m1 = m[4 + j, k, t0:t0 + length]
+                m2 = m[8 + j, k, t0:t0 + length]
+                m3 = m[12 + j, k, t0:t0 + length]
+                r0, r1 = rows[0, j], rows[1, j]
+                for t in range(length):
+                    r0[t] = m0[t] + m1[t] + m2[t]
+                    r1[t] = m1[t] - m2[t] - m3[t]
+            for i in range(out_h):  # (A^T M) A: the columns combined, cut to y
+                a, at = i % 2, (i // 2) * tiles_w
+                s0, s1, s2, s3 = rows[a, 0], rows[a, 1], rows[a, 2], rows[a, 3]
+                for tj in range(tiles_w):
+                    line[2 * tj] = s0[at + tj] + s1[at + tj] + s2[at + tj]
+                    line[2 * tj + 1] = s1[at + tj] - s2[at + tj] - s3[at + tj]
+                out = y[n, k, i]
+                for j in range(out_w):
+                    out[j] = line[j]
+                    check += line[j] - line[j]
+        nonfinite[k] = check
+
+
+@_free_loop
+def winograd_grad_output(g, dm, tiles_h, tiles_w, k_lo, k_hi):
+    """dm[4a + b, k, t] = (A G A^T)[a, b] for channels k_lo .. k_hi - 1, the adjoint of
+    winograd_output: G the 2 x 2 tile of g (N, K, Ho, Wo) at rows 2 ti, columns 2 tj (zeros
+    past its edge).  A = [[1, 0], [1, 1], [1, -1], [0, -1]] on columns, then rows."""
+    out_h, out_w = g.shape[2], g.shape[3]
+    length = tiles_h * tiles_w
+    line = np.zeros(2 * tiles_w, dtype=g.dtype)
+    cols = np.zeros((2, 4, length), dtype=g.dtype)  # G A^T: tile row i, column b
+    for k in range(k_lo, k_hi):
+        for n in range(g.shape[0]):
+            for i in range(2 * tiles_h):  # G A^T: each row's columns combined
+                line[:] = 0
+                if i < out_h:
+                    line[:out_w] = g[n, k, i]
+                c0, c1, c2, c3 = cols[i % 2, 0], cols[i % 2, 1], cols[i % 2, 2], cols[i % 2, 3]
+                at = (i // 2) * tiles_w
+                for tj in range(tiles_w):
+                    c0[at + tj] = line[2 * tj]
+                    c1[at + tj] = line[2 * tj] + line[2 * tj + 1]
+                    c2[at + tj] = line[2 * tj] - line[2 * tj + 1]
+                    c3[at + tj] = -line[2 * tj + 1]
+            t0 = n * length
+            for b in range(4):  # A (G A^T): the rows combined, every tile of the plane
+                e, o = cols[0, b], cols[1, b]
+                d0 = dm[b, k, t0:t0 + length]
+                d1 = dm[4 + b, k, t0:t0 + length]
+                d2 = dm[8 + b, k, t0:t0 + length]
+                d3 = dm[12 + b, k, t0:t0 + length]
+                for t in range(length):
+                    d0[t] = e[t]
+                    d1[t] = e[t] + o[t]
+                    d2[t] = e[t] - o[t]
+                    d3[t] = -o[t]

@@ -26,6 +26,7 @@ The helper is one daemon thread per process, started on first use (a forked chil
 own).  ``work`` must write disjoint parts of its output for the two halves.
 """
 
+import math
 import os
 import queue
 import threading
@@ -142,6 +143,25 @@ def halves(n, work, big=True, free=None):
         helper.busy.release()
 
 
+_local = threading.local()
+
+
+def scratch(shape, dtype, slot="columns"):
+    """An uninitialised NumPy array of ``shape``, from this thread's buffer for ``slot``
+    (reused: it keeps the largest size asked for).  Use it at once: the next call for the
+    same slot on this thread hands out the same memory.
+    NOTE: big arrays (a convolution's columns, ~10-75 MB) fresh from the system cost a page
+    fault on the first write of every page, as much as the copy that fills them."""
+    size = math.prod(shape)
+    buffers = getattr(_local, "buffers", None)
+    if buffers is None:
+        buffers = _local.buffers = {}
+    buffer = buffers.get(slot)
+    if buffer is None or buffer.dtype != dtype or buffer.size < size:
+        buffer = buffers[slot] = np.empty(size, dtype=dtype)
+    return buffer[:size].reshape(shape)
+
+
 def is_big(*arrays):
     """True when the arrays together hold at least MIN_BYTES."""
     return sum(a.nbytes for a in arrays) >= MIN_BYTES
@@ -206,7 +226,7 @@ def _part(a, shape, axis, lo, hi):
 SPLIT_FLOPS = 100e6
 
 
-def matmul(a, b, out=None):
+def matmul(a, b, out=None, split_flops=SPLIT_FLOPS):
     """``a @ b`` (NumPy arrays, 2 or more dims, float32 or float64), into ``out`` if given.
 
     A big product, with two cores free, runs as two halves of the result (its rows or its
@@ -214,7 +234,8 @@ def matmul(a, b, out=None):
     thread is left spinning after it, so the copies and element-wise passes around it can
     have the second core too.  Every entry of the result is the same sum in the same order
     either way; the split only decides which thread does it.  Otherwise BLAS runs it on its
-    own threads."""
+    own threads.  ``split_flops``: the smallest product split (ops/winograd.py splits its
+    memory-bound filter transforms from 1 MFLOP on)."""
     if a.ndim < 2 or b.ndim < 2:
         _threads.fit_to_load()
         return np.matmul(a, b, out=out)
@@ -223,7 +244,7 @@ def matmul(a, b, out=None):
     flops = 2.0 * m * k * n
     for d in np.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
         flops *= d
-    if (flops < SPLIT_FLOPS or a.dtype != b.dtype or a.dtype.kind != "f" or a.dtype.itemsize < 4
+    if (flops < split_flops or a.dtype != b.dtype or a.dtype.kind != "f" or a.dtype.itemsize < 4
             or not _threads.one_blas_thread.available() or not cores_free()):
         _threads.fit_to_load()  # BLAS's threads: only the cores other programs leave free
         return np.matmul(a, b, out=out)

@@ -19,17 +19,20 @@ All three use im2col: a strided view (``as_strided``) of the zero-padded input h
 output position, the window the kernel sees; copying it gives ``cols`` (groups, C/groups *
 prod(kernel), N * out positions) and the convolution becomes one matmul per group.  col2im (the
 opposite, used by ConvTranspose) adds the columns back, one kernel offset at a time.
+Special cases go by loops (_kernels.py, named where they are chosen), and float32 3x3
+convolutions with stride 1 and 16 or more channels (ResNet's) by Winograd's F(2x2, 3x3) in
+winograd.py: 2.25x fewer multiplications, for all three ops.
 """
 
 import math
-import threading
 
 import numpy as _np
 
 from .. import _kernels
-from .._parallel import contiguous, copy_into, halves, is_big, matmul
+from .._parallel import contiguous, copy_into, halves, is_big, matmul, scratch
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
+from . import winograd
 
 __all__ = []
 
@@ -120,25 +123,13 @@ def im2col(xp, x, geo, scratch=True):
     return cols.reshape(groups, cg * math.prod(geo.kernel), n * math.prod(geo.out_size))
 
 
-_local = threading.local()
-
-
 def _scratch(xp, shape, dtype):
-    """An uninitialised array for columns that live only inside one forward.
-
-    NOTE: columns are large (prod(kernel) times the input), and fresh arrays this size come
-    from the system each time, whose first touch of every page costs as much as the copy
-    itself.  So the CPU reuses one buffer per thread (it keeps the largest columns seen);
-    CuPy has its own memory pool.
-    """
+    """An uninitialised array for columns that live only inside one forward: on the CPU the
+    thread's reused buffer (``_parallel.scratch``: fresh arrays this size cost a page fault
+    per page, as much as the copy itself); CuPy has its own memory pool."""
     if xp is not _np:
         return xp.empty(shape, dtype=dtype)
-    size = math.prod(shape)
-    buffer = getattr(_local, "buffer", None)
-    if buffer is None or buffer.dtype != dtype or buffer.size < size:
-        buffer = _np.empty(size, dtype=dtype)
-        _local.buffer = buffer
-    return buffer[:size].reshape(shape)
+    return scratch(shape, dtype)
 
 
 def col2im(xp, cols, geo, channels, n):
@@ -345,27 +336,38 @@ class Conv(Node):
         self.geo = geo
 
     def forward(self, x, w, b=None):
-        xp, geo = self.xp, self.geo
+        geo = self.geo
         self.save(x, w)
+        y = None
+        if winograd.takes(geo, w.shape[1], w.shape[0], x, w):  # 3x3, stride 1 (winograd.py)
+            y = winograd.conv(x, winograd.filter_transform(w), geo.lo, geo.out_size)
+        if y is None:  # (or Winograd's result held an inf or NaN)
+            y = self._tap_by_tap(x, w)
+        if b is not None:
+            y += b.reshape((-1,) + (1,) * len(geo.out_size))
+        return y.astype(x.dtype, copy=False)  # NumPy hands a bfloat16 product back as float32
+
+    def _tap_by_tap(self, x, w):
+        """The convolution as the formula above sums it, every tap's product: by a loop for a
+        few taps, else by im2col and one product (or a few, for a few images at a time)."""
+        xp, geo = self.xp, self.geo
+        if _few_taps(x, w, geo, w.shape):  # a loop, no columns (_kernels.conv_rows)
+            return self._few_taps_loop(x, w)
         weight = _grouped_weight(w, geo.groups)
         chunks = _batch_chunks(xp, x, geo, w.shape[0] // geo.groups)
-        if _few_taps(x, w, geo, w.shape):  # a loop, no columns (_kernels.conv_rows)
-            y = self._few_taps_loop(x, w)
-        elif chunks is None:
+        if chunks is None:
             keep = _keeps_columns(xp, x, geo)
             cols = im2col(xp, x, geo, scratch=not keep)
             if keep:
                 self.cols = cols  # for the weight's gradient (KEEP_COLUMNS)
             y = _matmul(xp, weight, cols)  # (groups, O / groups, N * P)
-            y = _batch_major(xp, y, x.shape[0], geo.out_size)
-        else:  # a few images at a time, their columns in cache (see _batch_chunks)
-            y = xp.empty((x.shape[0], w.shape[0]) + geo.out_size, dtype=x.dtype)
-            for lo, hi in chunks:
-                part = _matmul(xp, weight, im2col(xp, x[lo:hi], geo))
-                y[lo:hi] = part.reshape((w.shape[0], hi - lo) + geo.out_size).swapaxes(0, 1)
-        if b is not None:
-            y += b.reshape((-1,) + (1,) * len(geo.out_size))
-        return y.astype(x.dtype, copy=False)  # NumPy hands a bfloat16 product back as float32
+            return _batch_major(xp, y, x.shape[0], geo.out_size)
+        # a few images at a time, their columns in cache (see _batch_chunks)
+        y = xp.empty((x.shape[0], w.shape[0]) + geo.out_size, dtype=x.dtype)
+        for lo, hi in chunks:
+            part = _matmul(xp, weight, im2col(xp, x[lo:hi], geo))
+            y[lo:hi] = part.reshape((w.shape[0], hi - lo) + geo.out_size).swapaxes(0, 1)
+        return y
 
     def _few_taps_loop(self, x, w):
         """The convolution by _kernels.conv_rows on the padded input, the images in two
@@ -402,7 +404,14 @@ class ConvTranspose(Node):
     def forward(self, y, w, b=None):
         geo = self.geo
         self.save(y, w)
-        if _wide_rows(y, w, geo):  # contiguous runs instead of col2im's strided adds
+        x = None
+        if winograd.takes(geo, w.shape[1], w.shape[0], y, w):  # 3x3, stride 1 (winograd.py)
+            # a convolution of y by the kernel turned 180 degrees, padded by 2 - pad
+            pad = tuple(2 - lo for lo in geo.lo)
+            x = winograd.conv(y, winograd.filter_transform(w, flip=True), pad, geo.in_size)
+        if x is not None:  # (None: Winograd's result held an inf or NaN)
+            pass
+        elif _wide_rows(y, w, geo):  # contiguous runs instead of col2im's strided adds
             x = _transpose_wide_rows(y, w, geo)
         else:
             x = self._columns(y, w)
@@ -443,6 +452,10 @@ class ConvWeight(Node):
     def forward(self, x, y):
         xp, geo = self.xp, self.geo
         self.save(x, y)
+        if winograd.takes(geo, x.shape[1], y.shape[1], x, y):  # 3x3, stride 1 (winograd.py)
+            w = winograd.weight_grad(x, y, geo.lo)
+            if w is not None:  # (None: it held an inf or NaN)
+                return w
         if _few_taps(x, y, geo, self.weight_shape):  # a loop, no columns (_kernels.py)
             return self._few_taps_loop(x, y)
         # NOTE: w = y_cols @ cols^T, computed as (cols @ y_cols^T)^T: the same products, but
