@@ -230,7 +230,9 @@ def matmul(a, b, out=None, split_flops=SPLIT_FLOPS):
     """``a @ b`` (NumPy arrays, 2 or more dims, float32 or float64), into ``out`` if given.
 
     A big product, with two cores free, runs as two halves of the result (its rows or its
-    columns, whichever are more) on ember's two threads, each half on one BLAS thread: no BLAS
+    columns, whichever are more; half of the products of a stack of 3-D arrays: Winograd's 16
+    products, ops/winograd.py, took 5-20% less time so than with each product's columns split)
+    on ember's two threads, each half on one BLAS thread: no BLAS
     thread is left spinning after it, so the copies and element-wise passes around it can
     have the second core too.  Every entry of the result is the same sum in the same order
     either way; the split only decides which thread does it.  Otherwise BLAS runs it on its
@@ -250,14 +252,20 @@ def matmul(a, b, out=None, split_flops=SPLIT_FLOPS):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n), dtype=a.dtype)
-    if m > n:
+    if a.ndim == b.ndim == 3 and a.shape[0] == b.shape[0] > 1:  # a stack: half the products
+        def half(lo, hi):
+            np.matmul(a[lo:hi], b[lo:hi], out=out[lo:hi])
+        size = a.shape[0]
+    elif m > n:
         def half(lo, hi):
             np.matmul(a[..., lo:hi, :], b, out=out[..., lo:hi, :])
+        size = m
     else:
         def half(lo, hi):
             np.matmul(a, b[..., lo:hi], out=out[..., lo:hi])
+        size = n
     # NOTE: a split product leaves no BLAS thread spinning, so it need not wait for an earlier
     # product's spinning to end (free=True: only the load decided)
     with _threads.one_blas_thread:
-        halves(max(m, n), half, free=True)
+        halves(size, half, free=True)
     return out
