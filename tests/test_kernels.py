@@ -60,9 +60,9 @@ def test_compiled_loops_can_be_cached(monkeypatch):
     monkeypatch.setattr(_kernels, "ENABLED", True)  # (also where EMBER_KERNELS=0 is set)
     nn = ember.nn
     model = nn.Sequential(nn.Conv2d(1, 4, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
-                          nn.Conv2d(4, 16, 3), nn.ReLU(),
-                          nn.Conv2d(16, 16, 3, padding=1),  # (Winograd: ops/winograd.py)
-                          nn.Flatten(), nn.Linear(16 * 5 * 5, 10))
+                          nn.Conv2d(4, 24, 3), nn.ReLU(),
+                          nn.Conv2d(24, 24, 3, padding=1),  # (Winograd: ops/winograd.py)
+                          nn.Flatten(), nn.Linear(24 * 5 * 5, 10))
     optimizer = ember.optim.Adam(model.parameters())
     x = ember.randn(4, 1, 14, 14)
     y = ember.tensor([1, 2, 3, 4])

@@ -136,8 +136,8 @@ def _bounds(x, w, g, padding):
 
 # (input shape, out channels, padding): odd sizes cut the last tile's row and column; a 1x1
 # input with padding 1 is one tile reading only padding around its value
-CONVS = [((2, 16, 8, 8), 16, 1), ((3, 16, 7, 9), 24, 0), ((1, 20, 5, 6), 16, 2),
-         ((2, 16, 1, 1), 16, 1), ((2, 32, 2, 3), 17, 1), ((2, 16, 11, 4), 16, 1)]
+CONVS = [((2, 24, 8, 8), 24, 1), ((3, 24, 7, 9), 32, 0), ((1, 28, 5, 6), 24, 2),
+         ((2, 24, 1, 1), 24, 1), ((2, 32, 2, 3), 25, 1), ((2, 24, 11, 4), 24, 1)]
 
 
 @pytest.mark.parametrize("x_shape,out_channels,padding", CONVS)
@@ -162,8 +162,8 @@ def test_conv_transpose2d_as_torch(ran, padding):
     """A user's stride-1 3x3 transposed convolution is the input gradient's convolution:
     Winograd for it and for its own gradients."""
     rng = np.random.default_rng(21)
-    x = rng.standard_normal((2, 24, 6, 7)).astype(np.float32)
-    w = rng.standard_normal((24, 16, 3, 3)).astype(np.float32)  # (in, out, 3, 3)
+    x = rng.standard_normal((2, 32, 6, 7)).astype(np.float32)
+    w = rng.standard_normal((32, 24, 3, 3)).astype(np.float32)  # (in, out, 3, 3)
     xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
     y = ember.nn.functional.conv_transpose2d(xe, we, padding=padding)
     g = rng.standard_normal(tuple(y.shape)).astype(np.float32)
@@ -184,9 +184,9 @@ def test_inf_and_nan_give_torchs_values_by_im2col(ran, where):
     (An inf weight is tested without padding: im2col multiplies it by the padding's zeros,
     NaN, where torch's convolution skips the padding for some shapes; Winograd or not.)"""
     rng = np.random.default_rng(22)
-    x = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
-    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
-    g = rng.standard_normal((2, 16, 6, 6)).astype(np.float32)
+    x = rng.standard_normal((2, 24, 6, 6)).astype(np.float32)
+    w = rng.standard_normal((24, 24, 3, 3)).astype(np.float32)
+    g = rng.standard_normal((2, 24, 6, 6)).astype(np.float32)
     if where == "input":
         x[0, 3, 2, 2], x[1, 5, 0, 5] = np.inf, np.nan
     elif where == "weight":
@@ -212,15 +212,15 @@ def test_inf_and_nan_give_torchs_values_by_im2col(ran, where):
 
 
 @pytest.mark.parametrize("case", [
-    dict(x=(2, 8, 6, 6), w=(16, 8, 3, 3), padding=1),  # too few input channels
-    dict(x=(2, 16, 6, 6), w=(8, 16, 3, 3), padding=1),  # too few output channels
-    dict(x=(2, 16, 6, 6), w=(16, 16, 3, 3), padding=1, dtype="float64"),
-    dict(x=(2, 16, 7, 7), w=(16, 16, 3, 3), padding=1, stride=2),
-    dict(x=(2, 16, 7, 7), w=(16, 16, 3, 3), padding=2, dilation=2),
-    dict(x=(2, 16, 7, 7), w=(16, 8, 3, 3), padding=1, groups=2),
-    dict(x=(2, 16, 7, 7), w=(16, 16, 5, 5), padding=2),
-    dict(x=(2, 16, 7, 7), w=(16, 16, 3, 3), padding=3),
-    dict(x=(2, 16, 7), w=(16, 16, 3), padding=1),  # 1-D
+    dict(x=(2, 16, 6, 6), w=(24, 16, 3, 3), padding=1),  # too few input channels
+    dict(x=(2, 24, 6, 6), w=(16, 24, 3, 3), padding=1),  # too few output channels
+    dict(x=(2, 24, 6, 6), w=(24, 24, 3, 3), padding=1, dtype="float64"),
+    dict(x=(2, 24, 7, 7), w=(24, 24, 3, 3), padding=1, stride=2),
+    dict(x=(2, 24, 7, 7), w=(24, 24, 3, 3), padding=2, dilation=2),
+    dict(x=(2, 24, 7, 7), w=(24, 12, 3, 3), padding=1, groups=2),
+    dict(x=(2, 24, 7, 7), w=(24, 24, 5, 5), padding=2),
+    dict(x=(2, 24, 7, 7), w=(24, 24, 3, 3), padding=3),
+    dict(x=(2, 24, 7), w=(24, 24, 3), padding=1),  # 1-D
 ])
 def test_where_winograd_is_not_used(ran, case):
     """Only float32 3x3 stride-1 convolutions without dilation or groups, padding at most 2,
@@ -244,10 +244,26 @@ def test_where_winograd_is_not_used(ran, case):
 def test_off_without_the_kernels(ran, monkeypatch):
     """With the loops off (no Numba, or EMBER_KERNELS=0) the NumPy code convolves."""
     monkeypatch.setattr(_kernels, "ENABLED", False)
-    x = ember.ones(2, 16, 5, 5, requires_grad=True)
-    ember.nn.functional.conv2d(x, ember.ones(16, 16, 3, 3), padding=1).sum().backward()
+    x = ember.ones(2, 24, 5, 5, requires_grad=True)
+    ember.nn.functional.conv2d(x, ember.ones(24, 24, 3, 3), padding=1).sum().backward()
     assert not ran
-    assert float(x.grad[0, 0, 2, 2]) == 16 * 9
+    assert float(x.grad[0, 0, 2, 2]) == 24 * 9
+
+
+def test_a_sums_broadcast_gradient_goes_by_winograd_too(ran):
+    """``conv(x).sum().backward()`` hands the convolution a broadcast gradient (not
+    contiguous): it is copied into a contiguous one for the gradients' transforms."""
+    rng = np.random.default_rng(26)
+    x = rng.standard_normal((2, 24, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((24, 24, 3, 3)).astype(np.float32)
+    xe, we = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
+    ember.nn.functional.conv2d(xe, we, padding=1).sum().backward()
+    assert ran["conv kept"] == 2 and ran["weight_grad kept"] == 1
+    g = np.ones((2, 24, 6, 5), dtype=np.float32)
+    _, x_bound, w_bound = _bounds(x, w, g, 1)
+    _, exact_x, exact_w = _exact(x, w, g, 1, False)
+    _within(xe.grad, exact_x, x_bound)
+    _within(we.grad, exact_w, w_bound)
 
 
 def test_a_resnet_block_trains_as_torch():
@@ -286,8 +302,8 @@ def test_double_backward_as_accurate_as_the_direct_sums(ran, monkeypatch):
     within 4x that of the same float32 computation by im2col (a chain of such sums has no
     simple bound of its own; both are float32 roundings of the same products)."""
     rng = np.random.default_rng(25)
-    x = rng.standard_normal((2, 16, 6, 5)).astype(np.float32)
-    w = rng.standard_normal((16, 16, 3, 3)).astype(np.float32)
+    x = rng.standard_normal((2, 24, 6, 5)).astype(np.float32)
+    w = rng.standard_normal((24, 24, 3, 3)).astype(np.float32)
 
     def second_order(lib, dtype):
         xt = lib.tensor(x, dtype=dtype, requires_grad=True)

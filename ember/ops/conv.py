@@ -20,7 +20,7 @@ output position, the window the kernel sees; copying it gives ``cols`` (groups, 
 prod(kernel), N * out positions) and the convolution becomes one matmul per group.  col2im (the
 opposite, used by ConvTranspose) adds the columns back, one kernel offset at a time.
 Special cases go by loops (_kernels.py, named where they are chosen), and float32 3x3
-convolutions with stride 1 and 16 or more channels (ResNet's) by Winograd's F(2x2, 3x3) in
+convolutions with stride 1 and 24 or more channels (ResNet's) by Winograd's F(2x2, 3x3) in
 winograd.py: 2.25x fewer multiplications, for all three ops.
 """
 
