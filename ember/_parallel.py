@@ -239,7 +239,7 @@ def matmul(a, b, out=None, split_flops=SPLIT_FLOPS):
     own threads.  ``split_flops``: the smallest product split (ops/winograd.py splits its
     memory-bound filter transforms from 1 MFLOP on)."""
     if a.ndim < 2 or b.ndim < 2:
-        _threads.fit_to_load()
+        _threads.fit_to_product(a, b)
         return np.matmul(a, b, out=out)
     m, k = a.shape[-2:]
     n = b.shape[-1]
@@ -248,7 +248,7 @@ def matmul(a, b, out=None, split_flops=SPLIT_FLOPS):
         flops *= d
     if (flops < split_flops or a.dtype != b.dtype or a.dtype.kind != "f" or a.dtype.itemsize < 4
             or not _threads.one_blas_thread.available() or not cores_free()):
-        _threads.fit_to_load()  # BLAS's threads: only the cores other programs leave free
+        _threads.fit_to_product(a, b)  # BLAS's threads: only the cores others leave free
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(np.broadcast_shapes(a.shape[:-2], b.shape[:-2]) + (m, n), dtype=a.dtype)

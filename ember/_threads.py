@@ -205,6 +205,26 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_after_fork_in_child)
 
 
+# OpenBLAS runs a matrix product of at most this many multiply-adds (m * k * n) on the calling
+# thread alone (its GEMM_MULTITHREAD_THRESHOLD, 4, times 65536), so its threads neither wake nor
+# spin afterwards.  NOTE: measured on this project's machines (OpenBLAS 0.3.31 for SkylakeX:
+# the other threads' CPU time over 1 s of products) the bound is ~1e6; this is the documented
+# one.  Counting ResNet-18's classifier (32 x 512 x 10) as spinning kept ember's passes on one
+# thread for the first ~0.13 s of every backward.
+ONE_THREAD_WORK = 4 * 65536
+
+
+def fit_to_product(a, b):
+    """fit_to_load() before ``a @ b`` (arrays): BLAS's threads count as spinning afterwards
+    unless it is a product of matrices (each of a stack) too small to wake them
+    (ONE_THREAD_WORK; a vector's products wake them from ~1e4 multiply-adds: always
+    counted)."""
+    if a.ndim < 2 or b.ndim < 2:
+        fit_to_load()
+    else:
+        fit_to_load(spins=a.shape[-2] * a.shape[-1] * b.shape[-1] > ONE_THREAD_WORK)
+
+
 def fit_to_load(spins=True):
     """Called before a product: at most every ``_LoadWatch.interval`` seconds, fit the BLAS
     threads to the cores other programs leave free (see the module's docstring).

@@ -49,6 +49,25 @@ def test_fit_to_load_looks_at_most_once_an_interval(monkeypatch):
     assert looks == [1]
 
 
+def test_only_products_big_enough_to_wake_blas_count_as_spinning(monkeypatch):
+    """A product of matrices with at most ONE_THREAD_WORK multiply-adds (each, in a stack) runs
+    on the calling thread: ember's passes after it may take the second core at once (ResNet-18's
+    classifier, 32 x 512 x 10, held its backward's first ~0.13 s on one core); a bigger one, a
+    matrix-vector product or a dot product count as leaving BLAS's threads spinning."""
+    watch = ember._threads._watch
+
+    def spinning_after(a_shape, b_shape):
+        monkeypatch.setattr(watch, "last_product", -1e9)
+        ember.matmul(ember.ones(*a_shape), ember.ones(*b_shape))
+        return ember._threads.blas_spinning()
+
+    assert not spinning_after((32, 512), (512, 10))
+    assert not spinning_after((8, 64, 64), (8, 64, 64))  # a stack of small products
+    assert spinning_after((128, 128), (128, 128))  # 2M multiply-adds
+    assert spinning_after((4096,), (4096, 8))  # a vector's product
+    assert spinning_after((64, 64), (64, 65))  # just above 4 * 65536
+
+
 _BUSY_MACHINE = """
 import os, subprocess, sys, time
 import numpy as np

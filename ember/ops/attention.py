@@ -8,7 +8,7 @@ node records once, keeps only the probabilities, and its backward is five short 
 import numpy as np
 
 from .. import _kernels
-from .._threads import fit_to_load
+from .._threads import fit_to_product
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
 
@@ -45,8 +45,9 @@ class ScaledDotProductAttention(Node):
 
     def forward(self, q, k, v, *extra):
         xp = self.xp
-        fit_to_load()  # BLAS threads: only the cores other programs leave free
-        s = xp.matmul(q, xp.swapaxes(k, -1, -2))
+        k_t = xp.swapaxes(k, -1, -2)
+        fit_to_product(q, k_t)  # BLAS threads: only the cores other programs leave free
+        s = xp.matmul(q, k_t)
         bias = extra[0] if self.has_bias else None
         keep = extra[-1] if self.has_keep else None
         masks = _mask_rows(s, bias)

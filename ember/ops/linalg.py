@@ -12,7 +12,7 @@ import math
 
 from .. import _dtype as D
 from .._errors import dtype_mismatch
-from .._threads import fit_to_load
+from .._threads import fit_to_product
 from ..autograd.function import Node
 from . import decompositions as _dec
 from . import eig as _eig
@@ -66,7 +66,7 @@ class Matmul(Node):
         # 16-bit floats are accumulated in float32, as torch's CPU matmul does: NumPy already
         # does so for float16 and bfloat16, but hands the bfloat16 product back as float32, to
         # be rounded back once.  NOTE: the test inline (a helper call costs a 64x64 product 3%)
-        fit_to_load()  # BLAS threads: only the cores other programs leave free
+        fit_to_product(a, b)  # BLAS threads: only the cores other programs leave free
         y = self.xp.matmul(a, b)
         return y if y.dtype is a.dtype else y.astype(a.dtype)
 
@@ -256,7 +256,7 @@ class Addmm(Node):
 
     def forward(self, c, a, b):
         self.save(a, b)
-        fit_to_load()
+        fit_to_product(a, b)
         y = self.xp.matmul(a, b)
         if y.dtype is not a.dtype:  # bfloat16, multiplied in float32 (see Matmul.forward)
             y = y.astype(a.dtype)
@@ -283,7 +283,7 @@ class Linear(Node):
 
     def forward(self, bias, x, w):
         self.save(x, w)
-        fit_to_load()
+        fit_to_product(x, w.T)
         y = self.xp.matmul(x, w.T)
         if y.dtype is not x.dtype:  # bfloat16, multiplied in float32 (see Matmul.forward)
             y = y.astype(x.dtype)
@@ -308,7 +308,7 @@ class MmTransposed(Node):
 
     def forward(self, a, b):
         self.save(a, b)
-        fit_to_load()
+        fit_to_product(a.T, b)
         y = self.xp.matmul(a.T, b)
         return y if y.dtype is a.dtype else y.astype(a.dtype)  # see Matmul.forward
 
