@@ -460,6 +460,17 @@ def adam_update(param, g, m, v, keep1, beta2, keep2, bias2_root, eps, step_size)
         param[i] -= mi / (np.sqrt(vi) / bias2_root + eps) * step_size
 
 
+@_free_loop
+def sgd_momentum_update(param, g, buf, momentum, negative_lr, lo, hi):
+    """optim.SGD._update with momentum (no dampening, not Nesterov) for the values lo .. hi - 1
+    of one flat float32 parameter, in place, op for op (the scalars are float32, as NumPy
+    rounds them):  buf = buf * momentum + g;  param += negative_lr * buf."""
+    for i in range(lo, hi):
+        b = buf[i] * momentum + g[i]
+        buf[i] = b
+        param[i] += negative_lr * b
+
+
 # ------------------------------------------------------------------------------ relu, pooling
 #
 # (Max pooling's forward as a general loop over a window's offsets was slower than the NumPy

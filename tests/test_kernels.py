@@ -47,7 +47,7 @@ def calls(monkeypatch):
                  "max_pool_2x2_bfloat16",
                  "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "im2col_rows",
                  "col2im_rows", "transpose_rows", "relu_bfloat16",
-                 "relu_grad_bfloat16"):
+                 "relu_grad_bfloat16", "sgd_momentum_update"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return counted
 
@@ -345,6 +345,35 @@ def test_adam_loop_rounds_as_the_numpy_passes(monkeypatch, options):
         results.append(w.detach().numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
     np.testing.assert_allclose(results[0], results[2], rtol=1.3e-6, atol=1e-5)
+
+
+@pytest.mark.skipif(numba is None, reason="Numba is not installed")
+@pytest.mark.parametrize("size", [(33, 17), (600, 500)])  # (the second: two threads)
+@pytest.mark.parametrize("options", [{}, {"weight_decay": 0.1}, {"maximize": True},
+                                     {"dampening": 0.3}, {"nesterov": True}])
+def test_sgd_momentum_loop_rounds_as_the_numpy_passes(monkeypatch, calls, options, size):
+    """SGD's compiled momentum update (sgd_momentum_update: buf = buf * momentum + g, then
+    param += -lr * buf) gives the NumPy passes' bits exactly over five steps, and torch's
+    values to float32's default tolerance; dampening and Nesterov keep the passes."""
+    rng = np.random.default_rng(9)
+    w0 = rng.standard_normal(size).astype(np.float32)
+    grads = [rng.standard_normal(size).astype(np.float32) for _ in range(5)]
+    results = []
+    for lib, enabled in ((ember, True), (ember, False), (torch, None)):
+        if enabled is not None:
+            monkeypatch.setattr(_kernels, "ENABLED", enabled)
+        w = lib.nn.Parameter(lib.tensor(w0.copy()))
+        opt = lib.optim.SGD([w], lr=0.01, momentum=0.9, **options)
+        for g in grads:
+            w.grad = lib.tensor(g)
+            opt.step()
+        results.append(w.detach().numpy().copy())
+    np.testing.assert_array_equal(results[0], results[1])
+    np.testing.assert_allclose(results[0], results[2], rtol=1.3e-6, atol=1e-5)
+    # steps 2-5 by the loop (the first sets the buffer), a big parameter maybe in two halves
+    loop = "dampening" not in options and "nesterov" not in options
+    expected = ({4} if size == (33, 17) else {4, 8}) if loop else {0}
+    assert calls.get("sgd_momentum_update", 0) in expected
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
