@@ -268,9 +268,12 @@ def _transpose_wide_rows(y, w, geo):
 
 # a convolution keeps its input's columns for the weight's gradient (instead of making them
 # again in backward) when they take at most this many bytes and the graph is recorded
-# NOTE: LeNet's second convolution's columns are 3.8 MB, half a millisecond to make; ResNet's
-# are 9-75 MB each, too much memory to hold through a step, and remade in backward
-KEEP_COLUMNS = 4 << 20
+# NOTE: LeNet's second convolution's columns are 3.8 MB, half a millisecond to make.  With
+# Winograd (winograd.py) ResNet-18's im2col convolutions are its first and its three stride-2
+# ones (columns of 3.5, 19, 9.4 and 4.7 MB: ~33 MB held from forward to backward at batch
+# 32): keeping them saved ~9 ms of ~0.65 s a step (A/B 0.96-0.99, four runs); its other
+# convolutions' columns (37-75 MB at batch 32) would be too much memory to hold
+KEEP_COLUMNS = 20 << 20
 
 
 def _keeps_columns(xp, x, geo):
