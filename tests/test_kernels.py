@@ -330,15 +330,21 @@ def test_adam_loop_rounds_as_the_numpy_passes(monkeypatch, options):
     """Adam's compiled update (ember/_kernels.py: adam_update) gives the NumPy passes' bits
     exactly over five steps (the same float32 operations in the same order), and torch's
     values to float32's default tolerance."""
-    rng = np.random.default_rng(8)
-    w0 = rng.standard_normal((33, 17)).astype(np.float32)
-    grads = [rng.standard_normal((33, 17)).astype(np.float32) for _ in range(5)]
+    _five_steps_three_ways(monkeypatch, "Adam", (33, 17), 8, lr=0.01, **options)
+
+
+def _five_steps_three_ways(monkeypatch, optimizer, size, seed, **options):
+    """Five steps of ``optimizer`` on one parameter with given gradients: by the loops, by the
+    NumPy passes (the same bits) and by torch (float32's default tolerance)."""
+    rng = np.random.default_rng(seed)
+    w0 = rng.standard_normal(size).astype(np.float32)
+    grads = [rng.standard_normal(size).astype(np.float32) for _ in range(5)]
     results = []
     for lib, enabled in ((ember, True), (ember, False), (torch, None)):
         if enabled is not None:
             monkeypatch.setattr(_kernels, "ENABLED", enabled)
         w = lib.nn.Parameter(lib.tensor(w0.copy()))
-        opt = lib.optim.Adam([w], lr=0.01, **options)
+        opt = getattr(lib.optim, optimizer)([w], **options)
         for g in grads:
             w.grad = lib.tensor(g)
             opt.step()
@@ -355,21 +361,7 @@ def test_sgd_momentum_loop_rounds_as_the_numpy_passes(monkeypatch, calls, option
     """SGD's compiled momentum update (sgd_momentum_update: buf = buf * momentum + g, then
     param += -lr * buf) gives the NumPy passes' bits exactly over five steps, and torch's
     values to float32's default tolerance; dampening and Nesterov keep the passes."""
-    rng = np.random.default_rng(9)
-    w0 = rng.standard_normal(size).astype(np.float32)
-    grads = [rng.standard_normal(size).astype(np.float32) for _ in range(5)]
-    results = []
-    for lib, enabled in ((ember, True), (ember, False), (torch, None)):
-        if enabled is not None:
-            monkeypatch.setattr(_kernels, "ENABLED", enabled)
-        w = lib.nn.Parameter(lib.tensor(w0.copy()))
-        opt = lib.optim.SGD([w], lr=0.01, momentum=0.9, **options)
-        for g in grads:
-            w.grad = lib.tensor(g)
-            opt.step()
-        results.append(w.detach().numpy().copy())
-    np.testing.assert_array_equal(results[0], results[1])
-    np.testing.assert_allclose(results[0], results[2], rtol=1.3e-6, atol=1e-5)
+    _five_steps_three_ways(monkeypatch, "SGD", size, 9, lr=0.01, momentum=0.9, **options)
     # steps 2-5 by the loop (the first sets the buffer), a big parameter maybe in two halves
     loop = "dampening" not in options and "nesterov" not in options
     expected = ({4} if size == (33, 17) else {4, 8}) if loop else {0}
