@@ -412,11 +412,9 @@ class ConvTranspose(Node):
             # a convolution of y by the kernel turned 180 degrees, padded by 2 - pad
             pad = tuple(2 - lo for lo in geo.lo)
             x = winograd.conv(y, winograd.filter_transform(w, flip=True), pad, geo.in_size)
-        if x is not None:  # (None: Winograd's result held an inf or NaN)
-            pass
-        elif _wide_rows(y, w, geo):  # contiguous runs instead of col2im's strided adds
-            x = _transpose_wide_rows(y, w, geo)
-        else:
+        if x is None and _wide_rows(y, w, geo):  # (or Winograd's result held an inf or NaN)
+            x = _transpose_wide_rows(y, w, geo)  # contiguous runs, not col2im's strided adds
+        elif x is None:
             x = self._columns(y, w)
         if b is not None:
             x += b.reshape((-1,) + (1,) * len(geo.in_size))
