@@ -680,3 +680,80 @@ def test_bfloat16_widen_and_truncate_match_ml_dtypes_on_every_pattern():
     ours = ember.tensor(values).to(ember.bfloat16)
     theirs = torch.tensor(values).bfloat16()
     np.testing.assert_array_equal(ours.float().numpy(), theirs.float().numpy())
+
+
+# ---------------------------------------------------------------------------- backward in float32
+
+def _product_chain(lib, arrays, low):
+    """Two linear layers, a broadcast batched matmul, a vector-matrix and a dot product, a
+    convolution and a transposed one under autocast; every leaf's gradient (all require grad)."""
+    t = {k: lib.tensor(v, requires_grad=True) for k, v in arrays.items()}
+    F = lib.nn.functional
+    with lib.autocast("cpu", dtype=getattr(lib, low)):
+        h = F.relu(F.linear(t["x"], t["w1"], t["b1"]))
+        y = F.linear(h, t["w2"])
+        z = t["a"] @ t["m"]
+        v = t["u"] @ t["m"]
+        d = t["u"] @ t["u2"]
+        c = F.conv2d(t["img"], t["k"], t["kb"], padding=1)
+        ct = F.conv_transpose2d(t["img"], t["kt"], stride=2)
+    (y.float().square().sum() + z.float().sum() + (v.float() * 3).sum() + d.float()
+     + c.float().square().sum() + ct.float().square().sum()).backward()
+    return {k: _np(leaf.grad) for k, leaf in t.items()}
+
+
+def _product_arrays():
+    rng = np.random.default_rng(7)
+    shapes = {"x": (16, 30), "w1": (20, 30), "b1": (20,), "w2": (5, 20), "a": (3, 4, 6),
+              "m": (6, 5), "u": (6,), "u2": (6,), "img": (2, 3, 7, 7), "k": (4, 3, 3, 3),
+              "kb": (4,), "kt": (3, 2, 3, 3)}
+    return {k: rng.normal(size=s).astype(np.float32) for k, s in shapes.items()}
+
+
+@pytest.mark.parametrize("low", ["bfloat16", "float16"])
+def test_products_backward_in_float32_equals_the_general_way(monkeypatch, low):
+    """Linear, MmTransposed, Matmul, Conv and ConvTranspose declare backward_rounds_once: their
+    backward runs once in float32 on widened copies and rounds each input's gradient once.
+    The general way (each inner product through the policy) must give the same bits; and so
+    must torch where its kernels round once and sum in the same order: the products (not the
+    batched matmul's shared operand: torch folds the batch into one product, one rounding
+    where ember rounds each batch's product; not the convolutions, whose sums run in another
+    order: two units of the last place)."""
+    arrays = _product_arrays()
+    fast = _product_chain(ember, arrays, low)
+    theirs = _product_chain(torch, arrays, low)
+    from ember.ops import conv, linalg
+    for cls in (linalg.Linear, linalg.MmTransposed, linalg.Matmul, conv.Conv, conv.ConvTranspose):
+        assert cls.backward_rounds_once
+        monkeypatch.setattr(cls, "backward_rounds_once", False)
+    general = _product_chain(ember, arrays, low)
+    for k in arrays:
+        np.testing.assert_array_equal(fast[k], general[k], err_msg=k)
+        if k in ("m", "img", "k", "kb", "kt"):
+            np.testing.assert_allclose(fast[k], theirs[k], rtol=RTOL[low], atol=RTOL[low],
+                                       err_msg=k)
+        else:
+            np.testing.assert_array_equal(fast[k], theirs[k], err_msg=k)
+
+
+def test_backward_in_float32_keeps_version_checks_and_double_backward():
+    """The float32 copies share the saved tensors' version counters (an in-place change after
+    forward still raises torch's error), and create_graph takes the general way (a graph)."""
+    w = ember.randn(4, 3, requires_grad=True)
+    x = ember.randn(2, 3)
+    with ember.autocast("cpu"):
+        xb = x.to(ember.bfloat16)
+        y = xb @ w.t()
+    xb.add_(1)
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.float().sum().backward()
+    for lib in (torch, ember):
+        wt = lib.tensor(np.arange(12, dtype=np.float32).reshape(4, 3) / 7, requires_grad=True)
+        with lib.autocast("cpu"):
+            y = lib.nn.functional.linear(lib.ones(2, 3), wt)
+        (g,) = lib.autograd.grad(y.float().square().sum(), wt, create_graph=True)
+        g.square().sum().backward()
+        assert g.dtype == lib.float32 and g.requires_grad
+        if lib is torch:
+            expected = _np(wt.grad)
+    np.testing.assert_array_equal(_np(wt.grad), expected)

@@ -29,6 +29,7 @@ from .. import _device
 from .. import _dtype as D
 from .._bfloat16 import round_to_bfloat16, truncate_to_bfloat16, widen_bfloat16
 from ..autograd import function as _function
+from ..autograd.grad_mode import state as _grad_mode
 from ..ops.convert import ToCopy
 from . import policy as _policy
 
@@ -146,6 +147,10 @@ def _backward_in_lower_precision(node, device_type, low):
         global _backward_users
         if state.on and state.enabled.get(device_type):
             return backward(*grads)  # already inside an autocast region
+        if node.backward_rounds_once and not _grad_mode.enabled:
+            results = _backward_in_float32(node, backward, grads, low)
+            if results is not None:
+                return results
         saved = (state.on, state.enabled.get(device_type, False), state.dtype.get(device_type),
                  state.cache_enabled)
         with _threads_lock:
@@ -164,6 +169,70 @@ def _backward_in_lower_precision(node, device_type, low):
                     _function.Node.apply = _plain_apply
 
     return run
+
+
+def _backward_in_float32(node, backward, grads, low):
+    """The backward of a node whose every input gradient is one op of the gradient and the
+    saved values (``Node.backward_rounds_once``: products, convolutions), run once in float32
+    on widened copies, each input's gradient rounded to ``low`` once: the numbers torch's
+    16-bit kernels give (16-bit values in, float32 sums, one rounding), without running each
+    inner product through the policy.  None (nothing done) when a saved value or gradient is
+    of another floating dtype or the saved values were freed: the caller takes the general
+    way, which also gives those cases their errors."""
+    Tensor = _function._tensor.Tensor
+    widen, narrow = _converters(low)
+    saved = node._saved
+    if type(saved) is not tuple:
+        return None
+    wide_saved = []
+    for v in saved:
+        if type(v) is Tensor or isinstance(v, Tensor):
+            if v._dtype is low:
+                wide = Tensor._make(widen(v._data), v.device)
+                wide._vc = v._vc  # the same version counter: saved's checks still apply
+                v = wide
+            elif v._dtype.category >= D.FLOAT:
+                return None
+        elif getattr(v, "dtype", None) == low.np:
+            v = widen(v)
+        wide_saved.append(v)
+    wide_grads = []
+    for g in grads:
+        if g is not None:
+            if g._dtype is not low:
+                return None
+            g = Tensor._make(widen(g._data), g.device)
+        wide_grads.append(g)
+    node._saved = tuple(wide_saved)
+    try:
+        results = backward(*wide_grads)
+    finally:
+        node._saved = saved
+    single = type(results) is not tuple
+    rounded = []
+    for r, edge in zip((results,) if single else results, node._edges):
+        for g, wide in zip(grads, wide_grads):
+            if r is wide and wide is not None:  # passed through (linear's bias): the original
+                r = g
+        if r is not None and r._dtype is D.float32 and edge[3] is low:
+            r = Tensor._make(narrow(r._data), r.device)
+        rounded.append(r)
+    return rounded[0] if single else tuple(rounded)
+
+
+def _converters(low, exact=False):
+    """(widen, narrow): ``low`` array -> float32 array of the same values, and float32 ->
+    ``low`` rounded to nearest (``exact``: values that are ``low`` values already)."""
+    if low is D.bfloat16:  # bit arithmetic (ember/_bfloat16.py), called directly: ~100 a step
+        return widen_bfloat16, (truncate_to_bfloat16 if exact else round_to_bfloat16)
+
+    def widen(a):
+        return a.astype(np.float32)
+
+    def narrow(a):
+        return D.cast(a, low)
+
+    return widen, narrow
 
 
 def _all_bfloat16(tensors):
@@ -230,15 +299,7 @@ def _forward_in_float32(node, low, exact=False):
     bfloat16 values already and need no rounding, only their top 16 bits."""
     forward = node.forward
     low_np = low.np
-    if low is D.bfloat16:  # bit arithmetic (ember/_bfloat16.py), called directly: ~100 a step
-        widen = widen_bfloat16
-        narrow = truncate_to_bfloat16 if exact else round_to_bfloat16
-    else:
-        def widen(a):
-            return a.astype(np.float32)
-
-        def narrow(a):
-            return D.cast(a, low)
+    widen, narrow = _converters(low, exact)
 
     def run(*arrays):
         wide = tuple([widen(a) if a.dtype == low_np else a for a in arrays])

@@ -76,6 +76,9 @@ class Node:
     _autocast = None  # {device type: policy} (ember/amp/policy.py); read only under autocast
     _num_outputs = 1
     saves_inputs = False  # True: recording keeps every input for backward (read with saved)
+    # True: backward makes each input's gradient with one op (a product, a convolution) of the
+    # gradient and saved values, so autocast may run it in float32 and round each result once
+    backward_rounds_once = False
     materialize_grads = True  # outputs that got no gradient receive zeros in backward
     xp = _np  # the array module of the inputs' device (set per call when not CPU)
     device = _CPU  # the inputs' device (set when recording on another device)

@@ -332,6 +332,8 @@ class Conv(Node):
     grad_x = ConvTranspose(grad, w), grad_w = ConvWeight(x, grad), grad_b = sum of grad over
     the batch and spatial dims."""
 
+    backward_rounds_once = True  # one convolution per input; the bias: one sum
+
     _name = "ConvolutionBackward0"
     cols = None  # x's columns, when forward keeps them for the weight's gradient
 
@@ -398,6 +400,8 @@ class ConvTranspose(Node):
     w[o, c, k] * y[n, o, p]   (+ b[g*Cg + c]):  every input value spreads through the kernel.
     It is dT/dx, the input gradient of Conv, and torch's transposed convolution.
     Gradients: grad_y = Conv(grad, w), grad_w = ConvWeight(grad, y), grad_b = sum of grad."""
+
+    backward_rounds_once = True  # one convolution per input; the bias: one sum
 
     _name = "ConvolutionBackward0"
 

@@ -54,6 +54,7 @@ class Matmul(Node):
     grad_a = grad @ b^H,  grad_b = a^H @ grad   (1-D operands are treated as row/column)"""
 
     saves_inputs = True  # backward reads the inputs (saved)
+    backward_rounds_once = True  # one product (or product of elements) per input
 
     def __init__(self, name):
         self._name = name
@@ -280,6 +281,7 @@ class Linear(Node):
     """
 
     _name = "AddmmBackward0"  # the node torch records for linear of a matrix with a bias
+    backward_rounds_once = True  # one product per input (the bias: the gradient itself)
 
     def forward(self, bias, x, w):
         self.save(x, w)
@@ -305,6 +307,7 @@ class MmTransposed(Node):
     grad_a = conj(b) @ grad^T,  grad_b = conj(a) @ grad"""
 
     _name = "MmBackward0"
+    backward_rounds_once = True
 
     def forward(self, a, b):
         self.save(a, b)
