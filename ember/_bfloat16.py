@@ -6,6 +6,8 @@ conversions here are a few whole-array integer passes over the bit patterns inst
 casts (``_dtype.cast``) and autocast (which converts every product's inputs and result) use them.
 """
 
+import sys
+
 import numpy as np
 
 from . import _dtype as D
@@ -37,6 +39,37 @@ def round_to_bfloat16(a):
         nan = np.isnan(a)
         out = np.where(nan, (bits >> 16).astype(np.uint16) | np.uint16(0x0040), out)
     return out.view(D.bfloat16.np)
+
+
+def round_in_float32(a, out=None):
+    """float32 array -> float32 array of the bfloat16 values it rounds to (as round_to_bfloat16:
+    nearest, ties to even, NaNs quiet), into ``out`` if given (``a`` itself is allowed).
+    Autocast keeps its casts this way (see bfloat16_view): the float32 copy is what its
+    products compute on."""
+    if out is None:
+        out = np.empty(a.shape, np.float32)
+    if (_kernels.ENABLED and type(a) is np.ndarray and a.flags.c_contiguous
+            and out.flags.c_contiguous):
+        if out is a:
+            _kernels.round_to_bfloat16_in_place(a.view(np.uint32).reshape(-1))
+        else:
+            _kernels.round_to_bfloat16_in_float32(a.view(np.uint32).reshape(-1),
+                                                  out.view(np.uint32).reshape(-1))
+    else:
+        out[...] = widen_bfloat16(round_to_bfloat16(a))
+    return out
+
+
+# the 16-bit word of a float32 pattern that holds its top half (sign, exponent, 7 fraction bits)
+_TOP_HALF = 1 if sys.byteorder == "little" else 0
+
+
+def bfloat16_view(wide):
+    """A C-contiguous float32 array that holds bfloat16 values (round_in_float32's), seen as
+    the bfloat16 array of those values: the top half of each pattern, a view of the same
+    memory (every other 16-bit word), so no second array is written."""
+    words = wide.reshape(-1).view(np.uint16)[_TOP_HALF::2]
+    return words.view(D.bfloat16.np).reshape(wide.shape)
 
 
 def widen_bfloat16(a):

@@ -663,6 +663,31 @@ def round_to_bfloat16(bits, out):
 
 
 @_free_loop
+def round_to_bfloat16_in_float32(bits, out):
+    """round_to_bfloat16, each result kept as a float32 pattern (its top half; uint32 ``out``):
+    the float32 values of the rounded bfloat16 values."""
+    for i in range(bits.size):
+        b = bits[i]
+        if b & _u32(0x7FFFFFFF) > _u32(0x7F800000):
+            out[i] = (b | _u32(0x00400000)) & _u32(0xFFFF0000)
+        else:
+            out[i] = (b + _u32(0x7FFF) + ((b >> _u32(16)) & _u32(1))) & _u32(0xFFFF0000)
+
+
+@_free_loop
+def round_to_bfloat16_in_place(bits):
+    """round_to_bfloat16_in_float32 with ``out`` the array ``bits`` itself.
+    NOTE: a loop of its own: with two arguments that are one array, LLVM's overlap check
+    sends the loop to its one-value-at-a-time version (~4x as long)."""
+    for i in range(bits.size):
+        b = bits[i]
+        if b & _u32(0x7FFFFFFF) > _u32(0x7F800000):
+            bits[i] = (b | _u32(0x00400000)) & _u32(0xFFFF0000)
+        else:
+            bits[i] = (b + _u32(0x7FFF) + ((b >> _u32(16)) & _u32(1))) & _u32(0xFFFF0000)
+
+
+@_free_loop
 def widen_bfloat16(bits, out):
     """_bfloat16.widen_bfloat16 on the bfloat16 patterns ``bits`` (uint16) into ``out``
     (uint32, the float32 patterns of the same values): each becomes the top half."""

@@ -80,6 +80,7 @@ class Tensor:
     _retains_grad = False
     _repr_as_tensor = True  # prints as 'tensor(...)'; read from the class's own body only
     _saved_as_parameter = False  # ember.save writes torch's _rebuild_parameter for it
+    _widened = None  # a float32 array of this bfloat16 tensor's values, made by autocast's cast
 
     __array_priority__ = 1000  # numpy scalars on the left defer to Tensor's operators
 
