@@ -505,6 +505,19 @@ def test_bfloat16_rounding_as_torch(path):
 
     back = _bfloat16.truncate_to_bfloat16(ours.float().numpy())
     np.testing.assert_array_equal(back.view(np.uint16), ours._data.view(np.uint16))
+    # autocast's casts: rounded into float32 (a new array, or in place), seen as bfloat16
+    expected = torch.tensor(x).to(torch.bfloat16).float().numpy().view(np.uint32)
+    for in_place in (False, True):
+        a = x.copy().reshape(-1, 103)  # (2-D: the view keeps the shape)
+        wide = _bfloat16.round_in_float32(a, out=a if in_place else None)
+        assert (wide is a) == in_place
+        got = wide.reshape(-1).view(np.uint32)
+        np.testing.assert_array_equal(got[~nan], expected[~nan])
+        assert np.all(np.isnan(wide.reshape(-1)[nan]))
+        low = _bfloat16.bfloat16_view(wide)
+        assert low.shape == a.shape and np.shares_memory(low, wide)
+        np.testing.assert_array_equal(low.view(np.uint16).reshape(-1),
+                                      (got >> 16).astype(np.uint16))
 
 
 def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
