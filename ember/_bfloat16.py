@@ -68,8 +68,9 @@ def bfloat16_view(wide):
     """A C-contiguous float32 array that holds bfloat16 values (round_in_float32's), seen as
     the bfloat16 array of those values: the top half of each pattern, a view of the same
     memory (every other 16-bit word), so no second array is written."""
-    words = wide.reshape(-1).view(np.uint16)[_TOP_HALF::2]
-    return words.view(D.bfloat16.np).reshape(wide.shape)
+    if wide.ndim == 0:
+        return bfloat16_view(wide.reshape(1)).reshape(())
+    return wide.view(np.uint16)[..., _TOP_HALF::2].view(D.bfloat16.np)
 
 
 def widen_bfloat16(a):

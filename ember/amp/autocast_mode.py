@@ -27,8 +27,13 @@ import numpy as np
 
 from .. import _device
 from .. import _dtype as D
-from .._bfloat16 import (bfloat16_view, round_in_float32, round_to_bfloat16,
-                        truncate_to_bfloat16, widen_bfloat16)
+from .._bfloat16 import (
+    bfloat16_view,
+    round_in_float32,
+    round_to_bfloat16,
+    truncate_to_bfloat16,
+    widen_bfloat16,
+)
 from ..autograd import function as _function
 from ..autograd.grad_mode import state as _grad_mode
 from ..ops.convert import ToCopy
@@ -361,8 +366,12 @@ def _forward_in_float32(node, low, exact=False, widened=None):
     forward = node.forward
     low_np = low.np
     widen, narrow = _converters(low, exact)
-    if widened is None or not any(w is not None for w in widened):
-        widened = None
+    if widened is not None:
+        for w in widened:
+            if w is not None:
+                break
+        else:
+            widened = None  # none came with a float32 copy
 
     def run(*arrays):
         if widened is None:
@@ -440,11 +449,12 @@ def wrap_function(fn, policies):
 def _tensors_in(args, kwargs):
     Tensor = _function._tensor.Tensor
     found = []
-    for a in list(args) + list(kwargs.values()):
-        if isinstance(a, Tensor):
-            found.append(a)
-        elif isinstance(a, (list, tuple)):
-            found.extend([x for x in a if isinstance(x, Tensor)])
+    for values in (args, kwargs.values()) if kwargs else (args,):
+        for a in values:
+            if isinstance(a, Tensor):
+                found.append(a)
+            elif isinstance(a, (list, tuple)):
+                found.extend([x for x in a if isinstance(x, Tensor)])
     return found
 
 

@@ -68,7 +68,7 @@ def summed(xp, x, dims, keepdim, dtype=None):
     if dtype is None:
         dtype = x.dtype
     acc = D.accumulator_dtype(dtype)
-    if x.dtype.name == "bfloat16" and xp is np:
+    if xp is np and D.is_bfloat16(x):
         x = D.cast(x, D.float32)  # widening by bit arithmetic: ~3x faster than in the reduce
     y = xp.add.reduce(x, axis=dims, dtype=acc, keepdims=keepdim)
     return y if acc is dtype else y.astype(dtype)
@@ -81,7 +81,7 @@ def widened(fn, x):
     acc = D.accumulator_dtype(x.dtype)
     if acc is x.dtype:
         return fn(x)
-    wide = D.cast(x, D.float32) if x.dtype.name == "bfloat16" else x.astype(acc)
+    wide = D.cast(x, D.float32) if D.is_bfloat16(x) else x.astype(acc)
     return fn(wide).astype(x.dtype)
 
 
