@@ -26,6 +26,8 @@ import threading
 
 import numpy as np
 
+from . import _dtype
+
 # Numba is imported on the first kernel call, not with ember (it adds ~0.17 s to an import)
 ENABLED = (importlib.util.find_spec("numba") is not None
            and os.environ.get("EMBER_KERNELS", "1") != "0")
@@ -100,7 +102,7 @@ def takes_bfloat16(*arrays):
     if not ENABLED:
         return False
     for a in arrays:
-        if type(a) is not np.ndarray or not a.flags.c_contiguous or a.dtype.name != "bfloat16":
+        if type(a) is not np.ndarray or not a.flags.c_contiguous or not _dtype.is_bfloat16(a):
             return False
     return True
 
