@@ -73,6 +73,18 @@ def bfloat16_view(wide):
     return wide.view(np.uint16)[..., _TOP_HALF::2].view(D.bfloat16.np)
 
 
+def float32_base(a):
+    """The float32 array that bfloat16 array ``a`` is the bfloat16_view of, or None: then its
+    values widen for free (a weight's gradient from MKL, see ops/linalg.py)."""
+    wide = a.base
+    if (type(wide) is not np.ndarray or wide.dtype != np.float32 or wide.shape != a.shape
+            or wide.strides != a.strides or not wide.flags.c_contiguous):
+        return None
+    if a.__array_interface__["data"][0] != wide.__array_interface__["data"][0] + 2 * _TOP_HALF:
+        return None
+    return wide
+
+
 def widen_bfloat16(a):
     """bfloat16 array -> float32 array of the same values: the 16 bits become the top half of
     the float32 pattern (one pass; ml_dtypes' astype takes ~1.6x as long; with Numba one

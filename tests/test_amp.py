@@ -17,6 +17,7 @@ import torch
 
 import ember
 import ember.nn.functional as EF
+from ember import _mkl
 from ember.amp import policy
 from ember.amp.autocast_mode import state as autocast_state
 from ember.autograd.function import Node
@@ -284,7 +285,17 @@ def test_every_cpu_case_is_in_torch_list():
     assert {n for n in CPU_CASES if n != "cross_entropy_loss"} <= set(policy.TORCH_CPU)
 
 
-def test_lower_precision_products_are_bit_equal_to_torch_with_gradients():
+@pytest.fixture(params=["widened", "mkl"])
+def products(request, monkeypatch):
+    """bfloat16 products both ways: widened to float32 (NumPy's sgemm) and, where MKL is
+    installed and the CPU has bfloat16 instructions, on MKL (ember/_mkl.py)."""
+    if request.param == "mkl" and not _mkl.available():
+        pytest.skip("MKL's bfloat16 products are not available here")
+    monkeypatch.setattr(_mkl, "ENABLED", request.param == "mkl")
+    return request.param
+
+
+def test_lower_precision_products_are_bit_equal_to_torch_with_gradients(products):
     """linear: inputs rounded, float32 accumulation, one rounding, bit-equal to torch; the casts
     are part of the graph, so the float32 leaves get float32 gradients (torch's values).
     conv2d sums its window in another order than torch's kernel: one unit of the last place."""
@@ -719,6 +730,7 @@ def test_products_backward_in_float32_equals_the_general_way(monkeypatch, low):
     batched matmul's shared operand: torch folds the batch into one product, one rounding
     where ember rounds each batch's product; not the convolutions, whose sums run in another
     order: two units of the last place)."""
+    monkeypatch.setattr(_mkl, "ENABLED", False)  # (MKL's way: tests/test_mkl.py)
     arrays = _product_arrays()
     fast = _product_chain(ember, arrays, low)
     theirs = _product_chain(torch, arrays, low)

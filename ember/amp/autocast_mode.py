@@ -25,10 +25,11 @@ import warnings
 
 import numpy as np
 
-from .. import _device
+from .. import _device, _mkl
 from .. import _dtype as D
 from .._bfloat16 import (
     bfloat16_view,
+    float32_base,
     round_in_float32,
     round_to_bfloat16,
     truncate_to_bfloat16,
@@ -135,6 +136,10 @@ def _apply_policy(node, policy, inputs, device_type):
         return _plain_apply(node, *inputs)
     target = _target_dtype(policy, inputs, device_type)
     inputs = [_cast(t, target, device_type) for t in inputs]
+    if policy is _policy.LOWER and node.computes_bfloat16(*[t._data for t in inputs]):
+        # products on MKL (ember/_mkl.py): the node takes bfloat16 as it is, sums in float32
+        # and rounds once, forward and backward; nothing to widen
+        return _plain_apply(node, *inputs)
     if policy is _policy.LOWER:
         node.forward = _forward_in_float32(node, target, widened=[_widened(t) for t in inputs])
         node.backward = _backward_in_lower_precision(node, device_type, target)
@@ -325,13 +330,16 @@ class _Cast(ToCopy):
     that writes 4 bytes a value instead of 2 + 4 (or a bfloat16 array widened again later)."""
 
     def forward(self, x):
-        if self.dtype is D.bfloat16 and type(x) is np.ndarray and x.dtype == np.float32:
+        if (self.dtype is D.bfloat16 and type(x) is np.ndarray and x.dtype == np.float32
+                and not _mkl.available()):  # (MKL's products read bfloat16 as it is)
             self.widened = round_in_float32(x)
             return bfloat16_view(self.widened)
         return super().forward(x)
 
     def backward(self, grad):
         wide = _widened(grad)
+        if wide is None and type(grad._data) is np.ndarray and D.is_bfloat16(grad._data):
+            wide = float32_base(grad._data)  # (MKL's weight gradients: ops/linalg.py)
         if wide is not None and self._edges[0][3] is D.float32 and not grad._requires_grad:
             return _function._tensor.Tensor._make(wide, grad.device)
         return super().backward(grad)

@@ -10,6 +10,7 @@ decompositions.py (cholesky, qr, svd, eigh, pinv, matrix_rank) and norms.py (nor
 
 import math
 
+from .. import _bfloat16, _mkl
 from .. import _dtype as D
 from .._errors import dtype_mismatch
 from .._threads import fit_to_product
@@ -28,6 +29,19 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", 
            "addbmm", "baddbmm", "einsum", "tensordot", "kron", "cross", "chain_matmul",
            "cdist", "inverse", "det", "logdet", "slogdet", "cholesky", "qr", "svd", "pinverse",
            "matrix_power"]
+
+
+def _rounded(y):
+    """MKL's float32 product (ember/_mkl.py) rounded to bfloat16 once, as torch's kernel does."""
+    return D.cast(y, D.bfloat16)
+
+
+def _rounded_in_place(y):
+    """``_rounded(y)`` written over ``y`` itself as float32 values, returned as a bfloat16 view
+    of them (ember/_bfloat16.py: float32_base finds them again).  A linear layer's weight
+    gradient under autocast goes on to the weight's float32 cast, which then takes them as
+    they are: one pass where rounding and widening again take two."""
+    return _bfloat16.bfloat16_view(_bfloat16.round_in_float32(y, out=y))
 
 
 def _check_same_dtype(a, b, op, names=("mat1", "mat2")):
@@ -66,10 +80,18 @@ class Matmul(Node):
     def forward(self, a, b):
         # 16-bit floats are accumulated in float32, as torch's CPU matmul does: NumPy already
         # does so for float16 and bfloat16, but hands the bfloat16 product back as float32, to
-        # be rounded back once.  NOTE: the test inline (a helper call costs a 64x64 product 3%)
+        # be rounded back once.  NOTE: the tests inline (a helper call costs a 64x64 product 3%)
+        if a.dtype.itemsize == 2:  # bfloat16 on MKL (ember/_mkl.py), when it takes them
+            y = _mkl.matmul(a, b)
+            if y is not None:
+                return _rounded(y)
         fit_to_product(a, b)  # BLAS threads: only the cores other programs leave free
         y = self.xp.matmul(a, b)
         return y if y.dtype is a.dtype else y.astype(a.dtype)
+
+    def computes_bfloat16(self, a, b):
+        """Autocast may hand it bfloat16 matrices as they are when MKL multiplies them."""
+        return _mkl.takes(a, b)
 
     def backward(self, grad):
         a, b = self.saved
@@ -285,14 +307,29 @@ class Linear(Node):
 
     def forward(self, bias, x, w):
         self.save(x, w)
+        if x.dtype.itemsize == 2 and self.computes_bfloat16(bias, x, w):
+            # on MKL: the bias added to the float32 sums, then one rounding (as torch's kernel)
+            y = _mkl.matmul(x, w.T)
+            if y is not None:
+                y += D.cast(bias, D.float32)
+                return _rounded(y)
         fit_to_product(x, w.T)
         y = self.xp.matmul(x, w.T)
-        if y.dtype is not x.dtype:  # bfloat16, multiplied in float32 (see Matmul.forward)
+        if y.dtype is not x.dtype and bias.ndim <= y.ndim:
+            # bfloat16, multiplied in float32 (see Matmul.forward): the bias added to the
+            # float32 sums, then one rounding, as torch's kernel (not two)
+            y += bias.astype(y.dtype)
+            return y.astype(x.dtype)
+        if y.dtype is not x.dtype:
             y = y.astype(x.dtype)
         if bias.dtype != y.dtype or bias.ndim > y.ndim:
             return y + bias
         y += bias  # in place: y is this op's own new array (a second one cost 1 ms a step)
         return y
+
+    def computes_bfloat16(self, bias, x, w):
+        """Autocast may hand it bfloat16 arrays as they are when MKL multiplies them."""
+        return bias.ndim <= 1 and D.is_bfloat16(bias) and _mkl.takes(x, w.T)
 
     def backward(self, grad):
         x, w = self.saved
@@ -311,9 +348,17 @@ class MmTransposed(Node):
 
     def forward(self, a, b):
         self.save(a, b)
+        if a.dtype.itemsize == 2:  # bfloat16 on MKL, when it takes them
+            y = _mkl.matmul(a.T, b)
+            if y is not None:
+                return _rounded_in_place(y)
         fit_to_product(a.T, b)
         y = self.xp.matmul(a.T, b)
         return y if y.dtype is a.dtype else y.astype(a.dtype)  # see Matmul.forward
+
+    def computes_bfloat16(self, a, b):
+        """Autocast may hand it bfloat16 matrices as they are when MKL multiplies them."""
+        return _mkl.takes(a.T, b)
 
     def backward(self, grad):
         a, b = self.saved
