@@ -10,9 +10,10 @@ with bfloat16 instructions (AVX512_BF16, AMX) it runs ~3x as fast as OpenBLAS's 
 on two threads, on one thread (MKL's sequential layer: no second thread pool beside OpenBLAS's).
 
 ``matmul(a, b)`` returns None whenever MKL does not take the arrays (not bfloat16 NumPy matrices
-with one unit stride, empty, MKL missing or switched off, a CPU without those instructions), and
-the caller multiplies as before.  ``EMBER_MKL=0`` switches it off.  The library is looked up
-and loaded at the first bfloat16 product, not with ember.
+with one unit stride, empty, fewer than MIN_WORK multiply-adds, MKL missing or switched off, a
+CPU without those instructions), and the caller multiplies another way.  ``EMBER_MKL=0``
+switches it off.  The library is looked up and loaded at the first bfloat16 product, not with
+ember.
 """
 
 import ctypes
@@ -31,6 +32,11 @@ _ROW_MAJOR, _NO_TRANS, _TRANS = 101, 111, 112  # cblas's enums
 _SEQUENTIAL = 1  # MKL_THREADING_SEQUENTIAL
 _LP64 = 0  # MKL_INTERFACE_LP64: 32-bit integers
 _INT_MAX = 2**31 - 1
+# NOTE: below ~1M multiply-adds MKL's call costs more than widening the operands and NumPy's
+# float32 product (measured with the caches stirred by other work, as in a training step:
+# 128x128x10 28-40 us vs 12-17; 128x256x128 48 vs 94; 256x128x784 169 vs 287): the callers
+# multiply those themselves
+MIN_WORK = 1 << 20
 _state = {}  # "gemm": the bound function, or None when MKL is not used
 _lock = threading.Lock()
 
@@ -132,6 +138,8 @@ def _layouts(a, b):
         return None
     (m, k), n = a.shape, b.shape[1]
     if not 0 < k <= _INT_MAX or not 0 < m <= _INT_MAX or not 0 < n <= _INT_MAX:
+        return None
+    if m * n * k < MIN_WORK:
         return None
     layout_a, layout_b = _layout(a), _layout(b)
     if layout_a is None or layout_b is None or not available():

@@ -49,7 +49,8 @@ def _layouts(a, b):
 
 @pytest.mark.parametrize("m,k,n", [(1, 1, 1), (3, 5, 2), (64, 25, 6), (128, 784, 256),
                                    (37, 300, 1)])
-def test_products_in_every_layout_are_float32_sums_of_the_bfloat16_values(m, k, n):
+def test_products_in_every_layout_are_float32_sums_of_the_bfloat16_values(monkeypatch, m, k, n):
+    monkeypatch.setattr(_mkl, "MIN_WORK", 1)  # (the small ones too: ops multiply those without)
     rng = np.random.default_rng(m * 1000 + k + n)
     a, b = _bf16(rng, (m, k)), _bf16(rng, (k, n))
     exact = _exact(a, b)
@@ -66,8 +67,15 @@ def test_products_in_every_layout_are_float32_sums_of_the_bfloat16_values(m, k, 
         np.testing.assert_allclose(rounded, torch_result, rtol=BF16_ULP, atol=0)
 
 
-def test_what_mkl_declines_falls_back():
+def test_what_mkl_declines_falls_back(monkeypatch):
     rng = np.random.default_rng(0)
+    small = _bf16(rng, (64, 64)), _bf16(rng, (64, 64))  # below MIN_WORK: NumPy's is faster
+    assert not _mkl.takes(*small) and _mkl.matmul(*small) is None
+    for x, y in (small, (_bf16(rng, (128, 128)), _bf16(rng, (128, 64)))):
+        got = (ember.tensor(_bfloat16.widen_bfloat16(x)).bfloat16()
+               @ ember.tensor(_bfloat16.widen_bfloat16(y)).bfloat16()).float().numpy()
+        np.testing.assert_allclose(got, _exact(x, y), rtol=BF16_ULP)
+    monkeypatch.setattr(_mkl, "MIN_WORK", 1)
     a, b = _bf16(rng, (4, 3)), _bf16(rng, (3, 5))
     every_other = _bf16(rng, (4, 6))[:, ::2]  # no unit stride in either dim
     declined = [(a.astype(np.float32), b.astype(np.float32)),  # not bfloat16

@@ -330,8 +330,9 @@ class _Cast(ToCopy):
     that writes 4 bytes a value instead of 2 + 4 (or a bfloat16 array widened again later)."""
 
     def forward(self, x):
-        if (self.dtype is D.bfloat16 and type(x) is np.ndarray and x.dtype == np.float32
-                and not _mkl.available()):  # (MKL's products read bfloat16 as it is)
+        if self.dtype is D.bfloat16 and type(x) is np.ndarray and x.dtype == np.float32:
+            if _mkl.available():  # MKL's products read bfloat16 as it is (ember/_mkl.py)
+                return round_to_bfloat16(x)
             self.widened = round_in_float32(x)
             return bfloat16_view(self.widened)
         return super().forward(x)

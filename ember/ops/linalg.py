@@ -10,6 +10,8 @@ decompositions.py (cholesky, qr, svd, eigh, pinv, matrix_rank) and norms.py (nor
 
 import math
 
+import numpy as np
+
 from .. import _bfloat16, _mkl
 from .. import _dtype as D
 from .._errors import dtype_mismatch
@@ -31,8 +33,27 @@ __all__ = ["matmul", "mm", "bmm", "mv", "dot", "vdot", "inner", "outer", "ger", 
            "matrix_power"]
 
 
+def _bfloat16_matrices(a, b):
+    """True for two bfloat16 NumPy matrices while MKL is in use (ember/_mkl.py): the product
+    nodes then multiply them as they are (``_bfloat16_product``), and autocast hands them over
+    without widening (``computes_bfloat16``)."""
+    return (type(a) is np.ndarray and type(b) is np.ndarray and a.ndim == 2 and b.ndim == 2
+            and D.is_bfloat16(a) and D.is_bfloat16(b) and _mkl.available())
+
+
+def _bfloat16_product(a, b):
+    """``a @ b`` of two bfloat16 matrices as float32 sums, not rounded: on MKL when it takes
+    them, else (small products, layouts it cannot read) NumPy's float32 product of the values
+    widened by bit arithmetic."""
+    y = _mkl.matmul(a, b)
+    if y is None:
+        fit_to_product(a, b)
+        y = np.matmul(D.cast(a, D.float32), D.cast(b, D.float32))
+    return y
+
+
 def _rounded(y):
-    """MKL's float32 product (ember/_mkl.py) rounded to bfloat16 once, as torch's kernel does."""
+    """A float32 product rounded to bfloat16 once, as torch's kernel does."""
     return D.cast(y, D.bfloat16)
 
 
@@ -81,17 +102,15 @@ class Matmul(Node):
         # 16-bit floats are accumulated in float32, as torch's CPU matmul does: NumPy already
         # does so for float16 and bfloat16, but hands the bfloat16 product back as float32, to
         # be rounded back once.  NOTE: the tests inline (a helper call costs a 64x64 product 3%)
-        if a.dtype.itemsize == 2:  # bfloat16 on MKL (ember/_mkl.py), when it takes them
-            y = _mkl.matmul(a, b)
-            if y is not None:
-                return _rounded(y)
+        if a.dtype.itemsize == 2 and _bfloat16_matrices(a, b):  # (with MKL: ember/_mkl.py)
+            return _rounded(_bfloat16_product(a, b))
         fit_to_product(a, b)  # BLAS threads: only the cores other programs leave free
         y = self.xp.matmul(a, b)
         return y if y.dtype is a.dtype else y.astype(a.dtype)
 
     def computes_bfloat16(self, a, b):
-        """Autocast may hand it bfloat16 matrices as they are when MKL multiplies them."""
-        return _mkl.takes(a, b)
+        """Autocast may hand it bfloat16 matrices as they are while MKL is in use."""
+        return _bfloat16_matrices(a, b)
 
     def backward(self, grad):
         a, b = self.saved
@@ -308,11 +327,10 @@ class Linear(Node):
     def forward(self, bias, x, w):
         self.save(x, w)
         if x.dtype.itemsize == 2 and self.computes_bfloat16(bias, x, w):
-            # on MKL: the bias added to the float32 sums, then one rounding (as torch's kernel)
-            y = _mkl.matmul(x, w.T)
-            if y is not None:
-                y += D.cast(bias, D.float32)
-                return _rounded(y)
+            # the bias added to the float32 sums, then one rounding (as torch's kernel)
+            y = _bfloat16_product(x, w.T)
+            y += D.cast(bias, D.float32)
+            return _rounded(y)
         fit_to_product(x, w.T)
         y = self.xp.matmul(x, w.T)
         if y.dtype is not x.dtype and bias.ndim <= y.ndim:
@@ -328,8 +346,8 @@ class Linear(Node):
         return y
 
     def computes_bfloat16(self, bias, x, w):
-        """Autocast may hand it bfloat16 arrays as they are when MKL multiplies them."""
-        return bias.ndim <= 1 and D.is_bfloat16(bias) and _mkl.takes(x, w.T)
+        """Autocast may hand it bfloat16 arrays as they are while MKL is in use."""
+        return bias.ndim <= 1 and D.is_bfloat16(bias) and _bfloat16_matrices(x, w)
 
     def backward(self, grad):
         x, w = self.saved
@@ -348,17 +366,15 @@ class MmTransposed(Node):
 
     def forward(self, a, b):
         self.save(a, b)
-        if a.dtype.itemsize == 2:  # bfloat16 on MKL, when it takes them
-            y = _mkl.matmul(a.T, b)
-            if y is not None:
-                return _rounded_in_place(y)
+        if a.dtype.itemsize == 2 and _bfloat16_matrices(a, b):  # (with MKL)
+            return _rounded_in_place(_bfloat16_product(a.T, b))
         fit_to_product(a.T, b)
         y = self.xp.matmul(a.T, b)
         return y if y.dtype is a.dtype else y.astype(a.dtype)  # see Matmul.forward
 
     def computes_bfloat16(self, a, b):
-        """Autocast may hand it bfloat16 matrices as they are when MKL multiplies them."""
-        return _mkl.takes(a.T, b)
+        """Autocast may hand it bfloat16 matrices as they are while MKL is in use."""
+        return _bfloat16_matrices(a, b)
 
     def backward(self, grad):
         a, b = self.saved
