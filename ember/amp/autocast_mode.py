@@ -319,15 +319,18 @@ def _cast(t, dtype, device_type):
 
 
 class _Cast(ToCopy):
-    """autocast's cast (torch's ToCopyBackward0 node).  Rounding a float32 tensor to bfloat16,
-    it writes the rounded values as float32 (``round_in_float32``) and gives the new bfloat16
+    """autocast's cast (torch's ToCopyBackward0 node).  Rounding a float32 tensor to bfloat16:
+    with MKL (ember/_mkl.py) it writes bfloat16, which the products read as it is.  Without, it
+    writes the rounded values as float32 (``round_in_float32``) and gives the new bfloat16
     tensor a view of their top halves (``bfloat16_view``); the float32 array goes on the tensor
     as ``_widened``: every product that reads the tensor, forward and backward, computes on it,
     so nothing is widened again.  Its backward takes such a float32 array when one comes with
-    the gradient (``_backward_in_float32`` makes it).  The arrays live as long as their tensors:
-    a weight's until its gradient is made.
-    NOTE: the cast weights and inputs are ~half of an autocast MLP step's extra time: one pass
-    that writes 4 bytes a value instead of 2 + 4 (or a bfloat16 array widened again later)."""
+    the gradient (``_backward_in_float32`` makes it, and so does MKL's weight gradient: a
+    bfloat16 view of float32 values, ``float32_base``).  The arrays live as long as their
+    tensors: a weight's until its gradient is made.
+    NOTE: the casts of the weights and inputs were ~half of an autocast MLP step's extra time:
+    one pass that writes 4 bytes a value instead of 2 + 4 (or a bfloat16 array widened again
+    for each product)."""
 
     def forward(self, x):
         if self.dtype is D.bfloat16 and type(x) is np.ndarray and x.dtype == np.float32:
