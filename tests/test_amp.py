@@ -292,6 +292,7 @@ def products(request, monkeypatch):
     if request.param == "mkl" and not _mkl.available():
         pytest.skip("MKL's bfloat16 products are not available here")
     monkeypatch.setattr(_mkl, "ENABLED", request.param == "mkl")
+    monkeypatch.setattr(_mkl, "MIN_WORK", 1)  # (MKL for the small products too)
     return request.param
 
 

@@ -142,6 +142,8 @@ def test_bfloat16_ops_on_mkl_are_torchs_within_one_unit(monkeypatch, shapes):
 def test_autocast_training_with_and_without_mkl(monkeypatch):
     """Three SGD steps of an MLP under autocast: MKL's products and the widened ones give the
     same dtypes and weights within a few bfloat16 units of each step's update."""
+    monkeypatch.setattr(_mkl, "MIN_WORK", 1)  # (MKL for every product of these small layers)
+
     def train(on):
         monkeypatch.setattr(_mkl, "ENABLED", on)
         ember.manual_seed(0)
