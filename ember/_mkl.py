@@ -71,7 +71,7 @@ def _load():
     NOTE: called without ctypes' argtypes, with the floats and pointers wrapped by the caller
     and the integers as Python ints (C ints): converting 14 arguments by argtypes costs ~1 us
     more a call, ~1/3 of a small product's whole time."""
-    if not ENABLED or not _cpu_has_bfloat16():
+    if not _cpu_has_bfloat16():
         return None
     for path in _library_paths():
         try:
@@ -90,6 +90,8 @@ def _load():
 
 def available():
     """True when bfloat16 products run on MKL (loads it on the first call)."""
+    if not ENABLED:
+        return False
     gemm = _state.get("gemm", False)
     if gemm is False:
         with _lock:

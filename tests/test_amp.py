@@ -749,7 +749,7 @@ def test_products_backward_in_float32_equals_the_general_way(monkeypatch, low):
             np.testing.assert_array_equal(fast[k], theirs[k], err_msg=k)
 
 
-def test_backward_in_float32_keeps_version_checks_and_double_backward():
+def test_backward_in_float32_keeps_version_checks_and_double_backward(products):
     """The float32 copies share the saved tensors' version counters (an in-place change after
     forward still raises torch's error), and create_graph takes the general way (a graph)."""
     w = ember.randn(4, 3, requires_grad=True)
