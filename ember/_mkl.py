@@ -42,8 +42,8 @@ _lock = threading.Lock()
 
 
 def _cpu_has_bfloat16():
-    """True on a CPU with bfloat16 instructions (Linux's flags; elsewhere False: MKL would
-    emulate them, slower than widening and OpenBLAS on two threads)."""
+    """True on a CPU with bfloat16 instructions (Linux's flags; elsewhere False).  Without
+    them MKL converts to float32 itself, on one thread: not measured here, so not used."""
     try:
         with open("/proc/cpuinfo") as f:
             flags = f.read()
@@ -144,9 +144,9 @@ def _layouts(a, b):
     if m * n * k < MIN_WORK:
         return None
     layout_a, layout_b = _layout(a), _layout(b)
-    if layout_a is None or layout_b is None or not available():
+    if layout_a is None or layout_b is None or max(layout_a[1], layout_b[1]) > _INT_MAX:
         return None
-    return layout_a, layout_b
+    return (layout_a, layout_b) if available() else None
 
 
 def matmul(a, b):
