@@ -188,6 +188,20 @@ def test_linear_bias_gradient(dtype):
     assert layer.bias.grad.tolist() == [N, N]
 
 
+@pytest.mark.parametrize("dtype,row,expected", [
+    ("float16", [[32.0, 1.0], [64.0, 1.0]], 2050.0),  # 2049.75; 2049 is a tie -> 2048 first
+    ("bfloat16", [[16.0, 1.0], [16.0, 0.5]], 258.0)])  # 257.25; 256.5 is a tie -> 256 first
+def test_linear_adds_its_bias_before_the_one_rounding(dtype, row, expected):
+    """x @ w^T + b in 16 bits is rounded once, as torch's kernel: the product's float32 sum and
+    the bias (0.75) together.  Rounding the product first, to even, then the sum gives the
+    value below (float16's spacing is 2 near 2048, bfloat16's 2 near 256)."""
+    for lib in (torch, ember):
+        d = getattr(lib, dtype)
+        x, w = lib.tensor([row[0]]).to(d), lib.tensor([row[1]]).to(d)
+        got = lib.nn.functional.linear(x, w, lib.tensor([0.75]).to(d))
+        assert got.dtype == d and got.float().item() == expected
+
+
 @pytest.mark.parametrize("dtype", HALF)
 def test_inf_norm_gradient_shares_ties(dtype):
     """The inf-norm's gradient is shared among the N tied entries: 1/N each, not 1/2048."""

@@ -332,10 +332,13 @@ class Linear(Node):
             y += D.cast(bias, D.float32)
             return _rounded(y)
         fit_to_product(x, w.T)
-        y = self.xp.matmul(x, w.T)
+        if x.dtype == np.float16 and self.xp is np:
+            y = np.matmul(x, w.T, dtype=np.float32)  # float32 sums, rounded once below
+        else:
+            y = self.xp.matmul(x, w.T)
         if y.dtype is not x.dtype and bias.ndim <= y.ndim:
-            # bfloat16, multiplied in float32 (see Matmul.forward): the bias added to the
-            # float32 sums, then one rounding, as torch's kernel (not two)
+            # 16-bit floats, multiplied in float32 (see Matmul.forward): the bias added to
+            # the float32 sums, then one rounding, as torch's kernel (not two)
             y += bias.astype(y.dtype)
             return y.astype(x.dtype)
         if y.dtype is not x.dtype:
