@@ -650,12 +650,22 @@ def batch_norm_grad_channels(grad, x, mean, rstd, weight, grad_x, grad_weight, g
 # ------------------------------------------------------------------------------ bfloat16
 
 
+@_inline
+def _bfloat16_pattern(b):
+    """The bfloat16 pattern (in the low 16 bits) a float32 pattern ``b`` rounds to: adding
+    0x7FFF plus the lowest kept bit, then dropping the low 16 bits, rounds to nearest even; a
+    NaN keeps its sign and top bits and becomes a quiet NaN (0x0040 set) instead of being
+    carried into inf."""
+    if b & _u32(0x7FFFFFFF) > _u32(0x7F800000):
+        return (b >> _u32(16)) | _u32(0x0040)
+    return (b + _u32(0x7FFF) + ((b >> _u32(16)) & _u32(1))) >> _u32(16)
+
+
 @_free_loop
 def round_to_bfloat16(bits, out):
     """_bfloat16.round_to_bfloat16 on the float32 bit patterns ``bits`` (uint32) into ``out``
-    (uint16, the bfloat16 patterns): adding 0x7FFF plus the lowest kept bit, then dropping
-    the low 16 bits, rounds to nearest even; a NaN keeps its sign and top bits and becomes a
-    quiet NaN (0x0040 set) instead of being carried into inf."""
+    (uint16, the bfloat16 patterns), by _bfloat16_pattern's arithmetic written out.
+    NOTE: written out, not called: through the helper this loop takes ~1.4x as long."""
     for i in range(bits.size):
         b = bits[i]
         if b & _u32(0x7FFFFFFF) > _u32(0x7F800000):
@@ -669,11 +679,7 @@ def round_to_bfloat16_in_float32(bits, out):
     """round_to_bfloat16, each result kept as a float32 pattern (its top half; uint32 ``out``):
     the float32 values of the rounded bfloat16 values."""
     for i in range(bits.size):
-        b = bits[i]
-        if b & _u32(0x7FFFFFFF) > _u32(0x7F800000):
-            out[i] = (b | _u32(0x00400000)) & _u32(0xFFFF0000)
-        else:
-            out[i] = (b + _u32(0x7FFF) + ((b >> _u32(16)) & _u32(1))) & _u32(0xFFFF0000)
+        out[i] = _bfloat16_pattern(bits[i]) << _u32(16)
 
 
 @_free_loop
@@ -682,11 +688,7 @@ def round_to_bfloat16_in_place(bits):
     NOTE: a loop of its own: with two arguments that are one array, LLVM's overlap check
     sends the loop to its one-value-at-a-time version (~4x as long)."""
     for i in range(bits.size):
-        b = bits[i]
-        if b & _u32(0x7FFFFFFF) > _u32(0x7F800000):
-            bits[i] = (b | _u32(0x00400000)) & _u32(0xFFFF0000)
-        else:
-            bits[i] = (b + _u32(0x7FFF) + ((b >> _u32(16)) & _u32(1))) & _u32(0xFFFF0000)
+        bits[i] = _bfloat16_pattern(bits[i]) << _u32(16)
 
 
 @_free_loop
