@@ -128,12 +128,9 @@ _VOID_P, _CHAR = ctypes.c_void_p, ctypes.c_char
 _ONE, _ZERO = ctypes.c_float(1.0), ctypes.c_float(0.0)
 
 
-def takes(a, b):
-    """True when ``matmul`` multiplies these: bfloat16 NumPy matrices (k > 0) MKL can read."""
-    return _layouts(a, b) is not None
-
-
 def _layouts(a, b):
+    """Each operand's (transpose flag, leading dimension) when MKL multiplies these, else
+    None (see the module's docstring for what it takes)."""
     if not ENABLED or type(a) is not np.ndarray or type(b) is not np.ndarray:
         return None
     if a.ndim != 2 or b.ndim != 2 or not (D.is_bfloat16(a) and D.is_bfloat16(b)):
@@ -151,7 +148,7 @@ def _layouts(a, b):
 
 def matmul(a, b):
     """``a @ b`` of two bfloat16 matrices as a new float32 array (sums in float32, no
-    rounding), or None when MKL does not take them (``takes``)."""
+    rounding), or None when MKL does not take them."""
     layouts = _layouts(a, b)
     if layouts is None:
         return None
