@@ -326,27 +326,31 @@ class Linear(Node):
 
     def forward(self, bias, x, w):
         self.save(x, w)
-        if x.dtype.itemsize == 2 and self.computes_bfloat16(bias, x, w):
-            # the bias added to the float32 sums, then one rounding (as torch's kernel)
-            y = _bfloat16_product(x, w.T)
-            y += D.cast(bias, D.float32)
-            return _rounded(y)
+        if x.dtype.itemsize == 2 and bias.ndim <= 1:
+            return self._forward_16_bit(bias, x, w)
         fit_to_product(x, w.T)
-        if x.dtype == np.float16 and self.xp is np:
-            y = np.matmul(x, w.T, dtype=np.float32)  # float32 sums, rounded once below
-        else:
-            y = self.xp.matmul(x, w.T)
-        if y.dtype is not x.dtype and bias.ndim <= y.ndim:
-            # 16-bit floats, multiplied in float32 (see Matmul.forward): the bias added to
-            # the float32 sums, then one rounding, as torch's kernel (not two)
-            y += bias.astype(y.dtype)
-            return y.astype(x.dtype)
-        if y.dtype is not x.dtype:
-            y = y.astype(x.dtype)
+        y = self.xp.matmul(x, w.T)
         if bias.dtype != y.dtype or bias.ndim > y.ndim:
             return y + bias
         y += bias  # in place: y is this op's own new array (a second one cost 1 ms a step)
         return y
+
+    def _forward_16_bit(self, bias, x, w):
+        """float16/bfloat16: the products summed in float32 (MKL's bfloat16 product, NumPy's
+        float32 product, or NumPy's own 16-bit matmul, which also sums in float32), the bias
+        added to those sums, then one rounding, as torch's kernel (not two)."""
+        if self.computes_bfloat16(bias, x, w):
+            y = _bfloat16_product(x, w.T)
+        else:
+            fit_to_product(x, w.T)
+            if x.dtype == np.float16 and self.xp is np:
+                y = np.matmul(x, w.T, dtype=np.float32)
+            else:
+                y = self.xp.matmul(x, w.T)  # (bfloat16: float32 sums, a float32 result)
+            if y.dtype == x.dtype:  # (CuPy's float16: rounded already)
+                return y + bias
+        y += D.cast(bias, D.float32)
+        return D.cast(y, D.from_numpy_dtype(x.dtype))
 
     def computes_bfloat16(self, bias, x, w):
         """Autocast may hand it bfloat16 arrays as they are while MKL is in use."""
