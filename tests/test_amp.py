@@ -299,7 +299,9 @@ def products(request, monkeypatch):
 def test_lower_precision_products_are_bit_equal_to_torch_with_gradients(products):
     """linear: inputs rounded, float32 accumulation, one rounding, bit-equal to torch; the casts
     are part of the graph, so the float32 leaves get float32 gradients (torch's values).
-    conv2d sums its window in another order than torch's kernel: one unit of the last place."""
+    conv2d sums its window in another order than torch's kernel: one unit of the last place.
+    On MKL (bfloat16) the sums run in MKL's order: bit-equal to torch's on this project's
+    machines (AMX), but another CPU may pick another MKL kernel: one unit there too."""
     rng = np.random.default_rng(1)
     x = rng.normal(size=(32, 50)).astype(np.float32)
     w = rng.normal(size=(20, 50)).astype(np.float32)
@@ -319,7 +321,7 @@ def test_lower_precision_products_are_bit_equal_to_torch_with_gradients(products
             got[lib] = [y, W.grad, B.grad, c, K.grad]
         for i, (ours, theirs) in enumerate(zip(got[ember], got[torch])):
             assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
-            if i < 3:
+            if i < 3 and (products == "widened" or low == "float16"):
                 np.testing.assert_array_equal(_np(ours), _np(theirs))
             else:
                 np.testing.assert_allclose(_np(ours), _np(theirs), rtol=RTOL[low] / 2,
