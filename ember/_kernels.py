@@ -95,6 +95,17 @@ def takes(*arrays, float64=False):
     return len({a.dtype for a in arrays}) <= 1
 
 
+# the loops that call BLAS (np.dot in Numba: SciPy's BLAS) need SciPy too
+_SCIPY = importlib.util.find_spec("scipy") is not None
+
+
+def takes_with_blas(*arrays):
+    """takes(*arrays, float64=True) for the loops that multiply matrices with BLAS (the
+    wide-rows convolutions): Numba compiles ``np.dot`` to a call of SciPy's BLAS, so SciPy
+    must be installed too (the extra ``ember[fast]`` installs both)."""
+    return _SCIPY and takes(*arrays, float64=True)
+
+
 def takes_bfloat16(*arrays):
     """True when the bfloat16 loops run on these: Numba is there and every one is a
     C-contiguous NumPy array of bfloat16 (the loops read and write its bit patterns as uint16;
@@ -710,35 +721,125 @@ def truncate_to_bfloat16(bits, out):
 # ------------------------------------------------------------------------------ convolution
 
 
-@_loop_with_sums
-def conv_weight_grad_rows(x, grad, out, kernel_h, kernel_w):
-    """conv.ConvWeight.forward for a 2-D convolution with stride 1, no dilation, one group:
-    out[o, c, kh, kw] = sum over n, i, j of grad[n, o, i, j] * x[n, c, i + kh, j + kw], with
-    x the zero-padded input (N, C, Hp, Wp) and ``grad`` the output's gradient laid out on
-    the padded width (N, O, Ho, Wp), zero in its last Wp - Wo columns.
-    NOTE ("wide rows"): with both on one width, each kernel offset is one contiguous run:
-    x's plane from kh * Wp + kw against grad's plane from 0, (Ho - 1) * Wp + Wo values (the
-    zero columns cancel the samples that wrap to the next row).  For a weight of few rows and
-    few taps (LeNet's first convolution) this beats im2col and a product of 6 rows: no
-    columns are made, and each run is a SIMD dot product."""
-    batch, channels, padded_h, padded_w = x.shape
+@_inline
+def _wide_columns(x, n, cols, start, width, kernel_h, kernel_w, length):
+    """cols[(c, kh, kw), start:start + L] = x[n, c, kh * width + kw:][:L]: image n's columns."""
+    for c in range(x.shape[1]):
+        plane = x[n, c]
+        for kh in range(kernel_h):
+            for kw in range(kernel_w):
+                row = cols[(c * kernel_h + kh) * kernel_w + kw, start:]
+                source = plane[kh * width + kw:]  # (sliced: plane[start + t] is checked for
+                # a negative index on every read, and the loop is no SIMD code then)
+                for t in range(length):
+                    row[t] = source[t]
+
+
+@_inline
+def _widened(y, n, out, start, width):
+    """out[o, start + r * width + j] = y[n, o, r, j], and 0 in the width - Wo columns after
+    each row but the last: image n of an output-shaped array (N, O, Ho, Wo) laid wide."""
+    out_h, out_w = y.shape[2], y.shape[3]
+    for o in range(y.shape[1]):
+        for r in range(out_h):
+            target = out[o, start + r * width:]
+            source = y[n, o, r]
+            for j in range(out_w):
+                target[j] = source[j]
+            if r < out_h - 1:
+                for j in range(out_w, width):
+                    target[j] = 0
+
+
+@_free_loop
+def conv_wide(x, w, bias, y, lo, hi, width, group):
+    """conv.Conv.forward by wide rows for images lo .. hi - 1: y[n] = w (O, C * KH * KW) @
+    the image's columns, each output row taken from its wide row (the Wp - Wo extra values
+    dropped), + bias[o] (no bias when ``bias`` is empty).  ``w`` is (O, C, KH, KW)."""
+    out_channels, out_h, out_w = y.shape[1], y.shape[2], y.shape[3]
+    kernel_h, kernel_w = w.shape[2], w.shape[3]
+    weight = w.reshape(out_channels, -1)
+    length = (out_h - 1) * width + out_w
+    cols = np.empty((weight.shape[1], group * length), dtype=x.dtype)
+    out = np.empty((out_channels, group * length), dtype=x.dtype)
+    for first in range(lo, hi, group):
+        images = min(group, hi - first)
+        for i in range(images):
+            _wide_columns(x, first + i, cols, i * length, width, kernel_h, kernel_w, length)
+        if images < group:
+            cols[:, images * length:] = 0
+        np.dot(weight, cols, out)
+        for i in range(images):
+            for o in range(out_channels):
+                for r in range(out_h):
+                    target = y[first + i, o, r]
+                    source = out[o, i * length + r * width:]
+                    if bias.size:
+                        for j in range(out_w):
+                            target[j] = source[j] + bias[o]
+                    else:
+                        for j in range(out_w):
+                            target[j] = source[j]
+
+
+@_free_loop
+def conv_wide_input_grad(grad, w, x, lo, hi, width, top, left, group):
+    """conv.ConvTranspose.forward by wide rows for images lo .. hi - 1: the image's columns =
+    w^T (C * KH * KW, O) @ its gradient laid wide (zero in the extra columns, so those
+    columns are 0 for a finite weight), added back into a zeroed padded plane kernel offset
+    by kernel offset in order (as conv.col2im adds them), whose inside (from row ``top``,
+    column ``left``) is x[n] (N, C, H, W)."""
     out_channels = grad.shape[1]
-    length = (grad.shape[2] - 1) * padded_w + (padded_w - kernel_w + 1)
-    planes = x.reshape(batch, channels, padded_h * padded_w)
-    grads = grad.reshape(batch, out_channels, grad.shape[2] * padded_w)
-    out[:] = 0
-    for n in range(batch):
-        for o in range(out_channels):
-            g = grads[n, o, :length]
+    channels, kernel_h, kernel_w = w.shape[1], w.shape[2], w.shape[3]
+    weight_t = w.reshape(out_channels, -1).T
+    length = (grad.shape[2] - 1) * width + grad.shape[3]
+    wide = np.empty((out_channels, group * length), dtype=grad.dtype)
+    cols = np.empty((weight_t.shape[0], group * length), dtype=grad.dtype)
+    plane = np.empty((grad.shape[2] + kernel_h - 1) * width, dtype=grad.dtype)  # Hp * Wp
+    for first in range(lo, hi, group):
+        images = min(group, hi - first)
+        for i in range(images):
+            _widened(grad, first + i, wide, i * length, width)
+        if images < group:
+            wide[:, images * length:] = 0
+        np.dot(weight_t, wide, cols)
+        for i in range(images):
             for c in range(channels):
+                plane[:] = 0
                 for kh in range(kernel_h):
                     for kw in range(kernel_w):
-                        start = kh * padded_w + kw
-                        xs = planes[n, c, start:start + length]
-                        total = g[0] * xs[0]  # (in the arrays' own dtype)
-                        for t in range(1, length):
-                            total += g[t] * xs[t]
-                        out[o, c, kh, kw] += total
+                        row = cols[(c * kernel_h + kh) * kernel_w + kw, i * length:]
+                        target = plane[kh * width + kw:]
+                        for t in range(length):
+                            target[t] += row[t]
+                for r in range(x.shape[2]):
+                    source = plane[(top + r) * width + left:]
+                    target = x[first + i, c, r]
+                    for j in range(x.shape[3]):
+                        target[j] = source[j]
+
+
+@_free_loop
+def conv_wide_weight_grad(x, grad, w_t, lo, hi, width, kernel_h, kernel_w, group):
+    """conv.ConvWeight.forward by wide rows for images lo .. hi - 1: w_t (C * KH * KW, O) =
+    the sum over the groups of images of their columns @ their gradient laid wide, transposed
+    (zero in the extra columns: x must be finite there), the groups' products added in order."""
+    out_channels = grad.shape[1]
+    length = (grad.shape[2] - 1) * width + grad.shape[3]
+    cols = np.empty((w_t.shape[0], group * length), dtype=x.dtype)
+    wide = np.empty((out_channels, group * length), dtype=x.dtype)
+    part = np.empty(w_t.shape, dtype=x.dtype)
+    w_t[:] = 0
+    for first in range(lo, hi, group):
+        images = min(group, hi - first)
+        for i in range(images):
+            _wide_columns(x, first + i, cols, i * length, width, kernel_h, kernel_w, length)
+            _widened(grad, first + i, wide, i * length, width)
+        if images < group:
+            wide[:, images * length:] = 0
+            cols[:, images * length:] = 0
+        np.dot(cols, wide.T, part)
+        w_t += part
 
 
 @_free_loop
@@ -791,70 +892,6 @@ def col2im_rows(cols, x, c_lo, c_hi):
                         for j in range(row.size):
                             target[j] += row[j]
 
-
-@_free_loop_with_fused_sums
-def conv_rows(x, w, y, n_lo, n_hi):
-    """conv.Conv.forward for a 2-D convolution with stride 1, no dilation, one group, images
-    n_lo .. n_hi - 1: y[n, o, i, j] = sum over c, kh, kw of w[o, c, kh, kw] *
-    x[n, c, i + kh, j + kw], with x the zero-padded input (N, C, Hp, Wp) and y (N, O, Ho, Wo).
-    NOTE ("wide rows", as conv_weight_grad_rows): each kernel offset adds one contiguous run of
-    x's plane, from kh * Wp + kw, (Ho - 1) * Wp + Wo values, into a row of sums on the padded
-    width (whose last Wp - Wo columns of each row take the samples that wrap to the next row:
-    they are dropped); a weight with few taps (LeNet's first convolution: 1 x 5 x 5) needs no
-    columns, and each run is a SIMD multiply-add over a row that stays in the core's cache."""
-    padded_h, padded_w = x.shape[2], x.shape[3]
-    out_h, out_w = y.shape[2], y.shape[3]
-    length = (out_h - 1) * padded_w + out_w
-    planes = x.reshape(x.shape[0], x.shape[1], padded_h * padded_w)
-    sums = np.empty(length, dtype=y.dtype)
-    for n in range(n_lo, n_hi):
-        for o in range(w.shape[0]):
-            sums[:] = 0
-            for c in range(w.shape[1]):
-                for kh in range(w.shape[2]):
-                    for kw in range(w.shape[3]):
-                        weight = w[o, c, kh, kw]
-                        start = kh * padded_w + kw
-                        xs = planes[n, c, start:start + length]
-                        for t in range(length):
-                            sums[t] += weight * xs[t]
-            for i in range(out_h):
-                for j in range(out_w):
-                    y[n, o, i, j] = sums[i * padded_w + j]
-
-
-@_free_loop
-def col2im_wide_rows(cols, x, c_lo, c_hi):
-    """conv.col2im for a 2-D convolution with stride 1 and no dilation, channels c_lo ..
-    c_hi - 1, from columns laid out on the padded width: cols (C, KH, KW, N, Ho * Wp), zero in
-    each row's last Wp - Wo columns, into x (N, C, Hp, Wp) the padded input's gradient.
-    Each kernel offset adds one contiguous run (as in conv_weight_grad_rows: the zero columns
-    land on the samples that wrap to the next row), the offsets in order, as col2im does."""
-    kernel_h, kernel_w, batch = cols.shape[1], cols.shape[2], cols.shape[3]
-    padded_w = x.shape[3]
-    length = cols.shape[4] - (kernel_w - 1)  # (Ho - 1) * Wp + Wo
-    planes = x.reshape(batch, x.shape[1], x.shape[2] * padded_w)
-    for c in range(c_lo, c_hi):
-        for n in range(batch):
-            planes[n, c, :] = 0
-        for kh in range(kernel_h):
-            for kw in range(kernel_w):
-                start = kh * padded_w + kw
-                for n in range(batch):
-                    target = planes[n, c, start:start + length]
-                    source = cols[c, kh, kw, n, :length]
-                    for t in range(length):
-                        target[t] += source[t]
-
-
-# ------------------------------------------------------------------------------ Winograd
-# The three transforms of ops/winograd.py (its docstring has the maths), one image plane of one
-# channel at a time: first the tile's columns are combined along each row (short loops over
-# the tiles of a row), then its rows, each transformed value of every tile of the plane in one
-# long unit-stride loop.  NOTE: the rows combined are kept split into the even and the odd
-# ones, each as a flat (tiles_h + 1, tiles_w) array: the row two below is then ``tiles_w``
-# further on in the same array, and the last step is a plain loop over all the plane's tiles
-# (a loop over one row of tiles at a time was overhead-bound: ~2x the time).
 
 @_free_loop
 def winograd_input(x, v, pad_h, pad_w, tiles_h, tiles_w, c_lo, c_hi):

@@ -16,6 +16,7 @@ Where ``/proc/stat`` or threadpoolctl is missing, nothing changes.
 """
 
 import os
+import sys
 import threading
 import time
 import warnings
@@ -168,11 +169,15 @@ class _OneBlasThread:
     """``with one_blas_thread():`` BLAS runs each call on the calling thread alone (ember
     splits a big product over its own two threads instead: ops/conv.py).  The BLAS setting
     is the library's, for every thread: the first of overlapping users sets it, the last one
-    out puts back the count the load allows."""
+    out puts back the count the load allows.
+    SciPy's BLAS too, once loaded (Numba's ``np.dot`` calls it from ember's compiled loops,
+    ops/wide_rows.py): it goes to one thread and back to its own count."""
 
     def __init__(self):
         self.users = 0
         self.lock = threading.Lock()
+        self.others = []  # [(controller, its own thread count)]: SciPy's BLAS
+        self.looked_for_scipy = False
 
     def available(self):
         return _watch.blas is not None
@@ -182,12 +187,28 @@ class _OneBlasThread:
             self.users += 1
             if self.users == 1:
                 _watch.blas.set_num_threads(1)
+                if not self.looked_for_scipy and "scipy.linalg.cython_blas" in sys.modules:
+                    self.others = _other_blas()
+                    self.looked_for_scipy = True
+                for lib, _ in self.others:
+                    lib.set_num_threads(1)
 
     def __exit__(self, *exc):
         with self.lock:
             self.users -= 1
             if self.users == 0:
                 _watch.blas.set_num_threads(_watch.threads)
+                for lib, threads in self.others:
+                    lib.set_num_threads(threads)
+
+
+def _other_blas():
+    """[(threadpoolctl's controller, thread count)] of every BLAS loaded but NumPy's."""
+    controller = _controller()
+    if controller is None or _watch.blas is None:
+        return []
+    return [(lib, lib.get_num_threads()) for lib in controller.lib_controllers
+            if lib.user_api == "blas" and lib.filepath != _watch.blas.filepath]
 
 
 one_blas_thread = _OneBlasThread()

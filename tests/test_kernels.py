@@ -45,7 +45,7 @@ def calls(monkeypatch):
                  "attention_rows", "attention_grad_rows", "relu", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
                  "max_pool_2x2_bfloat16",
-                 "conv_weight_grad_rows", "col2im_wide_rows", "conv_rows", "im2col_rows",
+                 "conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad", "im2col_rows",
                  "col2im_rows", "transpose_rows", "relu_bfloat16",
                  "relu_grad_bfloat16", "sgd_momentum_update"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
@@ -552,15 +552,15 @@ def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
                                   ((4, 3, 9, 11), (5, 3, 3, 3), {"padding": 1}, True),
                                   ((4, 2, 9, 9), (4, 2, 3, 3), {}, True),
                                   ((4, 1, 12, 12), (6, 1, 5, 5), {"stride": 2}, False),
-                                  ((4, 8, 9, 9), (6, 8, 3, 3), {}, False)])
+                                  ((2, 8, 9, 9), (40, 8, 3, 3), {}, False)])
 def test_conv2d_weight_gradient_as_torch(path, calls, case):
-    """conv2d and its weight gradient (and the input's and bias's) against torch: by the
-    wide-rows loops for a weight of few rows and taps with stride 1 (LeNet's first
-    convolution, a 3x3 on 3 channels, no padding), by im2col and a product otherwise (its
-    columns copied row by row for stride 1).
+    """conv2d and its three gradients (input, weight, bias) against torch: by the wide-rows
+    loops (ops/wide_rows.py) for stride 1 and few output channels (LeNet's first convolution,
+    a 3x3 on 3 channels, no padding), by im2col and a product otherwise (its columns copied row
+    by row for stride 1).
     Tolerance: each weight's gradient sums N * Ho * Wo products of float32 values ~1: a random
     walk of rounding units (the outputs sum far fewer)."""
-    x_shape, w_shape, kwargs, takes = case
+    x_shape, w_shape, kwargs, wide = case
     rng = np.random.default_rng(14)
     x = rng.standard_normal(x_shape).astype(np.float32)
     w = rng.standard_normal(w_shape).astype(np.float32)
@@ -575,31 +575,36 @@ def test_conv2d_weight_gradient_as_torch(path, calls, case):
     count = x_shape[0] * int(np.prod(y.shape[2:]))
     for ours, theirs in zip(out[1], out[0]):
         assert_same(ours, theirs, atol=max(1e-5, 10 * np.sqrt(count) * EPS32))
-    assert calls.get("conv_weight_grad_rows", 0) == (1 if path == "kernels" and takes else 0)
-    assert calls.get("conv_rows", 0) == (1 if path == "kernels" and takes else 0)
+    wide = wide and path == "kernels" and _kernels._SCIPY
+    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"):
+        assert bool(calls.get(name, 0)) == wide, name  # (a call per half of the batch)
     # the others' columns: row copies for stride 1 (_kernels.im2col_rows), NumPy's otherwise
-    rows = path == "kernels" and not takes and "stride" not in kwargs
+    rows = path == "kernels" and not wide and "stride" not in kwargs
     assert bool(calls.get("im2col_rows", 0)) == rows
-    # the input's gradient: wide rows for stride 1 (few output channels), col2im otherwise
-    wide = path == "kernels" and "stride" not in kwargs
-    assert bool(calls.get("col2im_wide_rows", 0)) == wide
 
 
 def test_conv2d_loop_keeps_infinities_and_nans_where_torch_has_them(path, calls):
-    """The wide-rows forward sums each output on its own: an inf or NaN in the input reaches
-    exactly the outputs whose windows hold it (the extra columns it also meets are dropped),
-    as in torch."""
+    """The wide-rows forward drops what its extra columns compute: an inf or NaN in the input
+    reaches exactly the outputs whose windows hold it, as in torch.  The weight's gradient,
+    which would multiply the extra columns' values by 0, goes by im2col for such an input."""
     rng = np.random.default_rng(15)
     x = rng.standard_normal((3, 1, 12, 12)).astype(np.float32)
     x[0, 0, 0, 11], x[1, 0, 6, 0], x[2, 0, 5, 5] = np.inf, np.nan, -np.inf
     w = np.abs(rng.standard_normal((4, 1, 3, 3))).astype(np.float32)
-    ours, theirs = (lib.nn.functional.conv2d(lib.tensor(x), lib.tensor(w), padding=1).numpy()
-                    for lib in (ember, torch))
-    np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
-    np.testing.assert_array_equal(np.isinf(ours), np.isinf(theirs))
-    finite = np.isfinite(theirs)
-    np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-5, atol=1e-5)
-    assert calls.get("conv_rows", 0) == (path == "kernels")
+    results = []
+    for lib in (torch, ember):
+        wt = lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(lib.tensor(x), wt, padding=1)
+        y.backward(lib.ones_like(y))
+        results.append((y.detach().numpy(), wt.grad.numpy()))
+    for ours, theirs in zip(results[1], results[0]):
+        np.testing.assert_array_equal(np.isnan(ours), np.isnan(theirs))
+        np.testing.assert_array_equal(np.isinf(ours), np.isinf(theirs))
+        finite = np.isfinite(theirs)
+        np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-5, atol=1e-5)
+    wide = path == "kernels" and _kernels._SCIPY
+    assert bool(calls.get("conv_wide", 0)) == wide
+    assert calls.get("conv_wide_weight_grad", 0) == 0
 
 
 @pytest.mark.skipif(numba is None, reason="Numba is not installed")
@@ -633,8 +638,9 @@ def test_im2col_and_col2im_rows_give_numpys_bits(monkeypatch, calls, padding):
 @pytest.mark.parametrize("weight_value", [0.5, np.inf])
 def test_conv_transpose2d_as_torch(path, calls, weight_value):
     """A user's conv_transpose2d with stride 1 and padding (the same op as a convolution's
-    input gradient: wide rows) and its gradients against torch; a weight holding inf keeps
-    col2im (the wide rows' extra columns would be 0 * inf) and gives torch's infs and NaNs."""
+    input gradient: wide rows, ops/wide_rows.py) and its gradients against torch; a weight
+    holding inf keeps col2im (the wide rows' extra columns would be 0 * inf) and gives torch's
+    infs and NaNs."""
     rng = np.random.default_rng(15)
     x = rng.standard_normal((3, 4, 6, 7)).astype(np.float32)
     w = rng.standard_normal((4, 5, 3, 3)).astype(np.float32)
@@ -647,6 +653,6 @@ def test_conv_transpose2d_as_torch(path, calls, weight_value):
         out.append((y, xt.grad, wt.grad))
     for ours, theirs in zip(out[1], out[0]):
         assert_same(ours, theirs, atol=1e-4)
-    expected = path == "kernels" and np.isfinite(weight_value)
-    assert bool(calls.get("col2im_wide_rows", 0)) == expected
+    expected = path == "kernels" and _kernels._SCIPY and np.isfinite(weight_value)
+    assert bool(calls.get("conv_wide_input_grad", 0)) == expected
 

@@ -378,14 +378,15 @@ def test_conv_in_batch_chunks_matches_torch(monkeypatch, groups):
 
 
 def test_convolution_keeps_its_columns_for_the_weight_gradient(monkeypatch):
-    """A convolution whose columns are small (conv.KEEP_COLUMNS) keeps them from forward for
-    the weight's gradient: the same bits as making them again (KEEP_COLUMNS = 0), also when
-    backward runs twice (retain_graph); no_grad keeps nothing."""
+    """A convolution by im2col whose columns are small (conv.KEEP_COLUMNS) keeps them from
+    forward for the weight's gradient: the same bits as making them again (KEEP_COLUMNS = 0),
+    also when backward runs twice (retain_graph); no_grad keeps nothing.  (40 output channels:
+    more than ops/wide_rows.py takes.)"""
     from ember.ops import conv
 
     rng = np.random.default_rng(16)
     x = ember.tensor(rng.standard_normal((8, 6, 14, 14)).astype(np.float32))
-    w0 = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    w0 = rng.standard_normal((40, 6, 5, 5)).astype(np.float32)
     grads = []
     for budget in (conv.KEEP_COLUMNS, 0):
         monkeypatch.setattr(conv, "KEEP_COLUMNS", budget)

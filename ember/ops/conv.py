@@ -19,9 +19,10 @@ All three use im2col: a strided view (``as_strided``) of the zero-padded input h
 output position, the window the kernel sees; copying it gives ``cols`` (groups, C/groups *
 prod(kernel), N * out positions) and the convolution becomes one matmul per group.  col2im (the
 opposite, used by ConvTranspose) adds the columns back, one kernel offset at a time.
-Special cases go by loops (_kernels.py, named where they are chosen), and float32 3x3
+Special cases go by loops (_kernels.py, named where they are chosen), float32 3x3
 convolutions with stride 1 and 24 or more channels (ResNet's) by Winograd's F(2x2, 3x3) in
-winograd.py: 2.25x fewer multiplications, for all three ops.
+winograd.py (2.25x fewer multiplications), and 2-D stride-1 convolutions with few output
+channels (LeNet's) by "wide rows" in wide_rows.py, one image at a time: all three ops each.
 """
 
 import math
@@ -32,7 +33,7 @@ from .. import _kernels
 from .._parallel import contiguous, copy_into, halves, is_big, matmul, scratch
 from ..autograd.function import Node
 from ..autograd.grad_mode import state as _grad_state
-from . import winograd
+from . import wide_rows, winograd
 
 __all__ = []
 
@@ -187,11 +188,6 @@ def _batch_chunks(xp, x, geo, rows):
     return [(lo, min(n, lo + images)) for lo in range(0, n, images)]
 
 
-# the weight gradient is computed without im2col (_kernels.conv_weight_grad_rows) for a weight
-# of fewer than FEW_ROWS rows and at most this many taps per row (in channels * kernel size)
-FEW_TAPS = 32
-
-
 def _transposed(w_t):
     """w_t (groups, K, O) as (groups, O, K): C-contiguous by _kernels.transpose_rows where it
     takes the array (the weight's gradient then reaches the engine and the optimizer laid out
@@ -207,63 +203,10 @@ def _transposed(w_t):
 
 
 def _stride_one_2d(geo):
-    """A 2-D convolution with stride 1, no dilation and one group: where the input and the
-    output can be laid on one width (the wide-rows loops of _kernels.py)."""
+    """A 2-D convolution with stride 1, no dilation and one group: where each output row's
+    window rows are contiguous runs of the input's (_kernels.im2col_rows, col2im_rows)."""
     return (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
             and geo.groups == 1)
-
-
-def _few_taps(x, y, geo, weight_shape):
-    """True for a stride-1 2-D convolution of a weight with few rows and few taps (LeNet's
-    first: 6 rows of 1 x 5 x 5) on float32/float64 NumPy arrays: its forward and its weight's
-    gradient then go by loops without columns (_kernels.conv_rows, conv_weight_grad_rows).
-    NOTE: there the weight gradient's im2col + product took ~1.0 ms, the loop ~0.5; the
-    forward's ~1.0-1.1 ms, the loop (its sums held on the padded width in cache, the output
-    written from them) ~0.6-0.8: LeNet's step 0.93-0.99x in A/B, six runs."""
-    return (_stride_one_2d(geo) and weight_shape[0] < FEW_ROWS
-            and math.prod(weight_shape[1:]) <= FEW_TAPS and x.size > 0
-            and _kernels.takes(x, y, float64=True))
-
-
-# ConvTranspose goes by _transpose_wide_rows when the convolution has at most this many output
-# channels (the product's inner dimension): its product is then small beside col2im.
-# NOTE: LeNet's second convolution (16): step 0.96x; ResNet-18 (64 and more): 1.06x (the extra
-# columns grow its big products more than col2im's strided adds cost), so it keeps col2im.
-WIDE_ROWS_CHANNELS = 32
-
-
-def _wide_rows(y, w, geo):
-    """True when ConvTranspose can go by _transpose_wide_rows: a 2-D convolution with stride
-    1, no dilation, one group, few output channels (WIDE_ROWS_CHANNELS), on float32/float64
-    NumPy arrays, and a finite weight (the extra columns are 0 * weight: an inf would make
-    them NaN)."""
-    return (_stride_one_2d(geo) and w.shape[0] <= WIDE_ROWS_CHANNELS and y.size > 0
-            and _kernels.takes(y, w, float64=True) and bool(_np.isfinite(w).all()))
-
-
-def _transpose_wide_rows(y, w, geo):
-    """ConvTranspose (the input gradient of a convolution) with the product's columns on the
-    padded width: the output's gradient y (N, O, Ho, Wo) as (O, N, Ho, Wp) with zeros in the
-    extra columns, one product with the weight, and _kernels.col2im_wide_rows adding each
-    kernel offset back as one contiguous run (col2im's strided adds took ~2/3 of LeNet's
-    second convolution's input gradient)."""
-    n, out_channels = y.shape[:2]
-    channels = w.shape[1]
-    (out_h, out_w), (padded_h, padded_w) = geo.out_size, geo.padded_size
-    wide = _np.zeros((out_channels, n, out_h, padded_w), dtype=y.dtype)
-    wide[..., :out_w] = y.transpose(1, 0, 2, 3)
-    w_t = w.reshape(out_channels, -1).T  # (C * KH * KW, O)
-    cols = _matmul(_np, w_t, wide.reshape(out_channels, -1))
-    cols = cols.reshape((channels,) + geo.kernel + (n, out_h * padded_w))
-    xpad = _np.empty((n, channels, padded_h, padded_w), dtype=y.dtype)
-
-    def add(lo, hi):
-        _kernels.col2im_wide_rows(cols, xpad, lo, hi)
-
-    halves(channels, add, is_big(cols))
-    if not any(geo.lo) and not any(geo.hi):
-        return xpad
-    return _contiguous(_np, xpad[(slice(None), slice(None)) + _inside(geo)])
 
 
 # a convolution keeps its input's columns for the weight's gradient (instead of making them
@@ -346,6 +289,8 @@ class Conv(Node):
         y = None
         if winograd.takes(geo, w.shape[1], w.shape[0], x, w):  # 3x3, stride 1 (winograd.py)
             y = winograd.conv(x, winograd.filter_transform(w), geo.lo, geo.out_size)
+        elif wide_rows.takes(geo, w.shape[0], x, w, *(() if b is None else (b,))):
+            return wide_rows.conv(x, w, b, geo)  # (the bias added in the same pass)
         if y is None:  # (or Winograd's result held an inf or NaN)
             y = self._tap_by_tap(x, w)
         if b is not None:
@@ -356,8 +301,6 @@ class Conv(Node):
         """The convolution as the formula above sums it, every tap's product: by a loop for a
         few taps, else by im2col and one product (or a few, for a few images at a time)."""
         xp, geo = self.xp, self.geo
-        if _few_taps(x, w, geo, w.shape):  # a loop, no columns (_kernels.conv_rows)
-            return self._few_taps_loop(x, w)
         weight = _grouped_weight(w, geo.groups)
         chunks = _batch_chunks(xp, x, geo, w.shape[0] // geo.groups)
         if chunks is None:
@@ -372,16 +315,6 @@ class Conv(Node):
         for lo, hi in chunks:
             part = _matmul(xp, weight, im2col(xp, x[lo:hi], geo))
             y[lo:hi] = part.reshape((w.shape[0], hi - lo) + geo.out_size).swapaxes(0, 1)
-        return y
-
-    def _few_taps_loop(self, x, w):
-        """The convolution by _kernels.conv_rows on the padded input, the images in two
-        halves on two threads when the output is big."""
-        geo = self.geo
-        xpad = _np.ascontiguousarray(_padded(_np, x, geo))
-        y = _np.empty((x.shape[0], w.shape[0]) + geo.out_size, dtype=x.dtype)
-        w = _np.ascontiguousarray(w)
-        halves(x.shape[0], lambda lo, hi: _kernels.conv_rows(xpad, w, y, lo, hi), is_big(y))
         return y
 
     def backward(self, grad):
@@ -416,9 +349,9 @@ class ConvTranspose(Node):
             # a convolution of y by the kernel turned 180 degrees, padded by 2 - pad
             pad = tuple(2 - lo for lo in geo.lo)
             x = winograd.conv(y, winograd.filter_transform(w, flip=True), pad, geo.in_size)
-        if x is None and _wide_rows(y, w, geo):  # (or Winograd's result held an inf or NaN)
-            x = _transpose_wide_rows(y, w, geo)  # contiguous runs, not col2im's strided adds
-        elif x is None:
+        elif wide_rows.takes(geo, w.shape[0], y, w):  # few channels, stride 1 (wide_rows.py)
+            x = wide_rows.input_grad(y, w, geo)
+        if x is None:  # (or the weight held an inf or NaN)
             x = self._columns(y, w)
         if b is not None:
             x += b.reshape((-1,) + (1,) * len(geo.in_size))
@@ -461,8 +394,10 @@ class ConvWeight(Node):
             w = winograd.weight_grad(x, y, geo.lo)
             if w is not None:  # (None: it held an inf or NaN)
                 return w
-        if _few_taps(x, y, geo, self.weight_shape):  # a loop, no columns (_kernels.py)
-            return self._few_taps_loop(x, y)
+        if wide_rows.takes(geo, y.shape[1], x, y):  # few channels, stride 1 (wide_rows.py)
+            w = wide_rows.weight_grad(x, y, geo)
+            if w is not None:  # (None: x held an inf or NaN)
+                return w
         # NOTE: w = y_cols @ cols^T, computed as (cols @ y_cols^T)^T: the same products, but
         # OpenBLAS splits the long N * P sum far better with the weight's Cg * K rows first
         # (ResNet-18's first stage: 66 against 82 ms on one thread, 73 against 276 ms on two)
@@ -482,17 +417,6 @@ class ConvWeight(Node):
                 w_t += part
         w = _transposed(w_t)
         return w.reshape(self.weight_shape).astype(x.dtype, copy=False)  # bfloat16: see Conv
-
-    def _few_taps_loop(self, x, y):
-        """The weight gradient by _kernels.conv_weight_grad_rows: the padded input and the
-        output's gradient on the padded width (zeros in the extra columns)."""
-        geo = self.geo
-        xpad = _np.ascontiguousarray(_padded(_np, x, geo))
-        wide = _np.zeros(y.shape[:3] + (geo.padded_size[1],), dtype=y.dtype)
-        wide[..., :y.shape[3]] = y
-        w = _np.empty(self.weight_shape, dtype=x.dtype)
-        _kernels.conv_weight_grad_rows(xpad, wide, w, *geo.kernel)
-        return w
 
     def backward(self, grad):
         x, y = self.saved

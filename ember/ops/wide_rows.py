@@ -1,0 +1,152 @@
+"""Small 2-D convolutions (stride 1, few output channels: LeNet's) by "wide rows", a few
+images at a time in a compiled loop.
+
+Lay the zero-padded input (Hp x Wp) and the output (Ho x Wo) on one width, Wp: output position
+(r, j) is the flat position p = r * Wp + j, and the kernel offset (kh, kw) reads the input at
+flat position p + kh * Wp + kw.  For each offset, the values an image's positions read are then
+one contiguous run of the padded plane, L = (Ho - 1) * Wp + Wo values long.  The Wp - Wo extra
+positions after each output row ("wide" columns) read values that wrap to the next row: their
+outputs are dropped, and wherever a gradient is laid out wide it is zero there.
+
+So an image's im2col columns are C * KH * KW runs of L values (LeNet's second convolution:
+150 runs of 136 values, against conv.im2col's 1500 runs of 10), and the three ops are conv.py's
+products with Wp / Wo more columns, a group of images at a time:
+
+    forward          y       = w (O, C*K) @ cols (C*K, L per image)    extra columns dropped
+    input gradient   cols    = w^T (C*K, O) @ grad_wide (O, L per image), added back (col2im)
+    weight gradient  w^T     = sum over the groups of cols @ grad_wide^T
+
+Each op is one loop in _kernels.py (conv_wide, conv_wide_input_grad, conv_wide_weight_grad)
+that makes a group's columns, multiplies them with BLAS (``np.dot`` compiled by Numba: SciPy's
+BLAS, on the calling thread) and lays out the result while all of it is in the core's cache:
+no columns pass through main memory and no Python runs per image.
+
+NOTE (measured, LeNet-5 at batch 64, one thread): the second convolution's forward 0.87 ->
+0.51 ms (im2col's 1500 short runs per image cost more than the product), its input gradient
+0.8 -> 0.5, the first's forward 0.42 -> 0.37 and weight gradient 0.71 -> 0.45 (against the
+loops without columns they replace); the second's weight gradient 0.37 -> 0.7, but its
+forward no longer makes conv.im2col's columns (0.3 ms) to keep for it.  Made by NumPy calls
+a chunk of images at a time instead, the second's forward took ~0.6 ms: each call's Python
+cost more than the loops.
+NOTE (threads): the images go in two halves on ember's two threads when two cores are free
+(isolated, the second's forward then takes ~0.36 ms), but not in a training step: its linear
+layers' products leave BLAS's threads spinning on the other core (``_threads.blas_spinning``),
+and the step measured slower with those products on one thread to free it (1.28 against 1.15
+torch's time).
+
+NOTE (inf and NaN): the extra columns meet real input values (the next row's), so a gradient
+laid wide multiplies them by 0: an inf there would give NaN where torch has a finite value.
+The weight gradient therefore needs a finite input and the input gradient a finite weight;
+``weight_grad`` and ``input_grad`` return None otherwise and conv.py computes the op its own
+way.  The forward only drops what the extra columns compute.
+"""
+
+import numpy as np
+
+from .. import _kernels, _threads
+from .._parallel import halves
+
+__all__ = []
+
+# convolutions with at most this many output channels go by wide rows
+# NOTE: with ResNet-18's 64-512 the products are most of the time, and Wp / Wo more columns
+# (6-50% on its maps) would cost more than im2col's copies: conv.py and winograd.py keep those
+MAX_CHANNELS = 32
+# below this many multiply-adds the images all run on the calling thread
+SPLIT_WORK = 1e6
+# images multiplied together: the group's columns side by side, one product
+# NOTE: a product of one image's columns (LeNet's second: 16 x 150 x 136) runs at ~65 GFLOP/s
+# in cache, as big ones do; the weight gradient's (150 x 136 x 16, summed along the 136) at
+# two thirds of that, so it takes two images at a time
+GROUP_FORWARD = 1
+GROUP_WEIGHT = 2
+GROUP_INPUT = 1
+
+
+def takes(geo, out_channels, *arrays):
+    """True for a 2-D convolution with stride 1, no dilation, one group and at most
+    MAX_CHANNELS output channels, on C-contiguous float32/float64 NumPy arrays the compiled
+    loops take (``_kernels.takes_with_blas``: Numba and SciPy installed), none of them empty."""
+    return (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
+            and geo.groups == 1 and out_channels <= MAX_CHANNELS
+            and all(a.size for a in arrays) and _kernels.takes_with_blas(*arrays))
+
+
+def _flat_padded(x, geo):
+    """x zero-padded, as flat planes (N, C, Hp * Wp)."""
+    n, channels = x.shape[:2]
+    (top, left), (bottom, right) = geo.lo, geo.hi
+    if top or left or bottom or right:
+        padded = np.zeros((n, channels) + geo.padded_size, dtype=x.dtype)
+        padded[:, :, top:top + x.shape[2], left:left + x.shape[3]] = x
+        x = padded
+    return x.reshape(n, channels, -1)
+
+
+def _in_halves(n, loop, multiply_adds):
+    """loop(k, lo, hi) for the halves k = 0, 1 of the images, [0, n // 2) and [n // 2, n): on
+    two threads when the work is big enough and two cores are free (``_parallel.halves``),
+    else one after the other here; BLAS on the calling thread alone either way.  (Always the
+    same two halves: a weight gradient, summed per half, has the same bits whatever the load.)"""
+    bounds = [(0, n // 2), (n // 2, n)]
+
+    def halves_from(first, last):
+        for k in range(first, last):
+            loop(k, *bounds[k])
+
+    _threads.fit_to_load(spins=False)  # (which also finds BLAS)
+    if not _threads.one_blas_thread.available():  # (no threadpoolctl: BLAS's threads unknown)
+        halves_from(0, 2)
+        return
+    with _threads.one_blas_thread:
+        halves(2, halves_from, big=n > 1 and multiply_adds >= SPLIT_WORK)
+
+
+def conv(x, w, b, geo):
+    """conv.Conv.forward by wide rows (_kernels.conv_wide), the bias added as each output row
+    is laid out."""
+    n, out_channels = x.shape[0], w.shape[0]
+    x_flat = _flat_padded(x, geo)
+    bias = np.zeros(0, dtype=x.dtype) if b is None else b
+    y = np.empty((n, out_channels) + geo.out_size, dtype=x.dtype)
+    width = geo.padded_size[1]
+    _in_halves(n, lambda k, lo, hi: _kernels.conv_wide(x_flat, w, bias, y, lo, hi, width,
+                                                           GROUP_FORWARD),
+               y.size * w[0].size)
+    return y
+
+
+def weight_grad(x, grad, geo):
+    """conv.ConvWeight.forward by wide rows (_kernels.conv_wide_weight_grad): each half's sum,
+    then their sum; None when x holds an inf or NaN (see the module's note)."""
+    if not np.isfinite(x.sum()):  # (a finite sum that overflows only costs the other way)
+        return None
+    n, channels = x.shape[:2]
+    out_channels = grad.shape[1]
+    x_flat = _flat_padded(x, geo)
+    rows = channels * geo.kernel[0] * geo.kernel[1]
+    halves_t = np.empty((2, rows, out_channels), dtype=x.dtype)
+    width = geo.padded_size[1]
+
+    def loop(k, lo, hi):
+        _kernels.conv_wide_weight_grad(x_flat, grad, halves_t[k], lo, hi, width, *geo.kernel,
+                                       GROUP_WEIGHT)
+
+    _in_halves(n, loop, grad.size * rows)
+    w_t = halves_t[0] + halves_t[1]  # (a half of no images holds +0.0)
+    return np.ascontiguousarray(w_t.T).reshape((out_channels, channels) + geo.kernel)
+
+
+def input_grad(grad, w, geo):
+    """conv.ConvTranspose.forward by wide rows (_kernels.conv_wide_input_grad); None when the
+    weight holds an inf or NaN (see the module's note)."""
+    if not np.isfinite(w).all():
+        return None
+    n = grad.shape[0]
+    x = np.empty((n, w.shape[1]) + geo.in_size, dtype=grad.dtype)
+    width = geo.padded_size[1]
+    top, left = geo.lo
+    _in_halves(n, lambda k, lo, hi: _kernels.conv_wide_input_grad(grad, w, x, lo, hi, width,
+                                                                   top, left, GROUP_INPUT),
+               grad.size * w[0].size)
+    return x

@@ -1,0 +1,214 @@
+"""ember/ops/wide_rows.py: small stride-1 2-D convolutions by "wide rows" (compiled loops that
+call BLAS per group of images), their three ops against torch, on one thread and split over
+two, and the cases that must go conv.py's way instead."""
+
+import threading
+
+import numpy as np
+import pytest
+import torch
+
+import ember
+from ember import _kernels, _parallel, _threads
+from ember.ops import wide_rows
+
+from conftest import assert_same
+
+try:
+    import numba
+    import scipy  # noqa: F401  (Numba's np.dot calls SciPy's BLAS)
+except ImportError:
+    numba = None
+
+pytestmark = pytest.mark.skipif(numba is None, reason="needs Numba and SciPy (ember[fast])")
+
+EPS = {np.float32: 2.0 ** -23, np.float64: 2.0 ** -52}  # rounding units at 1
+
+
+@pytest.fixture
+def calls(monkeypatch):
+    """{kernel name: [thread names]} of the wide-rows loops' calls."""
+    _kernels.compile_loops()
+    seen = {}
+
+    def spy(name, kernel):
+        def counting(*args):
+            seen.setdefault(name, []).append(threading.current_thread().name)
+            return kernel(*args)
+        return counting
+
+    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"):
+        monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
+    return seen
+
+
+@pytest.fixture(params=["one thread", "two threads"])
+def threads(request, monkeypatch):
+    """Runs a test with the two halves of the batch on the calling thread, and on two threads
+    (as if two cores were free and the work big)."""
+    if request.param == "two threads":
+        monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0)
+        monkeypatch.setattr(_parallel, "two_cores", lambda: True)
+    else:
+        monkeypatch.setattr(wide_rows, "SPLIT_WORK", float("inf"))
+    return request.param
+
+
+def _gradient(shape, dtype):
+    """A fixed output gradient: cos(0), cos(1), ... in the output's shape."""
+    return np.cos(np.arange(int(np.prod(shape)))).reshape(shape).astype(dtype)
+
+
+def _conv_both(x, w, b, kwargs):
+    """conv2d and its input, weight and bias gradients (under _gradient) in torch and in
+    ember."""
+    results = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        bt = None if b is None else lib.tensor(b, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, bt, **kwargs)
+        y.backward(lib.tensor(_gradient(tuple(y.shape), x.dtype)))
+        results.append([y, xt.grad, wt.grad] + ([] if b is None else [bt.grad]))
+    return results
+
+
+def _exact_and_bounds(x, w, b, kwargs, eps):
+    """torch's float64 results for the same ops (the sums' exact values but for float64's
+    rounding) and, for each, the bound on a float sum's error that the tests allow:
+    2 sqrt(n) u * sum |terms| + u |value|, n the most terms of any one sum (Higham and Mary's
+    probabilistic bound, lambda = 2; the last term: the result's own rounding).  sum |terms|
+    is the same op on the absolute values."""
+    def ops(x, w, b, absolute):
+        xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+        y = torch.nn.functional.conv2d(xt, wt, bt, **kwargs)
+        g = _gradient(tuple(y.shape), np.float64)
+        y.backward(torch.tensor(np.abs(g) if absolute else g))
+        return [t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)]
+
+    exact = ops(x, w, b, False)
+    sizes = ops(np.abs(x), np.abs(w), np.abs(b), True)
+    n, c, kh, kw = w.shape
+    positions = x.shape[0] * int(np.prod(exact[0].shape[2:]))
+    terms = [c * kh * kw + 1, n * kh * kw, positions, positions]
+    return exact, [2 * np.sqrt(t) * eps * m + eps * np.abs(e)
+                   for t, m, e in zip(terms, sizes, exact)]
+
+
+CASES = [  # (x shape, w shape, conv2d's keywords)
+    ((64, 6, 14, 14), (16, 6, 5, 5), {}),  # LeNet-5's second
+    ((7, 1, 28, 28), (6, 1, 5, 5), {"padding": 2}),  # LeNet-5's first, an odd batch
+    ((1, 3, 9, 11), (5, 3, 3, 3), {"padding": 1}),  # one image: one half is empty
+    ((3, 2, 8, 10), (4, 2, 2, 3), {"padding": "same"}),  # uneven padding (0 | 1 on the width)
+    ((2, 4, 5, 6), (32, 4, 1, 1), {}),  # 1 x 1, the most output channels taken
+    ((2, 3, 6, 5), (3, 3, 4, 2), {"padding": (3, 1)}),  # padding beyond the kernel's reach
+]
+
+
+@pytest.mark.filterwarnings("ignore:Using padding='same'")  # (torch's, for the even kernel)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", CASES)
+def test_three_ops_as_torch(calls, threads, case, dtype):
+    """The forward (with a bias) and the input, weight and bias gradients: ember's and torch's
+    both within a float sum's error bound of the exact values (see _exact_and_bounds: LeNet's
+    weight gradient sums 6400 products, so two orders of summing differ by ~1e-5 of the sum)."""
+    x_shape, w_shape, kwargs = case
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal(x_shape).astype(dtype)
+    w = rng.standard_normal(w_shape).astype(dtype)
+    b = rng.standard_normal(w_shape[0]).astype(dtype)
+    theirs, ours = _conv_both(x, w, b, kwargs)
+    exact, bounds = _exact_and_bounds(x, w, b, kwargs, EPS[dtype])
+    for a, t, e, bound in zip(ours, theirs, exact, bounds):
+        assert str(a.dtype)[6:] == str(t.dtype)[6:] and tuple(a.shape) == tuple(t.shape)
+        assert np.all(np.abs(a.detach().numpy() - e) <= bound)
+        assert np.all(np.abs(t.detach().numpy() - e) <= bound)  # (the bound holds for torch)
+    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"):
+        assert len(calls[name]) == 2, name  # one call per half of the batch
+        on_helper = [t == "ember-parallel" for t in calls[name]]
+        assert any(on_helper) == (threads == "two threads" and x_shape[0] > 1), name
+
+
+def test_weight_gradient_has_the_same_bits_on_one_thread_and_on_two(monkeypatch):
+    """The two halves' sums are made and added the same way whichever thread runs each: the
+    result does not depend on the load."""
+    rng = np.random.default_rng(8)
+    x = rng.standard_normal((33, 6, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    grads = []
+    for split in (False, True):
+        monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0 if split else float("inf"))
+        monkeypatch.setattr(_parallel, "two_cores", lambda split=split: split)
+        wt = ember.tensor(w, requires_grad=True)
+        ember.nn.functional.conv2d(ember.tensor(x), wt).sum().backward()
+        grads.append(wt.grad.numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_double_backward_as_torch():
+    """The gradients' own gradients (create_graph=True: the ops' backwards are made of the
+    same three ops) against torch."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((4, 3, 8, 8))
+    w = rng.standard_normal((5, 3, 3, 3))
+    results = []
+    for lib in (torch, ember):
+        xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
+        y = lib.nn.functional.conv2d(xt, wt, padding=1)
+        gx, gw = lib.autograd.grad((y * y).sum(), (xt, wt), create_graph=True)
+        ((gx ** 2).sum() + (gw ** 2).sum()).backward()
+        results.append((gx, gw, xt.grad, wt.grad))
+    for ours, theirs in zip(results[1], results[0]):
+        assert_same(ours, theirs, rtol=1e-10, atol=1e-9)
+
+
+def test_infinities_go_conv_py_s_way(calls):
+    """An inf in the input (the weight gradient would multiply it by a wide column's 0) or in
+    the weight (the input gradient would) sends that op to conv.py's im2col; the results have
+    torch's infs and NaNs."""
+    rng = np.random.default_rng(10)
+    x = rng.standard_normal((2, 2, 7, 7)).astype(np.float32)
+    w = rng.standard_normal((3, 2, 3, 3)).astype(np.float32)
+    x[0, 1, 3, 6] = np.inf  # read by a wide column of the next row
+    w[1, 0, 2, 2] = -np.inf
+    theirs, ours = _conv_both(x, w, None, {})
+    for a, t in zip(ours, theirs):
+        a, t = a.detach().numpy(), t.detach().numpy()
+        np.testing.assert_array_equal(np.isnan(a), np.isnan(t))
+        np.testing.assert_array_equal(np.isinf(a), np.isinf(t))
+        finite = np.isfinite(t)
+        np.testing.assert_allclose(a[finite], t[finite], rtol=1e-5, atol=1e-4)
+    assert calls["conv_wide"] and "conv_wide_weight_grad" not in calls
+    assert "conv_wide_input_grad" not in calls
+
+
+def test_without_scipy_conv_py_s_way(calls, monkeypatch):
+    """Numba without SciPy (np.dot in a compiled loop needs SciPy's BLAS): conv.py's ops."""
+    monkeypatch.setattr(_kernels, "_SCIPY", False)
+    rng = np.random.default_rng(11)
+    x = rng.standard_normal((3, 2, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((4, 2, 3, 3)).astype(np.float32)
+    theirs, ours = _conv_both(x, w, None, {"padding": 1})
+    for a, t in zip(ours, theirs):
+        assert_same(a, t, atol=1e-4)
+    assert not calls
+
+
+def test_one_blas_thread_covers_scipy_s_blas(calls):
+    """While ember's loops multiply with SciPy's BLAS, every BLAS library is on one thread (two
+    halves on two threads must not each wake a BLAS pool), and each gets its count back."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    x = ember.randn(2, 2, 6, 6)
+    ember.nn.functional.conv2d(x, ember.randn(3, 2, 3, 3))  # SciPy's BLAS is loaded now
+    before = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()
+              if i["user_api"] == "blas"}
+    assert any("scipy" in path and "numpy" not in path for path in before)
+    _threads.fit_to_load()
+    with _threads.one_blas_thread:
+        inside = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()
+                  if i["user_api"] == "blas"}
+    after = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()
+             if i["user_api"] == "blas"}
+    assert set(inside.values()) == {1}
+    assert after == before
