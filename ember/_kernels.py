@@ -721,11 +721,32 @@ def truncate_to_bfloat16(bits, out):
 # ------------------------------------------------------------------------------ convolution
 
 
+# "Wide rows" (ops/wide_rows.py): the padded input and the output laid on one width, so that
+# each kernel offset reads one contiguous run of each padded plane.  In these loops ``width``
+# is Wp, L = (Ho - 1) * Wp + Wo, and an image's columns are C * KH * KW runs of L values: run
+# (c, kh, kw) starts at kh * Wp + kw of padded plane c.  Each loop takes its images lo .. hi - 1
+# a group of ``group`` at a time, the group's columns side by side ((C * KH * KW, group * L):
+# image i's from i * L on) in the core's cache, with one BLAS product for the group (np.dot:
+# SciPy's BLAS, on this thread) between making them and laying out the result.
+
 @_inline
-def _wide_columns(x, n, cols, start, width, kernel_h, kernel_w, length):
-    """cols[(c, kh, kw), start:start + L] = x[n, c, kh * width + kw:][:L]: image n's columns."""
+def _padded_planes(x, n, planes, top, left, width):
+    """planes[c, (top + r) * width + left + j] = x[n, c, r, j]: image n of x (N, C, H, W) in
+    padded planes (C, Hp * Wp), whose border the caller zeroed."""
     for c in range(x.shape[1]):
-        plane = x[n, c]
+        for r in range(x.shape[2]):
+            target = planes[c, (top + r) * width + left:]
+            source = x[n, c, r]
+            for j in range(x.shape[3]):
+                target[j] = source[j]
+
+
+@_inline
+def _wide_columns(planes, cols, start, width, kernel_h, kernel_w, length):
+    """cols[(c, kh, kw), start:start + L] = planes[c, kh * width + kw:][:L]: an image's columns
+    from its padded planes."""
+    for c in range(planes.shape[0]):
+        plane = planes[c]
         for kh in range(kernel_h):
             for kw in range(kernel_w):
                 row = cols[(c * kernel_h + kh) * kernel_w + kw, start:]
@@ -752,20 +773,23 @@ def _widened(y, n, out, start, width):
 
 
 @_free_loop
-def conv_wide(x, w, bias, y, lo, hi, width, group):
-    """conv.Conv.forward by wide rows for images lo .. hi - 1: y[n] = w (O, C * KH * KW) @
-    the image's columns, each output row taken from its wide row (the Wp - Wo extra values
-    dropped), + bias[o] (no bias when ``bias`` is empty).  ``w`` is (O, C, KH, KW)."""
+def conv_wide(x, w, bias, y, lo, hi, top, left, width, group):
+    """conv.Conv.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), zero-padded by
+    ``top`` rows and ``left`` columns (and as many after as the output's size needs): y[n] =
+    w (O, C * KH * KW) @ the image's columns, each output row taken from its wide row (the
+    Wp - Wo extra values dropped), + bias[o] (no bias when ``bias`` is empty)."""
     out_channels, out_h, out_w = y.shape[1], y.shape[2], y.shape[3]
     kernel_h, kernel_w = w.shape[2], w.shape[3]
     weight = w.reshape(out_channels, -1)
     length = (out_h - 1) * width + out_w
+    planes = np.zeros((x.shape[1], (out_h + kernel_h - 1) * width), dtype=x.dtype)
     cols = np.empty((weight.shape[1], group * length), dtype=x.dtype)
     out = np.empty((out_channels, group * length), dtype=x.dtype)
     for first in range(lo, hi, group):
         images = min(group, hi - first)
         for i in range(images):
-            _wide_columns(x, first + i, cols, i * length, width, kernel_h, kernel_w, length)
+            _padded_planes(x, first + i, planes, top, left, width)
+            _wide_columns(planes, cols, i * length, width, kernel_h, kernel_w, length)
         if images < group:
             cols[:, images * length:] = 0
         np.dot(weight, cols, out)
@@ -783,7 +807,7 @@ def conv_wide(x, w, bias, y, lo, hi, width, group):
 
 
 @_free_loop
-def conv_wide_input_grad(grad, w, x, lo, hi, width, top, left, group):
+def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width, group):
     """conv.ConvTranspose.forward by wide rows for images lo .. hi - 1: the image's columns =
     w^T (C * KH * KW, O) @ its gradient laid wide (zero in the extra columns, so those
     columns are 0 for a finite weight), added back into a zeroed padded plane kernel offset
@@ -820,12 +844,14 @@ def conv_wide_input_grad(grad, w, x, lo, hi, width, top, left, group):
 
 
 @_free_loop
-def conv_wide_weight_grad(x, grad, w_t, lo, hi, width, kernel_h, kernel_w, group):
-    """conv.ConvWeight.forward by wide rows for images lo .. hi - 1: w_t (C * KH * KW, O) =
-    the sum over the groups of images of their columns @ their gradient laid wide, transposed
-    (zero in the extra columns: x must be finite there), the groups' products added in order."""
-    out_channels = grad.shape[1]
-    length = (grad.shape[2] - 1) * width + grad.shape[3]
+def conv_wide_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kernel_w, group):
+    """conv.ConvWeight.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), padded as
+    in conv_wide: w_t (C * KH * KW, O) = the sum over the groups of images of their columns @
+    their gradient laid wide, transposed (zero in the extra columns: x must be finite), the
+    groups' products added in order."""
+    out_channels, out_h = grad.shape[1], grad.shape[2]
+    length = (out_h - 1) * width + grad.shape[3]
+    planes = np.zeros((x.shape[1], (out_h + kernel_h - 1) * width), dtype=x.dtype)
     cols = np.empty((w_t.shape[0], group * length), dtype=x.dtype)
     wide = np.empty((out_channels, group * length), dtype=x.dtype)
     part = np.empty(w_t.shape, dtype=x.dtype)
@@ -833,7 +859,8 @@ def conv_wide_weight_grad(x, grad, w_t, lo, hi, width, kernel_h, kernel_w, group
     for first in range(lo, hi, group):
         images = min(group, hi - first)
         for i in range(images):
-            _wide_columns(x, first + i, cols, i * length, width, kernel_h, kernel_w, length)
+            _padded_planes(x, first + i, planes, top, left, width)
+            _wide_columns(planes, cols, i * length, width, kernel_h, kernel_w, length)
             _widened(grad, first + i, wide, i * length, width)
         if images < group:
             wide[:, images * length:] = 0

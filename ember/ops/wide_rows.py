@@ -72,17 +72,6 @@ def takes(geo, out_channels, *arrays):
             and all(a.size for a in arrays) and _kernels.takes_with_blas(*arrays))
 
 
-def _flat_padded(x, geo):
-    """x zero-padded, as flat planes (N, C, Hp * Wp)."""
-    n, channels = x.shape[:2]
-    (top, left), (bottom, right) = geo.lo, geo.hi
-    if top or left or bottom or right:
-        padded = np.zeros((n, channels) + geo.padded_size, dtype=x.dtype)
-        padded[:, :, top:top + x.shape[2], left:left + x.shape[3]] = x
-        x = padded
-    return x.reshape(n, channels, -1)
-
-
 def _in_halves(n, loop, multiply_adds):
     """loop(k, lo, hi) for the halves k = 0, 1 of the images, [0, n // 2) and [n // 2, n): on
     two threads when the work is big enough and two cores are free (``_parallel.halves``),
@@ -106,13 +95,14 @@ def conv(x, w, b, geo):
     """conv.Conv.forward by wide rows (_kernels.conv_wide), the bias added as each output row
     is laid out."""
     n, out_channels = x.shape[0], w.shape[0]
-    x_flat = _flat_padded(x, geo)
     bias = np.zeros(0, dtype=x.dtype) if b is None else b
     y = np.empty((n, out_channels) + geo.out_size, dtype=x.dtype)
-    width = geo.padded_size[1]
-    _in_halves(n, lambda k, lo, hi: _kernels.conv_wide(x_flat, w, bias, y, lo, hi, width,
-                                                           GROUP_FORWARD),
-               y.size * w[0].size)
+    pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
+
+    def loop(k, lo, hi):
+        _kernels.conv_wide(x, w, bias, y, lo, hi, *pad, GROUP_FORWARD)
+
+    _in_halves(n, loop, y.size * w[0].size)
     return y
 
 
@@ -123,13 +113,12 @@ def weight_grad(x, grad, geo):
         return None
     n, channels = x.shape[:2]
     out_channels = grad.shape[1]
-    x_flat = _flat_padded(x, geo)
     rows = channels * geo.kernel[0] * geo.kernel[1]
     halves_t = np.empty((2, rows, out_channels), dtype=x.dtype)
-    width = geo.padded_size[1]
+    pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
     def loop(k, lo, hi):
-        _kernels.conv_wide_weight_grad(x_flat, grad, halves_t[k], lo, hi, width, *geo.kernel,
+        _kernels.conv_wide_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel,
                                        GROUP_WEIGHT)
 
     _in_halves(n, loop, grad.size * rows)
@@ -144,9 +133,10 @@ def input_grad(grad, w, geo):
         return None
     n = grad.shape[0]
     x = np.empty((n, w.shape[1]) + geo.in_size, dtype=grad.dtype)
-    width = geo.padded_size[1]
-    top, left = geo.lo
-    _in_halves(n, lambda k, lo, hi: _kernels.conv_wide_input_grad(grad, w, x, lo, hi, width,
-                                                                   top, left, GROUP_INPUT),
-               grad.size * w[0].size)
+    pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
+
+    def loop(k, lo, hi):
+        _kernels.conv_wide_input_grad(grad, w, x, lo, hi, *pad, GROUP_INPUT)
+
+    _in_halves(n, loop, grad.size * w[0].size)
     return x
