@@ -176,8 +176,8 @@ class _OneBlasThread:
     def __init__(self):
         self.users = 0
         self.lock = threading.Lock()
-        self.others = []  # [(controller, its own thread count)]: SciPy's BLAS
-        self.looked_for_scipy = False
+        self.others = None  # threadpoolctl's controllers of SciPy's BLAS (and any other)
+        self.their_threads = []  # their thread counts before the first user came in
 
     def available(self):
         return _watch.blas is not None
@@ -187,10 +187,10 @@ class _OneBlasThread:
             self.users += 1
             if self.users == 1:
                 _watch.blas.set_num_threads(1)
-                if not self.looked_for_scipy and "scipy.linalg.cython_blas" in sys.modules:
+                if self.others is None and "scipy.linalg.cython_blas" in sys.modules:
                     self.others = _other_blas()
-                    self.looked_for_scipy = True
-                for lib, _ in self.others:
+                self.their_threads = [lib.get_num_threads() for lib in self.others or ()]
+                for lib in self.others or ():
                     lib.set_num_threads(1)
 
     def __exit__(self, *exc):
@@ -198,16 +198,17 @@ class _OneBlasThread:
             self.users -= 1
             if self.users == 0:
                 _watch.blas.set_num_threads(_watch.threads)
-                for lib, threads in self.others:
+                for lib, threads in zip(self.others or (), self.their_threads):
                     lib.set_num_threads(threads)
 
 
 def _other_blas():
-    """[(threadpoolctl's controller, thread count)] of every BLAS loaded but NumPy's."""
+    """threadpoolctl's controllers of every BLAS loaded but NumPy's (looked up once SciPy's
+    is loaded: Numba's np.dot calls it)."""
     controller = _controller()
     if controller is None or _watch.blas is None:
         return []
-    return [(lib, lib.get_num_threads()) for lib in controller.lib_controllers
+    return [lib for lib in controller.lib_controllers
             if lib.user_api == "blas" and lib.filepath != _watch.blas.filepath]
 
 

@@ -212,3 +212,10 @@ def test_one_blas_thread_covers_scipy_s_blas(calls):
              if i["user_api"] == "blas"}
     assert set(inside.values()) == {1}
     assert after == before
+    # a count the user sets later is the one put back
+    scipy_blas = next(path for path in before if "scipy" in path and "numpy" not in path)
+    with threadpoolctl.threadpool_limits(3, user_api="blas"):
+        with _threads.one_blas_thread:
+            pass
+        counts = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()}
+        assert counts[scipy_blas] == 3
