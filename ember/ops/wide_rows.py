@@ -22,17 +22,16 @@ BLAS, on the calling thread) and lays out the result while all of it is in the c
 no columns pass through main memory and no Python runs per image.
 
 NOTE (measured, LeNet-5 at batch 64, one thread): the second convolution's forward 0.87 ->
-0.51 ms (im2col's 1500 short runs per image cost more than the product), its input gradient
-0.8 -> 0.5, the first's forward 0.42 -> 0.37 and weight gradient 0.71 -> 0.45 (against the
-loops without columns they replace); the second's weight gradient 0.37 -> 0.7, but its
-forward no longer makes conv.im2col's columns (0.3 ms) to keep for it.  Made by NumPy calls
-a chunk of images at a time instead, the second's forward took ~0.6 ms: each call's Python
-cost more than the loops.
+~0.47 ms (im2col's 1500 short runs per image cost more than the product), its input gradient
+0.8 -> ~0.5, the first's forward 0.42 -> ~0.33 and weight gradient 0.71 -> ~0.42 (against the
+loops without columns they replace); the second's weight gradient 0.37 -> ~0.7, but its
+forward no longer makes conv.im2col's columns (0.3 ms) to keep for it.  Made by NumPy calls a
+chunk of images at a time instead, the second's forward took ~0.6 ms: each call's Python cost
+more than the loops.  (docs/architecture.md, "Wide rows for LeNet's convolutions".)
 NOTE (threads): the images go in two halves on ember's two threads when two cores are free
 (isolated, the second's forward then takes ~0.36 ms), but not in a training step: its linear
 layers' products leave BLAS's threads spinning on the other core (``_threads.blas_spinning``),
-and the step measured slower with those products on one thread to free it (1.28 against 1.15
-torch's time).
+and the step measured slower with those products on one thread to free it.
 
 NOTE (inf and NaN): the extra columns meet real input values (the next row's), so a gradient
 laid wide multiplies them by 0: an inf there would give NaN where torch has a finite value.
@@ -55,9 +54,9 @@ MAX_CHANNELS = 32
 # below this many multiply-adds the images all run on the calling thread
 SPLIT_WORK = 1e6
 # images multiplied together: the group's columns side by side, one product
-# NOTE: a product of one image's columns (LeNet's second: 16 x 150 x 136) runs at ~65 GFLOP/s
-# in cache, as big ones do; the weight gradient's (150 x 136 x 16, summed along the 136) at
-# two thirds of that, so it takes two images at a time
+# NOTE: a product of one image's columns (LeNet's second: 16 x 150 x 136) runs at ~65 billion
+# multiply-adds a second in cache, as big ones do; the weight gradient's (150 x 136 x 16,
+# summed along the 136) at ~40, and takes two images at a time (more did not help)
 GROUP_FORWARD = 1
 GROUP_WEIGHT = 2
 GROUP_INPUT = 1
