@@ -219,3 +219,19 @@ def test_one_blas_thread_covers_scipy_s_blas(calls):
             pass
         counts = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()}
         assert counts[scipy_blas] == 3
+
+
+def test_an_image_s_columns_beyond_the_cache_go_conv_py_s_way(calls, monkeypatch):
+    """A convolution whose one image's columns exceed MAX_IMAGE_BYTES (big images: they no
+    longer stay in any cache) goes by conv.py's im2col; at the limit, by wide rows."""
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2, 3, 10, 12)).astype(np.float32)
+    w = rng.standard_normal((4, 3, 3, 3)).astype(np.float32)
+    columns = 3 * 3 * 3 * ((10 - 1) * 14 + 12) * 4  # rows x L x 4 bytes, padding 1
+    for limit, wide in ((columns - 1, False), (columns, True)):
+        calls.clear()
+        monkeypatch.setattr(wide_rows, "MAX_IMAGE_BYTES", limit)
+        theirs, ours = _conv_both(x, w, None, {"padding": 1})
+        for a, t in zip(ours, theirs):
+            assert_same(a, t, atol=1e-4)
+        assert bool(calls) == wide

@@ -289,7 +289,7 @@ class Conv(Node):
         y = None
         if winograd.takes(geo, w.shape[1], w.shape[0], x, w):  # 3x3, stride 1 (winograd.py)
             y = winograd.conv(x, winograd.filter_transform(w), geo.lo, geo.out_size)
-        elif wide_rows.takes(geo, w.shape[0], x, w, *(() if b is None else (b,))):
+        elif wide_rows.takes(geo, w.shape[1], w.shape[0], x, w, *(() if b is None else (b,))):
             return wide_rows.conv(x, w, b, geo)  # (the bias added in the same pass)
         if y is None:  # (or Winograd's result held an inf or NaN)
             y = self._tap_by_tap(x, w)
@@ -349,7 +349,7 @@ class ConvTranspose(Node):
             # a convolution of y by the kernel turned 180 degrees, padded by 2 - pad
             pad = tuple(2 - lo for lo in geo.lo)
             x = winograd.conv(y, winograd.filter_transform(w, flip=True), pad, geo.in_size)
-        elif wide_rows.takes(geo, w.shape[0], y, w):  # few channels, stride 1 (wide_rows.py)
+        elif wide_rows.takes(geo, w.shape[1], w.shape[0], y, w):  # few channels (wide_rows.py)
             x = wide_rows.input_grad(y, w, geo)
         if x is None:  # (or the weight held an inf or NaN)
             x = self._columns(y, w)
@@ -394,7 +394,7 @@ class ConvWeight(Node):
             w = winograd.weight_grad(x, y, geo.lo)
             if w is not None:  # (None: it held an inf or NaN)
                 return w
-        if wide_rows.takes(geo, y.shape[1], x, y):  # few channels, stride 1 (wide_rows.py)
+        if wide_rows.takes(geo, x.shape[1], y.shape[1], x, y):  # few channels (wide_rows.py)
             w = wide_rows.weight_grad(x, y, geo)
             if w is not None:  # (None: x held an inf or NaN)
                 return w

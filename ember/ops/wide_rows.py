@@ -51,6 +51,12 @@ __all__ = []
 # NOTE: with ResNet-18's 64-512 the products are most of the time, and Wp / Wo more columns
 # (6-50% on its maps) would cost more than im2col's copies: conv.py and winograd.py keep those
 MAX_CHANNELS = 32
+# and whose one image's columns take at most this many bytes
+# NOTE: measured (forward and both gradients, one thread) against im2col: 1.2-1.8x as fast for
+# columns of 0.1-1.4 MB an image (LeNet's, CIFAR-sized nets'), 1.2x at 7.8 MB (112 x 112, 3
+# channels, 7 x 7), 1.15x at 15 MB (160 x 160), even at 7 MB (64 x 64, 16 channels, 5 x 5),
+# 0.94x at 29 MB (224 x 224, 7 x 7): one image's columns no longer stay in any cache
+MAX_IMAGE_BYTES = 16 << 20
 # below this many multiply-adds the images all run on the calling thread
 SPLIT_WORK = 1e6
 # images multiplied together: the group's columns side by side, one product
@@ -62,13 +68,18 @@ GROUP_WEIGHT = 2
 GROUP_INPUT = 1
 
 
-def takes(geo, out_channels, *arrays):
-    """True for a 2-D convolution with stride 1, no dilation, one group and at most
-    MAX_CHANNELS output channels, on C-contiguous float32/float64 NumPy arrays the compiled
-    loops take (``_kernels.takes_with_blas``: Numba and SciPy installed), none of them empty."""
-    return (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
+def takes(geo, in_channels, out_channels, *arrays):
+    """True for a 2-D convolution with stride 1, no dilation, one group, at most MAX_CHANNELS
+    output channels and an image's columns in at most MAX_IMAGE_BYTES, on C-contiguous
+    float32/float64 NumPy arrays the compiled loops take (``_kernels.takes_with_blas``: Numba
+    and SciPy installed), none of them empty."""
+    if not (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
             and geo.groups == 1 and out_channels <= MAX_CHANNELS
-            and all(a.size for a in arrays) and _kernels.takes_with_blas(*arrays))
+            and all(a.size for a in arrays) and _kernels.takes_with_blas(*arrays)):
+        return False
+    length = (geo.out_size[0] - 1) * geo.padded_size[1] + geo.out_size[1]
+    rows = in_channels * geo.kernel[0] * geo.kernel[1]
+    return rows * length * arrays[0].itemsize <= MAX_IMAGE_BYTES
 
 
 def _in_halves(n, loop, multiply_adds):
