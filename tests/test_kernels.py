@@ -608,30 +608,34 @@ def test_conv2d_loop_keeps_infinities_and_nans_where_torch_has_them(path, calls)
 
 
 @pytest.mark.skipif(numba is None, reason="Numba is not installed")
-@pytest.mark.parametrize("padding", [0, 1])
-def test_im2col_and_col2im_rows_give_numpys_bits(monkeypatch, calls, padding):
-    """A stride-1 convolution with many output channels (a ResNet block's: im2col and col2im,
-    not the wide-rows products) gives the same bits with the row loops as with NumPy's copies
-    and adds (each input gradient's sum in the same order of kernel offsets; the weight's
+@pytest.mark.parametrize("padding,stride", [(0, 1), (1, 1), (1, 2), (1, (2, 3)), (0, (1, 2))])
+def test_im2col_and_col2im_rows_give_numpys_bits(monkeypatch, calls, padding, stride):
+    """A convolution with many output channels (a ResNet block's: im2col and col2im, not the
+    wide-rows products) gives the same bits with the row loops as with NumPy's copies and adds
+    (each input gradient's sum in the same order of kernel offsets, any stride; the weight's
     gradient transposed by tiles), and torch's values within float32's rounding of sums of
-    40 * 9 products."""
+    40 * 9 products.  im2col's row loop is for stride 1 only."""
     rng = np.random.default_rng(16)
     x = rng.standard_normal((3, 8, 7, 9)).astype(np.float32)
     w = rng.standard_normal((40, 8, 3, 3)).astype(np.float32)
-    g = rng.standard_normal((3, 40, 7 - 2 + 2 * padding, 9 - 2 + 2 * padding)).astype(np.float32)
+    y_shape = tuple(ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w), padding=padding,
+                                               stride=stride).shape)
+    g = rng.standard_normal(y_shape).astype(np.float32)
     results = []
     for enabled in (True, False):
         monkeypatch.setattr(_kernels, "ENABLED", enabled)
         xt, wt = ember.tensor(x, requires_grad=True), ember.tensor(w, requires_grad=True)
-        y = ember.nn.functional.conv2d(xt, wt, padding=padding)
+        y = ember.nn.functional.conv2d(xt, wt, padding=padding, stride=stride)
         y.backward(ember.tensor(g))
         results.append([y.detach().numpy(), xt.grad.numpy(), wt.grad.numpy()])
     for loops, numpy_code in zip(*results):
         np.testing.assert_array_equal(loops, numpy_code)
-    assert calls["im2col_rows"] >= 1 and calls["col2im_rows"] == 1
+    assert bool(calls.get("im2col_rows", 0)) == (stride == 1)
+    assert calls["col2im_rows"] == 1
     assert calls["transpose_rows"] == 1  # the weight's gradient, laid out as the weight
     xt = torch.tensor(x, requires_grad=True)
-    torch.nn.functional.conv2d(xt, torch.tensor(w), padding=padding).backward(torch.tensor(g))
+    torch.nn.functional.conv2d(xt, torch.tensor(w), padding=padding,
+                               stride=stride).backward(torch.tensor(g))
     np.testing.assert_allclose(results[0][1], xt.grad.numpy(), rtol=1e-5, atol=1e-4)
 
 
