@@ -725,9 +725,9 @@ def truncate_to_bfloat16(bits, out):
 # each kernel offset reads one contiguous run of each padded plane.  In these loops ``width``
 # is Wp, L = (Ho - 1) * Wp + Wo, and an image's columns are C * KH * KW runs of L values: run
 # (c, kh, kw) starts at kh * Wp + kw of padded plane c.  Each loop takes its images lo .. hi - 1
-# a group of ``group`` at a time, the group's columns side by side ((C * KH * KW, group * L):
-# image i's from i * L on) in the core's cache, with one BLAS product for the group (np.dot:
-# SciPy's BLAS, on this thread) between making them and laying out the result.
+# one at a time (the weight gradient's, a group of ``group``: their columns side by side,
+# (C * KH * KW, group * L), image i's from i * L on) in the core's cache, with one BLAS product
+# (np.dot: SciPy's BLAS, on this thread) between making them and laying out the result.
 
 @_inline
 def _padded_planes(x, n, planes, top, left, width):
@@ -773,7 +773,7 @@ def _widened(y, n, out, start, width):
 
 
 @_free_loop
-def conv_wide(x, w, bias, y, lo, hi, top, left, width, group):
+def conv_wide(x, w, bias, y, lo, hi, top, left, width):
     """conv.Conv.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), zero-padded by
     ``top`` rows and ``left`` columns (and as many after as the output's size needs): y[n] =
     w (O, C * KH * KW) @ the image's columns, each output row taken from its wide row (the
@@ -783,31 +783,26 @@ def conv_wide(x, w, bias, y, lo, hi, top, left, width, group):
     weight = w.reshape(out_channels, -1)
     length = (out_h - 1) * width + out_w
     planes = np.zeros((x.shape[1], (out_h + kernel_h - 1) * width), dtype=x.dtype)
-    cols = np.empty((weight.shape[1], group * length), dtype=x.dtype)
-    out = np.empty((out_channels, group * length), dtype=x.dtype)
-    for first in range(lo, hi, group):
-        images = min(group, hi - first)
-        for i in range(images):
-            _padded_planes(x, first + i, planes, top, left, width)
-            _wide_columns(planes, cols, i * length, width, kernel_h, kernel_w, length)
-        if images < group:
-            cols[:, images * length:] = 0
+    cols = np.empty((weight.shape[1], length), dtype=x.dtype)
+    out = np.empty((out_channels, length), dtype=x.dtype)
+    for n in range(lo, hi):
+        _padded_planes(x, n, planes, top, left, width)
+        _wide_columns(planes, cols, 0, width, kernel_h, kernel_w, length)
         np.dot(weight, cols, out)
-        for i in range(images):
-            for o in range(out_channels):
-                for r in range(out_h):
-                    target = y[first + i, o, r]
-                    source = out[o, i * length + r * width:]
-                    if bias.size:
-                        for j in range(out_w):
-                            target[j] = source[j] + bias[o]
-                    else:
-                        for j in range(out_w):
-                            target[j] = source[j]
+        for o in range(out_channels):
+            for r in range(out_h):
+                target = y[n, o, r]
+                source = out[o, r * width:]
+                if bias.size:
+                    for j in range(out_w):
+                        target[j] = source[j] + bias[o]
+                else:
+                    for j in range(out_w):
+                        target[j] = source[j]
 
 
 @_free_loop
-def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width, group):
+def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width):
     """conv.ConvTranspose.forward by wide rows for images lo .. hi - 1: the image's columns =
     w^T (C * KH * KW, O) @ its gradient laid wide (zero in the extra columns, so those
     columns are 0 for a finite weight), added back into a zeroed padded plane kernel offset
@@ -817,30 +812,25 @@ def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width, group):
     channels, kernel_h, kernel_w = w.shape[1], w.shape[2], w.shape[3]
     weight_t = w.reshape(out_channels, -1).T
     length = (grad.shape[2] - 1) * width + grad.shape[3]
-    wide = np.empty((out_channels, group * length), dtype=grad.dtype)
-    cols = np.empty((weight_t.shape[0], group * length), dtype=grad.dtype)
+    wide = np.empty((out_channels, length), dtype=grad.dtype)
+    cols = np.empty((weight_t.shape[0], length), dtype=grad.dtype)
     plane = np.empty((grad.shape[2] + kernel_h - 1) * width, dtype=grad.dtype)  # Hp * Wp
-    for first in range(lo, hi, group):
-        images = min(group, hi - first)
-        for i in range(images):
-            _widened(grad, first + i, wide, i * length, width)
-        if images < group:
-            wide[:, images * length:] = 0
+    for n in range(lo, hi):
+        _widened(grad, n, wide, 0, width)
         np.dot(weight_t, wide, cols)
-        for i in range(images):
-            for c in range(channels):
-                plane[:] = 0
-                for kh in range(kernel_h):
-                    for kw in range(kernel_w):
-                        row = cols[(c * kernel_h + kh) * kernel_w + kw, i * length:]
-                        target = plane[kh * width + kw:]
-                        for t in range(length):
-                            target[t] += row[t]
-                for r in range(x.shape[2]):
-                    source = plane[(top + r) * width + left:]
-                    target = x[first + i, c, r]
-                    for j in range(x.shape[3]):
-                        target[j] = source[j]
+        for c in range(channels):
+            plane[:] = 0
+            for kh in range(kernel_h):
+                for kw in range(kernel_w):
+                    row = cols[(c * kernel_h + kh) * kernel_w + kw]
+                    target = plane[kh * width + kw:]
+                    for t in range(length):
+                        target[t] += row[t]
+            for r in range(x.shape[2]):
+                source = plane[(top + r) * width + left:]
+                target = x[n, c, r]
+                for j in range(x.shape[3]):
+                    target[j] = source[j]
 
 
 @_free_loop

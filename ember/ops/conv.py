@@ -213,8 +213,7 @@ def _rows_2d(geo):
 def _stride_one_2d(geo):
     """A 2-D convolution with stride 1, no dilation and one group: where each output row's
     window rows are contiguous runs of the input's (_kernels.im2col_rows)."""
-    return (len(geo.kernel) == 2 and geo.stride == (1, 1) and geo.dilation == (1, 1)
-            and geo.groups == 1)
+    return _rows_2d(geo) and geo.stride == (1, 1)
 
 
 # a convolution keeps its input's columns for the weight's gradient (instead of making them

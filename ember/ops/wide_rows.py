@@ -1,5 +1,5 @@
-"""Small 2-D convolutions (stride 1, few output channels: LeNet's) by "wide rows", a few
-images at a time in a compiled loop.
+"""Small 2-D convolutions (stride 1, few output channels: LeNet's) by "wide rows", an image at
+a time in a compiled loop.
 
 Lay the zero-padded input (Hp x Wp) and the output (Ho x Wo) on one width, Wp: output position
 (r, j) is the flat position p = r * Wp + j, and the kernel offset (kh, kw) reads the input at
@@ -10,14 +10,14 @@ outputs are dropped, and wherever a gradient is laid out wide it is zero there.
 
 So an image's im2col columns are C * KH * KW runs of L values (LeNet's second convolution:
 150 runs of 136 values, against conv.im2col's 1500 runs of 10), and the three ops are conv.py's
-products with Wp / Wo more columns, a group of images at a time:
+products with Wp / Wo more columns, an image (the weight gradient: two) at a time:
 
-    forward          y       = w (O, C*K) @ cols (C*K, L per image)    extra columns dropped
-    input gradient   cols    = w^T (C*K, O) @ grad_wide (O, L per image), added back (col2im)
-    weight gradient  w^T     = sum over the groups of cols @ grad_wide^T
+    forward          y       = w (O, C*K) @ cols (C*K, L)        extra columns dropped
+    input gradient   cols    = w^T (C*K, O) @ grad_wide (O, L)   added back (col2im)
+    weight gradient  w^T     = sum over the images of cols @ grad_wide^T
 
 Each op is one loop in _kernels.py (conv_wide, conv_wide_input_grad, conv_wide_weight_grad)
-that makes a group's columns, multiplies them with BLAS (``np.dot`` compiled by Numba: SciPy's
+that makes an image's columns, multiplies them with BLAS (``np.dot`` compiled by Numba: SciPy's
 BLAS, on the calling thread) and lays out the result while all of it is in the core's cache:
 no columns pass through main memory and no Python runs per image.
 
@@ -59,13 +59,13 @@ MAX_CHANNELS = 32
 MAX_IMAGE_BYTES = 16 << 20
 # below this many multiply-adds the images all run on the calling thread
 SPLIT_WORK = 1e6
-# images multiplied together: the group's columns side by side, one product
+# images whose weight-gradient products are one product (their columns side by side)
 # NOTE: a product of one image's columns (LeNet's second: 16 x 150 x 136) runs at ~65 billion
-# multiply-adds a second in cache, as big ones do; the weight gradient's (150 x 136 x 16,
-# summed along the 136) at ~40, and takes two images at a time (more did not help)
-GROUP_FORWARD = 1
+# multiply-adds a second in cache, as big ones do, so the forward and the input gradient take
+# one image at a time (two or more were no faster); the weight gradient's (150 x 136 x 16,
+# summed along the 136) ran at ~40 per image, better with two images a product (more did not
+# help)
 GROUP_WEIGHT = 2
-GROUP_INPUT = 1
 
 
 def takes(geo, in_channels, out_channels, *arrays):
@@ -110,7 +110,7 @@ def conv(x, w, b, geo):
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
     def loop(k, lo, hi):
-        _kernels.conv_wide(x, w, bias, y, lo, hi, *pad, GROUP_FORWARD)
+        _kernels.conv_wide(x, w, bias, y, lo, hi, *pad)
 
     _in_halves(n, loop, y.size * w[0].size)
     return y
@@ -146,7 +146,7 @@ def input_grad(grad, w, geo):
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
     def loop(k, lo, hi):
-        _kernels.conv_wide_input_grad(grad, w, x, lo, hi, *pad, GROUP_INPUT)
+        _kernels.conv_wide_input_grad(grad, w, x, lo, hi, *pad)
 
     _in_halves(n, loop, grad.size * w[0].size)
     return x
