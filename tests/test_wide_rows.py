@@ -196,30 +196,34 @@ def test_without_scipy_conv_py_s_way(calls, monkeypatch):
 
 
 def test_one_blas_thread_covers_scipy_s_blas(calls):
-    """While ember's loops multiply with SciPy's BLAS, every BLAS library is on one thread (two
-    halves on two threads must not each wake a BLAS pool), and each gets its count back."""
+    """While ember's loops multiply with SciPy's BLAS, NumPy's and SciPy's BLAS libraries are on
+    one thread (two halves on two threads must not each wake a BLAS pool), and each gets its
+    count back, also a count the user set in between."""
     threadpoolctl = pytest.importorskip("threadpoolctl")
     x = ember.randn(2, 2, 6, 6)
     ember.nn.functional.conv2d(x, ember.randn(3, 2, 3, 3))  # SciPy's BLAS is loaded now
     _threads.fit_to_load()  # (finds NumPy's BLAS)
-
-    def counts():
-        return {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()
-                if i["user_api"] == "blas"}
-
-    before = counts()
-    others = [path for path in before if path != _threads._watch.blas.filepath]
+    with _threads.one_blas_thread:  # (looks SciPy's up)
+        pass
+    others = [lib.filepath for lib in _threads.one_blas_thread.others or ()]
     if not others:
         pytest.skip("SciPy uses NumPy's own BLAS library here")
+    libs = [_threads._watch.blas.filepath] + others
+
+    def counts():
+        info = {i["filepath"]: i["num_threads"] for i in threadpoolctl.threadpool_info()}
+        return [info[path] for path in libs]
+
+    before = counts()
     with _threads.one_blas_thread:
-        inside = counts()
-    assert set(inside.values()) == {1}
-    assert counts() == before
-    # a count the user sets later is the one put back
+        assert counts() == [1] * len(libs)
+    # NumPy's back to the count the load allows (_threads), the others to what they had
+    assert counts() == [_threads._watch.threads] + before[1:]
     with threadpoolctl.threadpool_limits(3, user_api="blas"):
+        set_by_user = counts()[1:]
         with _threads.one_blas_thread:
             pass  # (in and out)
-        assert counts()[others[0]] == 3
+        assert counts()[1:] == set_by_user
 
 
 def test_an_image_s_columns_beyond_the_cache_go_conv_py_s_way(calls, monkeypatch):
