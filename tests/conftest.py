@@ -167,3 +167,55 @@ def each_node_runs_once_per_backward(request, monkeypatch):
 
     monkeypatch.setattr(ember.autograd, "run_backward", watched)
     yield
+
+
+# torch's bfloat16 and float16 convolutions on the CPU: where oneDNN has kernels for the type
+# (bfloat16: CPUs with AVX-512; float16: AVX-512 FP16 or AMX) they sum in float32 and round
+# once, as ember does; elsewhere (an AVX2-only CPU, for one) torch's fallback rounds partial
+# sums to the 16-bit type, and its weight gradients and transposed convolutions land several
+# units of the last place from the exact values (up to 6 for bfloat16 on an AMD EPYC: measured).
+# Tests compare ember's low-precision convolutions with torch's values only where torch's
+# kernels round once, and with exact values (low_precision_exact) elsewhere.
+TORCH_LOW_CONV_ROUNDS_ONCE = {"bfloat16": torch.ops.mkldnn._is_mkldnn_bf16_supported(),
+                              "float16": torch.ops.mkldnn._is_mkldnn_fp16_supported()}
+
+
+def low_precision_exact(fn, arrays, low):
+    """The exact values that a kernel rounding once rounds: ``fn(torch, tensors)`` run in
+    float64 on the values of ``arrays`` (NumPy) rounded to ``low`` ("bfloat16"/"float16"),
+    its tensor results as float64 NumPy arrays (unrounded: a result rounded once lies within
+    half a unit of the last place of them, plus float32's summation error)."""
+    tensors = {k: torch.tensor(v).to(getattr(torch, low)).double() for k, v in arrays.items()}
+    results = fn(torch, tensors)
+    if isinstance(results, torch.Tensor):
+        results = [results]
+    return [r.detach().numpy() for r in results]
+
+
+def conv_gradient(shape, dtype):
+    """A fixed output gradient for convolution tests: cos(0), cos(1), ... in ``shape``."""
+    return np.cos(np.arange(int(np.prod(shape)))).reshape(shape).astype(dtype)
+
+
+def conv2d_exact_and_bounds(x, w, b, kwargs, eps):
+    """conv2d's output and its input, weight and bias gradients (under conv_gradient) in
+    torch's float64 (the sums' exact values but for float64's rounding), and for each the
+    bound on a float sum's error that tests allow: 2 sqrt(n) eps * sum |terms| + eps |value|,
+    n the most terms of any one sum (Higham and Mary's probabilistic bound, lambda = 2; the
+    last term: the result's own rounding).  sum |terms| is the same op on absolute values."""
+    def ops(x, w, b, absolute):
+        xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
+        wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
+        bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
+        y = torch.nn.functional.conv2d(xt, wt, bt, **kwargs)
+        g = conv_gradient(tuple(y.shape), np.float64)
+        y.backward(torch.tensor(np.abs(g) if absolute else g))
+        return [t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)]
+
+    exact = ops(x, w, b, False)
+    sizes = ops(np.abs(x), np.abs(w), np.abs(b), True)
+    n, c, kh, kw = w.shape
+    positions = x.shape[0] * int(np.prod(exact[0].shape[2:]))
+    terms = [c * kh * kw + 1, n * kh * kw, positions, positions]
+    return exact, [2 * np.sqrt(t) * eps * m + eps * np.abs(e)
+                   for t, m, e in zip(terms, sizes, exact)]

@@ -47,13 +47,21 @@ def test_linear_regression_matches_torch(capsys):
     # float64: the same seed, init and steps give the same numbers; 1000 steps of float64
     # rounding stay far below 1e-10 (the summation order may differ from one CPU to another)
     np.testing.assert_allclose(ember64, torch64, rtol=1e-10, atol=0)
-    # float32: after 1000 steps the rounding of each library's float32 maths (which depends
-    # on the CPU's summation order) has moved its curve away from the exact one; torch32's
-    # distance from torch64 measures that drift here.  ember's float32 curve may be as far
-    # from the exact one, on the other side: twice the drift, plus a few float32 ulps.
-    drift = np.abs(torch32 - torch64)
-    bound = 2 * drift + 4 * 2.0 ** -24 * np.abs(torch64)
-    assert np.all(np.abs(ember32 - torch32) <= bound), (ember32 - torch32, bound)
+    # float32: the losses each library prints are float32 sums over the 11 points, from float32
+    # parameters that took 1000 float32 steps. A residual r = w x + b - y carries up to ~3 u S
+    # of rounding (u = 2^-24; S = max |w x| + |b| + |y| = 42 here), so a loss L computed in
+    # float32 lies within 6 u S sqrt(L) + 12 u L of its exact value (mean |r| <= sqrt(L); the
+    # sum's own rounding). Each library's float32 curve stays within that of the float64 one
+    # (torch's within 0.3 of it on the machines measured: the parameters' float32 drift is
+    # smaller still); the learned weight and bias within twice torch's float32 drift from
+    # float64's, plus 8 float32 units.
+    u, scale = 2.0 ** -24, 42.0
+    losses64 = np.abs(torch64[:-2])
+    bound = 6 * u * scale * np.sqrt(losses64) + 12 * u * losses64
+    assert np.all(np.abs(ember32[:-2] - torch64[:-2]) <= bound), (ember32 - torch64, bound)
+    assert np.all(np.abs(torch32[:-2] - torch64[:-2]) <= bound)  # (torch's meets it too)
+    drift = np.abs(torch32[-2:] - torch64[-2:])
+    assert np.all(np.abs(ember32[-2:] - torch64[-2:]) <= 2 * drift + 8 * u * np.abs(torch64[-2:]))
 
 
 def test_demo_does_not_import_torch():

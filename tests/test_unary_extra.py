@@ -89,26 +89,38 @@ def test_gradients_at_special_points(name, values):
     assert_same(e.grad, t.grad)
 
 
+def _logit_with_eps(lib, x):
+    return lib.logit(x, eps=0.25)
+
+
 @pytest.mark.parametrize("make", [
     lambda lib, x: lib.clamp(x, 0.0, 1.0),
     lambda lib, x: lib.clamp(x, 1.0, 0.0),
     lambda lib, x: lib.clamp(x, NAN, 1.0),
     lambda lib, x: lib.clamp(x, min=0.0),
     lambda lib, x: lib.clamp(x, max=1.0),
-    lambda lib, x: lib.logit(x, eps=0.25),
+    _logit_with_eps,
     lambda lib, x: lib.logit(x, eps=-1.0),
     lambda lib, x: lib.relu(x),
 ])
-def test_kink_gradients_and_inf_cotangents(make):
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_kink_gradients_and_inf_cotangents(make, dtype):
     values = [-1.0, 0.0, 0.25, 0.5, 0.75, 1.0, 2.0, NAN]
     cot = [INF, 1.0, 2.0, 3.0, -1.0, 1.0, 5.0, 1.0]
-    e = ember.tensor(values, dtype=ember.float64, requires_grad=True)
-    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    e = ember.tensor(values, dtype=getattr(ember, dtype), requires_grad=True)
+    t = torch.tensor(values, dtype=getattr(torch, dtype), requires_grad=True)
     ye, yt = make(ember, e), make(torch, t)
     assert_same(ye, yt)
     assert ye.grad_fn.name() == yt.grad_fn.name()
-    (ge,) = ember.autograd.grad(ye, e, ember.tensor(cot, dtype=ember.float64))
-    (gt,) = torch.autograd.grad(yt, t, torch.tensor(cot, dtype=torch.float64))
+    (ge,) = ember.autograd.grad(ye, e, ember.tensor(cot, dtype=getattr(ember, dtype)))
+    (gt,) = torch.autograd.grad(yt, t, torch.tensor(cot, dtype=getattr(torch, dtype)))
+    if make is _logit_with_eps:
+        # logit(x, eps)'s gradient at a NaN x: torch's float64 kernels give NaN with AVX-512
+        # and 0 with AVX2 or its default ones (its float32 ones NaN on all of them; measured):
+        # ember's is NaN on every CPU (NaN in, NaN out); the other points as torch's
+        nan = np.isnan(values)
+        assert np.isnan(ge.numpy()[nan]).all()
+        ge, gt = ge[ember.tensor(~nan)], gt[torch.tensor(~nan)]
     assert_same(ge, gt)
 
 

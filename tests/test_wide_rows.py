@@ -12,7 +12,7 @@ import ember
 from ember import _kernels, _parallel, _threads
 from ember.ops import wide_rows
 
-from conftest import assert_same
+from conftest import assert_same, conv2d_exact_and_bounds, conv_gradient
 
 try:
     import numba
@@ -54,46 +54,17 @@ def threads(request, monkeypatch):
     return request.param
 
 
-def _gradient(shape, dtype):
-    """A fixed output gradient: cos(0), cos(1), ... in the output's shape."""
-    return np.cos(np.arange(int(np.prod(shape)))).reshape(shape).astype(dtype)
-
-
 def _conv_both(x, w, b, kwargs):
-    """conv2d and its input, weight and bias gradients (under _gradient) in torch and in
+    """conv2d and its input, weight and bias gradients (under conv_gradient) in torch and in
     ember."""
     results = []
     for lib in (torch, ember):
         xt, wt = lib.tensor(x, requires_grad=True), lib.tensor(w, requires_grad=True)
         bt = None if b is None else lib.tensor(b, requires_grad=True)
         y = lib.nn.functional.conv2d(xt, wt, bt, **kwargs)
-        y.backward(lib.tensor(_gradient(tuple(y.shape), x.dtype)))
+        y.backward(lib.tensor(conv_gradient(tuple(y.shape), x.dtype)))
         results.append([y, xt.grad, wt.grad] + ([] if b is None else [bt.grad]))
     return results
-
-
-def _exact_and_bounds(x, w, b, kwargs, eps):
-    """torch's float64 results for the same ops (the sums' exact values but for float64's
-    rounding) and, for each, the bound on a float sum's error that the tests allow:
-    2 sqrt(n) u * sum |terms| + u |value|, n the most terms of any one sum (Higham and Mary's
-    probabilistic bound, lambda = 2; the last term: the result's own rounding).  sum |terms|
-    is the same op on the absolute values."""
-    def ops(x, w, b, absolute):
-        xt = torch.tensor(x, dtype=torch.float64, requires_grad=True)
-        wt = torch.tensor(w, dtype=torch.float64, requires_grad=True)
-        bt = torch.tensor(b, dtype=torch.float64, requires_grad=True)
-        y = torch.nn.functional.conv2d(xt, wt, bt, **kwargs)
-        g = _gradient(tuple(y.shape), np.float64)
-        y.backward(torch.tensor(np.abs(g) if absolute else g))
-        return [t.detach().numpy() for t in (y, xt.grad, wt.grad, bt.grad)]
-
-    exact = ops(x, w, b, False)
-    sizes = ops(np.abs(x), np.abs(w), np.abs(b), True)
-    n, c, kh, kw = w.shape
-    positions = x.shape[0] * int(np.prod(exact[0].shape[2:]))
-    terms = [c * kh * kw + 1, n * kh * kw, positions, positions]
-    return exact, [2 * np.sqrt(t) * eps * m + eps * np.abs(e)
-                   for t, m, e in zip(terms, sizes, exact)]
 
 
 CASES = [  # (x shape, w shape, conv2d's keywords)
@@ -111,15 +82,16 @@ CASES = [  # (x shape, w shape, conv2d's keywords)
 @pytest.mark.parametrize("case", CASES)
 def test_three_ops_as_torch(calls, threads, case, dtype):
     """The forward (with a bias) and the input, weight and bias gradients: ember's and torch's
-    both within a float sum's error bound of the exact values (see _exact_and_bounds: LeNet's
-    weight gradient sums 6400 products, so two orders of summing differ by ~1e-5 of the sum)."""
+    both within a float sum's error bound of the exact values (see conftest's
+    conv2d_exact_and_bounds: LeNet's weight gradient sums 6400 products, so two orders of
+    summing differ by ~1e-5 of the sum)."""
     x_shape, w_shape, kwargs = case
     rng = np.random.default_rng(7)
     x = rng.standard_normal(x_shape).astype(dtype)
     w = rng.standard_normal(w_shape).astype(dtype)
     b = rng.standard_normal(w_shape[0]).astype(dtype)
     theirs, ours = _conv_both(x, w, b, kwargs)
-    exact, bounds = _exact_and_bounds(x, w, b, kwargs, EPS[dtype])
+    exact, bounds = conv2d_exact_and_bounds(x, w, b, kwargs, EPS[dtype])
     for a, t, e, bound in zip(ours, theirs, exact, bounds):
         assert str(a.dtype)[6:] == str(t.dtype)[6:] and tuple(a.shape) == tuple(t.shape)
         assert np.all(np.abs(a.detach().numpy() - e) <= bound)
