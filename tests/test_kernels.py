@@ -369,6 +369,38 @@ def test_sgd_momentum_loop_rounds_as_the_numpy_passes(monkeypatch, calls, option
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
+def test_max_pool_2x2_winners_as_torch(path, calls, dtype):
+    """The 2x2 pool's winner in every arrangement of ties and specials: a window's first
+    maximum (-0.0 before 0.0 and 0.0 before -0.0 keep their own signs), or else its last NaN;
+    values, indices and signs of zero as torch's."""
+    specials = [np.nan, np.inf, -np.inf, 0.0, -0.0, 1.0, -1.0, 1.0]
+    rng = np.random.default_rng(4)
+    # every window of four from the specials (with repeats): 8^4 windows in planes 0 and 1
+    codes = np.indices((8, 8, 8, 8)).reshape(2, 2, 2, 32, 64)  # (row, column) in the window
+    windows = np.array(specials, dtype=np.float32)[codes]
+    x = np.empty((1, 3, 64, 128), dtype=np.float32)
+    x[0, :2] = windows.transpose(2, 3, 0, 4, 1).reshape(2, 64, 128)
+    # plane 2: specials among ordinary values
+    x[0, 2] = np.where(rng.random((64, 128)) < 0.3, rng.choice(specials, (64, 128)),
+                       rng.standard_normal((64, 128)))
+    out = []
+    for lib in (torch, ember):
+        t = lib.tensor(x).to(getattr(lib, dtype))
+        out.append(lib.nn.functional.max_pool2d(t, 2, return_indices=True)
+                   + (lib.nn.functional.max_pool2d(t, 2),))  # (values only: inference's way)
+    (ours, our_index, our_values), (theirs, their_index, _) = out[1], out[0]
+    np.testing.assert_array_equal(our_index.numpy(), their_index.numpy())
+    b = theirs.double().numpy()
+    for a in (ours.double().numpy(), our_values.double().numpy()):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(np.signbit(a)[~np.isnan(a)], np.signbit(b)[~np.isnan(b)])
+    if path == "kernels":
+        # (values only: the float loop again; bfloat16's NumPy passes)
+        name = "max_pool_2x2_bfloat16" if dtype == "bfloat16" else "max_pool_2x2"
+        assert calls.get(name, 0) == (1 if dtype == "bfloat16" else 2)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "bfloat16"])
 def test_relu_and_max_pool_gradients_as_torch(path, calls, dtype):
     """relu's gradient (0 where the output is <= 0: +0.0, also for a negative incoming
     gradient; NaN outputs keep theirs) and a 2x2 max pool's (each window's gradient placed at

@@ -128,12 +128,30 @@ def _torch_argmax(xp, taps, best, arg):
     return arg
 
 
+def _holds_negative_zero(xp, a):
+    """Whether float array ``a`` holds a -0.0: one compare of its bit patterns (unsigned
+    integers of its width) with the sign bit's."""
+    bits = a.view(xp.dtype(f"u{a.dtype.itemsize}"))
+    return bool((bits == bits.dtype.type(1 << (8 * a.dtype.itemsize - 1))).any())
+
+
 def _window_max(xp, window, xpad):
-    """max over every window (NaN propagates): one elementwise maximum per kernel offset."""
+    """max over every window (NaN propagates): one elementwise maximum per kernel offset.  A
+    window whose maximum is zero gets its first zero's sign, as torch's rule (the first
+    maximum wins) gives: maximum(-0.0, 0.0) may return either."""
     y = None
     for offset in window.offsets():
         v = window.tap(xpad, offset)
         y = v.copy() if y is None else xp.maximum(y, v)
+    if y.dtype.kind in "iub" or not _holds_negative_zero(xp, xpad):
+        return y
+    zero = y == 0
+    if bool(zero.any()):
+        first = None
+        for offset in reversed(list(window.offsets())):  # backwards: the first zero stays
+            v = window.tap(xpad, offset)[zero]
+            first = v if first is None else xp.where(v == 0, v, first)
+        y[zero] = first
     return y
 
 
@@ -186,6 +204,29 @@ def _flat_positions(xp, window, arg):
     return base + xp.take(xp.asarray(delta, dtype=xp.int64), arg)
 
 
+def _two_by_two_windows(window, x):
+    """2x2 windows, stride 2, no padding or dilation, every window inside the input: the
+    case of _kernels.max_pool_2x2."""
+    return (window.kernel == (2, 2) and window.stride == (2, 2) and window.dilation == (1, 1)
+            and window.padded == window.size
+            and window.out == (window.size[0] // 2, window.size[1] // 2) and x.size > 0)
+
+
+def _max_pool_2x2(x, window):
+    """The maxima of 2x2 windows and their flat positions by one loop (torch's rule) on a
+    float32/float64 array, or on bfloat16's bit patterns (each sample widened in a
+    register)."""
+    planes = x.reshape((-1,) + window.size)
+    y = np.empty((planes.shape[0],) + window.out, dtype=x.dtype)
+    index = np.empty(y.shape, dtype=np.int64)
+    if x.dtype.kind == "f":
+        _kernels.max_pool_2x2(planes, y, index)
+    else:
+        _kernels.max_pool_2x2_bfloat16(planes.view(np.uint16), y.view(np.uint16), index)
+    shape = x.shape[:x.ndim - 2] + window.out
+    return y.reshape(shape), index.reshape(shape)
+
+
 class MaxPool(Node):
     """y[o] = max over window o;  indices[o] = the flat position (over the pooled dims of the
     input, as torch's) of that maximum.
@@ -200,18 +241,11 @@ class MaxPool(Node):
     def forward(self, x):
         xp = self.xp
         w = self.window
-        floats = self._two_by_two(x)
+        floats = _kernels.takes(x, float64=True) and _two_by_two_windows(w, x)
         if floats or self.computes_bfloat16(x):  # one loop, torch's rule (_kernels.py)
-            planes = x.reshape((-1,) + w.size)
-            y = np.empty((planes.shape[0],) + w.out, dtype=x.dtype)
-            index = np.empty(y.shape, dtype=np.int64)
-            if floats:
-                _kernels.max_pool_2x2(planes, y, index)
-            else:  # bfloat16's bit patterns, each sample widened in a register
-                _kernels.max_pool_2x2_bfloat16(planes.view(np.uint16), y.view(np.uint16), index)
-            shape = x.shape[:x.ndim - 2] + w.out
-            self.index, self.valid = index.reshape(shape), None
-            return y.reshape(shape), self.index
+            y, self.index = _max_pool_2x2(x, w)
+            self.valid = None
+            return y, self.index
         xpad = w.pad(xp, x, _lowest(xp, x.dtype))
         y = _window_max(xp, w, xpad)
         self.index = _flat_positions(xp, w, _winners(xp, w, xpad, y))
@@ -223,20 +257,9 @@ class MaxPool(Node):
             self.valid = None if bool(valid.all()) else valid
         return y, self.index
 
-    def _two_by_two(self, x):
-        """2x2 windows, stride 2, no padding or dilation, every window inside the input, on
-        float32/float64 NumPy arrays: the case of _kernels.max_pool_2x2."""
-        return _kernels.takes(x, float64=True) and self._two_by_two_windows(x)
-
     def computes_bfloat16(self, x):
-        """The same windows on a bfloat16 array the loops take (see Node)."""
-        return _kernels.takes_bfloat16(x) and self._two_by_two_windows(x)
-
-    def _two_by_two_windows(self, x):
-        w = self.window
-        return (w.kernel == (2, 2) and w.stride == (2, 2) and w.dilation == (1, 1)
-                and w.padded == w.size
-                and w.out == (w.size[0] // 2, w.size[1] // 2) and x.size > 0)
+        """The 2x2 windows on a bfloat16 array the loops take (see Node)."""
+        return _kernels.takes_bfloat16(x) and _two_by_two_windows(self.window, x)
 
     def backward(self, grad, grad_indices=None):
         shape = self.input_shape(0)
@@ -256,6 +279,8 @@ class MaxPoolValues(NoGradNode):
 
     def forward(self, x):
         xp = self.xp
+        if _kernels.takes(x, float64=True) and _two_by_two_windows(self.window, x):
+            return _max_pool_2x2(x, self.window)[0]  # (the loop: faster than NumPy's passes)
         xpad = self.window.pad(xp, x, _lowest(xp, x.dtype))
         return _window_max(xp, self.window, xpad)
 
