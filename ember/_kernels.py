@@ -864,6 +864,107 @@ def conv_wide_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kern
         w_t += part
 
 
+@_inline
+def _tap_run(planes, k, width, kernel_h, kernel_w):
+    """The run of an image's padded planes that tap k = (c, kh, kw) reads: its wide column."""
+    c, offset = divmod(k, kernel_h * kernel_w)
+    kh, kw = divmod(offset, kernel_w)
+    return planes[c, kh * width + kw:]
+
+
+@_free_loop_with_fused_sums
+def conv_few_taps(x, w, bias, y, lo, hi, top, left, width):
+    """conv_wide for a convolution of few taps (wide_rows.FEW_TAPS: a first layer's 1-3
+    channels), without columns or BLAS: each tap's run is read where it lies in the padded
+    planes, and two output rows take four taps a pass (their sums stay in cache, the eight
+    weights in registers)."""
+    out_channels, out_h, out_w = y.shape[1], y.shape[2], y.shape[3]
+    kernel_h, kernel_w = w.shape[2], w.shape[3]
+    taps = w[0].size
+    weight = np.zeros((out_channels + 1, taps), dtype=x.dtype)  # (+1: an odd last row's pair)
+    weight[:out_channels] = w.reshape(out_channels, taps)
+    length = (out_h - 1) * width + out_w
+    planes = np.zeros((x.shape[1], (out_h + kernel_h - 1) * width), dtype=x.dtype)
+    out = np.empty((out_channels + 1, length), dtype=x.dtype)
+    for n in range(lo, hi):
+        _padded_planes(x, n, planes, top, left, width)
+        out[:] = 0
+        for o in range(0, out_channels, 2):
+            r0, r1, a, b = out[o], out[o + 1], weight[o], weight[o + 1]
+            k = 0
+            while k + 4 <= taps:
+                s0 = _tap_run(planes, k, width, kernel_h, kernel_w)
+                s1 = _tap_run(planes, k + 1, width, kernel_h, kernel_w)
+                s2 = _tap_run(planes, k + 2, width, kernel_h, kernel_w)
+                s3 = _tap_run(planes, k + 3, width, kernel_h, kernel_w)
+                a0, a1, a2, a3 = a[k], a[k + 1], a[k + 2], a[k + 3]
+                b0, b1, b2, b3 = b[k], b[k + 1], b[k + 2], b[k + 3]
+                for t in range(length):
+                    v0, v1, v2, v3 = s0[t], s1[t], s2[t], s3[t]
+                    r0[t] += a0 * v0 + a1 * v1 + a2 * v2 + a3 * v3
+                    r1[t] += b0 * v0 + b1 * v1 + b2 * v2 + b3 * v3
+                k += 4
+            for last in range(k, taps):  # (the taps after the last four)
+                s0 = _tap_run(planes, last, width, kernel_h, kernel_w)
+                a0, b0 = a[last], b[last]
+                for t in range(length):
+                    r0[t] += a0 * s0[t]
+                    r1[t] += b0 * s0[t]
+        for o in range(out_channels):
+            for r in range(out_h):
+                target = y[n, o, r]
+                source = out[o, r * width:]
+                if bias.size:
+                    for j in range(out_w):
+                        target[j] = source[j] + bias[o]
+                else:
+                    for j in range(out_w):
+                        target[j] = source[j]
+
+
+@_free_loop_with_fused_sums
+def conv_few_taps_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kernel_w):
+    """conv_wide_weight_grad for few taps (see conv_few_taps), without columns or BLAS:
+    w_t (taps, O) = the sum over images lo .. hi - 1 of each tap's run times the gradient laid
+    wide (zero in the extra columns: x must be finite), two output channels by four taps a
+    pass, each of the eight sums taken along the run."""
+    out_channels, out_h = grad.shape[1], grad.shape[2]
+    taps = w_t.shape[0]
+    length = (out_h - 1) * width + grad.shape[3]
+    planes = np.zeros((x.shape[1], (out_h + kernel_h - 1) * width), dtype=x.dtype)
+    wide = np.zeros((out_channels + 1, length), dtype=x.dtype)  # (+1: an odd last row's pair)
+    zero = x.dtype.type(0)
+    w_t[:] = 0
+    for n in range(lo, hi):
+        _padded_planes(x, n, planes, top, left, width)
+        _widened(grad, n, wide, 0, width)
+        for o in range(0, out_channels, 2):
+            g0, g1 = wide[o], wide[o + 1]
+            for k in range(0, taps, 4):
+                # (past the last tap, the last one again: its sums are not kept)
+                s0 = _tap_run(planes, k, width, kernel_h, kernel_w)
+                s1 = _tap_run(planes, min(k + 1, taps - 1), width, kernel_h, kernel_w)
+                s2 = _tap_run(planes, min(k + 2, taps - 1), width, kernel_h, kernel_w)
+                s3 = _tap_run(planes, min(k + 3, taps - 1), width, kernel_h, kernel_w)
+                a0 = a1 = a2 = a3 = b0 = b1 = b2 = b3 = zero
+                for t in range(length):
+                    u, v = g0[t], g1[t]
+                    v0, v1, v2, v3 = s0[t], s1[t], s2[t], s3[t]
+                    a0 += u * v0
+                    a1 += u * v1
+                    a2 += u * v2
+                    a3 += u * v3
+                    b0 += v * v0
+                    b1 += v * v1
+                    b2 += v * v2
+                    b3 += v * v3
+                for j, (a, b) in enumerate(((a0, b0), (a1, b1), (a2, b2), (a3, b3))):
+                    if k + j < taps:
+                        w_t[k + j, o] += a
+                        if o + 1 < out_channels:
+                            w_t[k + j, o + 1] += b
+
+
 @_free_loop
 def transpose_rows(a, out, r_lo, r_hi):
     """out[j, i] = a[i, j] for the rows r_lo .. r_hi - 1 of the matrix ``a``, in tiles of

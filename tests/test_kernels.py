@@ -8,6 +8,7 @@ import torch
 
 import ember
 from ember import _kernels
+from ember.ops import wide_rows
 
 from conftest import TORCH_LOW_CONV_ROUNDS_ONCE, assert_same, conv2d_exact_and_bounds, conv_gradient
 
@@ -45,7 +46,8 @@ def calls(monkeypatch):
                  "attention_rows", "attention_grad_rows", "relu", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
                  "max_pool_2x2_bfloat16",
-                 "conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad", "im2col_rows",
+                 "conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad", "conv_few_taps",
+                 "conv_few_taps_weight_grad", "im2col_rows",
                  "col2im_rows", "transpose_rows", "relu_bfloat16",
                  "relu_grad_bfloat16", "sgd_momentum_update"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
@@ -590,6 +592,14 @@ def test_kernel_draws_and_numpy_draws_from_two_threads_use_each_word_once(path):
     assert bool((ember.get_rng_state() == expected).all())
 
 
+def _wide_loops(w_shape):
+    """The wide-rows loops (forward, input gradient, weight gradient) of a convolution with
+    this weight's shape: without columns or BLAS for few taps (ops/wide_rows.py)."""
+    if int(np.prod(w_shape[1:])) <= wide_rows.FEW_TAPS:
+        return "conv_few_taps", "conv_wide_input_grad", "conv_few_taps_weight_grad"
+    return "conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"
+
+
 @pytest.mark.parametrize("case", [((8, 1, 28, 28), (6, 1, 5, 5), {"padding": 2}, True),
                                   ((4, 3, 9, 11), (5, 3, 3, 3), {"padding": 1}, True),
                                   ((4, 2, 9, 9), (4, 2, 3, 3), {}, True),
@@ -620,7 +630,7 @@ def test_conv2d_weight_gradient_as_torch(path, calls, case):
         assert np.all(np.abs(ours.detach().numpy() - e) <= bound)
         assert np.all(np.abs(theirs.detach().numpy() - e) <= bound)  # (torch meets it too)
     wide = wide and path == "kernels" and _kernels._SCIPY
-    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"):
+    for name in _wide_loops(w_shape):
         assert bool(calls.get(name, 0)) == wide, name  # (a call per half of the batch)
     # the others' columns: row copies for stride 1 (_kernels.im2col_rows), NumPy's otherwise
     rows = path == "kernels" and not wide and "stride" not in kwargs
@@ -647,8 +657,9 @@ def test_conv2d_loop_keeps_infinities_and_nans_where_torch_has_them(path, calls)
         finite = np.isfinite(theirs)
         np.testing.assert_allclose(ours[finite], theirs[finite], rtol=1e-5, atol=1e-5)
     wide = path == "kernels" and _kernels._SCIPY
-    assert bool(calls.get("conv_wide", 0)) == wide
-    assert calls.get("conv_wide_weight_grad", 0) == 0
+    forward, _, weight_grad = _wide_loops(w.shape)
+    assert bool(calls.get(forward, 0)) == wide
+    assert calls.get(weight_grad, 0) == 0
 
 
 @pytest.mark.skipif(numba is None, reason="Numba is not installed")

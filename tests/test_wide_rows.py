@@ -37,9 +37,18 @@ def calls(monkeypatch):
             return kernel(*args)
         return counting
 
-    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"):
+    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad", "conv_few_taps",
+                 "conv_few_taps_weight_grad"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
     return seen
+
+
+def _loops(w_shape):
+    """The loops (forward, input gradient, weight gradient) a convolution with this weight's
+    shape takes: without columns or BLAS for few taps (wide_rows.FEW_TAPS)."""
+    if int(np.prod(w_shape[1:])) <= wide_rows.FEW_TAPS:
+        return "conv_few_taps", "conv_wide_input_grad", "conv_few_taps_weight_grad"
+    return "conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"
 
 
 @pytest.fixture(params=["one thread", "two threads"])
@@ -96,26 +105,31 @@ def test_three_ops_as_torch(calls, threads, case, dtype):
         assert str(a.dtype)[6:] == str(t.dtype)[6:] and tuple(a.shape) == tuple(t.shape)
         assert np.all(np.abs(a.detach().numpy() - e) <= bound)
         assert np.all(np.abs(t.detach().numpy() - e) <= bound)  # (the bound holds for torch)
-    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"):
+    for name in _loops(w_shape):
         assert len(calls[name]) == 2, name  # one call per half of the batch
         on_helper = [t == "ember-parallel" for t in calls[name]]
         assert any(on_helper) == (threads == "two threads" and x_shape[0] > 1), name
 
 
-def test_weight_gradient_has_the_same_bits_on_one_thread_and_on_two(monkeypatch):
+@pytest.mark.parametrize("channels,out_channels", [(6, 16), (1, 6)])  # (BLAS's; few taps)
+def test_weight_gradient_has_the_same_bits_on_one_thread_and_on_two(monkeypatch, calls,
+                                                                    channels, out_channels):
     """The two halves' sums are made and added the same way whichever thread runs each: the
     result does not depend on the load."""
     rng = np.random.default_rng(8)
-    x = rng.standard_normal((33, 6, 14, 14)).astype(np.float32)
-    w = rng.standard_normal((16, 6, 5, 5)).astype(np.float32)
+    x = rng.standard_normal((33, channels, 14, 14)).astype(np.float32)
+    w = rng.standard_normal((out_channels, channels, 5, 5)).astype(np.float32)
     grads = []
     for split in (False, True):
         monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0 if split else float("inf"))
         monkeypatch.setattr(_parallel, "two_cores", lambda split=split: split)
         wt = ember.tensor(w, requires_grad=True)
-        ember.nn.functional.conv2d(ember.tensor(x), wt).sum().backward()
+        y = ember.nn.functional.conv2d(ember.tensor(x), wt)
+        y.backward(ember.tensor(conv_gradient(tuple(y.shape), np.float32)))
         grads.append(wt.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
+    # (two halves, twice; a gradient of sum() is a broadcast view, which goes conv.py's way)
+    assert len(calls[_loops(w.shape)[2]]) == 4
 
 
 def test_double_backward_as_torch():
@@ -151,8 +165,8 @@ def test_infinities_go_conv_py_s_way(calls):
         np.testing.assert_array_equal(np.isinf(a), np.isinf(t))
         finite = np.isfinite(t)
         np.testing.assert_allclose(a[finite], t[finite], rtol=1e-5, atol=1e-4)
-    assert calls["conv_wide"] and "conv_wide_weight_grad" not in calls
-    assert "conv_wide_input_grad" not in calls
+    forward, input_grad, weight_grad = _loops(w.shape)
+    assert calls[forward] and weight_grad not in calls and input_grad not in calls
 
 
 def test_without_scipy_conv_py_s_way(calls, monkeypatch):

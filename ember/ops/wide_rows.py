@@ -66,6 +66,14 @@ SPLIT_WORK = 1e6
 # summed along the 136) ran at ~40 per image, better with two images a product (more did not
 # help)
 GROUP_WEIGHT = 2
+# convolutions with at most this many taps (C * KH * KW: a first layer's, on 1-3 channels) take
+# loops without columns or BLAS for their forward and weight gradient (conv_few_taps,
+# conv_few_taps_weight_grad)
+# NOTE: BLAS packs its operands for each product, which for so short a sum costs more than the
+# sums: LeNet's first convolution (25 taps, 6 x 25 x 892 an image) 18-21 us an image by SciPy's
+# OpenBLAS on an AMD EPYC, 5-6.5 by the loop; its weight gradient's (6 x 892 x 25) 20 against 4.5
+# (the second's 150 taps: 16 x 150 x 136 about even, so BLAS keeps those)
+FEW_TAPS = 32
 
 
 def takes(geo, in_channels, out_channels, *arrays):
@@ -109,8 +117,13 @@ def conv(x, w, b, geo):
     y = np.empty((n, out_channels) + geo.out_size, dtype=x.dtype)
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
+    few_taps = w[0].size <= FEW_TAPS
+
     def loop(k, lo, hi):
-        _kernels.conv_wide(x, w, bias, y, lo, hi, *pad)
+        if few_taps:
+            _kernels.conv_few_taps(x, w, bias, y, lo, hi, *pad)
+        else:
+            _kernels.conv_wide(x, w, bias, y, lo, hi, *pad)
 
     _in_halves(n, loop, y.size * w[0].size)
     return y
@@ -128,8 +141,11 @@ def weight_grad(x, grad, geo):
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
     def loop(k, lo, hi):
-        _kernels.conv_wide_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel,
-                                       GROUP_WEIGHT)
+        if rows <= FEW_TAPS:
+            _kernels.conv_few_taps_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel)
+        else:
+            _kernels.conv_wide_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel,
+                                           GROUP_WEIGHT)
 
     _in_halves(n, loop, grad.size * rows)
     w_t = halves_t[0] + halves_t[1]  # (a half of no images holds +0.0)
