@@ -777,6 +777,22 @@ def _widened(y, n, out, start, width):
                     target[j] = 0
 
 
+@_inline
+def _laid_out(out, y, n, bias, width):
+    """y[n, o, r, j] = out[o, r * width + j] (+ bias[o] unless ``bias`` is empty): an image's
+    wide output rows laid out, the extra columns dropped."""
+    for o in range(y.shape[1]):
+        for r in range(y.shape[2]):
+            target = y[n, o, r]
+            source = out[o, r * width:]
+            if bias.size:
+                for j in range(y.shape[3]):
+                    target[j] = source[j] + bias[o]
+            else:
+                for j in range(y.shape[3]):
+                    target[j] = source[j]
+
+
 @_free_loop
 def conv_wide(x, w, bias, y, lo, hi, top, left, width):
     """conv.Conv.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), zero-padded by
@@ -794,16 +810,7 @@ def conv_wide(x, w, bias, y, lo, hi, top, left, width):
         _padded_planes(x, n, planes, top, left, width)
         _wide_columns(planes, cols, 0, width, kernel_h, kernel_w, length)
         np.dot(weight, cols, out)
-        for o in range(out_channels):
-            for r in range(out_h):
-                target = y[n, o, r]
-                source = out[o, r * width:]
-                if bias.size:
-                    for j in range(out_w):
-                        target[j] = source[j] + bias[o]
-                else:
-                    for j in range(out_w):
-                        target[j] = source[j]
+        _laid_out(out, y, n, bias, width)
 
 
 @_free_loop
@@ -910,16 +917,7 @@ def conv_few_taps(x, w, bias, y, lo, hi, top, left, width):
                 for t in range(length):
                     r0[t] += a0 * s0[t]
                     r1[t] += b0 * s0[t]
-        for o in range(out_channels):
-            for r in range(out_h):
-                target = y[n, o, r]
-                source = out[o, r * width:]
-                if bias.size:
-                    for j in range(out_w):
-                        target[j] = source[j] + bias[o]
-                else:
-                    for j in range(out_w):
-                        target[j] = source[j]
+        _laid_out(out, y, n, bias, width)
 
 
 @_free_loop_with_fused_sums
