@@ -63,6 +63,7 @@ def compile_loops():
             return
         import numba
 
+        globals()["_cblas_gemm"] = _make_cblas_gemm()
         for name, (fn, options) in _REGISTERED.items():
             _COMPILED[name] = numba.njit(**options)(fn)
             if getattr(globals()[name], "__wrapped__", None) is fn:  # (not a test's spy)
@@ -95,7 +96,8 @@ def takes(*arrays, float64=False):
     return len({a.dtype for a in arrays}) <= 1
 
 
-# the loops that call BLAS (np.dot in Numba: SciPy's BLAS) need SciPy too
+# the loops that call BLAS need SciPy too (np.dot in Numba: SciPy's BLAS; compiled in each
+# such loop beside the call of NumPy's own, which they take where numpy_gemm finds it)
 _SCIPY = importlib.util.find_spec("scipy") is not None
 
 
@@ -104,6 +106,85 @@ def takes_with_blas(*arrays):
     wide-rows convolutions): Numba compiles ``np.dot`` to a call of SciPy's BLAS, so SciPy
     must be installed too (the extra ``ember[fast]`` installs both)."""
     return _SCIPY and takes(*arrays, float64=True)
+
+
+# NumPy's own BLAS for the loops' products. Numba compiles np.dot to SciPy's BLAS, which may be
+# another build: SciPy 1.17's OpenBLAS 0.3.30 took 18 us for LeNet's second convolution's
+# 16 x 150 x 136 product an image on an AMD EPYC, NumPy 2.4's OpenBLAS 0.3.31 9 us (its
+# small-matrix kernels skip the packing of the operands). NumPy's wheels ship OpenBLAS with a
+# 64-bit integer interface and the symbol suffix "64_": only those names are taken (their
+# integers are known to be 64-bit); elsewhere the loops keep np.dot.
+_GEMM_NAMES = ("scipy_cblas_{}gemm64_", "cblas_{}gemm64_")
+_numpy_gemm = {}
+_cblas_gemm = None  # (a Numba intrinsic, made by compile_loops: _make_cblas_gemm)
+
+
+def numpy_gemm(dtype):
+    """The address of NumPy's own cblas ``sgemm`` (float32) or ``dgemm`` (float64), for the
+    loops' ``_product``; 0 where it is not one of _GEMM_NAMES, or threadpoolctl (which finds
+    the library) is missing."""
+    dtype = np.dtype(dtype)
+    if dtype not in _numpy_gemm:
+        _numpy_gemm[dtype] = _find_numpy_gemm("s" if dtype == np.float32 else "d")
+    return _numpy_gemm[dtype]
+
+
+def _find_numpy_gemm(prefix):
+    import ctypes
+
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        return 0
+    for lib in threadpool_info():
+        if lib["user_api"] != "blas" or "numpy" not in str(lib["filepath"]):
+            continue
+        try:
+            handle = ctypes.CDLL(lib["filepath"])
+        except OSError:
+            return 0
+        for name in _GEMM_NAMES:
+            function = getattr(handle, name.format(prefix), None)
+            if function is not None:
+                return ctypes.cast(function, ctypes.c_void_p).value
+    return 0
+
+
+def _make_cblas_gemm():
+    """_cblas_gemm(address, transpose_b, m, n, k, a, b, out): out (m, n) = a (m, k) @ b (k, n),
+    or @ b.T for b (n, k) with ``transpose_b``, C-contiguous float32 or float64, by the
+    64-bit-integer cblas gemm at ``address`` (row-major). A Numba intrinsic: the address is an
+    argument, so the loops stay cacheable."""
+    from llvmlite import ir
+    from numba import types
+    from numba.extending import intrinsic
+
+    @intrinsic
+    def _cblas_gemm(typingctx, address, transpose_b, m, n, k, a, b, out):
+        signature = types.void(types.int64, types.boolean, types.int64, types.int64,
+                               types.int64, a, b, out)
+
+        def codegen(context, builder, sig, args):
+            address, transpose_b, m, n, k = args[:5]
+            real = ir.FloatType() if sig.args[5].dtype == types.float32 else ir.DoubleType()
+            i32, i64, pointer = ir.IntType(32), ir.IntType(64), real.as_pointer()
+            gemm_type = ir.FunctionType(ir.VoidType(), [i32, i32, i32, i64, i64, i64, real,
+                                                        pointer, i64, pointer, i64, real,
+                                                        pointer, i64])
+            gemm = builder.inttoptr(address, gemm_type.as_pointer())
+            a, b, out = (context.make_array(t)(context, builder, v).data
+                         for t, v in zip(sig.args[5:], args[5:]))
+            # cblas.h: CblasRowMajor 101, CblasNoTrans 111, CblasTrans 112
+            trans_b = builder.select(transpose_b, ir.Constant(i32, 112), ir.Constant(i32, 111))
+            ldb = builder.select(transpose_b, k, n)
+            builder.call(gemm, [ir.Constant(i32, 101), ir.Constant(i32, 111), trans_b, m, n, k,
+                                ir.Constant(real, 1.0), a, k, b, ldb, ir.Constant(real, 0.0),
+                                out, n])
+            return context.get_dummy_value()
+
+        return signature, codegen
+
+    return _cblas_gemm
 
 
 def takes_bfloat16(*arrays):
@@ -732,7 +813,8 @@ def truncate_to_bfloat16(bits, out):
 # (c, kh, kw) starts at kh * Wp + kw of padded plane c.  Each loop takes its images lo .. hi - 1
 # one at a time (the weight gradient's, a group of ``group``: their columns side by side,
 # (C * KH * KW, group * L), image i's from i * L on) in the core's cache, with one BLAS product
-# (np.dot: SciPy's BLAS, on this thread) between making them and laying out the result.
+# (_product: NumPy's BLAS, or SciPy's by np.dot; on this thread) between making them and
+# laying out the result.
 
 @_inline
 def _padded_planes(x, n, planes, top, left, width):
@@ -778,6 +860,25 @@ def _widened(y, n, out, start, width):
 
 
 @_inline
+def _product(gemm, a, b, out):
+    """out = a @ b for C-contiguous 2-D arrays: by NumPy's own BLAS at address ``gemm``
+    (numpy_gemm), or by np.dot (SciPy's BLAS) where ``gemm`` is 0."""
+    if gemm:
+        _cblas_gemm(gemm, False, a.shape[0], b.shape[1], a.shape[1], a, b, out)
+    else:
+        np.dot(a, b, out)
+
+
+@_inline
+def _product_bt(gemm, a, b, out):
+    """out = a @ b.T for C-contiguous 2-D arrays (b: rows of a's length), as _product."""
+    if gemm:
+        _cblas_gemm(gemm, True, a.shape[0], b.shape[0], a.shape[1], a, b, out)
+    else:
+        np.dot(a, b.T, out)
+
+
+@_inline
 def _laid_out(out, y, n, bias, width):
     """y[n, o, r, j] = out[o, r * width + j] (+ bias[o] unless ``bias`` is empty): an image's
     wide output rows laid out, the extra columns dropped."""
@@ -794,7 +895,7 @@ def _laid_out(out, y, n, bias, width):
 
 
 @_free_loop
-def conv_wide(x, w, bias, y, lo, hi, top, left, width):
+def conv_wide(x, w, bias, y, lo, hi, top, left, width, gemm):
     """conv.Conv.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), zero-padded by
     ``top`` rows and ``left`` columns (and as many after as the output's size needs): y[n] =
     w (O, C * KH * KW) @ the image's columns, each output row taken from its wide row (the
@@ -809,12 +910,12 @@ def conv_wide(x, w, bias, y, lo, hi, top, left, width):
     for n in range(lo, hi):
         _padded_planes(x, n, planes, top, left, width)
         _wide_columns(planes, cols, 0, width, kernel_h, kernel_w, length)
-        np.dot(weight, cols, out)
+        _product(gemm, weight, cols, out)
         _laid_out(out, y, n, bias, width)
 
 
 @_free_loop
-def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width):
+def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width, gemm):
     """conv.ConvTranspose.forward by wide rows for images lo .. hi - 1: the image's columns =
     w^T (C * KH * KW, O) @ its gradient laid wide (zero in the extra columns, so those
     columns are 0 for a finite weight), added back into a zeroed padded plane kernel offset
@@ -822,14 +923,14 @@ def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width):
     column ``left``) is x[n] (N, C, H, W)."""
     out_channels = grad.shape[1]
     channels, kernel_h, kernel_w = w.shape[1], w.shape[2], w.shape[3]
-    weight_t = w.reshape(out_channels, -1).T
+    weight_t = np.ascontiguousarray(w.reshape(out_channels, -1).T)
     length = (grad.shape[2] - 1) * width + grad.shape[3]
     wide = np.empty((out_channels, length), dtype=grad.dtype)
     cols = np.empty((weight_t.shape[0], length), dtype=grad.dtype)
     plane = np.empty((grad.shape[2] + kernel_h - 1) * width, dtype=grad.dtype)  # Hp * Wp
     for n in range(lo, hi):
         _widened(grad, n, wide, 0, width)
-        np.dot(weight_t, wide, cols)
+        _product(gemm, weight_t, wide, cols)
         for c in range(channels):
             plane[:] = 0
             for kh in range(kernel_h):
@@ -846,7 +947,8 @@ def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width):
 
 
 @_free_loop
-def conv_wide_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kernel_w, group):
+def conv_wide_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kernel_w, group,
+                          gemm):
     """conv.ConvWeight.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), padded as
     in conv_wide: w_t (C * KH * KW, O) = the sum over the groups of images of their columns @
     their gradient laid wide, transposed (zero in the extra columns: x must be finite), the
@@ -867,7 +969,7 @@ def conv_wide_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kern
         if images < group:
             wide[:, images * length:] = 0
             cols[:, images * length:] = 0
-        np.dot(cols, wide.T, part)
+        _product_bt(gemm, cols, wide, part)
         w_t += part
 
 

@@ -63,6 +63,17 @@ def threads(request, monkeypatch):
     return request.param
 
 
+@pytest.fixture(params=["NumPy's BLAS", "SciPy's BLAS"])
+def blas(request, monkeypatch):
+    """Runs a test with the loops' products on NumPy's own BLAS (_kernels.numpy_gemm) and on
+    SciPy's (np.dot compiled by Numba, where NumPy's is not found)."""
+    if request.param == "SciPy's BLAS":
+        monkeypatch.setattr(_kernels, "numpy_gemm", lambda dtype: 0)
+    elif not _kernels.numpy_gemm(np.float32) or not _kernels.numpy_gemm(np.float64):
+        pytest.skip("NumPy's BLAS is not one whose gemm the loops can call")
+    return request.param
+
+
 def _conv_both(x, w, b, kwargs):
     """conv2d and its input, weight and bias gradients (under conv_gradient) in torch and in
     ember."""
@@ -89,7 +100,7 @@ CASES = [  # (x shape, w shape, conv2d's keywords)
 @pytest.mark.filterwarnings("ignore:Using padding='same'")  # (torch's, for the even kernel)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("case", CASES)
-def test_three_ops_as_torch(calls, threads, case, dtype):
+def test_three_ops_as_torch(calls, threads, blas, case, dtype):
     """The forward (with a bias) and the input, weight and bias gradients: ember's and torch's
     both within a float sum's error bound of the exact values (see conftest's
     conv2d_exact_and_bounds: LeNet's weight gradient sums 6400 products, so two orders of
@@ -226,3 +237,18 @@ def test_an_image_s_columns_beyond_the_cache_go_conv_py_s_way(calls, monkeypatch
         for a, t in zip(ours, theirs):
             assert_same(a, t, atol=1e-4)
         assert bool(calls) == wide
+
+
+def test_numpy_gemm_only_by_names_with_64_bit_integers(monkeypatch):
+    """The loops call NumPy's own gemm only under the names of its 64-bit-integer builds
+    (_kernels._GEMM_NAMES), found through threadpoolctl; otherwise 0 (np.dot, SciPy's BLAS)."""
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(_kernels, "_numpy_gemm", {})
+    found = _kernels.numpy_gemm(np.float32)
+    assert found == _kernels.numpy_gemm(np.float32)  # (looked up once)
+    monkeypatch.setattr(_kernels, "_numpy_gemm", {})
+    monkeypatch.setattr(_kernels, "_GEMM_NAMES", ("no_such_{}gemm",))
+    assert _kernels.numpy_gemm(np.float32) == 0
+    monkeypatch.setattr(_kernels, "_numpy_gemm", {})
+    monkeypatch.setitem(__import__("sys").modules, "threadpoolctl", None)  # (not installed)
+    assert _kernels.numpy_gemm(np.float64) == 0

@@ -17,9 +17,11 @@ products with Wp / Wo more columns, an image (the weight gradient: two) at a tim
     weight gradient  w^T     = sum over the images of cols @ grad_wide^T
 
 Each op is one loop in _kernels.py (conv_wide, conv_wide_input_grad, conv_wide_weight_grad)
-that makes an image's columns, multiplies them with BLAS (``np.dot`` compiled by Numba: SciPy's
-BLAS, on the calling thread) and lays out the result while all of it is in the core's cache:
-no columns pass through main memory and no Python runs per image.
+that makes an image's columns, multiplies them with BLAS (NumPy's own, called through
+``_kernels.numpy_gemm``'s address; where that is not found, ``np.dot`` compiled by Numba:
+SciPy's BLAS; on the calling thread either way) and lays out the result while all of it is in
+the core's cache: no columns pass through main memory and no Python runs per image.  A first
+layer's few taps (FEW_TAPS) take loops without columns or BLAS.
 
 NOTE (measured, LeNet-5 at batch 64, one thread): the second convolution's forward 0.87 ->
 ~0.47 ms (im2col's 1500 short runs per image cost more than the product), its input gradient
@@ -118,12 +120,13 @@ def conv(x, w, b, geo):
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
     few_taps = w[0].size <= FEW_TAPS
+    gemm = _kernels.numpy_gemm(x.dtype)
 
     def loop(k, lo, hi):
         if few_taps:
             _kernels.conv_few_taps(x, w, bias, y, lo, hi, *pad)
         else:
-            _kernels.conv_wide(x, w, bias, y, lo, hi, *pad)
+            _kernels.conv_wide(x, w, bias, y, lo, hi, *pad, gemm)
 
     _in_halves(n, loop, y.size * w[0].size)
     return y
@@ -138,6 +141,7 @@ def weight_grad(x, grad, geo):
     out_channels = grad.shape[1]
     rows = channels * geo.kernel[0] * geo.kernel[1]
     halves_t = np.empty((2, rows, out_channels), dtype=x.dtype)
+    gemm = _kernels.numpy_gemm(x.dtype)
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
     def loop(k, lo, hi):
@@ -145,7 +149,7 @@ def weight_grad(x, grad, geo):
             _kernels.conv_few_taps_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel)
         else:
             _kernels.conv_wide_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel,
-                                           GROUP_WEIGHT)
+                                           GROUP_WEIGHT, gemm)
 
     _in_halves(n, loop, grad.size * rows)
     w_t = halves_t[0] + halves_t[1]  # (a half of no images holds +0.0)
@@ -159,10 +163,11 @@ def input_grad(grad, w, geo):
         return None
     n = grad.shape[0]
     x = np.empty((n, w.shape[1]) + geo.in_size, dtype=grad.dtype)
+    gemm = _kernels.numpy_gemm(grad.dtype)
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
 
     def loop(k, lo, hi):
-        _kernels.conv_wide_input_grad(grad, w, x, lo, hi, *pad)
+        _kernels.conv_wide_input_grad(grad, w, x, lo, hi, *pad, gemm)
 
     _in_halves(n, loop, grad.size * w[0].size)
     return x
