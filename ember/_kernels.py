@@ -558,8 +558,11 @@ def adam_update(param, g, m, v, keep1, beta2, keep2, bias2_root, eps, step_size)
 def sgd_momentum_update(param, g, buf, momentum, negative_lr, lo, hi):
     """optim.SGD._update with momentum (no dampening, not Nesterov) for the values lo .. hi - 1
     of one flat float32 parameter, in place, op for op (the scalars are float32, as NumPy
-    rounds them):  buf = buf * momentum + g;  param += negative_lr * buf."""
-    for i in range(lo, hi):
+    rounds them):  buf = buf * momentum + g;  param += negative_lr * buf.  (On slices: indexed
+    from lo, each access was checked for a negative index and the loop was no SIMD code: 3-6x
+    as long, 46-97 against 14 us for LeNet's 48,000-value weight.)"""
+    param, g, buf = param[lo:hi], g[lo:hi], buf[lo:hi]
+    for i in range(hi - lo):
         b = buf[i] * momentum + g[i]
         buf[i] = b
         param[i] += negative_lr * b
