@@ -26,7 +26,7 @@ import threading
 
 import numpy as np
 
-from . import _dtype
+from . import _dtype, _threads
 
 # Numba is imported on the first kernel call, not with ember (it adds ~0.17 s to an import)
 ENABLED = (importlib.util.find_spec("numba") is not None
@@ -137,7 +137,7 @@ def _find_numpy_gemm(prefix):
     except ImportError:
         return 0
     for lib in threadpool_info():
-        if lib["user_api"] != "blas" or "numpy" not in str(lib["filepath"]):
+        if lib["user_api"] != "blas" or not _threads.numpy_s_library(lib["filepath"]):
             continue
         try:
             handle = ctypes.CDLL(lib["filepath"])

@@ -32,6 +32,17 @@ def _controller():
     return ThreadpoolController()
 
 
+def numpy_s_library(filepath):
+    """Whether a loaded library lies in NumPy's own folders (numpy/ or, for a wheel, the
+    numpy.libs beside it): NumPy's BLAS, told by where it lies, not by "numpy" somewhere in
+    its path (a checkout's or an environment's folder may be called that)."""
+    import numpy
+
+    package = os.path.dirname(os.path.realpath(numpy.__file__))
+    folder = os.path.dirname(os.path.realpath(str(filepath)))
+    return folder in (package, package + ".libs") or folder.startswith(package + os.sep)
+
+
 def set_num_threads(n):
     """Limit NumPy's BLAS to ``n`` threads (needs the optional package threadpoolctl)."""
     n = int(n)
@@ -112,7 +123,7 @@ class _LoadWatch:
         blas = [lib for lib in controller.lib_controllers
                 if lib.user_api == "blas"] if controller is not None else []
         # NumPy's own BLAS (another library's, torch's or SciPy's, may be loaded too)
-        blas.sort(key=lambda lib: "numpy" not in str(lib.filepath))
+        blas.sort(key=lambda lib: not numpy_s_library(lib.filepath))
         try:
             self.cpus = os.sched_getaffinity(0)
             _cpu_ticks(self.cpus)

@@ -242,7 +242,12 @@ def test_an_image_s_columns_beyond_the_cache_go_conv_py_s_way(calls, monkeypatch
 def test_numpy_gemm_only_by_names_with_64_bit_integers(monkeypatch):
     """The loops call NumPy's own gemm only under the names of its 64-bit-integer builds
     (_kernels._GEMM_NAMES), found through threadpoolctl; otherwise 0 (np.dot, SciPy's BLAS)."""
-    pytest.importorskip("threadpoolctl")
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    # NumPy's library by where it lies, not by "numpy" in a folder's name
+    paths = [lib["filepath"] for lib in threadpoolctl.threadpool_info()
+             if lib["user_api"] == "blas"]
+    assert any(_threads.numpy_s_library(path) for path in paths)
+    assert not _threads.numpy_s_library("/home/numpy/.venv/lib/scipy.libs/libopenblas.so")
     monkeypatch.setattr(_kernels, "_numpy_gemm", {})
     found = _kernels.numpy_gemm(np.float32)
     assert found == _kernels.numpy_gemm(np.float32)  # (looked up once)
