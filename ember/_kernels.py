@@ -64,11 +64,15 @@ def compile_loops():
         import numba
 
         globals()["_cblas_gemm"] = _make_cblas_gemm()
+        globals()["prange"] = numba.prange
         for name, (fn, options) in _REGISTERED.items():
             _COMPILED[name] = numba.njit(**options)(fn)
             if getattr(globals()[name], "__wrapped__", None) is fn:  # (not a test's spy)
                 globals()[name] = _COMPILED[name]
 
+
+# Numba's prange once compile_loops() has run: a loop whose iterations Numba's threads share
+prange = range
 
 _loop = _kernel()
 _loop_with_sums = _kernel(fastmath={"reassoc"})  # sums in any order: SIMD lanes
@@ -216,6 +220,63 @@ def rows(a):
     """``a`` as a 2-D array of its last dim's rows (a view: ``a`` is C-contiguous)."""
     n = a.shape[-1] if a.ndim else 1
     return a.reshape(-1, n)
+
+
+# ------------------------------------------------------------- two halves on Numba's threads
+
+_parallel_loop = _kernel(nogil=True, parallel=True)  # (its prange: on Numba's threads)
+
+
+@_inline
+def _half(half, n):
+    """(lo, hi) of half 0 or 1 of the range [0, n): [0, n // 2) or [n // 2, n)."""
+    return half * (n // 2), n // 2 + half * (n - n // 2)
+
+
+class _Pool:
+    """Who may start Numba's threads now: one caller at a time (Numba's fallback pool,
+    "workqueue", stops the process when two threads use it at once; a second caller runs its
+    halves on its own thread), and no process forked from one that has used them (GNU
+    OpenMP's threads, Numba's usual pool, do not survive a fork: the child would hang)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.owner = None  # the process that has started them (os.getpid())
+
+    def enter(self):
+        pid = os.getpid()
+        if self.owner not in (None, pid) or not self.lock.acquire(blocking=False):
+            return False
+        self.owner = pid
+        return True
+
+    def leave(self):
+        self.lock.release()
+
+
+_pool = _Pool()
+
+
+def in_halves(name, n, args, split):
+    """Runs the loop called ``name`` as loop(half, lo, hi, *args) for the halves 0 and 1 of
+    the range [0, n) (``_half``).  With ``split`` (the caller has found two cores free and the
+    work big) the two run at once, on two of Numba's threads (the loop's driver ``name +
+    "_in_halves"``), else one after the other here.  Always the same two halves, so a result
+    summed per half (a weight's gradient) has the same bits either way.
+    NOTE: a hand-off to a sleeping thread costs ~120 us on this project's VMs (a Python thread,
+    or Numba's "workqueue" pool); GNU OpenMP's threads, which wait by spinning for a moment
+    first, start in ~3-12 us."""
+    compile_loops()
+    if split and _pool.enter():
+        try:
+            globals()[name + "_in_halves"](n, *args)
+        finally:
+            _pool.leave()
+            _threads.pool_done()  # (its threads spin now: _threads.pool_spinning)
+        return
+    loop = globals()[name]
+    for half in range(2):
+        loop(half, *_half(half, n), *args)
 
 
 # ------------------------------------------------------------------------------ e^v
@@ -899,11 +960,12 @@ def _laid_out(out, y, n, bias, width):
 
 
 @_free_loop
-def conv_wide(x, w, bias, y, lo, hi, top, left, width, gemm):
-    """conv.Conv.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), zero-padded by
-    ``top`` rows and ``left`` columns (and as many after as the output's size needs): y[n] =
-    w (O, C * KH * KW) @ the image's columns, each output row taken from its wide row (the
-    Wp - Wo extra values dropped), + bias[o] (no bias when ``bias`` is empty)."""
+def conv_wide(half, lo, hi, x, w, bias, y, top, left, width, gemm):
+    """conv.Conv.forward by wide rows for images lo .. hi - 1 (half ``half`` of the batch) of x
+    (N, C, H, W), zero-padded by ``top`` rows and ``left`` columns (and as many after as the
+    output's size needs): y[n] = w (O, C * KH * KW) @ the image's columns, each output row
+    taken from its wide row (the Wp - Wo extra values dropped), + bias[o] (no bias when
+    ``bias`` is empty)."""
     out_channels, out_h, out_w = y.shape[1], y.shape[2], y.shape[3]
     kernel_h, kernel_w = w.shape[2], w.shape[3]
     weight = w.reshape(out_channels, -1)
@@ -918,13 +980,21 @@ def conv_wide(x, w, bias, y, lo, hi, top, left, width, gemm):
         _laid_out(out, y, n, bias, width)
 
 
+@_parallel_loop
+def conv_wide_in_halves(n, x, w, bias, y, top, left, width, gemm):
+    """conv_wide for both halves of the batch at once, on two of Numba's threads."""
+    for half in prange(2):
+        lo, hi = _half(half, n)
+        conv_wide(half, lo, hi, x, w, bias, y, top, left, width, gemm)
+
+
 @_free_loop
-def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width, gemm):
-    """conv.ConvTranspose.forward by wide rows for images lo .. hi - 1: the image's columns =
-    w^T (C * KH * KW, O) @ its gradient laid wide (zero in the extra columns, so those
-    columns are 0 for a finite weight), added back into a zeroed padded plane kernel offset
-    by kernel offset in order (as conv.col2im adds them), whose inside (from row ``top``,
-    column ``left``) is x[n] (N, C, H, W)."""
+def conv_wide_input_grad(half, lo, hi, grad, w, x, top, left, width, gemm):
+    """conv.ConvTranspose.forward by wide rows for images lo .. hi - 1 (half ``half``): the
+    image's columns = w^T (C * KH * KW, O) @ its gradient laid wide (zero in the extra
+    columns, so those columns are 0 for a finite weight), added back into a zeroed padded
+    plane kernel offset by kernel offset in order (as conv.col2im adds them), whose inside
+    (from row ``top``, column ``left``) is x[n] (N, C, H, W)."""
     out_channels = grad.shape[1]
     channels, kernel_h, kernel_w = w.shape[1], w.shape[2], w.shape[3]
     weight_t = np.ascontiguousarray(w.reshape(out_channels, -1).T)
@@ -950,13 +1020,22 @@ def conv_wide_input_grad(grad, w, x, lo, hi, top, left, width, gemm):
                     target[j] = source[j]
 
 
+@_parallel_loop
+def conv_wide_input_grad_in_halves(n, grad, w, x, top, left, width, gemm):
+    """conv_wide_input_grad for both halves of the batch at once, on two of Numba's threads."""
+    for half in prange(2):
+        lo, hi = _half(half, n)
+        conv_wide_input_grad(half, lo, hi, grad, w, x, top, left, width, gemm)
+
+
 @_free_loop
-def conv_wide_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kernel_w, group,
-                          gemm):
+def conv_wide_weight_grad(half, lo, hi, x, grad, halves_t, top, left, width, kernel_h, kernel_w,
+                          group, gemm):
     """conv.ConvWeight.forward by wide rows for images lo .. hi - 1 of x (N, C, H, W), padded as
-    in conv_wide: w_t (C * KH * KW, O) = the sum over the groups of images of their columns @
-    their gradient laid wide, transposed (zero in the extra columns: x must be finite), the
-    groups' products added in order."""
+    in conv_wide: w_t = halves_t[half] (C * KH * KW, O) = the sum over the groups of images of
+    their columns @ their gradient laid wide, transposed (zero in the extra columns: x must be
+    finite), the groups' products added in order."""
+    w_t = halves_t[half]
     out_channels, out_h = grad.shape[1], grad.shape[2]
     length = (out_h - 1) * width + grad.shape[3]
     planes = np.zeros((x.shape[1], (out_h + kernel_h - 1) * width), dtype=x.dtype)
@@ -977,6 +1056,16 @@ def conv_wide_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kern
         w_t += part
 
 
+@_parallel_loop
+def conv_wide_weight_grad_in_halves(n, x, grad, halves_t, top, left, width, kernel_h, kernel_w,
+                                    group, gemm):
+    """conv_wide_weight_grad for both halves of the batch at once, on two of Numba's threads."""
+    for half in prange(2):
+        lo, hi = _half(half, n)
+        conv_wide_weight_grad(half, lo, hi, x, grad, halves_t, top, left, width, kernel_h,
+                              kernel_w, group, gemm)
+
+
 @_inline
 def _tap_run(planes, k, width, kernel_h, kernel_w):
     """The run of an image's padded planes that tap k = (c, kh, kw) reads: its wide column."""
@@ -986,7 +1075,7 @@ def _tap_run(planes, k, width, kernel_h, kernel_w):
 
 
 @_free_loop_with_fused_sums
-def conv_few_taps(x, w, bias, y, lo, hi, top, left, width):
+def conv_few_taps(half, lo, hi, x, w, bias, y, top, left, width):
     """conv_wide for a convolution of few taps (wide_rows.FEW_TAPS: a first layer's 1-3
     channels), without columns or BLAS: each tap's run is read where it lies in the padded
     planes, and two output rows take four taps a pass (their sums stay in cache, the eight
@@ -1026,12 +1115,22 @@ def conv_few_taps(x, w, bias, y, lo, hi, top, left, width):
         _laid_out(out, y, n, bias, width)
 
 
+@_parallel_loop
+def conv_few_taps_in_halves(n, x, w, bias, y, top, left, width):
+    """conv_few_taps for both halves of the batch at once, on two of Numba's threads."""
+    for half in prange(2):
+        lo, hi = _half(half, n)
+        conv_few_taps(half, lo, hi, x, w, bias, y, top, left, width)
+
+
 @_free_loop_with_fused_sums
-def conv_few_taps_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, kernel_w):
+def conv_few_taps_weight_grad(half, lo, hi, x, grad, halves_t, top, left, width, kernel_h,
+                              kernel_w):
     """conv_wide_weight_grad for few taps (see conv_few_taps), without columns or BLAS:
-    w_t (taps, O) = the sum over images lo .. hi - 1 of each tap's run times the gradient laid
-    wide (zero in the extra columns: x must be finite), two output channels by four taps a
-    pass, each of the eight sums taken along the run."""
+    w_t = halves_t[half] (taps, O) = the sum over images lo .. hi - 1 of each tap's run times
+    the gradient laid wide (zero in the extra columns: x must be finite), two output channels
+    by four taps a pass, each of the eight sums taken along the run."""
+    w_t = halves_t[half]
     out_channels, out_h = grad.shape[1], grad.shape[2]
     taps = w_t.shape[0]
     length = (out_h - 1) * width + grad.shape[3]
@@ -1067,6 +1166,15 @@ def conv_few_taps_weight_grad(x, grad, w_t, lo, hi, top, left, width, kernel_h, 
                         w_t[k + j, o] += a
                         if o + 1 < out_channels:
                             w_t[k + j, o + 1] += b
+
+
+@_parallel_loop
+def conv_few_taps_weight_grad_in_halves(n, x, grad, halves_t, top, left, width, kernel_h, kernel_w):
+    """conv_few_taps_weight_grad for both halves of the batch at once, on two of Numba's threads."""
+    for half in prange(2):
+        lo, hi = _half(half, n)
+        conv_few_taps_weight_grad(half, lo, hi, x, grad, halves_t, top, left, width, kernel_h,
+                                  kernel_w)
 
 
 @_free_loop

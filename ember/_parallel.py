@@ -94,9 +94,9 @@ def _get_helper():
 
 def two_cores():
     """True when two threads of ember's may run now: two cores are free of other programs
-    (``cores_free``) and BLAS's own idle threads are not spinning on the second one
-    (``_threads.blas_spinning``)."""
-    return not _threads.blas_spinning() and cores_free()
+    (``cores_free``) and neither BLAS's own idle threads nor Numba's are spinning on the
+    second one (``_threads.blas_spinning``, ``_threads.pool_spinning``)."""
+    return not _threads.blas_spinning() and not _threads.pool_spinning() and cores_free()
 
 
 def cores_free():
@@ -247,7 +247,8 @@ def matmul(a, b, out=None, split_flops=SPLIT_FLOPS):
     for d in np.broadcast_shapes(a.shape[:-2], b.shape[:-2]):
         flops *= d
     if (flops < split_flops or a.dtype != b.dtype or a.dtype.kind != "f" or a.dtype.itemsize < 4
-            or not _threads.one_blas_thread.available() or not cores_free()):
+            or not _threads.one_blas_thread.available() or not cores_free()
+            or _threads.pool_spinning()):  # (then BLAS takes it on one thread)
         _threads.fit_to_product(a, b)  # BLAS's threads: only the cores others leave free
         return np.matmul(a, b, out=out)
     if out is None:

@@ -58,6 +58,7 @@ def set_num_threads(n):
         return
     controller.limit(limits=n, user_api="blas")
     _watch.limit = _watch.threads = n
+    _watch.held = False  # (the next product holds BLAS again if Numba's threads spin)
 
 
 def get_num_threads():
@@ -115,6 +116,7 @@ class _LoadWatch:
         self.limit = None  # the most threads to use
         self.threads = None  # the threads in use now
         self.cpus = None
+        self.held = False  # BLAS held to one thread while Numba's threads spin (_hold_blas)
         self.lock = threading.Lock()
 
     def start(self):
@@ -155,8 +157,9 @@ class _LoadWatch:
         own_cores = (sample[2] - last[2]) / (now - last[3])
         threads = threads_for_load(cores, busy_cores, own_cores, self.limit)
         if threads != self.threads:
-            self.blas.set_num_threads(threads)
             self.threads = threads
+            if not self.held and one_blas_thread.users == 0:  # (else set when they end)
+                self.blas.set_num_threads(threads)
 
 
 _watch = _LoadWatch()
@@ -174,6 +177,35 @@ SPIN_SECONDS = 2.0 ** int(os.environ.get("OPENBLAS_THREAD_TIMEOUT", "28") or 28)
 def blas_spinning():
     """True while BLAS's idle threads are probably still spinning after the last product."""
     return time.monotonic() - _watch.last_product < SPIN_SECONDS
+
+
+# NOTE: Numba's threads (GNU OpenMP's, which run ember's split loops: _kernels.in_halves) wait
+# for the next loop by spinning too, ~9 ms after one (measured: the process's CPU time over a
+# sleep). A BLAS thread woken meanwhile shares their core: LeNet-5's step took 16-40 ms
+# against 7-9 with its products on one BLAS thread while they spun.
+POOL_SPIN_SECONDS = 0.01
+_watch.last_pool = -1e9  # time.monotonic() when Numba's threads last finished a loop of ember's
+
+
+def pool_spinning():
+    """True while Numba's threads probably still spin after ember's last split loop."""
+    return time.monotonic() - _watch.last_pool < POOL_SPIN_SECONDS
+
+
+def pool_done():
+    """Called when Numba's threads have finished one of ember's loops (they spin now)."""
+    _watch.last_pool = time.monotonic()
+
+
+def _hold_blas(hold):
+    """BLAS on one thread (``hold``) while Numba's threads spin, or back to the count the load
+    allows once they have stopped."""
+    if hold == _watch.held or _watch.blas is None:
+        return
+    with one_blas_thread.lock:
+        _watch.held = hold
+        if one_blas_thread.users == 0:  # (else one thread already, until the last user leaves)
+            _watch.blas.set_num_threads(1 if hold else _watch.threads)
 
 
 class _OneBlasThread:
@@ -208,7 +240,7 @@ class _OneBlasThread:
         with self.lock:
             self.users -= 1
             if self.users == 0:
-                _watch.blas.set_num_threads(_watch.threads)
+                _watch.blas.set_num_threads(1 if _watch.held else _watch.threads)
                 for lib, threads in zip(self.others or (), self.their_threads):
                     lib.set_num_threads(threads)
 
@@ -251,8 +283,13 @@ def fit_to_product(a, b):
     """fit_to_load() before ``a @ b`` (arrays): BLAS's threads count as spinning afterwards
     unless it is a product of matrices (each of a stack) too small to wake them
     (ONE_THREAD_WORK; a vector's products wake them from ~1e4 multiply-adds: always
-    counted)."""
-    if a.ndim < 2 or b.ndim < 2:
+    counted).  While Numba's threads spin (``pool_spinning``), BLAS runs it on the calling
+    thread alone, and no BLAS thread spins after it."""
+    hold = pool_spinning()
+    _hold_blas(hold)
+    if hold:
+        fit_to_load(spins=False)
+    elif a.ndim < 2 or b.ndim < 2:
         fit_to_load()
     else:
         fit_to_load(spins=a.shape[-2] * a.shape[-1] * b.shape[-1] > ONE_THREAD_WORK)

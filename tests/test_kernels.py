@@ -45,12 +45,17 @@ def calls(monkeypatch):
                  "log_softmax_grad_rows", "layer_norm_rows", "layer_norm_grad_rows", "add_rows",
                  "attention_rows", "attention_grad_rows", "relu", "relu_grad", "place_rows",
                  "batch_norm_channels", "batch_norm_grad_channels", "max_pool_2x2",
-                 "max_pool_2x2_bfloat16",
-                 "conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad", "conv_few_taps",
-                 "conv_few_taps_weight_grad", "im2col_rows",
+                 "max_pool_2x2_bfloat16", "im2col_rows",
                  "col2im_rows", "transpose_rows", "relu_bfloat16",
                  "relu_grad_bfloat16", "sgd_momentum_update"):
         monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
+    in_halves = _kernels.in_halves  # (the wide-rows loops, by name: ops/wide_rows.py)
+
+    def counting_halves(name, *args):
+        counted[name] = counted.get(name, 0) + 1
+        return in_halves(name, *args)
+
+    monkeypatch.setattr(_kernels, "in_halves", counting_halves)
     return counted
 
 
@@ -631,7 +636,7 @@ def test_conv2d_weight_gradient_as_torch(path, calls, case):
         assert np.all(np.abs(theirs.detach().numpy() - e) <= bound)  # (torch meets it too)
     wide = wide and path == "kernels" and _kernels._SCIPY
     for name in _wide_loops(w_shape):
-        assert bool(calls.get(name, 0)) == wide, name  # (a call per half of the batch)
+        assert bool(calls.get(name, 0)) == wide, name
     # the others' columns: row copies for stride 1 (_kernels.im2col_rows), NumPy's otherwise
     rows = path == "kernels" and not wide and "stride" not in kwargs
     assert bool(calls.get("im2col_rows", 0)) == rows

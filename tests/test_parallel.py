@@ -26,6 +26,7 @@ def two_threads(monkeypatch):
     monkeypatch.setattr(_parallel, "two_cores", lambda: True)
     monkeypatch.setattr(_parallel, "cores_free", lambda: True)
     monkeypatch.setattr(_parallel, "SPLIT_FLOPS", 0)
+    monkeypatch.setattr(ember._threads, "pool_spinning", lambda: False)
 
 
 def test_halves_splits_the_range_across_two_threads(two_threads):
@@ -48,6 +49,17 @@ def test_halves_runs_on_one_thread_when_small_or_busy(monkeypatch):
     monkeypatch.setattr(_parallel, "two_cores", lambda: False)
     _parallel.halves(10, lambda lo, hi: calls.append((lo, hi)), big=True)
     assert calls == [(0, 10), (0, 10)]
+
+
+def test_no_split_while_numba_s_threads_spin(monkeypatch):
+    """Numba's threads spin ~9 ms after one of ember's split loops (_kernels.in_halves): the
+    helper would share their core, so the passes stay on one thread meanwhile."""
+    monkeypatch.setattr(_parallel, "cores_free", lambda: True)
+    monkeypatch.setattr(ember._threads, "blas_spinning", lambda: False)
+    monkeypatch.setattr(ember._threads._watch, "last_pool", -1e9)
+    assert _parallel.two_cores()
+    ember._threads.pool_done()
+    assert not _parallel.two_cores()
 
 
 def test_set_num_threads_one_keeps_the_passes_on_one_thread():

@@ -56,6 +56,8 @@ def test_only_products_big_enough_to_wake_blas_count_as_spinning(monkeypatch):
     matrix-vector product or a dot product count as leaving BLAS's threads spinning."""
     watch = ember._threads._watch
 
+    monkeypatch.setattr(watch, "last_pool", -1e9)  # (Numba's threads not spinning)
+
     def spinning_after(a_shape, b_shape):
         monkeypatch.setattr(watch, "last_product", -1e9)
         ember.matmul(ember.ones(*a_shape), ember.ones(*b_shape))
@@ -66,6 +68,33 @@ def test_only_products_big_enough_to_wake_blas_count_as_spinning(monkeypatch):
     assert spinning_after((128, 128), (128, 128))  # 2M multiply-adds
     assert spinning_after((4096,), (4096, 8))  # a vector's product
     assert spinning_after((64, 64), (64, 65))  # just above 4 * 65536
+
+
+def test_blas_on_one_thread_while_numba_s_threads_spin(monkeypatch):
+    """After one of ember's split loops Numba's threads spin (~9 ms): a product meanwhile
+    runs on one BLAS thread and leaves none spinning, also after a one_blas_thread user has
+    left; once they have stopped, BLAS gets the load's count back."""
+    threads_module = ember._threads
+    watch = threads_module._watch
+    threads_module.fit_to_load()  # (finds BLAS)
+    if watch.blas is None:
+        pytest.skip("NumPy's BLAS is not one threadpoolctl controls")
+
+    def blas_threads():
+        return next(i["num_threads"] for i in threadpoolctl.threadpool_info()
+                    if i["filepath"] == watch.blas.filepath)
+
+    a = ember.ones(128, 128)
+    monkeypatch.setattr(watch, "last_product", -1e9)
+    threads_module.pool_done()
+    ember.matmul(a, a)
+    assert blas_threads() == 1 and not threads_module.blas_spinning()
+    with threads_module.one_blas_thread:
+        pass
+    assert blas_threads() == 1
+    monkeypatch.setattr(watch, "last_pool", -1e9)
+    ember.matmul(a, a)
+    assert blas_threads() == watch.threads and threads_module.blas_spinning()
 
 
 _BUSY_MACHINE = """

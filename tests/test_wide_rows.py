@@ -27,19 +27,23 @@ EPS = {np.float32: 2.0 ** -23, np.float64: 2.0 ** -52}  # rounding units at 1
 
 @pytest.fixture
 def calls(monkeypatch):
-    """{kernel name: [thread names]} of the wide-rows loops' calls."""
+    """{loop name: ["one thread" or "two threads", ...]}: how each call of a wide-rows loop's
+    two halves ran (_kernels.in_halves; "two threads": on Numba's threads)."""
     _kernels.compile_loops()
-    seen = {}
+    seen, started = {}, []
+    in_halves, enter = _kernels.in_halves, _kernels._pool.enter
 
-    def spy(name, kernel):
-        def counting(*args):
-            seen.setdefault(name, []).append(threading.current_thread().name)
-            return kernel(*args)
-        return counting
+    def entering():
+        started.append(enter())
+        return started[-1]
 
-    for name in ("conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad", "conv_few_taps",
-                 "conv_few_taps_weight_grad"):
-        monkeypatch.setattr(_kernels, name, spy(name, getattr(_kernels, name)))
+    def counting(name, n, args, split):
+        started.clear()
+        in_halves(name, n, args, split)
+        seen.setdefault(name, []).append("two threads" if any(started) else "one thread")
+
+    monkeypatch.setattr(_kernels._pool, "enter", entering)
+    monkeypatch.setattr(_kernels, "in_halves", counting)
     return seen
 
 
@@ -51,13 +55,20 @@ def _loops(w_shape):
     return "conv_wide", "conv_wide_input_grad", "conv_wide_weight_grad"
 
 
+def _split_forced(monkeypatch):
+    """Every convolution's halves split: no size threshold, two cores free, BLAS's threads
+    not spinning."""
+    monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0)
+    monkeypatch.setattr(_parallel, "cores_free", lambda: True)
+    monkeypatch.setattr(_threads, "blas_spinning", lambda: False)
+
+
 @pytest.fixture(params=["one thread", "two threads"])
 def threads(request, monkeypatch):
     """Runs a test with the two halves of the batch on the calling thread, and on two threads
     (as if two cores were free and the work big)."""
     if request.param == "two threads":
-        monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0)
-        monkeypatch.setattr(_parallel, "two_cores", lambda: True)
+        _split_forced(monkeypatch)
     else:
         monkeypatch.setattr(wide_rows, "SPLIT_WORK", float("inf"))
     return request.param
@@ -117,9 +128,8 @@ def test_three_ops_as_torch(calls, threads, blas, case, dtype):
         assert np.all(np.abs(a.detach().numpy() - e) <= bound)
         assert np.all(np.abs(t.detach().numpy() - e) <= bound)  # (the bound holds for torch)
     for name in _loops(w_shape):
-        assert len(calls[name]) == 2, name  # one call per half of the batch
-        on_helper = [t == "ember-parallel" for t in calls[name]]
-        assert any(on_helper) == (threads == "two threads" and x_shape[0] > 1), name
+        split = threads == "two threads" and x_shape[0] > 1
+        assert calls[name] == ["two threads" if split else "one thread"], name
 
 
 @pytest.mark.parametrize("channels,out_channels", [(6, 16), (1, 6)])  # (BLAS's; few taps)
@@ -132,15 +142,14 @@ def test_weight_gradient_has_the_same_bits_on_one_thread_and_on_two(monkeypatch,
     w = rng.standard_normal((out_channels, channels, 5, 5)).astype(np.float32)
     grads = []
     for split in (False, True):
-        monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0 if split else float("inf"))
-        monkeypatch.setattr(_parallel, "two_cores", lambda split=split: split)
+        _split_forced(monkeypatch)
+        monkeypatch.setattr(_parallel, "cores_free", lambda split=split: split)
         wt = ember.tensor(w, requires_grad=True)
         y = ember.nn.functional.conv2d(ember.tensor(x), wt)
         y.backward(ember.tensor(conv_gradient(tuple(y.shape), np.float32)))
         grads.append(wt.grad.numpy())
     np.testing.assert_array_equal(grads[0], grads[1])
-    # (two halves, twice; a gradient of sum() is a broadcast view, which goes conv.py's way)
-    assert len(calls[_loops(w.shape)[2]]) == 4
+    assert calls[_loops(w.shape)[2]] == ["one thread", "two threads"]
 
 
 def test_double_backward_as_torch():
@@ -257,3 +266,113 @@ def test_numpy_gemm_only_by_names_with_64_bit_integers(monkeypatch):
     monkeypatch.setattr(_kernels, "_numpy_gemm", {})
     monkeypatch.setitem(__import__("sys").modules, "threadpoolctl", None)  # (not installed)
     assert _kernels.numpy_gemm(np.float64) == 0
+
+
+def test_split_halves_start_numba_s_threads():
+    """A convolution's split halves run as a parallel loop of Numba's (its prange starts the
+    threading layer's pool), in a fresh process; the loops are read from Numba's cache."""
+    code = """if True:
+        import numba, numpy as np, ember
+        from ember import _kernels, _parallel
+        from ember.ops import wide_rows
+        wide_rows.SPLIT_WORK = 0
+        _parallel.cores_free = lambda: True
+        x = ember.ones(4, 6, 10, 10)
+        w = ember.ones(16, 6, 5, 5)
+        y = ember.nn.functional.conv2d(x, w)
+        assert float(y.min()) == float(y.max()) == 150.0
+        print(numba.threading_layer())
+    """
+    import subprocess
+    import sys
+
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() in ("omp", "tbb", "workqueue")
+
+
+def test_a_second_caller_runs_its_halves_on_its_own_thread(calls, monkeypatch):
+    """While one thread has Numba's threads, another's halves run on that other thread, one
+    after the other (Numba's "workqueue" pool stops the process when two threads use it at
+    once); several threads convolving at once all get torch's values."""
+    _split_forced(monkeypatch)
+    rng = np.random.default_rng(13)
+    x = rng.standard_normal((6, 4, 9, 9)).astype(np.float32)
+    w = rng.standard_normal((5, 4, 3, 3)).astype(np.float32)  # (36 taps: BLAS's loop)
+    expected = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w)).numpy()
+    assert _kernels._pool.enter()  # (as another thread would hold it)
+    try:
+        y = ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w))
+    finally:
+        _kernels._pool.leave()
+    assert calls["conv_wide"] == ["one thread"]
+    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
+    results, errors = [], []
+
+    def convolve():
+        try:
+            for _ in range(20):
+                results.append(ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w)))
+        except BaseException as e:  # (reported below)
+            errors.append(e)
+
+    workers = [threading.Thread(target=convolve) for _ in range(3)]
+    for t in workers:
+        t.start()
+    for t in workers:
+        t.join()
+    assert not errors and len(results) == 60
+    for y in results:
+        np.testing.assert_allclose(y.numpy(), expected, rtol=1e-5, atol=1e-5)
+    assert "two threads" in calls["conv_wide"]
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "fork"), reason="needs os.fork")
+def test_a_forked_child_runs_its_halves_on_one_thread(calls, monkeypatch):
+    """A process forked from one that has started Numba's threads (a DataLoader's worker) runs
+    its halves on its own thread: GNU OpenMP's threads do not survive a fork, and the child
+    would hang or be stopped by Numba.  Its results are the parent's."""
+    import os
+    import pickle
+
+    _split_forced(monkeypatch)
+    rng = np.random.default_rng(14)
+    x = rng.standard_normal((6, 1, 12, 12)).astype(np.float32)
+    w = rng.standard_normal((3, 1, 5, 5)).astype(np.float32)
+    parent = ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w), padding=2).numpy()
+    assert calls["conv_few_taps"] == ["two threads"]
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child
+        try:
+            calls.clear()
+            y = ember.nn.functional.conv2d(ember.tensor(x), ember.tensor(w), padding=2)
+            os.write(write, pickle.dumps((y.numpy(), calls)))
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read, "rb") as f:
+        message = f.read()
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0 and message
+    child, child_calls = pickle.loads(message)
+    assert child_calls == {"conv_few_taps": ["one thread"]}
+    np.testing.assert_array_equal(child, parent)
+
+
+def test_no_split_while_blas_s_threads_spin(calls, monkeypatch):
+    """Numba's threads and BLAS's idle ones, both spinning, would share the second core
+    (LeNet-5's step 16-40 ms against 7-9): while BLAS's spin, the halves run here; a split
+    loop leaves Numba's threads spinning, and the products after it run on one BLAS thread
+    (_threads.pool_spinning)."""
+    _split_forced(monkeypatch)
+    x, w = ember.randn(4, 6, 10, 10), ember.randn(16, 6, 5, 5)
+    monkeypatch.setattr(_threads, "blas_spinning", lambda: True)
+    ember.nn.functional.conv2d(x, w)
+    monkeypatch.setattr(_threads, "blas_spinning", lambda: False)
+    monkeypatch.setattr(_threads._watch, "last_pool", -1e9)
+    assert not _threads.pool_spinning()
+    ember.nn.functional.conv2d(x, w)
+    assert calls["conv_wide"] == ["one thread", "two threads"]
+    assert _threads.pool_spinning()

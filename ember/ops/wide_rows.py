@@ -30,10 +30,13 @@ loops without columns they replace); the second's weight gradient 0.37 -> ~0.7, 
 forward no longer makes conv.im2col's columns (0.3 ms) to keep for it.  Made by NumPy calls a
 chunk of images at a time instead, the second's forward took ~0.6 ms: each call's Python cost
 more than the loops.  (docs/architecture.md, "Wide rows for LeNet's convolutions".)
-NOTE (threads): the images go in two halves on ember's two threads when two cores are free
-(isolated, the second's forward then takes ~0.36 ms), but not in a training step: its linear
-layers' products leave BLAS's threads spinning on the other core (``_threads.blas_spinning``),
-and the step measured slower with those products on one thread to free it.
+NOTE (threads): the images go in two halves on two of Numba's threads when two cores are
+free and BLAS's own threads are not spinning (``_kernels.in_halves``).  Those threads (GNU
+OpenMP's) start a loop in ~3-12 us where ember's helper thread took ~130 us on the AMD EPYC
+VMs (a sleeping thread's wake-up, then Python's lock); they spin ~9 ms after it, and
+meanwhile the products run on one BLAS thread (``_threads.pool_spinning``), so in a LeNet
+step BLAS's threads never wake: its step 0.92-1.01 -> 0.69-0.80x torch's.  (Both pools
+spinning at once shared the second core: 16-40 ms a step against 7-9.)
 
 NOTE (inf and NaN): the extra columns meet real input values (the next row's), so a gradient
 laid wide multiplies them by 0: an inf there would give NaN where torch has a finite value.
@@ -44,8 +47,7 @@ way.  The forward only drops what the extra columns compute.
 
 import numpy as np
 
-from .. import _kernels, _threads
-from .._parallel import halves
+from .. import _kernels, _parallel, _threads
 
 __all__ = []
 
@@ -92,23 +94,20 @@ def takes(geo, in_channels, out_channels, *arrays):
     return rows * length * arrays[0].itemsize <= MAX_IMAGE_BYTES
 
 
-def _in_halves(n, loop, multiply_adds):
-    """loop(k, lo, hi) for the halves k = 0, 1 of the images, [0, n // 2) and [n // 2, n): on
-    two threads when the work is big enough and two cores are free (``_parallel.halves``),
-    else one after the other here; BLAS on the calling thread alone either way.  (Always the
-    same two halves: a weight gradient, summed per half, has the same bits whatever the load.)"""
-    bounds = [(0, n // 2), (n // 2, n)]
-
-    def halves_from(first, last):
-        for k in range(first, last):
-            loop(k, *bounds[k])
-
+def _in_halves(name, n, args, multiply_adds):
+    """The loop ``name`` of _kernels.py for the halves of the images, [0, n // 2) and
+    [n // 2, n) (``_kernels.in_halves``): on two of Numba's threads when the work is big enough
+    and two cores are free, else one after the other here; BLAS on the calling thread alone
+    either way.  (Always the same two halves: a weight gradient, summed per half, has the
+    same bits whatever the load.)"""
     _threads.fit_to_load(spins=False)  # (which also finds BLAS)
     if not _threads.one_blas_thread.available():  # (no threadpoolctl: BLAS's threads unknown)
-        halves_from(0, 2)
+        _kernels.in_halves(name, n, args, split=False)
         return
     with _threads.one_blas_thread:
-        halves(2, halves_from, big=n > 1 and multiply_adds >= SPLIT_WORK)
+        split = (n > 1 and multiply_adds >= SPLIT_WORK and _parallel.cores_free()
+                 and not _threads.blas_spinning())
+        _kernels.in_halves(name, n, args, split)
 
 
 def conv(x, w, b, geo):
@@ -118,17 +117,11 @@ def conv(x, w, b, geo):
     bias = np.zeros(0, dtype=x.dtype) if b is None else b
     y = np.empty((n, out_channels) + geo.out_size, dtype=x.dtype)
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
-
-    few_taps = w[0].size <= FEW_TAPS
-    gemm = _kernels.numpy_gemm(x.dtype)
-
-    def loop(k, lo, hi):
-        if few_taps:
-            _kernels.conv_few_taps(x, w, bias, y, lo, hi, *pad)
-        else:
-            _kernels.conv_wide(x, w, bias, y, lo, hi, *pad, gemm)
-
-    _in_halves(n, loop, y.size * w[0].size)
+    if w[0].size <= FEW_TAPS:
+        _in_halves("conv_few_taps", n, (x, w, bias, y) + pad, y.size * w[0].size)
+    else:
+        gemm = _kernels.numpy_gemm(x.dtype)
+        _in_halves("conv_wide", n, (x, w, bias, y) + pad + (gemm,), y.size * w[0].size)
     return y
 
 
@@ -141,17 +134,13 @@ def weight_grad(x, grad, geo):
     out_channels = grad.shape[1]
     rows = channels * geo.kernel[0] * geo.kernel[1]
     halves_t = np.empty((2, rows, out_channels), dtype=x.dtype)
-    gemm = _kernels.numpy_gemm(x.dtype)
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
-
-    def loop(k, lo, hi):
-        if rows <= FEW_TAPS:
-            _kernels.conv_few_taps_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel)
-        else:
-            _kernels.conv_wide_weight_grad(x, grad, halves_t[k], lo, hi, *pad, *geo.kernel,
-                                           GROUP_WEIGHT, gemm)
-
-    _in_halves(n, loop, grad.size * rows)
+    args = (x, grad, halves_t) + pad + geo.kernel
+    if rows <= FEW_TAPS:
+        _in_halves("conv_few_taps_weight_grad", n, args, grad.size * rows)
+    else:
+        gemm = _kernels.numpy_gemm(x.dtype)
+        _in_halves("conv_wide_weight_grad", n, args + (GROUP_WEIGHT, gemm), grad.size * rows)
     w_t = halves_t[0] + halves_t[1]  # (a half of no images holds +0.0)
     return np.ascontiguousarray(w_t.T).reshape((out_channels, channels) + geo.kernel)
 
@@ -163,11 +152,7 @@ def input_grad(grad, w, geo):
         return None
     n = grad.shape[0]
     x = np.empty((n, w.shape[1]) + geo.in_size, dtype=grad.dtype)
-    gemm = _kernels.numpy_gemm(grad.dtype)
     pad = geo.lo + (geo.padded_size[1],)  # top, left, Wp
-
-    def loop(k, lo, hi):
-        _kernels.conv_wide_input_grad(grad, w, x, lo, hi, *pad, gemm)
-
-    _in_halves(n, loop, grad.size * w[0].size)
+    args = (grad, w, x) + pad + (_kernels.numpy_gemm(grad.dtype),)
+    _in_halves("conv_wide_input_grad", n, args, grad.size * w[0].size)
     return x
