@@ -242,6 +242,7 @@ class _Pool:
     def __init__(self):
         self.lock = threading.Lock()
         self.owner = None  # the process that has started them (os.getpid())
+        self.spins = None  # whether they wait for the next loop by spinning, once known
 
     def enter(self):
         pid = os.getpid()
@@ -252,6 +253,15 @@ class _Pool:
 
     def leave(self):
         self.lock.release()
+
+    def spinning_threads(self):
+        """Whether Numba's threads wait for the next loop by spinning (GNU OpenMP's and
+        TBB's); the "workqueue" layer's sleep."""
+        if self.spins is None:
+            import numba
+
+            self.spins = numba.threading_layer() != "workqueue"
+        return self.spins
 
 
 _pool = _Pool()
@@ -272,7 +282,8 @@ def in_halves(name, n, args, split):
             globals()[name + "_in_halves"](n, *args)
         finally:
             _pool.leave()
-            _threads.pool_done()  # (its threads spin now: _threads.pool_spinning)
+        if _pool.spinning_threads():
+            _threads.pool_done()  # (they spin now: _threads.pool_spinning)
         return
     loop = globals()[name]
     for half in range(2):

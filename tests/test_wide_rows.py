@@ -268,28 +268,41 @@ def test_numpy_gemm_only_by_names_with_64_bit_integers(monkeypatch):
     assert _kernels.numpy_gemm(np.float64) == 0
 
 
-def test_split_halves_start_numba_s_threads():
+@pytest.mark.parametrize("layer", [None, "workqueue"])
+def test_split_halves_start_numba_s_threads(layer):
     """A convolution's split halves run as a parallel loop of Numba's (its prange starts the
-    threading layer's pool), in a fresh process; the loops are read from Numba's cache."""
+    threading layer's pool), in a fresh process, with the layer Numba picks and with its
+    "workqueue" (where no OpenMP or TBB is installed), whose threads sleep between loops:
+    then the products after a split keep BLAS's threads (pool_spinning stays False)."""
     code = """if True:
         import numba, numpy as np, ember
-        from ember import _kernels, _parallel
+        from ember import _kernels, _parallel, _threads
         from ember.ops import wide_rows
         wide_rows.SPLIT_WORK = 0
         _parallel.cores_free = lambda: True
-        x = ember.ones(4, 6, 10, 10)
-        w = ember.ones(16, 6, 5, 5)
+        _threads.blas_spinning = lambda: False
+        x = ember.ones(4, 6, 10, 10, requires_grad=True)
+        w = ember.ones(16, 6, 5, 5, requires_grad=True)
         y = ember.nn.functional.conv2d(x, w)
+        y.backward(ember.ones_like(y))
         assert float(y.min()) == float(y.max()) == 150.0
-        print(numba.threading_layer())
+        assert float(w.grad.min()) == float(w.grad.max()) == 144.0
+        print(numba.threading_layer(), _threads.pool_spinning())
     """
+    import os
     import subprocess
     import sys
 
+    env = dict(os.environ)
+    env.pop("NUMBA_THREADING_LAYER", None)
+    if layer is not None:
+        env["NUMBA_THREADING_LAYER"] = layer
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         timeout=600)
+                         timeout=600, env=env)
     assert out.returncode == 0, out.stderr
-    assert out.stdout.strip() in ("omp", "tbb", "workqueue")
+    used, spinning = out.stdout.split()
+    assert used in ("omp", "tbb", "workqueue") and used == (layer or used)
+    assert spinning == str(used != "workqueue")
 
 
 def test_a_second_caller_runs_its_halves_on_its_own_thread(calls, monkeypatch):
