@@ -283,7 +283,7 @@ def in_halves(name, n, args, split):
         finally:
             _pool.leave()
         if _pool.spinning_threads():
-            _threads.pool_done()  # (they spin now: _threads.pool_spinning)
+            _threads.pool_used()  # (they spin now: _threads.pool_spinning)
         return
     loop = globals()[name]
     for half in range(2):

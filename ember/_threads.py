@@ -188,12 +188,16 @@ _watch.last_pool = -1e9  # time.monotonic() when Numba's threads last finished a
 
 
 def pool_spinning():
-    """True while Numba's threads probably still spin after ember's last split loop."""
+    """True for POOL_SPIN_SECONDS after ``pool_used()``: Numba's threads probably spin."""
     return time.monotonic() - _watch.last_pool < POOL_SPIN_SECONDS
 
 
-def pool_done():
-    """Called when Numba's threads have finished one of ember's loops (they spin now)."""
+def pool_used():
+    """Called when Numba's threads have finished one of ember's loops (they spin now), and
+    when a loop would have split but for BLAS's spinning threads (ops/wide_rows.py): the
+    products then keep to one BLAS thread for a while, BLAS's threads stop spinning, and the
+    next loop splits.  (Else a training loop whose steps follow each other closely could keep
+    BLAS's threads spinning for good, and its loops on one core.)"""
     _watch.last_pool = time.monotonic()
 
 

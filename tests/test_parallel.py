@@ -58,7 +58,7 @@ def test_no_split_while_numba_s_threads_spin(monkeypatch):
     monkeypatch.setattr(ember._threads, "blas_spinning", lambda: False)
     monkeypatch.setattr(ember._threads._watch, "last_pool", -1e9)
     assert _parallel.two_cores()
-    ember._threads.pool_done()
+    ember._threads.pool_used()
     assert not _parallel.two_cores()
 
 

@@ -86,7 +86,7 @@ def test_blas_on_one_thread_while_numba_s_threads_spin(monkeypatch):
 
     a = ember.ones(128, 128)
     monkeypatch.setattr(watch, "last_product", -1e9)
-    threads_module.pool_done()
+    threads_module.pool_used()
     ember.matmul(a, a)
     assert blas_threads() == 1 and not threads_module.blas_spinning()
     with threads_module.one_blas_thread:

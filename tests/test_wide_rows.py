@@ -376,16 +376,46 @@ def test_a_forked_child_runs_its_halves_on_one_thread(calls, monkeypatch):
 
 def test_no_split_while_blas_s_threads_spin(calls, monkeypatch):
     """Numba's threads and BLAS's idle ones, both spinning, would share the second core
-    (LeNet-5's step 16-40 ms against 7-9): while BLAS's spin, the halves run here; a split
-    loop leaves Numba's threads spinning, and the products after it run on one BLAS thread
-    (_threads.pool_spinning)."""
+    (LeNet-5's step 16-40 ms against 7-9): while BLAS's spin, the halves run here, and the
+    products after it run on one BLAS thread (_threads.pool_spinning), so that BLAS's threads
+    stop and the next loop splits; a split loop leaves Numba's threads spinning, with the
+    same effect on the products.  A loop too small to split changes nothing."""
     _split_forced(monkeypatch)
     x, w = ember.randn(4, 6, 10, 10), ember.randn(16, 6, 5, 5)
+    monkeypatch.setattr(_threads._watch, "last_pool", -1e9)
     monkeypatch.setattr(_threads, "blas_spinning", lambda: True)
     ember.nn.functional.conv2d(x, w)
+    assert calls["conv_wide"] == ["one thread"] and _threads.pool_spinning()
     monkeypatch.setattr(_threads, "blas_spinning", lambda: False)
     monkeypatch.setattr(_threads._watch, "last_pool", -1e9)
-    assert not _threads.pool_spinning()
     ember.nn.functional.conv2d(x, w)
-    assert calls["conv_wide"] == ["one thread", "two threads"]
-    assert _threads.pool_spinning()
+    assert calls["conv_wide"] == ["one thread", "two threads"] and _threads.pool_spinning()
+    monkeypatch.setattr(_threads._watch, "last_pool", -1e9)
+    monkeypatch.setattr(wide_rows, "SPLIT_WORK", float("inf"))
+    ember.nn.functional.conv2d(x, w)
+    assert calls["conv_wide"][-1] == "one thread" and not _threads.pool_spinning()
+
+
+def test_a_training_loop_leaves_blas_s_threads_for_numba_s(calls, monkeypatch):
+    """Steps that follow each other closely, the first of whose products left BLAS's threads
+    spinning: the loops that could not split keep the products on one BLAS thread, so BLAS's
+    threads stop spinning and from then on the loops split (the wait is BLAS's spin time,
+    0.05 s here; Numba's is made long, so that a slow machine keeps the hold)."""
+    import time
+
+    monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0)
+    monkeypatch.setattr(_parallel, "cores_free", lambda: True)
+    monkeypatch.setattr(_threads, "SPIN_SECONDS", 0.05)
+    monkeypatch.setattr(_threads, "POOL_SPIN_SECONDS", 10.0)
+    monkeypatch.setattr(_threads._watch, "last_pool", -1e9)
+    monkeypatch.setattr(_threads._watch, "last_product", time.monotonic())  # (spinning)
+    x, w = ember.randn(4, 6, 10, 10), ember.randn(16, 6, 5, 5)
+    a = ember.ones(128, 128)
+    start = time.monotonic()
+    while time.monotonic() - start < 0.2:
+        ember.nn.functional.conv2d(x, w)
+        ember.matmul(a, a)  # (big enough to wake BLAS's threads)
+    runs = calls["conv_wide"]
+    assert runs[0] == "one thread" and runs[-1] == "two threads"
+    first = runs.index("two threads")
+    assert runs[first:] == ["two threads"] * (len(runs) - first)

@@ -104,10 +104,12 @@ def _in_halves(name, n, args, multiply_adds):
     if not _threads.one_blas_thread.available():  # (no threadpoolctl: BLAS's threads unknown)
         _kernels.in_halves(name, n, args, split=False)
         return
+    wanted = n > 1 and multiply_adds >= SPLIT_WORK and _parallel.cores_free()
+    split = wanted and not _threads.blas_spinning()
     with _threads.one_blas_thread:
-        split = (n > 1 and multiply_adds >= SPLIT_WORK and _parallel.cores_free()
-                 and not _threads.blas_spinning())
         _kernels.in_halves(name, n, args, split)
+    if wanted and not split:
+        _threads.pool_used()  # (the products keep off BLAS's threads, so the next one splits)
 
 
 def conv(x, w, b, geo):
