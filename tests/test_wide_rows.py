@@ -419,3 +419,22 @@ def test_a_training_loop_leaves_blas_s_threads_for_numba_s(calls, monkeypatch):
     assert runs[0] == "one thread" and runs[-1] == "two threads"
     first = runs.index("two threads")
     assert runs[first:] == ["two threads"] * (len(runs) - first)
+
+
+def test_set_num_threads_one_keeps_the_halves_on_one_thread(calls, monkeypatch):
+    """ember.set_num_threads(1) keeps the loops off Numba's threads too (as off BLAS's and
+    ember's helper); back at two, they split again."""
+    pytest.importorskip("threadpoolctl")
+    monkeypatch.setattr(wide_rows, "SPLIT_WORK", 0)
+    monkeypatch.setattr(_threads, "blas_spinning", lambda: False)
+    x, w = ember.randn(4, 6, 10, 10), ember.randn(16, 6, 5, 5)
+    before = ember.get_num_threads()
+    try:
+        ember.set_num_threads(1)
+        ember.nn.functional.conv2d(x, w)
+        ember.set_num_threads(2)
+        monkeypatch.setattr(_threads._watch, "next_look", float("inf"))  # (load not looked at)
+        ember.nn.functional.conv2d(x, w)
+    finally:
+        ember.set_num_threads(before)
+    assert calls["conv_wide"] == ["one thread", "two threads"]
