@@ -56,6 +56,7 @@ def test_no_split_while_numba_s_threads_spin(monkeypatch):
     helper would share their core, so the passes stay on one thread meanwhile."""
     monkeypatch.setattr(_parallel, "cores_free", lambda: True)
     monkeypatch.setattr(ember._threads, "blas_spinning", lambda: False)
+    monkeypatch.setattr(ember._threads, "POOL_SPIN_SECONDS", 1e9)  # (however slow the machine)
     monkeypatch.setattr(ember._threads._watch, "last_pool", -1e9)
     assert _parallel.two_cores()
     ember._threads.pool_used()

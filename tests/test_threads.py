@@ -85,12 +85,13 @@ def test_blas_on_one_thread_while_numba_s_threads_spin(monkeypatch):
                     if i["filepath"] == watch.blas.filepath)
 
     a = ember.ones(128, 128)
+    monkeypatch.setattr(threads_module, "POOL_SPIN_SECONDS", 1e9)  # (however slow the machine)
     monkeypatch.setattr(watch, "last_product", -1e9)
     threads_module.pool_used()
     ember.matmul(a, a)
     assert blas_threads() == 1 and not threads_module.blas_spinning()
     with threads_module.one_blas_thread:
-        pass
+        pass  # (in and out: the last user out keeps the hold)
     assert blas_threads() == 1
     monkeypatch.setattr(watch, "last_pool", -1e9)
     ember.matmul(a, a)
